@@ -1,0 +1,81 @@
+import os
+
+from setuptools import find_namespace_packages, setup
+
+here = os.path.abspath(os.path.dirname(__file__))
+with open(os.path.join(here, "README.rst"), encoding="utf-8") as f:
+    README = f.read()
+
+requires = [
+    "alembic>=1.13",
+    "apscheduler>=3.10,<4",
+    "colander>=2.0",
+    "cornice>=6.1",
+    "cornice_swagger>=1.0",
+    "dogpile.cache>=1.3",
+    "dramatiq[redis]>=1.17",
+    "jinja2>=3.1",
+    "plaster_pastedeploy",
+    "prometheus_client>=0.20",
+    "psutil>=5.9",
+    "pyramid>=2.0.2",
+    "pyramid_jinja2>=2.10",
+    "pyramid_retry>=2.1",
+    "pyramid_tm>=2.5",
+    "redis>=5",
+    "SQLAlchemy>=2.0.30",
+    "transaction>=4",
+    "waitress>=3",
+    "zope.sqlalchemy>=3.1",
+]
+
+extras = {
+    "postgresql": ["psycopg[binary]>=3.1"],
+    "sentry": ["sentry-sdk>=2"],
+    "testing": [
+        "factory_boy>=3.3",
+        "pytest>=8",
+        "pytest-cov",
+        "ruff>=0.6",
+        "time-machine>=2.13",
+        "WebTest>=3.0",
+    ],
+}
+
+setup(
+    name="thebot",
+    version="0.1.0",
+    description="THE_BOT: back end for tutoring and school-support businesses",
+    long_description=README,
+    long_description_content_type="text/x-rst",
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Framework :: Pyramid",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Application",
+    ],
+    author="THE_BOT developers",
+    license="MIT",
+    url="https://thebot.example/",
+    keywords="web pyramid tutoring education",
+    package_dir={"": "src"},
+    packages=find_namespace_packages("src", include=["thebot", "thebot.*"]),
+    include_package_data=True,
+    zip_safe=False,
+    python_requires=">=3.10",
+    install_requires=requires,
+    extras_require=extras,
+    entry_points={
+        "paste.app_factory": ["main = thebot:main"],
+        "console_scripts": [
+            "thebot-check-config = thebot.scripts.check_config:main",
+            "thebot-init-config = thebot.scripts.init_config:main",
+            "thebot-migrate = thebot.scripts.migrate:main",
+            "thebot-worker = thebot.scripts.worker:main",
+            "thebot-scheduler = thebot.scripts.scheduler:main",
+        ],
+    },
+)

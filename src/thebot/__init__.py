@@ -1,0 +1,79 @@
+"""THE_BOT: the WSGI application factory.
+
+Integrators embed ``thebot.main`` (a PasteDeploy ``app_factory``); ``pserve`` uses it through
+``development.ini`` / ``production.ini``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from pyramid.config import Configurator
+from sqlalchemy import MetaData
+
+try:
+    __version__ = version("thebot")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0"
+
+log = logging.getLogger(__name__)
+
+# Feature packages, in include order. Each has includeme() and may have models.py.
+FEATURES = (
+    "thebot.system",
+    "thebot.notifications",
+)
+
+
+def import_models() -> MetaData:
+    """Import every feature's models so ``Base.metadata`` is complete (alembic, tests)."""
+    from thebot.db import Base
+
+    for feature in FEATURES:
+        if importlib.util.find_spec(f"{feature}.models") is not None:
+            importlib.import_module(f"{feature}.models")
+    return Base.metadata
+
+
+def main(global_config: dict[str, Any] | None = None, **raw_settings: Any) -> Any:
+    """Build the WSGI application from ini settings (environment variables win)."""
+    from thebot.logs import configure_logging, configure_sentry
+    from thebot.settings import load_settings, validate_settings
+
+    settings = load_settings(raw_settings)
+    warnings = validate_settings(settings)  # raises ConfigurationError listing every problem
+    settings["thebot.version"] = __version__
+    settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+    settings.setdefault("retry.attempts", 3)
+    settings["handle_exceptions"] = False  # ours render problem+json (thebot.errors)
+    configure_logging(settings)
+    configure_sentry(settings)
+    for warning in warnings:
+        log.warning("configuration: %s", warning)
+    import_models()
+
+    with Configurator(settings=settings) as config:
+        config.include("pyramid_jinja2")
+        config.include("pyramid_tm")
+        config.include("pyramid_retry")
+        config.include("cornice")
+        config.include("cornice_swagger")
+        config.include("thebot.db")
+        config.include("thebot.security")
+        config.include("thebot.errors")
+        config.include("thebot.tweens")
+        config.include("thebot.cache")
+        config.include("thebot.tasks")
+        config.include("thebot.scheduler")
+        for feature in FEATURES:
+            config.include(feature)
+        config.include("thebot.openapi")
+        for extra in settings["includes"]:
+            config.include(extra)
+        config.include("thebot.bootstrap")
+        config.add_static_view("static", "thebot:static", cache_max_age=3600)
+    return config.make_wsgi_app()

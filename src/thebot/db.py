@@ -1,0 +1,109 @@
+"""Database: declarative base with a naming convention, engine, ``request.dbsession``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import zope.sqlalchemy
+from sqlalchemy import DateTime, MetaData, TypeDecorator, engine_from_config, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _sqlite_pragmas(engine: Engine, wal: bool) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def get_engine(settings: dict[str, Any]) -> Engine:
+    """Build the engine from coerced settings (``sqlalchemy.url`` is a URL object)."""
+    url = settings["sqlalchemy.url"]
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.get_backend_name() == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        engine = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", **options)
+        _sqlite_pragmas(engine, wal=not memory)
+        return engine
+    options.update(
+        pool_size=settings["db_pool_size"],
+        max_overflow=settings["db_max_overflow"],
+        pool_recycle=settings["db_pool_recycle"],
+        pool_timeout=settings["db_pool_timeout"],
+        connect_args={"connect_timeout": settings["db_connect_timeout"]},
+    )
+    return engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", **options)
+
+
+def get_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory: sessionmaker, transaction_manager: Any, request: Any = None) -> Session:
+    """A session joined to ``transaction_manager``: pyramid_tm commits or aborts it."""
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config: Any) -> None:
+    settings = config.get_settings()
+    engine = settings.get("thebot.engine") or get_engine(settings)
+    config.registry["dbengine"] = engine
+    config.registry["dbsession_factory"] = get_session_factory(engine)
+
+    def dbsession(request: Any) -> Session:
+        # Looked up per request so tests can swap the factory for one bound to an outer
+        # transaction (see tests/conftest.py).
+        return get_tm_session(request.registry["dbsession_factory"], request.tm, request=request)
+
+    config.add_request_method(dbsession, reify=True)

@@ -1,0 +1,78 @@
+"""Logging: request ids on every record, rotating files under ``LOG_DIR``, Sentry."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import logging.handlers
+import os
+from typing import Any
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+LOG_FORMAT = "[%(levelname)s] %(asctime)s %(name)s - %(message)s [request_id=%(request_id)s]"
+AUDIT_FORMAT = "[AUDIT] %(asctime)s %(message)s [request_id=%(request_id)s]"
+ROTATE_BYTES = 10 * 1024 * 1024
+ROTATE_BACKUPS = 10
+WORKER_LOGGERS = ("dramatiq", "thebot.tasks", "apscheduler")
+_HANDLER_TAG = "_thebot_handler"
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp each record with the id of the request being served (or ``-``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return True
+
+
+def _rotating(path: str, fmt: str, level: int) -> logging.Handler:
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=ROTATE_BYTES, backupCount=ROTATE_BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter(fmt))
+    handler.setLevel(level)
+    handler.addFilter(RequestIdFilter())
+    setattr(handler, _HANDLER_TAG, True)
+    return handler
+
+
+def configure_logging(settings: dict[str, Any]) -> None:
+    """Add request ids to console handlers and, with ``LOG_DIR``, the rotating files."""
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+            handler.addFilter(RequestIdFilter())
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    audit = logging.getLogger("audit")
+    audit.setLevel(logging.INFO)
+    log_dir = settings.get("log_dir")
+    if not log_dir:
+        return
+    os.makedirs(log_dir, exist_ok=True)
+    # Idempotent: several apps in one process (tests, scripts) must not stack handlers.
+    for logger in [audit, root, *(logging.getLogger(n) for n in WORKER_LOGGERS)]:
+        for handler in [h for h in logger.handlers if getattr(h, _HANDLER_TAG, False)]:
+            logger.removeHandler(handler)
+            handler.close()
+    audit.addHandler(_rotating(os.path.join(log_dir, "audit.log"), AUDIT_FORMAT, logging.INFO))
+    root.addHandler(_rotating(os.path.join(log_dir, "admin.log"), LOG_FORMAT, logging.WARNING))
+    worker = _rotating(os.path.join(log_dir, "worker.log"), LOG_FORMAT, logging.INFO)
+    for name in WORKER_LOGGERS:
+        logging.getLogger(name).addHandler(worker)
+
+
+def configure_sentry(settings: dict[str, Any]) -> None:
+    dsn = settings.get("sentry_dsn")
+    if not dsn:
+        return  # no import cost when off
+    import sentry_sdk
+    from sentry_sdk.integrations.pyramid import PyramidIntegration
+
+    sentry_sdk.init(
+        dsn=dsn,
+        integrations=[PyramidIntegration()],
+        send_default_pii=False,
+        environment="development" if settings["debug"] else "production",
+    )

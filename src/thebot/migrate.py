@@ -1,0 +1,45 @@
+"""Alembic from code: the config for the packaged migrations, upgrade, and drift detection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+SCRIPT_LOCATION = "thebot:migrations"
+
+
+def alembic_config(settings: dict[str, Any] | None = None, connection: Any = None, ini: str | None = None) -> Config:
+    """An alembic ``Config`` over the migrations shipped in the package."""
+    config = Config(ini) if ini else Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    if settings is not None:
+        config.attributes["settings"] = settings
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(settings: dict[str, Any], revision: str = "head", connection: Any = None) -> None:
+    command.upgrade(alembic_config(settings, connection), revision)
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: Any) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def model_drift(connection: Any) -> list[Any]:
+    """Differences autogenerate finds between the models and the migrated database."""
+    from thebot import import_models
+
+    metadata = import_models()
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, metadata)

@@ -1,0 +1,1 @@
+"""Console-script entry points: parse arguments, bootstrap the ini, call a feature."""

@@ -1,0 +1,41 @@
+"""Shared pieces of the console scripts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from pyramid.paster import get_appsettings, setup_logging
+
+from thebot.settings import ConfigurationError, load_settings
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("config_uri", help="the ini file, e.g. production.ini")
+    return p
+
+
+def read_settings(config_uri: str, logging: bool = True) -> dict[str, Any]:
+    """The coerced settings of ``[app:main]`` (environment variables win)."""
+    if logging:
+        setup_logging(config_uri)
+    return load_settings(get_appsettings(config_uri, name="main"))
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def bootstrap_app(config_uri: str) -> dict[str, Any]:
+    """``pyramid.paster.bootstrap`` with configuration errors printed, not raised."""
+    from pyramid.paster import bootstrap
+
+    setup_logging(config_uri)
+    try:
+        return bootstrap(config_uri)
+    except ConfigurationError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from exc

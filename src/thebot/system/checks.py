@@ -1,0 +1,162 @@
+"""Dependency checks (database, Redis, cache, queue) with hard time limits, and host resources."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import psutil
+import redis
+from sqlalchemy import text
+
+from thebot.tasks import queue_depth
+
+log = logging.getLogger(__name__)
+_EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="thebot-check")
+DEGRADED_PERCENT = 80.0
+UNHEALTHY_PERCENT = 90.0
+
+
+@dataclass
+class CheckResult:
+    status: str  # ok | error | disabled
+    response_ms: float = 0.0
+    error: str | None = None
+    details: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": self.status, "response_time_ms": round(self.response_ms, 2)}
+        if self.error:
+            body["error"] = self.error
+        if self.details:
+            body.update(self.details)
+        return body
+
+
+def timed(fn: Callable[[], dict[str, Any] | None], timeout: float) -> CheckResult:
+    """Run ``fn`` in a worker thread; a hung dependency costs at most ``timeout`` seconds."""
+    start = time.perf_counter()
+    future = _EXECUTOR.submit(fn)
+    try:
+        details = future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        return CheckResult("error", (time.perf_counter() - start) * 1000, f"timed out after {timeout}s")
+    except Exception as exc:  # any failure of the dependency is a failed check
+        log.warning("dependency check failed: %s", exc)
+        return CheckResult("error", (time.perf_counter() - start) * 1000, _reason(exc))
+    return CheckResult("ok", (time.perf_counter() - start) * 1000, details=details or None)
+
+
+def _reason(exc: Exception) -> str:
+    text_ = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text_}"[:200]
+
+
+def redis_client(registry: Any) -> redis.Redis | None:
+    url = registry.settings.get("redis_url")
+    if not url:
+        return None
+    client = registry.get("health_redis")
+    if client is None:
+        timeout = registry.settings["readiness_timeout"]
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        registry["health_redis"] = client
+    return client
+
+
+def check_database(registry: Any) -> CheckResult:
+    engine = registry["dbengine"]
+
+    def probe() -> None:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    return timed(probe, registry.settings["readiness_timeout"])
+
+
+def check_redis(registry: Any) -> CheckResult:
+    client = redis_client(registry)
+    if client is None:
+        return CheckResult("disabled")
+
+    def probe() -> None:
+        client.ping()
+
+    return timed(probe, registry.settings["readiness_timeout"])
+
+
+def check_cache(registry: Any) -> CheckResult:
+    region = registry["cache_regions"]["default"]
+    backend = "redis" if registry.settings.get("redis_url") else "memory"
+
+    def probe() -> dict[str, Any]:
+        key = "health-probe"
+        region.set(key, time.time())
+        region.get(key)
+        return {"backend": backend, **registry["cache_stats"].as_dict()}
+
+    return timed(probe, registry.settings["readiness_timeout"])
+
+
+def check_queue(registry: Any) -> CheckResult:
+    broker = registry["task_broker"]
+
+    def probe() -> dict[str, Any]:
+        return {"broker": broker.thebot_kind, "queue_depth": queue_depth(broker)}
+
+    return timed(probe, registry.settings["readiness_timeout"])
+
+
+def check_websocket(registry: Any) -> CheckResult:
+    # This deployment has no websocket gateway; chat falls back to HTTP polling.
+    return CheckResult("disabled", details={"reason": "no websocket gateway configured"})
+
+
+COMPONENT_CHECKS: dict[str, Callable[[Any], CheckResult]] = {
+    "database": check_database,
+    "cache": check_cache,
+    "queue": check_queue,
+    "redis": check_redis,
+    "websocket": check_websocket,
+}
+
+
+def run_component_checks(registry: Any) -> dict[str, CheckResult]:
+    return {name: check(registry) for name, check in COMPONENT_CHECKS.items()}
+
+
+def resource_usage(path: str) -> dict[str, Any]:
+    """CPU, memory and disk use with a status per resource."""
+    disk_path = path if os.path.exists(path) else os.getcwd()
+    process = psutil.Process()
+    values = {
+        "cpu": psutil.cpu_percent(interval=None),
+        "memory": psutil.virtual_memory().percent,
+        "disk": psutil.disk_usage(disk_path).percent,
+    }
+    body: dict[str, Any] = {
+        name: {"percent": value, "status": resource_status(value)} for name, value in values.items()
+    }
+    body["process"] = {
+        "rss_bytes": process.memory_info().rss,
+        "threads": process.num_threads(),
+        "cpu_percent": process.cpu_percent(interval=None),
+    }
+    return body
+
+
+def resource_status(percent: float) -> str:
+    if percent > UNHEALTHY_PERCENT:
+        return "unhealthy"
+    if percent > DEGRADED_PERCENT:
+        return "degraded"
+    return "healthy"
+
+
+def worst(statuses: list[str]) -> str:
+    order = ["healthy", "degraded", "unhealthy"]
+    return max(statuses, key=order.index) if statuses else "healthy"

@@ -1,0 +1,210 @@
+"""Test fixtures: a migrated database, per-test rollback, the app through WebTest.
+
+``THEBOT_TEST_DATABASE_URL`` selects the database (default: a SQLite file in a temp dir);
+``THEBOT_TEST_REDIS_URL`` turns on real Redis for cache, readiness and rate limits.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Callable, Iterator
+
+import pytest
+import webtest
+from sqlalchemy import event, text
+from sqlalchemy.orm import sessionmaker
+
+from thebot import main
+from thebot.db import get_engine
+from thebot.migrate import upgrade
+from thebot.settings import SETTINGS, load_settings
+
+# The developer's or CI's environment must not leak into the app under test.
+for _spec in SETTINGS:
+    if _spec.env:
+        os.environ.pop(_spec.env, None)
+
+TEST_DATABASE_URL = os.environ.get("THEBOT_TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("THEBOT_TEST_REDIS_URL")
+TEST_HOST = "testserver"
+METRICS_TOKEN = "test-metrics-token-0123456789"
+
+
+@pytest.fixture(scope="session")
+def tmp_root() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="thebot-tests-") as root:
+        yield root
+
+
+@pytest.fixture(scope="session")
+def base_settings(tmp_root: str) -> dict[str, Any]:
+    return {
+        "debug": "true",
+        "secret_key": "x" * 64,
+        "allowed_hosts": f"{TEST_HOST} localhost",
+        "cors_allowed_origins": "https://app.example.com",
+        "database_url": TEST_DATABASE_URL or f"sqlite:///{tmp_root}/test.sqlite",
+        "redis_url": TEST_REDIS_URL or "",
+        "task_broker": "stub",
+        "media_root": os.path.join(tmp_root, "media"),
+        "mail_dir": os.path.join(tmp_root, "mail"),
+        "metrics_token": METRICS_TOKEN,
+        "readiness_timeout": "1.5",
+        "includes": "support_views",
+    }
+
+
+@pytest.fixture(scope="session")
+def engine(base_settings: dict[str, Any]) -> Iterator[Any]:
+    settings = load_settings(base_settings, environ={})
+    engine = get_engine(settings)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    with engine.begin() as conn:
+        upgrade(settings, connection=conn)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> Iterator[Any]:
+    if not TEST_REDIS_URL:
+        yield None
+        return
+    import redis
+
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture(scope="session")
+def make_app(base_settings: dict[str, Any], engine: Any, redis_client: Any) -> Callable[..., Any]:
+    """Build an app over the shared test engine with some settings changed."""
+
+    def build(**overrides: Any) -> Any:
+        settings = {**base_settings, **{k: str(v) for k, v in overrides.items()}}
+        settings["thebot.engine"] = engine
+        return main({}, **settings)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def app(make_app: Callable[..., Any]) -> Any:
+    return make_app()
+
+
+@pytest.fixture
+def connection(engine: Any) -> Iterator[Any]:
+    """One outer transaction per test; everything the app commits is a savepoint in it."""
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def bind_app(connection: Any) -> Callable[[Any], Any]:
+    """Point an app's sessions at the per-test connection (restored afterwards)."""
+    bound: list[tuple[Any, Any]] = []
+
+    def bind(app_: Any) -> Any:
+        registry = app_.registry
+        bound.append((registry, registry["dbsession_factory"]))
+        registry["dbsession_factory"] = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        return app_
+
+    yield bind
+    for registry, factory in bound:
+        registry["dbsession_factory"] = factory
+
+
+@pytest.fixture
+def dbsession(app: Any, bind_app: Callable[[Any], Any]) -> Any:
+    """A session on the test's connection, for arranging and asserting data."""
+    bind_app(app)
+    session = app.registry["dbsession_factory"]()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def client(bind_app: Callable[[Any], Any]) -> Callable[..., webtest.TestApp]:
+    """WebTest client for any app, bound to the test's transaction."""
+
+    def make(app_: Any, **environ: Any) -> webtest.TestApp:
+        bind_app(app_)
+        extra = {"HTTP_HOST": TEST_HOST, "REMOTE_ADDR": "192.0.2.10", **environ}
+        return webtest.TestApp(app_, extra_environ=extra)
+
+    return make
+
+
+@pytest.fixture
+def testapp(app: Any, dbsession: Any, client: Callable[..., webtest.TestApp]) -> webtest.TestApp:
+    return client(app)
+
+
+@pytest.fixture
+def monitor_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def broker(app: Any) -> Any:
+    broker = app.registry["task_broker"]
+    broker.flush_all()
+    yield broker
+    broker.flush_all()
+
+
+@pytest.fixture
+def worker(broker: Any) -> Iterator[Any]:
+    import dramatiq
+
+    worker = dramatiq.Worker(broker, worker_timeout=100)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(engine: Any) -> Iterator[Callable[[], QueryCounter]]:
+    """``with count_queries() as q: ...`` then assert on ``q.count``."""
+    import contextlib
+
+    listeners: list[QueryCounter] = []
+
+    @contextlib.contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        listeners.append(counter)
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+
+    yield counting
+
