@@ -1,0 +1,63 @@
+"""``audit(request, action, ...)``: one row in ``audit_event`` plus a line on the audit logger."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from thebot.system.models import AuditEvent
+
+audit_log = logging.getLogger("audit")
+SECRET_WORDS = ("password", "token", "secret", "code", "key", "credential")
+
+
+def scrub(details: dict[str, Any]) -> dict[str, Any]:
+    """Drop anything that looks like a secret: audit details must never hold one."""
+    clean: dict[str, Any] = {}
+    for name, value in details.items():
+        if any(word in name.lower() for word in SECRET_WORDS):
+            continue
+        clean[name] = scrub(value) if isinstance(value, dict) else value
+    return clean
+
+
+def audit(
+    request: Any,
+    action: str,
+    *,
+    actor: Any = None,
+    target_type: str | None = None,
+    target_id: Any = None,
+    dbsession: Any = None,
+    **details: Any,
+) -> AuditEvent:
+    """Record ``action`` in the request's transaction (it commits or aborts with the change).
+
+    ``actor`` defaults to the authenticated user; pass ``dbsession`` to write an event that
+    must survive an aborted request (e.g. failed logins), on a separately committed session.
+    """
+    if actor is None:
+        identity = getattr(request, "identity", None)
+        actor = getattr(identity, "user", None)
+    event = AuditEvent(
+        actor_id=getattr(actor, "id", actor),
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        ip=getattr(request, "client_ip", None) or request.remote_addr,
+        user_agent=(request.user_agent or "")[:512] or None,
+        request_id=getattr(request, "request_id", None),
+        details=scrub(details),
+    )
+    (dbsession or request.dbsession).add(event)
+    audit_log.info(
+        "%s actor=%s target=%s:%s ip=%s %s",
+        action,
+        event.actor_id,
+        target_type or "-",
+        event.target_id or "-",
+        event.ip,
+        json.dumps(event.details, sort_keys=True, default=str),
+    )
+    return event
