@@ -130,9 +130,15 @@ def bind_app(connection: Any) -> Callable[[Any], Any]:
 @pytest.fixture
 def dbsession(app: Any, bind_app: Callable[[Any], Any]) -> Any:
     """A session on the test's connection, for arranging and asserting data."""
+    from factories import ALL_FACTORIES
+
     bind_app(app)
     session = app.registry["dbsession_factory"]()
+    for factory_ in ALL_FACTORIES:
+        factory_._meta.sqlalchemy_session = session
     yield session
+    for factory_ in ALL_FACTORIES:
+        factory_._meta.sqlalchemy_session = None
     session.close()
 
 
@@ -174,6 +180,39 @@ def worker(broker: Any) -> Iterator[Any]:
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def make_user(dbsession: Any) -> Callable[..., Any]:
+    """Create a user of ``role`` with its role profile: ``make_user("tutor", username=...)``."""
+    from factories import StudentProfileFactory, TeacherProfileFactory, TutorProfileFactory, UserFactory
+
+    profiles = {"student": StudentProfileFactory, "teacher": TeacherProfileFactory, "tutor": TutorProfileFactory}
+
+    def make(role: str = "student", **kwargs: Any) -> Any:
+        profile_kwargs = kwargs.pop("profile", {})
+        user = UserFactory(role=role, **kwargs)
+        if role in profiles:
+            profiles[role](user=user, **profile_kwargs)
+        dbsession.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def auth_headers(dbsession: Any) -> Callable[[Any], dict[str, str]]:
+    """``Authorization`` headers carrying a fresh API token for ``user``."""
+    import datetime as dt
+
+    from thebot.accounts.tokens import issue_token
+
+    def headers(user: Any) -> dict[str, str]:
+        key, _token = issue_token(dbsession, user, dt.timedelta(days=1))
+        dbsession.flush()
+        return {"Authorization": f"Token {key}"}
+
+    return headers
 
 
 class QueryCounter:

@@ -24,7 +24,7 @@ def alembic_config(settings: dict[str, Any] | None = None, connection: Any = Non
     return config
 
 
-def upgrade(settings: dict[str, Any], revision: str = "head", connection: Any = None) -> None:
+def upgrade(settings: dict[str, Any], revision: str = "heads", connection: Any = None) -> None:
     command.upgrade(alembic_config(settings, connection), revision)
 
 

@@ -23,6 +23,8 @@ class Identity:
     kind: str
     user: Any = None
     principals: list[str] = field(default_factory=list)
+    token: Any = None  # the AuthToken used, for refresh/logout
+    session: Any = None  # the server-side session used, for logout/CSRF
 
     @property
     def userid(self) -> str:
@@ -35,6 +37,11 @@ def bearer_credentials(request: Any) -> str | None:
     if scheme.lower() in {"token", "bearer"} and credentials.strip():
         return credentials.strip()
     return None
+
+
+def user_identity(user: Any, *, token: Any = None, session: Any = None) -> Identity:
+    principals = [f"user:{user.id}", f"role:{user.role}"]
+    return Identity(kind="user", user=user, principals=principals, token=token, session=session)
 
 
 class SecurityPolicy:
@@ -51,11 +58,16 @@ class SecurityPolicy:
 
     def _load_identity(self, request: Any) -> Identity | None:
         credentials = bearer_credentials(request)
-        if credentials and self.metrics_token and hmac.compare_digest(
-            credentials.encode(), self.metrics_token.encode()
-        ):
+        if not credentials:
+            return None
+        if self.metrics_token and hmac.compare_digest(credentials.encode(), self.metrics_token.encode()):
             return Identity(kind="monitor", principals=[MONITOR_PRINCIPAL])
-        return None
+        from thebot.accounts.tokens import find_token
+
+        token = find_token(request.dbsession, credentials)
+        if token is None or not token.user.is_active:
+            return None
+        return user_identity(token.user, token=token)
 
     def authenticated_userid(self, request: Any) -> str | None:
         identity = self.identity(request)
