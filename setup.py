@@ -8,6 +8,8 @@ with open(os.path.join(here, "README.rst"), encoding="utf-8") as f:
 
 requires = [
     "alembic>=1.13",
+    "argon2-cffi>=23.1",
+    "limits>=3.13",
     "apscheduler>=3.10,<4",
     "colander>=2.0",
     "cornice>=6.1",

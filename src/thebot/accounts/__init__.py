@@ -4,4 +4,5 @@ from typing import Any
 
 
 def includeme(config: Any) -> None:
+    config.include("thebot.accounts.ratelimit")
     config.scan("thebot.accounts")

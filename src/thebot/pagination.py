@@ -1,0 +1,112 @@
+"""Cursor pagination: ``?limit=`` (default 50, max 200) and an opaque ``?cursor=``.
+
+Lists are ordered by one or more columns ending with the primary key; the cursor carries the
+last row's values of those columns, so each page is one indexed range query (keyset).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Sequence
+
+import colander
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import Session
+
+from thebot.errors import APIProblem
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class PaginationQuery(colander.MappingSchema):
+    """Mix into a querystring schema: ``limit`` and ``cursor``."""
+
+    limit = colander.SchemaNode(
+        colander.Integer(), validator=colander.Range(1, MAX_LIMIT), missing=DEFAULT_LIMIT
+    )
+    cursor = colander.SchemaNode(colander.String(), missing=None)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([v.isoformat() if hasattr(v, "isoformat") else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, count: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise APIProblem(400, "Invalid cursor.", errors=[_cursor_error()]) from exc
+    if not isinstance(values, list) or len(values) != count:
+        raise APIProblem(400, "Invalid cursor.", errors=[_cursor_error()])
+    return values
+
+
+def _cursor_error() -> dict[str, str]:
+    return {"location": "querystring", "name": "cursor", "description": "Invalid cursor"}
+
+
+def paginate(
+    request: Any,
+    dbsession: Session,
+    stmt: Select,
+    order: Sequence[tuple[Any, str]],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """Run ``stmt`` for one page. ``order``: (column, "asc"|"desc") pairs ending in a unique key.
+
+    Returns (rows, next_cursor) and sets the ``Link: rel="next"`` header when there is more.
+    """
+    columns = [c for c, _ in order]
+    if cursor:
+        values = [_coerce(col, v) for col, v in zip(columns, decode_cursor(cursor, len(columns)))]
+        stmt = stmt.where(_after(order, values))
+    stmt = stmt.order_by(*[c.desc() if d == "desc" else c.asc() for c, d in order]).limit(limit + 1)
+    rows = list(dbsession.execute(stmt).scalars().unique().all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, col.key) for col in columns])
+        next_url = request.current_route_url(_query={**request.GET, "cursor": next_cursor, "limit": limit})
+        request.response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return rows, next_cursor
+
+
+def _after(order: Sequence[tuple[Any, str]], values: list[Any]) -> Any:
+    """Rows strictly after ``values`` in the given ordering (lexicographic keyset)."""
+    clauses = []
+    for i, (col, direction) in enumerate(order):
+        equal = [order[j][0] == values[j] for j in range(i)]
+        beyond = col < values[i] if direction == "desc" else col > values[i]
+        clauses.append(and_(*equal, beyond))
+    return or_(*clauses)
+
+
+def _coerce(column: Any, value: Any) -> Any:
+    import datetime as dt
+
+    python_type = None
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        pass
+    try:
+        if python_type is dt.datetime and isinstance(value, str):
+            return dt.datetime.fromisoformat(value)
+        if python_type is dt.date and isinstance(value, str):
+            return dt.date.fromisoformat(value)
+        if python_type is int:
+            return int(value)
+    except (TypeError, ValueError) as exc:
+        raise APIProblem(400, "Invalid cursor.", errors=[_cursor_error()]) from exc
+    return value
+
+
+def page_body(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
+    return {"items": items, "next_cursor": next_cursor}
