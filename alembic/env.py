@@ -22,7 +22,7 @@ target_metadata = import_models()
 def app_settings() -> dict:
     settings = config.attributes.get("settings")
     if settings is None:
-        if config.config_file_name:
+        if config.config_file_name and config.file_config.has_section("loggers"):
             fileConfig(config.config_file_name, disable_existing_loggers=False)
         settings = load_settings(get_appsettings(config.config_file_name, name="main"))
     return settings

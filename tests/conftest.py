@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import webtest
@@ -86,9 +87,11 @@ def redis_client() -> Iterator[Any]:
 def make_app(base_settings: dict[str, Any], engine: Any, redis_client: Any) -> Callable[..., Any]:
     """Build an app over the shared test engine with some settings changed."""
 
-    def build(**overrides: Any) -> Any:
+    def build(own_engine: bool = False, **overrides: Any) -> Any:
+        """``own_engine=True``: the app builds its engine from the settings (broken URLs)."""
         settings = {**base_settings, **{k: str(v) for k, v in overrides.items()}}
-        settings["thebot.engine"] = engine
+        if not own_engine:
+            settings["thebot.engine"] = engine
         return main({}, **settings)
 
     return build
@@ -185,9 +188,18 @@ def worker(broker: Any) -> Iterator[Any]:
 @pytest.fixture
 def make_user(dbsession: Any) -> Callable[..., Any]:
     """Create a user of ``role`` with its role profile: ``make_user("tutor", username=...)``."""
-    from factories import StudentProfileFactory, TeacherProfileFactory, TutorProfileFactory, UserFactory
+    from factories import (
+        StudentProfileFactory,
+        TeacherProfileFactory,
+        TutorProfileFactory,
+        UserFactory,
+    )
 
-    profiles = {"student": StudentProfileFactory, "teacher": TeacherProfileFactory, "tutor": TutorProfileFactory}
+    profiles = {
+        "student": StudentProfileFactory,
+        "teacher": TeacherProfileFactory,
+        "tutor": TutorProfileFactory,
+    }
 
     def make(role: str = "student", **kwargs: Any) -> Any:
         profile_kwargs = kwargs.pop("profile", {})
@@ -246,4 +258,3 @@ def count_queries(engine: Any) -> Iterator[Callable[[], QueryCounter]]:
             event.remove(engine, "before_cursor_execute", counter)
 
     yield counting
-

@@ -33,3 +33,27 @@ def get_boom(request):
 
 def includeme(config):
     config.scan(__name__)
+
+
+mail = ApiService(name="test_mail", path="/api/test/mail/", description="enqueue an email")
+
+
+class MailBody(StrictMapping):
+    to = colander.SchemaNode(colander.String(), validator=colander.Email())
+    fail = colander.SchemaNode(colander.Boolean(), missing=False)
+
+
+class MailRequest(colander.MappingSchema):
+    body = MailBody()
+
+
+@mail.post(permission=NO_PERMISSION_REQUIRED, schema=MailRequest())
+def post_mail(request):
+    """Enqueue an email, then fail if asked: the message must only leave after commit."""
+    from thebot.tasks import enqueue
+
+    body = request.validated["body"]
+    enqueue(request, "notifications.send_email", [body["to"]], "Hello", "Body text")
+    if body["fail"]:
+        raise RuntimeError("abort after enqueue")
+    return {"queued": True}

@@ -18,7 +18,9 @@ SAFE = {
 
 
 def test_environment_beats_ini_and_values_are_coerced():
-    settings = load_settings({"debug": "false", "db_pool_size": "3"}, environ={"DEBUG": "true", "DB_POOL_SIZE": "9"})
+    settings = load_settings(
+        {"debug": "false", "db_pool_size": "3"}, environ={"DEBUG": "true", "DB_POOL_SIZE": "9"}
+    )
     assert settings["debug"] is True
     assert settings["db_pool_size"] == 9
 
@@ -26,15 +28,35 @@ def test_environment_beats_ini_and_values_are_coerced():
 def test_separate_db_variables_win_over_url_and_survive_special_characters():
     settings = load_settings(
         {"database_url": "postgresql://old@old-host/old"},
-        environ={"DB_HOST": "db.internal", "DB_USER": "app", "DB_PASSWORD": "p@ss:w/rd#1?", "DB_NAME": "prod", "DB_PORT": "6432"},
+        environ={
+            "DB_HOST": "db.internal",
+            "DB_USER": "app",
+            "DB_PASSWORD": "p@ss:w/rd#1?",
+            "DB_NAME": "prod",
+            "DB_PORT": "6432",
+        },
     )
     url = settings["sqlalchemy.url"]
-    assert (url.host, url.username, url.password, url.database, url.port) == ("db.internal", "app", "p@ss:w/rd#1?", "prod", 6432)
+    assert (url.host, url.username, url.password, url.database, url.port) == (
+        "db.internal",
+        "app",
+        "p@ss:w/rd#1?",
+        "prod",
+        6432,
+    )
     assert url.drivername == "postgresql+psycopg"
 
 
 def test_db_engine_switches_backend():
-    settings = load_settings({}, environ={"DB_ENGINE": "postgresql", "DB_HOST": "h", "DB_NAME": "n", "DB_SSLMODE": "verify-full"})
+    settings = load_settings(
+        {},
+        environ={
+            "DB_ENGINE": "postgresql",
+            "DB_HOST": "h",
+            "DB_NAME": "n",
+            "DB_SSLMODE": "verify-full",
+        },
+    )
     assert settings["sqlalchemy.url"].drivername == "postgresql+psycopg"
     assert settings["sqlalchemy.url"].query["sslmode"] == "verify-full"
 
@@ -61,7 +83,13 @@ def test_production_start_up_refuses_and_lists_every_problem_at_once():
     with pytest.raises(ConfigurationError) as info:
         main({}, **unsafe)
     message = str(info.value)
-    for needle in ("SECRET_KEY", "ALLOWED_HOSTS", "localhost origin", "not an https origin", "SQLite"):
+    for needle in (
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "localhost origin",
+        "not an https origin",
+        "SQLite",
+    ):
         assert needle in message, needle
     assert len(info.value.problems) == 6
 
@@ -69,7 +97,10 @@ def test_production_start_up_refuses_and_lists_every_problem_at_once():
 @pytest.mark.parametrize(
     ("override", "needle"),
     [
-        ({"secret_key": "thebot-development-secret-key-do-not-use-in-production"}, "development value"),
+        (
+            {"secret_key": "thebot-development-secret-key-do-not-use-in-production"},
+            "development value",
+        ),
         ({"secret_key": "a" * 49}, "at least 50"),
         ({"allowed_hosts": ""}, "ALLOWED_HOSTS is empty"),
         ({"cors_allowed_origins": ""}, "CORS_ALLOWED_ORIGINS is empty"),
@@ -83,7 +114,9 @@ def test_each_production_rule(override, needle):
 
 
 def test_weak_sslmode_can_be_explicitly_allowed():
-    settings = load_settings({**SAFE, "db_sslmode": "disable", "db_allow_insecure_sslmode": "true"}, environ={})
+    settings = load_settings(
+        {**SAFE, "db_sslmode": "disable", "db_allow_insecure_sslmode": "true"}, environ={}
+    )
     errors, warnings = check_settings(settings)
     assert errors == [] and any("DB_SSLMODE" in w for w in warnings)
 

@@ -88,7 +88,9 @@ def get_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def get_tm_session(session_factory: sessionmaker, transaction_manager: Any, request: Any = None) -> Session:
+def get_tm_session(
+    session_factory: sessionmaker, transaction_manager: Any, request: Any = None
+) -> Session:
     """A session joined to ``transaction_manager``: pyramid_tm commits or aborts it."""
     dbsession = session_factory(info={"request": request})
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)

@@ -43,7 +43,9 @@ def problem_body(
     request_id: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    slug, default_title = PROBLEMS.get(status, ("server-error" if status >= 500 else "error", "Error"))
+    slug, default_title = PROBLEMS.get(
+        status, ("server-error" if status >= 500 else "error", "Error")
+    )
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + (kind or slug),
         "title": title or default_title,
@@ -58,7 +60,14 @@ def problem_body(
     return body
 
 
-def problem_response(status: int, detail: str | None = None, *, request: Any = None, headers: Any = None, **kwargs: Any) -> Response:
+def problem_response(
+    status: int,
+    detail: str | None = None,
+    *,
+    request: Any = None,
+    headers: Any = None,
+    **kwargs: Any,
+) -> Response:
     request_id = getattr(request, "request_id", None) if request is not None else None
     body = problem_body(status, detail, request_id=request_id, **kwargs)
     response = Response(
@@ -75,7 +84,9 @@ def problem_response(status: int, detail: str | None = None, *, request: Any = N
 class APIProblem(Exception):
     """Raise from services or views to answer with a problem+json body."""
 
-    def __init__(self, status: int, detail: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
+    def __init__(
+        self, status: int, detail: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ):
         super().__init__(detail)
         self.status = status
         self.detail = detail
@@ -86,7 +97,11 @@ class APIProblem(Exception):
 def cornice_errors_to_problem(request: Any) -> Response:
     """Cornice error handler: its collected errors become one 400 (or other) problem."""
     errors = [
-        {"location": e.get("location", ""), "name": e.get("name") or "", "description": str(e.get("description", ""))}
+        {
+            "location": e.get("location", ""),
+            "name": e.get("name") or "",
+            "description": str(e.get("description", "")),
+        }
         for e in request.errors
     ]
     status = getattr(request.errors, "status", 400) or 400
@@ -96,7 +111,9 @@ def cornice_errors_to_problem(request: Any) -> Response:
 
 @exception_view_config(APIProblem)
 def api_problem_view(exc: APIProblem, request: Any) -> Response:
-    return problem_response(exc.status, exc.detail, request=request, headers=exc.headers, **exc.kwargs)
+    return problem_response(
+        exc.status, exc.detail, request=request, headers=exc.headers, **exc.kwargs
+    )
 
 
 @notfound_view_config()
@@ -106,7 +123,9 @@ def notfound_view(exc: HTTPNotFound, request: Any) -> Response:
 
 @exception_view_config(HTTPMethodNotAllowed)
 def method_not_allowed_view(exc: HTTPException, request: Any) -> Response:
-    response = problem_response(405, f"Method {request.method} is not allowed here.", request=request)
+    response = problem_response(
+        405, f"Method {request.method} is not allowed here.", request=request
+    )
     allow = exc.headers.get("Allow")
     if allow:
         response.headers["Allow"] = allow
@@ -144,7 +163,9 @@ def forbidden_view(exc: HTTPException, request: Any) -> Response:
             request=request,
             headers={"WWW-Authenticate": "Token"},
         )
-    return problem_response(403, "You do not have permission to perform this action.", request=request)
+    return problem_response(
+        403, "You do not have permission to perform this action.", request=request
+    )
 
 
 def includeme(config: Any) -> None:

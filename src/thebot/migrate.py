@@ -13,7 +13,9 @@ from alembic.script import ScriptDirectory
 SCRIPT_LOCATION = "thebot:migrations"
 
 
-def alembic_config(settings: dict[str, Any] | None = None, connection: Any = None, ini: str | None = None) -> Config:
+def alembic_config(
+    settings: dict[str, Any] | None = None, connection: Any = None, ini: str | None = None
+) -> Config:
     """An alembic ``Config`` over the migrations shipped in the package."""
     config = Config(ini) if ini else Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)

@@ -20,7 +20,9 @@ def get_openapi(request: Any) -> dict[str, Any]:
         services = [s for s in get_services() if s.path and s.path.startswith("/api/")]
         generator = CorniceSwagger(services, pyramid_registry=request.registry)
         generator.summary_docstrings = True
-        cached = generator.generate(title="THE_BOT API", version=request.registry.settings["thebot.version"], base_path="/")
+        cached = generator.generate(
+            title="THE_BOT API", version=request.registry.settings["thebot.version"], base_path="/"
+        )
         request.registry["openapi_document"] = cached
     return cached
 

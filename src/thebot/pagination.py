@@ -7,8 +7,10 @@ last row's values of those columns, so each page is one indexed range query (key
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import colander
 from sqlalchemy import Select, and_, or_
@@ -64,16 +66,23 @@ def paginate(
     """
     columns = [c for c, _ in order]
     if cursor:
-        values = [_coerce(col, v) for col, v in zip(columns, decode_cursor(cursor, len(columns)))]
+        values = [
+            _coerce(col, v)
+            for col, v in zip(columns, decode_cursor(cursor, len(columns)), strict=True)
+        ]
         stmt = stmt.where(_after(order, values))
-    stmt = stmt.order_by(*[c.desc() if d == "desc" else c.asc() for c, d in order]).limit(limit + 1)
+    stmt = stmt.order_by(*[c.desc() if d == "desc" else c.asc() for c, d in order]).limit(
+        limit + 1
+    )
     rows = list(dbsession.execute(stmt).scalars().unique().all())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor([getattr(last, col.key) for col in columns])
-        next_url = request.current_route_url(_query={**request.GET, "cursor": next_cursor, "limit": limit})
+        next_url = request.current_route_url(
+            _query={**request.GET, "cursor": next_cursor, "limit": limit}
+        )
         request.response.headers["Link"] = f'<{next_url}>; rel="next"'
     return rows, next_cursor
 
@@ -92,10 +101,8 @@ def _coerce(column: Any, value: Any) -> Any:
     import datetime as dt
 
     python_type = None
-    try:
+    with contextlib.suppress(NotImplementedError):
         python_type = column.type.python_type
-    except NotImplementedError:
-        pass
     try:
         if python_type is dt.datetime and isinstance(value, str):
             return dt.datetime.fromisoformat(value)

@@ -28,7 +28,9 @@ class PeriodicTask:
         return IntervalTrigger(seconds=self.seconds or 60, timezone="UTC")
 
 
-def add_periodic_task(config: Any, task_name: str, *, seconds: int | None = None, cron: str | None = None) -> None:
+def add_periodic_task(
+    config: Any, task_name: str, *, seconds: int | None = None, cron: str | None = None
+) -> None:
     if bool(seconds) == bool(cron):
         raise ValueError("give exactly one of seconds= or cron=")
     config.registry.setdefault("periodic_tasks", []).append(PeriodicTask(task_name, seconds, cron))
@@ -47,7 +49,9 @@ def build_scheduler(registry: Any, scheduler: Any) -> Any:
             max_instances=1,
             misfire_grace_time=30,
         )
-        log.info("scheduled %s (%s)", periodic.task_name, periodic.cron or f"every {periodic.seconds}s")
+        log.info(
+            "scheduled %s (%s)", periodic.task_name, periodic.cron or f"every {periodic.seconds}s"
+        )
     return scheduler
 
 

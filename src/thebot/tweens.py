@@ -9,7 +9,8 @@ import ipaddress
 import logging
 import re
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pyramid.httpexceptions import HTTPMovedPermanently
 from pyramid.response import Response
@@ -20,9 +21,41 @@ log = logging.getLogger(__name__)
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 CORS_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT"
-CORS_HEADERS = "Accept, Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-CSRF-Token, X-Request-ID"
-CORS_EXPOSE = "ETag, Link, Retry-After, X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Idempotent-Replayed"
-HTML_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+CORS_HEADERS = ", ".join(
+    [
+        "Accept",
+        "Authorization",
+        "Content-Type",
+        "If-Match",
+        "If-None-Match",
+        "Idempotency-Key",
+        "X-CSRF-Token",
+        "X-Request-ID",
+    ]
+)
+CORS_EXPOSE = ", ".join(
+    [
+        "ETag",
+        "Link",
+        "Retry-After",
+        "X-Request-ID",
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "Idempotent-Replayed",
+    ]
+)
+HTML_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "script-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
 Handler = Callable[[Any], Response]
 
 
@@ -119,7 +152,9 @@ def gatekeeper_tween_factory(handler: Handler, registry: Any) -> Handler:
         else:
             response = handler(request)
         _cors_headers(request, response, origins)
-        _security_headers(request, response, https=request.scheme == "https" and not debug, hsts=hsts)
+        _security_headers(
+            request, response, https=request.scheme == "https" and not debug, hsts=hsts
+        )
         return response
 
     return tween

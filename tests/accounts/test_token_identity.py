@@ -24,7 +24,9 @@ def test_admin_token_opens_admin_endpoints(testapp, make_user, auth_headers):
 
 def test_non_admin_token_is_forbidden(testapp, make_user, auth_headers):
     for role in ("student", "teacher", "tutor", "parent"):
-        response = testapp.get("/api/system/health/", headers=auth_headers(make_user(role)), status=403)
+        response = testapp.get(
+            "/api/system/health/", headers=auth_headers(make_user(role)), status=403
+        )
         assert response.json["type"].endswith("permission-denied")
 
 
@@ -33,7 +35,10 @@ def test_expired_revoked_or_inactive_token_is_401(testapp, dbsession, make_user,
     headers = auth_headers(admin)
     revoke_tokens(dbsession, admin.id)
     dbsession.flush()
-    assert testapp.get("/api/system/health/", headers=headers, status=401).headers["WWW-Authenticate"] == "Token"
+    assert (
+        testapp.get("/api/system/health/", headers=headers, status=401).headers["WWW-Authenticate"]
+        == "Token"
+    )
     key, token = issue_token(dbsession, admin, dt.timedelta(hours=1))
     token.expires_at = utcnow() - dt.timedelta(seconds=1)
     dbsession.flush()

@@ -14,7 +14,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def build_message(settings: dict[str, Any], to: list[str], subject: str, body: str, html: str | None = None) -> EmailMessage:
+def build_message(
+    settings: dict[str, Any], to: list[str], subject: str, body: str, html: str | None = None
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings["mail_from"]
     message["To"] = ", ".join(to)
@@ -38,7 +40,9 @@ def deliver(settings: dict[str, Any], message: EmailMessage) -> str:
     path = os.path.join(folder, f"{uuid.uuid4().hex}.eml")
     with open(path, "wb") as fh:
         fh.write(bytes(message))
-    log.info("mail %s to %s written to %s (no SMTP_HOST)", message["Message-ID"], message["To"], path)
+    log.info(
+        "mail %s to %s written to %s (no SMTP_HOST)", message["Message-ID"], message["To"], path
+    )
     return path
 
 

@@ -9,7 +9,9 @@ from thebot.settings import ConfigurationError, check_settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser("Report every configuration problem start-up would refuse, plus warnings.").parse_args(argv)
+    args = parser(
+        "Report every configuration problem start-up would refuse, plus warnings."
+    ).parse_args(argv)
     try:
         settings = read_settings(args.config_uri, logging=False)
     except ConfigurationError as exc:

@@ -13,7 +13,9 @@ from thebot.settings import ConfigurationError
 def main(argv: list[str] | None = None) -> int:
     p = parser("Upgrade the database schema (alembic) to the given revision, default head.")
     p.add_argument("revision", nargs="?", default="head")
-    p.add_argument("--check", action="store_true", help="only report whether migrations are pending")
+    p.add_argument(
+        "--check", action="store_true", help="only report whether migrations are pending"
+    )
     args = p.parse_args(argv)
     try:
         settings = read_settings(args.config_uri)

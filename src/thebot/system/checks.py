@@ -6,8 +6,9 @@ import concurrent.futures
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 import redis
@@ -29,7 +30,10 @@ class CheckResult:
     details: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": self.status, "response_time_ms": round(self.response_ms, 2)}
+        body: dict[str, Any] = {
+            "status": self.status,
+            "response_time_ms": round(self.response_ms, 2),
+        }
         if self.error:
             body["error"] = self.error
         if self.details:
@@ -44,7 +48,9 @@ def timed(fn: Callable[[], dict[str, Any] | None], timeout: float) -> CheckResul
     try:
         details = future.result(timeout=timeout)
     except concurrent.futures.TimeoutError:
-        return CheckResult("error", (time.perf_counter() - start) * 1000, f"timed out after {timeout}s")
+        return CheckResult(
+            "error", (time.perf_counter() - start) * 1000, f"timed out after {timeout}s"
+        )
     except Exception as exc:  # any failure of the dependency is a failed check
         log.warning("dependency check failed: %s", exc)
         return CheckResult("error", (time.perf_counter() - start) * 1000, _reason(exc))
@@ -139,7 +145,8 @@ def resource_usage(path: str) -> dict[str, Any]:
         "disk": psutil.disk_usage(disk_path).percent,
     }
     body: dict[str, Any] = {
-        name: {"percent": value, "status": resource_status(value)} for name, value in values.items()
+        name: {"percent": value, "status": resource_status(value)}
+        for name, value in values.items()
     }
     body["process"] = {
         "rss_bytes": process.memory_info().rss,

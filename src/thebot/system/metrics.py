@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import psutil
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -12,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from thebot.tasks import queue_depth
 
+log = logging.getLogger(__name__)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -56,22 +59,32 @@ class RuntimeCollector:
         yield _gauge("thebot_cpu_percent", "Host CPU use", psutil.cpu_percent(interval=None))
         yield _gauge("thebot_memory_percent", "Host memory use", psutil.virtual_memory().percent)
         yield _gauge(
-            "thebot_disk_percent", "Disk use of MEDIA_ROOT's volume", disk_percent(app.settings["media_root"])
+            "thebot_disk_percent",
+            "Disk use of MEDIA_ROOT's volume",
+            disk_percent(app.settings["media_root"]),
         )
         yield _gauge(
-            "thebot_process_resident_memory_bytes", "Resident memory", psutil.Process().memory_info().rss
+            "thebot_process_resident_memory_bytes",
+            "Resident memory",
+            psutil.Process().memory_info().rss,
         )
-        yield _gauge("thebot_db_pool_checked_out", "DB connections in use", db_pool_checked_out(app))
+        yield _gauge(
+            "thebot_db_pool_checked_out", "DB connections in use", db_pool_checked_out(app)
+        )
         ratio = app["cache_stats"].ratio()
-        yield _gauge("thebot_cache_hit_ratio", "Cache hits / lookups", ratio if ratio is not None else 0.0)
+        yield _gauge(
+            "thebot_cache_hit_ratio", "Cache hits / lookups", ratio if ratio is not None else 0.0
+        )
         stats = app["request_stats"].as_dict()
-        yield _gauge("thebot_http_error_rate", "Share of responses that were 5xx", stats["error_rate"])
+        yield _gauge(
+            "thebot_http_error_rate", "Share of responses that were 5xx", stats["error_rate"]
+        )
         depth = GaugeMetricFamily("thebot_task_queue_depth", "Messages waiting", labels=["queue"])
         try:
             for queue, count in queue_depth(app["task_broker"]).items():
                 depth.add_metric([queue], count)
-        except Exception:  # an unreachable broker must not break the scrape
-            pass
+        except Exception as exc:  # an unreachable broker must not break the scrape
+            log.warning("queue depth unavailable: %s", exc)
         yield depth
 
 

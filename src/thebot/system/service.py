@@ -21,7 +21,11 @@ from thebot.system.checks import (
 from thebot.system.models import HealthCheck
 
 PROCESS_STARTED = time.time()
-SLA_WINDOWS = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
+SLA_WINDOWS = {
+    "24h": dt.timedelta(hours=24),
+    "7d": dt.timedelta(days=7),
+    "30d": dt.timedelta(days=30),
+}
 STATUS_PAGE_COMPONENTS = {
     "api": "API",
     "database": "Database",
@@ -37,7 +41,9 @@ def readiness(registry: Any) -> tuple[bool, dict[str, Any]]:
     body: dict[str, Any] = {
         "status": "ready" if ready else "not_ready",
         "timestamp": utcnow().isoformat(),
-        "dependencies": {name: "ok" if r.status == "ok" else r.status for name, r in results.items()},
+        "dependencies": {
+            name: "ok" if r.status == "ok" else r.status for name, r in results.items()
+        },
     }
     if not ready:
         body["error"] = {name: r.error for name, r in results.items() if r.status == "error"}
@@ -58,7 +64,11 @@ def health(registry: Any) -> dict[str, Any]:
     components = {"api": {"status": "ok", "response_time_ms": 0.0}}
     components.update({name: r.as_dict() for name, r in results.items()})
     components["api"]["response_time_ms"] = round((time.perf_counter() - start) * 1000, 2)
-    return {"status": overall(results), "timestamp": utcnow().isoformat(), "components": components}
+    return {
+        "status": overall(results),
+        "timestamp": utcnow().isoformat(),
+        "components": components,
+    }
 
 
 def health_extended(registry: Any) -> dict[str, Any]:
@@ -145,7 +155,9 @@ def uptime(dbsession: Session, now: dt.datetime | None = None) -> dict[str, Any]
     }
 
 
-def incidents(dbsession: Session, days: int = 7, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def incidents(
+    dbsession: Session, days: int = 7, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """Consecutive non-ok checks folded into incidents, newest first; no internals."""
     now = now or utcnow()
     rows = dbsession.execute(
@@ -167,7 +179,12 @@ def incidents(dbsession: Session, days: int = 7, now: dt.datetime | None = None)
             if state == "error" and name in STATUS_PAGE_COMPONENTS
         )
         if current is None:
-            current = {"started_at": checked_at.isoformat(), "resolved_at": None, "severity": status, "components": []}
+            current = {
+                "started_at": checked_at.isoformat(),
+                "resolved_at": None,
+                "severity": status,
+                "components": [],
+            }
             found.append(current)
         if status == "down":
             current["severity"] = "down"
@@ -183,8 +200,9 @@ def status_page(registry: Any, dbsession: Session) -> dict[str, Any]:
     state = overall(results)
     return {
         "status": {"healthy": "operational", "degraded": "degraded", "unhealthy": "outage"}[state],
-        "components": [{"name": STATUS_PAGE_COMPONENTS[k], "status": v} for k, v in public.items()],
+        "components": [
+            {"name": STATUS_PAGE_COMPONENTS[k], "status": v} for k, v in public.items()
+        ],
         "incidents": incidents(dbsession),
         "updated_at": utcnow().isoformat(),
     }
-

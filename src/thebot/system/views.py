@@ -20,17 +20,31 @@ from thebot.tasks import queue_depth
 
 TAGS = ["system"]
 
-live = ApiService(name="health_live", path="/api/system/health/live/", description="Liveness probe")
-ready = ApiService(name="health_ready", path="/api/system/health/ready/", description="Readiness probe")
-readiness = ApiService(name="readiness", path="/api/system/readiness/", description="Readiness probe (alias)")
+live = ApiService(
+    name="health_live", path="/api/system/health/live/", description="Liveness probe"
+)
+ready = ApiService(
+    name="health_ready", path="/api/system/health/ready/", description="Readiness probe"
+)
+readiness = ApiService(
+    name="readiness", path="/api/system/readiness/", description="Readiness probe (alias)"
+)
 health = ApiService(name="health", path="/api/system/health/", description="Component health")
 health_extended = ApiService(
-    name="health_extended", path="/api/system/health-extended/", description="Health plus host resources"
+    name="health_extended",
+    path="/api/system/health-extended/",
+    description="Health plus host resources",
 )
-components = ApiService(name="components", path="/api/system/components/", description="Per-component metrics")
+components = ApiService(
+    name="components", path="/api/system/components/", description="Per-component metrics"
+)
 uptime = ApiService(name="uptime", path="/api/system/uptime/", description="Uptime and SLA")
-metrics = ApiService(name="metrics", path="/api/system/metrics/", description="Metrics (JSON or Prometheus)")
-status_page = ApiService(name="status_page", path="/api/system/status-page/", description="Public status page")
+metrics = ApiService(
+    name="metrics", path="/api/system/metrics/", description="Metrics (JSON or Prometheus)"
+)
+status_page = ApiService(
+    name="status_page", path="/api/system/status-page/", description="Public status page"
+)
 
 
 @live.get(permission=NO_PERMISSION_REQUIRED, schema=NoQuery(), tags=TAGS)
@@ -82,7 +96,11 @@ def wants_prometheus(request: Any) -> bool:
 def get_metrics(request: Any) -> Any:
     registry = request.registry
     if wants_prometheus(request):
-        return Response(body=generate_latest(registry["prometheus"]), content_type=CONTENT_TYPE_LATEST, charset=None)
+        return Response(
+            body=generate_latest(registry["prometheus"]),
+            content_type=CONTENT_TYPE_LATEST,
+            charset=None,
+        )
     try:
         queues: Any = queue_depth(registry["task_broker"])
     except Exception as exc:  # broker down: report, do not fail the scrape
