@@ -51,16 +51,24 @@ def configure_logging(settings: dict[str, Any]) -> None:
     if not log_dir:
         return
     os.makedirs(log_dir, exist_ok=True)
-    # Idempotent: several apps in one process (tests, scripts) must not stack handlers.
-    for logger in [audit, root, *(logging.getLogger(n) for n in WORKER_LOGGERS)]:
-        for handler in [h for h in logger.handlers if getattr(h, _HANDLER_TAG, False)]:
-            logger.removeHandler(handler)
-            handler.close()
+    remove_file_handlers()  # several apps in one process (tests, scripts) must not stack them
     audit.addHandler(_rotating(os.path.join(log_dir, "audit.log"), AUDIT_FORMAT, logging.INFO))
     root.addHandler(_rotating(os.path.join(log_dir, "admin.log"), LOG_FORMAT, logging.WARNING))
     worker = _rotating(os.path.join(log_dir, "worker.log"), LOG_FORMAT, logging.INFO)
     for name in WORKER_LOGGERS:
-        logging.getLogger(name).addHandler(worker)
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)  # worker.log keeps task progress, not only errors
+        logger.addHandler(worker)
+
+
+def remove_file_handlers() -> None:
+    """Detach and close the rotating handlers ``configure_logging`` added."""
+    names = ["audit", "", *WORKER_LOGGERS]
+    for logger in (logging.getLogger(n) for n in names):
+        for handler in [h for h in logger.handlers if getattr(h, _HANDLER_TAG, False)]:
+            logger.removeHandler(handler)
+            handler.close()
 
 
 def configure_sentry(settings: dict[str, Any]) -> None:
