@@ -9,7 +9,7 @@ with open(os.path.join(here, "README.rst"), encoding="utf-8") as f:
 requires = [
     "alembic>=1.13",
     "argon2-cffi>=23.1",
-    "limits>=3.13",
+    "limits>=5.0,<6",
     "apscheduler>=3.10,<4",
     "colander>=2.0",
     "cornice>=6.1",
@@ -27,6 +27,7 @@ requires = [
     "redis>=5",
     "SQLAlchemy>=2.0.30",
     "transaction>=4",
+    "tzdata>=2024.1",
     "waitress>=3",
     "zope.sqlalchemy>=3.1",
 ]
@@ -78,6 +79,8 @@ setup(
             "thebot-migrate = thebot.scripts.migrate:main",
             "thebot-worker = thebot.scripts.worker:main",
             "thebot-scheduler = thebot.scripts.scheduler:main",
+            "thebot-createsuperuser = thebot.scripts.createsuperuser:main",
+            "thebot-create-demo-data = thebot.scripts.create_demo_data:main",
         ],
     },
 )

@@ -102,6 +102,15 @@ def app(make_app: Callable[..., Any]) -> Any:
     return make_app()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
+    """Limiter counts live as long as the session app; start every test from zero."""
+    if "app" in request.fixturenames:
+        from thebot.accounts.ratelimit import reset_limits
+
+        reset_limits(request.getfixturevalue("app").registry)
+
+
 @pytest.fixture
 def connection(engine: Any) -> Iterator[Any]:
     """One outer transaction per test; everything the app commits is a savepoint in it."""

@@ -21,8 +21,8 @@ class UserFactory(BaseFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    first_name = factory.Sequence(lambda n: f"First{n}")
+    last_name = factory.Sequence(lambda n: f"Last{n}")
     role = "student"
     is_active = True
     is_staff = factory.LazyAttribute(lambda o: o.role == "admin")

@@ -49,3 +49,23 @@ def test_request_id_is_on_log_lines_of_a_request(testapp, log_dir):
     for handler in logging.getLogger().handlers:
         handler.flush()
     assert "request_id=trace-me-42" in (log_dir / "admin.log").read_text()
+
+
+def test_task_arguments_never_reach_the_logs(log_dir):
+    import dramatiq
+
+    message = dramatiq.Message(
+        queue_name="email",
+        actor_name="notifications.send_email",
+        args=(["a@example.com"], "Reset", "token=SECRET-RESET-TOKEN"),
+        kwargs={},
+        options={},
+    )
+    logging.getLogger("dramatiq.worker.WorkerThread").error(
+        "Failed to process message %s.", message
+    )
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    admin = (log_dir / "admin.log").read_text()
+    assert f"notifications.send_email({message.message_id})" in admin
+    assert "SECRET-RESET-TOKEN" not in admin

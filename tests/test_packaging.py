@@ -36,6 +36,7 @@ def test_wheel_contents(wheel):
         "thebot/migrations/script.py.mako",
         "thebot/templates/status_page.jinja2",
         "thebot/static/status.css",
+        "thebot/accounts/data/common-passwords.txt.gz",
     ):
         assert required in names, required
     assert any(n.startswith("thebot/migrations/versions/") and n.endswith(".py") for n in names)

@@ -55,6 +55,18 @@ class CountingProxy(ProxyBackend):
             self.stats.record(self.region_name, value is not NO_VALUE)
         return values
 
+    # Serializing backends (Redis) are read through these instead of get/get_multi.
+    def get_serialized(self, key: Any) -> Any:
+        value = self.proxied.get_serialized(key)
+        self.stats.record(self.region_name, value is not NO_VALUE)
+        return value
+
+    def get_serialized_multi(self, keys: Any) -> Any:
+        values = self.proxied.get_serialized_multi(keys)
+        for value in values:
+            self.stats.record(self.region_name, value is not NO_VALUE)
+        return values
+
 
 def make_regions(settings: dict[str, Any], stats: CacheStats) -> dict[str, CacheRegion]:
     regions = {}

@@ -29,6 +29,10 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:
+        return dt.datetime
+
     def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
@@ -62,7 +66,12 @@ def _sqlite_pragmas(engine: Engine, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITER = "thebot.writer"  # environ flag: this request (e.g. a task) will write
 
 
 def get_engine(settings: dict[str, Any]) -> Engine:
@@ -102,10 +111,17 @@ def includeme(config: Any) -> None:
     engine = settings.get("thebot.engine") or get_engine(settings)
     config.registry["dbengine"] = engine
     config.registry["dbsession_factory"] = get_session_factory(engine)
+    sqlite = engine.dialect.name == "sqlite"
 
     def dbsession(request: Any) -> Session:
         # Looked up per request so tests can swap the factory for one bound to an outer
         # transaction (see tests/conftest.py).
-        return get_tm_session(request.registry["dbsession_factory"], request.tm, request=request)
+        session = get_tm_session(request.registry["dbsession_factory"], request.tm, request)
+        if sqlite and (request.method not in READ_ONLY_METHODS or request.environ.get(WRITER)):
+            # A deferred SQLite transaction that read before another writer committed
+            # cannot take the write lock later (SQLITE_BUSY_SNAPSHOT fails at once); taking
+            # it first makes concurrent writers queue on busy_timeout instead.
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        return session
 
     config.add_request_method(dbsession, reify=True)

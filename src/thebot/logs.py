@@ -19,12 +19,32 @@ _HANDLER_TAG = "_thebot_handler"
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamp each record with the id of the request being served (or ``-``)."""
+    """Stamp each record with the id of the request being served (or ``-``), and hide task
+    arguments: Dramatiq logs whole messages, and arguments may carry secrets (reset mails)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
+        if record.name.startswith("dramatiq") and record.args:
+            record.args = redact_messages(record.args)
         return True
+
+
+def redact_messages(args: Any) -> Any:
+    """Replace Dramatiq messages in log arguments by ``actor(message id)``."""
+    if isinstance(args, dict):
+        return {k: _redact(v) for k, v in args.items()}
+    if isinstance(args, tuple):
+        return tuple(_redact(a) for a in args)
+    return _redact(args)
+
+
+def _redact(value: Any) -> Any:
+    actor = getattr(value, "actor_name", None)
+    message_id = getattr(value, "message_id", None)
+    if actor and message_id:
+        return f"{actor}({message_id})"
+    return value
 
 
 def _rotating(path: str, fmt: str, level: int) -> logging.Handler:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import URL, make_url
@@ -27,6 +28,7 @@ DEVELOPMENT_SECRET_KEYS = frozenset(
     }
 )
 MIN_SECRET_KEY_LENGTH = 50
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})  # noqa: S104 (a check)
 SSLMODE_STRENGTH = {
     "disable": 0,
     "allow": 1,
@@ -63,6 +65,17 @@ def as_optional_str(value: Any) -> str | None:
     return text or None
 
 
+def as_rate_limit(value: Any) -> str:
+    """One ``limits`` rate such as ``500/hour`` or ``20 per second`` (validated, kept as text)."""
+    from limits import parse_many
+
+    text = str(value).strip()
+    items = parse_many(text)  # ValueError naming the string when it is not a rate
+    if len(items) != 1 or items[0].amount < 1:
+        raise ValueError(f"not a single positive rate limit: {value!r}")
+    return text
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -75,52 +88,135 @@ class Setting:
 
 S = Setting
 SETTINGS: tuple[Setting, ...] = (
-    S("secret_key", "SECRET_KEY", "", str, "Signing key for sessions and tokens.",
-      f">= {MIN_SECRET_KEY_LENGTH} characters, not a known development value"),
+    S(
+        "secret_key",
+        "SECRET_KEY",
+        "",
+        str,
+        "Signing key for sessions and tokens.",
+        f">= {MIN_SECRET_KEY_LENGTH} characters, not a known development value",
+    ),
     S("debug", "DEBUG", False, as_bool, "Development mode: relaxed checks, no HTTPS redirect."),
-    S("allowed_hosts", "ALLOWED_HOSTS", [], as_list,
-      "Host names the app answers to (``.example.com`` matches subdomains).",
-      "not empty, not ``*``"),
-    S("cors_allowed_origins", "CORS_ALLOWED_ORIGINS", [], as_list,
-      "Origins allowed to call the API from a browser (with credentials).",
-      "not empty; https only; no localhost"),
-    S("database_url", "DATABASE_URL", "sqlite:///thebot.sqlite", str,
-      "SQLAlchemy URL of the database.", "not SQLite"),
-    S("db_engine", "DB_ENGINE", None, as_optional_str,
-      "``postgresql`` or ``sqlite``; with the other ``DB_*`` values, wins over the URL."),
+    S(
+        "allowed_hosts",
+        "ALLOWED_HOSTS",
+        [],
+        as_list,
+        "Host names the app answers to (``.example.com`` matches subdomains).",
+        "not empty, not ``*``",
+    ),
+    S(
+        "cors_allowed_origins",
+        "CORS_ALLOWED_ORIGINS",
+        [],
+        as_list,
+        "Origins allowed to call the API from a browser (with credentials).",
+        "not empty; https only; no localhost",
+    ),
+    S(
+        "database_url",
+        "DATABASE_URL",
+        "sqlite:///thebot.sqlite",
+        str,
+        "SQLAlchemy URL of the database.",
+        "not SQLite",
+    ),
+    S(
+        "db_engine",
+        "DB_ENGINE",
+        None,
+        as_optional_str,
+        "``postgresql`` or ``sqlite``; with the other ``DB_*`` values, wins over the URL.",
+    ),
     S("db_host", "DB_HOST", None, as_optional_str, "Database host."),
-    S("db_port", "DB_PORT", None, lambda v: None if v in (None, "") else as_int(v),
-      "Database port."),
+    S(
+        "db_port",
+        "DB_PORT",
+        None,
+        lambda v: None if v in (None, "") else as_int(v),
+        "Database port.",
+    ),
     S("db_name", "DB_NAME", None, as_optional_str, "Database name (file path for SQLite)."),
     S("db_user", "DB_USER", None, as_optional_str, "Database user."),
-    S("db_password", "DB_PASSWORD", None, as_optional_str,
-      "Database password (any characters; no URL quoting needed)."),
-    S("db_sslmode", "DB_SSLMODE", None, as_optional_str, "PostgreSQL ``sslmode``.",
-      "``require`` or stronger unless ``DB_ALLOW_INSECURE_SSLMODE``"),
-    S("db_allow_insecure_sslmode", "DB_ALLOW_INSECURE_SSLMODE", False, as_bool,
-      "Accept an ``sslmode`` weaker than ``require`` (private network)."),
+    S(
+        "db_password",
+        "DB_PASSWORD",
+        None,
+        as_optional_str,
+        "Database password (any characters; no URL quoting needed).",
+    ),
+    S(
+        "db_sslmode",
+        "DB_SSLMODE",
+        None,
+        as_optional_str,
+        "PostgreSQL ``sslmode``.",
+        "``require`` or stronger unless ``DB_ALLOW_INSECURE_SSLMODE``",
+    ),
+    S(
+        "db_allow_insecure_sslmode",
+        "DB_ALLOW_INSECURE_SSLMODE",
+        False,
+        as_bool,
+        "Accept an ``sslmode`` weaker than ``require`` (private network).",
+    ),
     S("db_connect_timeout", "DB_CONNECT_TIMEOUT", 10, as_int, "Connect timeout, seconds."),
     S("db_pool_size", "DB_POOL_SIZE", 5, as_int, "Connections kept in the pool."),
     S("db_max_overflow", "DB_MAX_OVERFLOW", 10, as_int, "Extra connections under load."),
-    S("db_pool_recycle", "DB_CONN_MAX_AGE", 600, as_int,
-      "Seconds before a pooled connection is replaced (Django's CONN_MAX_AGE)."),
+    S(
+        "db_pool_recycle",
+        "DB_CONN_MAX_AGE",
+        600,
+        as_int,
+        "Seconds before a pooled connection is replaced (Django's CONN_MAX_AGE).",
+    ),
     S("db_pool_timeout", "DB_POOL_TIMEOUT", 30, as_int, "Seconds to wait for a free connection."),
-    S("auto_migrate", "AUTO_MIGRATE", False, as_bool,
-      "Apply alembic migrations at start-up (development)."),
-    S("redis_url", "REDIS_URL", None, as_optional_str,
-      "Redis for cache, task broker, rate limits and sessions; memory/in-process when unset."),
+    S(
+        "auto_migrate",
+        "AUTO_MIGRATE",
+        False,
+        as_bool,
+        "Apply alembic migrations at start-up (development).",
+    ),
+    S(
+        "redis_url",
+        "REDIS_URL",
+        None,
+        as_optional_str,
+        "Redis for cache, task broker, rate limits and sessions; memory/in-process when unset.",
+    ),
     S("redis_timeout", "REDIS_TIMEOUT", 2.0, float, "Redis socket timeout, seconds."),
-    S("task_broker", "TASK_BROKER", "auto", str,
-      "``auto`` (Redis when ``REDIS_URL`` is set, else in-process), ``redis``, ``inprocess``, "
-      "``stub`` (tests)."),
-    S("scheduler_in_process", "SCHEDULER_IN_PROCESS", False, as_bool,
-      "Run the periodic scheduler inside the web process (development only)."),
+    S(
+        "task_broker",
+        "TASK_BROKER",
+        "auto",
+        str,
+        "``auto`` (Redis when ``REDIS_URL`` is set, else in-process), ``redis``, ``inprocess``, "
+        "``stub`` (tests).",
+    ),
+    S(
+        "scheduler_in_process",
+        "SCHEDULER_IN_PROCESS",
+        False,
+        as_bool,
+        "Run the periodic scheduler inside the web process (development only).",
+    ),
     S("media_root", "MEDIA_ROOT", "media", str, "Directory of uploaded files."),
-    S("log_dir", "LOG_DIR", None, as_optional_str,
-      "Directory for rotating ``audit.log``, ``admin.log``, ``worker.log``."),
+    S(
+        "log_dir",
+        "LOG_DIR",
+        None,
+        as_optional_str,
+        "Directory for rotating ``audit.log``, ``admin.log``, ``worker.log``.",
+    ),
     S("sentry_dsn", "SENTRY_DSN", None, as_optional_str, "Sentry DSN; off when unset."),
-    S("smtp_host", "SMTP_HOST", None, as_optional_str,
-      "SMTP server; when unset mail is written to ``mail_dir`` and the log."),
+    S(
+        "smtp_host",
+        "SMTP_HOST",
+        None,
+        as_optional_str,
+        "SMTP server; when unset mail is written to ``mail_dir`` and the log.",
+    ),
     S("smtp_port", "SMTP_PORT", 587, as_int, "SMTP port."),
     S("smtp_user", "SMTP_USER", None, as_optional_str, "SMTP user."),
     S("smtp_password", "SMTP_PASSWORD", None, as_optional_str, "SMTP password."),
@@ -129,23 +225,130 @@ SETTINGS: tuple[Setting, ...] = (
     S("smtp_timeout", "SMTP_TIMEOUT", 10, as_int, "SMTP timeout, seconds."),
     S("mail_from", "MAIL_FROM", "THE_BOT <noreply@thebot.example>", str, "Sender address."),
     S("mail_dir", "MAIL_DIR", "mail", str, "Folder for outgoing mail when no SMTP server."),
-    S("metrics_token", "THEBOT_METRICS_TOKEN", None, as_optional_str,
-      "Bearer token that may read the admin-only system endpoints (monitoring)."),
-    S("trusted_proxies", "TRUSTED_PROXIES", ["127.0.0.1", "::1"], as_list,
-      "Addresses/CIDRs whose ``X-Forwarded-*`` headers are believed."),
-    S("secure_ssl_redirect", "SECURE_SSL_REDIRECT", True, as_bool,
-      "Redirect plain HTTP to HTTPS outside debug."),
+    S(
+        "metrics_token",
+        "THEBOT_METRICS_TOKEN",
+        None,
+        as_optional_str,
+        "Bearer token that may read the admin-only system endpoints (monitoring).",
+    ),
+    S(
+        "trusted_proxies",
+        "TRUSTED_PROXIES",
+        ["127.0.0.1", "::1"],
+        as_list,
+        "Addresses/CIDRs whose ``X-Forwarded-*`` headers are believed.",
+    ),
+    S(
+        "secure_ssl_redirect",
+        "SECURE_SSL_REDIRECT",
+        True,
+        as_bool,
+        "Redirect plain HTTP to HTTPS outside debug.",
+    ),
     S("hsts_seconds", "HSTS_SECONDS", 31536000, as_int, "HSTS max-age outside debug."),
-    S("max_request_body_size", "MAX_REQUEST_BODY_SIZE", 12 * 1024 * 1024, as_int,
-      "Largest accepted request body in bytes (413 above)."),
-    S("health_check_interval", "HEALTH_CHECK_INTERVAL", 60, as_int,
-      "Seconds between recorded health checks (uptime/SLA)."),
-    S("health_check_retention_days", "HEALTH_CHECK_RETENTION_DAYS", 35, as_int,
-      "Days of recorded health checks kept."),
-    S("includes", "THEBOT_INCLUDES", [], as_list,
-      "Extra Pyramid packages to ``config.include`` (integrators' own views and tweens)."),
-    S("readiness_timeout", "READINESS_TIMEOUT", 2.0, float,
-      "Seconds each readiness dependency check may take."),
+    S(
+        "max_request_body_size",
+        "MAX_REQUEST_BODY_SIZE",
+        12 * 1024 * 1024,
+        as_int,
+        "Largest accepted request body in bytes (413 above).",
+    ),
+    S(
+        "health_check_interval",
+        "HEALTH_CHECK_INTERVAL",
+        60,
+        as_int,
+        "Seconds between recorded health checks (uptime/SLA).",
+    ),
+    S(
+        "health_check_retention_days",
+        "HEALTH_CHECK_RETENTION_DAYS",
+        35,
+        as_int,
+        "Days of recorded health checks kept.",
+    ),
+    S(
+        "includes",
+        "THEBOT_INCLUDES",
+        [],
+        as_list,
+        "Extra Pyramid packages to ``config.include`` (integrators' own views and tweens).",
+    ),
+    S(
+        "readiness_timeout",
+        "READINESS_TIMEOUT",
+        2.0,
+        float,
+        "Seconds each readiness dependency check may take.",
+    ),
+    # accounts: authentication
+    S(
+        "token_lifetime_days",
+        "TOKEN_LIFETIME_DAYS",
+        30,
+        as_int,
+        "Days an API token issued by login or refresh stays valid.",
+    ),
+    S(
+        "session_lifetime_hours",
+        "SESSION_LIFETIME_HOURS",
+        24,
+        as_int,
+        "Hours a browser session (cookie) stays valid after login.",
+    ),
+    S("password_min_length", "PASSWORD_MIN_LENGTH", 8, as_int, "Shortest accepted password."),
+    S(
+        "login_rate_limit",
+        "LOGIN_RATE_LIMIT",
+        "5/minute",
+        as_rate_limit,
+        "Login attempts allowed per client IP and login name (``limits`` notation).",
+    ),
+    S(
+        "password_reset_rate_limit",
+        "PASSWORD_RESET_RATE_LIMIT",
+        "5/minute",
+        as_rate_limit,
+        "Password-reset requests (and confirmations) allowed per client IP and email.",
+    ),
+    S(
+        "password_reset_url",
+        "PASSWORD_RESET_URL",
+        None,
+        as_optional_str,
+        "Front-end page for the reset email, with ``{token}`` where the token goes; "
+        "when unset the email carries the token alone.",
+    ),
+    # accounts: rate limits
+    S(
+        "rate_limit_enabled",
+        "RATE_LIMIT_ENABLED",
+        True,
+        as_bool,
+        "Enforce rate limits (login, password reset, pairing codes, the authenticated API).",
+    ),
+    S(
+        "api_rate_limit",
+        "API_RATE_LIMIT",
+        "500/hour",
+        as_rate_limit,
+        "Authenticated API requests per user (``X-RateLimit-*`` headers describe it).",
+    ),
+    S(
+        "api_burst_limit",
+        "API_BURST_LIMIT",
+        "20/second",
+        as_rate_limit,
+        "Authenticated API requests per user in a short burst.",
+    ),
+    S(
+        "pairing_rate_limit",
+        "PAIRING_RATE_LIMIT",
+        "5/minute",
+        as_rate_limit,
+        "Pairing-code redemption attempts per (client IP, parent) (``limits`` notation).",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -191,9 +394,10 @@ def database_url(settings: dict[str, Any]) -> URL:
     }
     if parts["drivername"]:
         engine = parts["drivername"].lower()
-        parts["drivername"] = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}.get(
-            engine, engine
-        )
+        parts["drivername"] = {
+            "postgresql": "postgresql+psycopg",
+            "postgres": "postgresql+psycopg",
+        }.get(engine, engine)
         if parts["drivername"] != url.drivername:
             url = URL.create(parts["drivername"])
     url = url.set(**{k: v for k, v in parts.items() if v is not None})
@@ -234,9 +438,8 @@ def check_settings(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
         parts = urlsplit(origin)
         if parts.scheme != "https":
             errors.append(f"CORS_ALLOWED_ORIGINS: {origin!r} is not an https origin.")
-        if (parts.hostname or "") in {"localhost", "127.0.0.1", "::1", "0.0.0.0"} or (
-            parts.hostname or ""
-        ).endswith(".localhost"):
+        host = parts.hostname or ""
+        if host in LOCAL_HOSTS or host.endswith(".localhost"):
             errors.append(f"CORS_ALLOWED_ORIGINS: {origin!r} is a localhost origin.")
     url = settings["sqlalchemy.url"]
     if url.get_backend_name() == "sqlite":
@@ -245,7 +448,9 @@ def check_settings(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
         mode = url.query.get("sslmode") or "prefer"
         if SSLMODE_STRENGTH.get(str(mode), 0) < SSLMODE_STRENGTH["require"]:
             if settings["db_allow_insecure_sslmode"]:
-                warnings.append(f"DB_SSLMODE={mode} is accepted because DB_ALLOW_INSECURE_SSLMODE.")
+                warnings.append(
+                    f"DB_SSLMODE={mode} is accepted because DB_ALLOW_INSECURE_SSLMODE."
+                )
             else:
                 errors.append(
                     f"DB_SSLMODE is {mode!r}: use 'require' or stronger "

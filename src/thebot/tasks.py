@@ -17,6 +17,8 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from pyramid.scripting import prepare
 
+from thebot.db import WRITER
+
 log = logging.getLogger(__name__)
 
 
@@ -69,6 +71,7 @@ def _runner(spec: TaskSpec, registry: Any) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         env = prepare(registry=registry)
         request = env["request"]
+        request.environ[WRITER] = True
         try:
             with request.tm:
                 return spec.fn(request, *args, **kwargs)
@@ -98,15 +101,26 @@ def get_actor(registry: Any, name: str) -> dramatiq.Actor:
 
 def enqueue(request: Any, fn_or_name: Any, *args: Any, **kwargs: Any) -> None:
     """Send a message once the current transaction commits; an abort sends nothing."""
+    enqueue_delayed(request, fn_or_name, None, *args, **kwargs)
+
+
+def enqueue_delayed(
+    request: Any, fn_or_name: Any, delay_ms: int | None, *args: Any, **kwargs: Any
+) -> None:
+    """Like ``enqueue``; the message is processed no sooner than ``delay_ms`` after the commit.
+
+    Dramatiq keeps delayed messages on the queue's delay queue (``<queue>.DQ``) until due.
+    """
     name = getattr(fn_or_name, "task_name", fn_or_name)
     actor = get_actor(request.registry, name)
     message = actor.message(*args, **kwargs)
+    delay = max(0, int(delay_ms)) if delay_ms is not None else None
 
     def after_commit(success: bool) -> None:
         if not success:
             return
         try:
-            actor.broker.enqueue(message)
+            actor.broker.enqueue(message, delay=delay or None)
         except Exception:  # the data is committed; losing the message must not 500
             log.exception("could not enqueue %s (message %s)", name, message.message_id)
 

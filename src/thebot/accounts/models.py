@@ -49,7 +49,9 @@ class User(Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
     )
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, index=True
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
@@ -68,7 +70,9 @@ class User(Base):
 class StudentProfile(Base):
     __tablename__ = "student_profile"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
     grade: Mapped[int | None] = mapped_column(Integer, nullable=True)
     goal: Mapped[str] = mapped_column(Text, nullable=False, default="")
     tutor_id: Mapped[int | None] = mapped_column(
@@ -83,13 +87,17 @@ class StudentProfile(Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     tutor: Mapped[User | None] = relationship(foreign_keys=[tutor_id])
 
-    __table_args__ = (CheckConstraint("grade IS NULL OR (grade BETWEEN 1 AND 12)", name="grade_range"),)
+    __table_args__ = (
+        CheckConstraint("grade IS NULL OR (grade BETWEEN 1 AND 12)", name="grade_range"),
+    )
 
 
 class TeacherProfile(Base):
     __tablename__ = "teacher_profile"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
     experience_years: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     bio: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
@@ -99,7 +107,9 @@ class TeacherProfile(Base):
 class TutorProfile(Base):
     __tablename__ = "tutor_profile"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
     specialization: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     experience_years: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     bio: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -113,8 +123,12 @@ class ParentLink(Base):
     __tablename__ = "parent_link"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
-    parent_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    parent_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
     )
@@ -123,7 +137,9 @@ class ParentLink(Base):
     student: Mapped[User] = relationship(foreign_keys=[student_id])
     parent: Mapped[User] = relationship(foreign_keys=[parent_id])
 
-    __table_args__ = (UniqueConstraint("student_id", "parent_id", name="uq_parent_link_student_parent"),)
+    __table_args__ = (
+        UniqueConstraint("student_id", "parent_id", name="uq_parent_link_student_parent"),
+    )
 
 
 class AuthToken(Base):
@@ -132,7 +148,9 @@ class AuthToken(Base):
     __tablename__ = "auth_token"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
@@ -149,7 +167,9 @@ class ServerSession(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -166,7 +186,9 @@ class PasswordResetToken(Base):
     __tablename__ = "password_reset_token"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -179,7 +201,9 @@ class PairingCode(Base):
     __tablename__ = "pairing_code"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     code_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True

@@ -11,9 +11,9 @@ from thebot.tasks import task
 @task("notifications.send_email", queue="email", max_retries=5, min_backoff=10_000)
 def send_email(
     request: Any, to: list[str], subject: str, body: str, html: str | None = None
-) -> str:
+) -> None:
     """Deliver one message; Dramatiq retries with backoff when the SMTP server fails."""
-    return deliver(
+    deliver(
         request.registry.settings,
         build_message(request.registry.settings, to, subject, body, html),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import Any
@@ -13,13 +14,29 @@ SECRET_WORDS = ("password", "token", "secret", "code", "key", "credential")
 
 
 def scrub(details: dict[str, Any]) -> dict[str, Any]:
-    """Drop anything that looks like a secret: audit details must never hold one."""
+    """Drop anything that looks like a secret: audit details must never hold one.
+
+    Nested objects and lists are scrubbed too, and values become JSON (dates as RFC 3339,
+    sets as lists, anything else unknown as text) so the JSON column accepts them everywhere.
+    """
     clean: dict[str, Any] = {}
     for name, value in details.items():
-        if any(word in name.lower() for word in SECRET_WORDS):
+        if any(word in str(name).lower() for word in SECRET_WORDS):
             continue
-        clean[name] = scrub(value) if isinstance(value, dict) else value
+        clean[str(name)] = _json_value(value)
     return clean
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return scrub(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
 
 
 def audit(

@@ -1,0 +1,380 @@
+"""Colander schemas of the accounts API: request bodies, query strings and responses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import colander
+
+from thebot.accounts.models import ROLES
+from thebot.api import StrictMapping
+from thebot.pagination import PaginationQuery
+
+PHONE_STRIP_RE = re.compile(r"[\s().-]")
+PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{2,149}$")
+MAX_TEXT = 5000
+
+
+class Field(colander.SchemaNode):
+    """A JSON field: ``null`` is an error unless ``nullable=True`` (then it means "clear").
+
+    Plain colander types are kept (cornice_swagger converts them for OpenAPI); the node adds
+    what JSON needs: explicit nulls, and no bools or floats passing for integers.
+    """
+
+    nullable = False
+
+    def deserialize(self, cstruct: Any = colander.null) -> Any:
+        if cstruct is None:
+            if self.nullable:
+                return None
+            raise colander.Invalid(self, "May not be null")
+        if isinstance(self.typ, colander.Integer) and isinstance(cstruct, (bool, float)):
+            raise colander.Invalid(self, f"{cstruct!r} is not an integer")
+        if isinstance(self.typ, colander.String) and isinstance(cstruct, str):
+            cstruct = cstruct.strip() if self.strip else cstruct
+        return super().deserialize(cstruct)
+
+    strip = True
+
+
+def text(max_length: int, *, min_length: int = 0, **kw: Any) -> Any:
+    return Field(
+        colander.String(allow_empty=min_length == 0),
+        validator=colander.Length(min_length, max_length),
+        **kw,
+    )
+
+
+def integer(low: int, high: int, **kw: Any) -> Any:
+    return Field(colander.Integer(strict=True), validator=colander.Range(low, high), **kw)
+
+
+def object_id(**kw: Any) -> Any:
+    return integer(1, 2**62, **kw)
+
+
+def boolean(**kw: Any) -> Any:
+    return Field(colander.Boolean(false_choices=("false", "0"), true_choices=("true", "1")), **kw)
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """``+7 (912) 345-67-89`` -> ``+79123456789``; ``None``/empty clears the phone."""
+    if not value:
+        return None
+    return PHONE_STRIP_RE.sub("", value)
+
+
+def validate_phone(node: Any, value: Any) -> None:
+    if value and not PHONE_RE.match(normalise_phone(value) or ""):
+        raise colander.Invalid(node, "Enter the phone in international format, e.g. +79123456789")
+
+
+def validate_email(node: Any, value: Any) -> None:
+    colander.Length(3, 254)(node, value)
+    colander.Email("Invalid email address")(node, value)
+
+
+def validate_username(node: Any, value: Any) -> None:
+    if not USERNAME_RE.match(value.lower()):
+        raise colander.Invalid(
+            node,
+            "3-150 characters: letters, digits and . _ @ + -, starting with a letter or digit",
+        )
+
+
+def email_node(**kw: Any) -> Any:
+    return Field(colander.String(), validator=validate_email, **kw)
+
+
+def phone_node(**kw: Any) -> Any:
+    return Field(colander.String(allow_empty=True), validator=validate_phone, nullable=True, **kw)
+
+
+def role_node(**kw: Any) -> Any:
+    return Field(colander.String(), validator=colander.OneOf(ROLES), **kw)
+
+
+def username_node(**kw: Any) -> Any:
+    return Field(colander.String(), validator=validate_username, **kw)
+
+
+def password_node(**kw: Any) -> Any:
+    return Field(colander.String(), validator=colander.Length(1, 1024), strip=False, **kw)
+
+
+DROP = colander.drop
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+class UsersQuery(StrictMapping, PaginationQuery):
+    role = role_node(missing=DROP)
+    q = text(100, min_length=1, missing=DROP)
+    is_active = boolean(missing=DROP)
+
+
+class UsersListRequest(colander.MappingSchema):
+    querystring = UsersQuery()
+
+
+class CreateUserBody(StrictMapping):
+    email = email_node()
+    role = role_node()
+    username = username_node(missing=DROP)
+    first_name = text(150, missing="")
+    last_name = text(150, missing="")
+    phone = phone_node(missing=None)
+    password = password_node(missing=DROP)
+    is_active = boolean(missing=True)
+
+
+class CreateUserRequest(colander.MappingSchema):
+    body = CreateUserBody()
+
+
+class UpdateUserBody(StrictMapping):
+    email = email_node(missing=DROP)
+    username = username_node(missing=DROP)
+    first_name = text(150, missing=DROP)
+    last_name = text(150, missing=DROP)
+    phone = phone_node(missing=DROP)
+    role = role_node(missing=DROP)
+    is_active = boolean(missing=DROP)
+    password = password_node(missing=DROP)
+
+
+class UpdateUserRequest(colander.MappingSchema):
+    body = UpdateUserBody()
+
+
+class UpdateProfileBody(StrictMapping):
+    """Every profile field of every role; the service rejects those of another role."""
+
+    grade = integer(1, 12, nullable=True, missing=DROP)
+    goal = text(MAX_TEXT, missing=DROP)
+    tutor_id = object_id(nullable=True, missing=DROP)
+    experience_years = integer(0, 80, missing=DROP)
+    bio = text(MAX_TEXT, missing=DROP)
+    specialization = text(200, missing=DROP)
+
+
+class UpdateProfileRequest(colander.MappingSchema):
+    body = UpdateProfileBody()
+
+
+class NoQueryRequest(colander.MappingSchema):
+    querystring = StrictMapping(missing=DROP)
+
+
+class PageQuery(StrictMapping, PaginationQuery):
+    pass
+
+
+class PageRequest(colander.MappingSchema):
+    querystring = PageQuery()
+
+
+# --- students, parents, pairing --------------------------------------------------------
+
+
+class NewStudentBody(StrictMapping):
+    first_name = text(150, min_length=1)
+    last_name = text(150, min_length=1)
+    email = email_node()
+    phone = phone_node(missing=None)
+    grade = integer(1, 12, nullable=True, missing=None)
+    goal = text(MAX_TEXT, missing="")
+
+
+class NewParentBody(StrictMapping):
+    first_name = text(150, min_length=1)
+    last_name = text(150, min_length=1)
+    email = email_node()
+    phone = phone_node(missing=None)
+
+
+class CreateStudentBody(StrictMapping):
+    """A new student, with a new parent (``parent``) or an existing one (``parent_id``)."""
+
+    student = NewStudentBody()
+    parent = NewParentBody(missing=DROP)
+    parent_id = object_id(missing=DROP)
+
+    def validator(self, node: Any, value: dict[str, Any]) -> None:
+        if "parent" in value and "parent_id" in value:
+            error = colander.Invalid(node)
+            error["parent_id"] = "Give either a new parent or an existing parent_id, not both"
+            raise error
+
+
+class CreateStudentRequest(colander.MappingSchema):
+    body = CreateStudentBody()
+
+
+class ParentLinkBody(StrictMapping):
+    parent_id = object_id()
+
+
+class ParentLinkRequest(colander.MappingSchema):
+    body = ParentLinkBody()
+
+
+class UnlinkChildQuery(StrictMapping):
+    parent = object_id(missing=DROP)
+
+
+class UnlinkChildRequest(colander.MappingSchema):
+    querystring = UnlinkChildQuery()
+
+
+class CreatePairingCodeBody(StrictMapping):
+    student_id = object_id(missing=DROP)
+
+
+class CreatePairingCodeRequest(colander.MappingSchema):
+    body = CreatePairingCodeBody()
+
+
+class RedeemPairingCodeBody(StrictMapping):
+    code = text(32, min_length=1)
+
+
+class RedeemPairingCodeRequest(colander.MappingSchema):
+    body = RedeemPairingCodeBody()
+
+
+# --- responses (OpenAPI) ------------------------------------------------------------
+
+
+class UserSchema(colander.MappingSchema):
+    id = colander.SchemaNode(colander.Integer())
+    email = colander.SchemaNode(colander.String())
+    username = colander.SchemaNode(colander.String())
+    first_name = colander.SchemaNode(colander.String())
+    last_name = colander.SchemaNode(colander.String())
+    phone = colander.SchemaNode(colander.String(), missing=None)
+    role = colander.SchemaNode(colander.String(), validator=colander.OneOf(ROLES))
+    is_active = colander.SchemaNode(colander.Boolean())
+    is_staff = colander.SchemaNode(colander.Boolean())
+    created_at = colander.SchemaNode(colander.DateTime())
+    last_login = colander.SchemaNode(colander.DateTime(), missing=None)
+
+
+class UserList(colander.SequenceSchema):
+    user = UserSchema()
+
+
+class UserPage(colander.MappingSchema):
+    items = UserList()
+    next_cursor = colander.SchemaNode(colander.String(), missing=None)
+
+
+def optional(typ: Any, **kw: Any) -> Any:
+    return colander.SchemaNode(typ, missing=colander.drop, **kw)
+
+
+class BriefUser(colander.MappingSchema):
+    id = colander.SchemaNode(colander.Integer())
+    username = colander.SchemaNode(colander.String())
+    first_name = colander.SchemaNode(colander.String())
+    last_name = colander.SchemaNode(colander.String())
+    role = colander.SchemaNode(colander.String())
+
+
+class BriefUsers(colander.SequenceSchema):
+    user = BriefUser()
+
+
+class StudentStats(colander.MappingSchema):
+    progress_percent = colander.SchemaNode(colander.Integer())
+    streak_days = colander.SchemaNode(colander.Integer())
+    points = colander.SchemaNode(colander.Integer())
+    accuracy_percent = colander.SchemaNode(colander.Integer())
+
+
+class ProfileSchema(colander.MappingSchema):
+    """Fields by role; private ones (goal, tutor, parents, bio, experience_years) only for
+    admins, the user, their teachers/tutor and their parents."""
+
+    user_id = colander.SchemaNode(colander.Integer())
+    role = colander.SchemaNode(colander.String())
+    grade = optional(colander.Integer(), description="student")
+    stats = StudentStats(missing=colander.drop, description="student, read-only")
+    goal = optional(colander.String(), description="student, private")
+    tutor = BriefUser(missing=colander.drop, description="student, private")
+    parents = BriefUsers(missing=colander.drop, description="student, private")
+    specialization = optional(colander.String(), description="tutor")
+    experience_years = optional(colander.Integer(), description="teacher/tutor, private")
+    bio = optional(colander.String(), description="teacher/tutor, private")
+    children = BriefUsers(missing=colander.drop, description="parent: those the viewer sees")
+
+
+class StudentSchema(UserSchema):
+    profile = ProfileSchema()
+
+
+class StudentList(colander.SequenceSchema):
+    student = StudentSchema()
+
+
+class StudentPage(colander.MappingSchema):
+    items = StudentList()
+    next_cursor = colander.SchemaNode(colander.String(), missing=None)
+
+
+class Credentials(colander.MappingSchema):
+    user_id = colander.SchemaNode(colander.Integer())
+    role = colander.SchemaNode(colander.String())
+    username = colander.SchemaNode(colander.String())
+    password = colander.SchemaNode(colander.String(), description="Shown this once")
+
+
+class CredentialsList(colander.SequenceSchema):
+    credentials = Credentials()
+
+
+class CreatedStudent(colander.MappingSchema):
+    student = StudentSchema()
+    parent = UserSchema(missing=None)
+    credentials = CredentialsList()
+
+
+class ParentLinkSchema(colander.MappingSchema):
+    id = colander.SchemaNode(colander.Integer())
+    student_id = colander.SchemaNode(colander.Integer())
+    parent = UserSchema()
+    created_at = colander.SchemaNode(colander.DateTime())
+    created_by_id = colander.SchemaNode(colander.Integer(), missing=None)
+
+
+class ParentLinkList(colander.SequenceSchema):
+    link = ParentLinkSchema()
+
+
+class ParentLinkPage(colander.MappingSchema):
+    items = ParentLinkList()
+    next_cursor = colander.SchemaNode(colander.String(), missing=None)
+
+
+class RedeemedSchema(colander.MappingSchema):
+    child = StudentSchema()
+    link_id = colander.SchemaNode(colander.Integer())
+
+
+class NoContent(colander.MappingSchema):
+    pass
+
+
+class PairingCodeSchema(colander.MappingSchema):
+    code = colander.SchemaNode(colander.String(), description="Shown once; 8 characters")
+    student_id = colander.SchemaNode(colander.Integer())
+    expires_at = colander.SchemaNode(colander.DateTime())
+
+
+def responds(schema: type[colander.SchemaNode], description: str, status: int = 200) -> Any:
+    """``response_schemas`` of a view: its success body (errors are problem+json)."""
+    return {str(status): schema(description=description)}

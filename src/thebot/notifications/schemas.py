@@ -1,0 +1,162 @@
+"""Schemas of the notification API: list filters, preference updates, responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import colander
+from cornice_swagger import CorniceSwagger
+from cornice_swagger.converters.schema import ObjectTypeConverter
+
+from thebot.api import StrictMapping
+from thebot.notifications.service import CATEGORIES, CHANNELS
+from thebot.pagination import PaginationQuery
+from thebot.schema_types import ClockTime, QueryBoolean, TimezoneName
+
+
+class CategorySwitches(colander.SchemaType):
+    """``{category: {"in_app": bool, "email": bool}}`` for the registered categories.
+
+    Checked against the registry when a request arrives, so categories that features
+    register later are accepted without touching this schema.
+    """
+
+    unknown = "preserve"  # read by the OpenAPI generator: any category name may appear
+
+    def serialize(self, node: Any, appstruct: Any) -> Any:
+        return appstruct
+
+    def deserialize(self, node: Any, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        if not isinstance(cstruct, dict):
+            raise colander.Invalid(node, "Expected an object of categories")
+        problems: list[str] = []
+        result: dict[str, dict[str, bool]] = {}
+        for name, switches in cstruct.items():
+            if name not in CATEGORIES:
+                known = ", ".join(sorted(CATEGORIES))
+                problems.append(f"unknown category {name!r} (known: {known})")
+                continue
+            if not isinstance(switches, dict):
+                problems.append(f'{name}: expected an object like {{"email": false}}')
+                continue
+            for channel, value in switches.items():
+                if channel not in CHANNELS:
+                    problems.append(f"{name}: unknown channel {channel!r} (in_app, email)")
+                elif not isinstance(value, bool):
+                    problems.append(f"{name}.{channel}: expected true or false")
+                else:
+                    result.setdefault(name, {})[channel] = value
+        if problems:
+            raise colander.Invalid(node, "; ".join(problems))
+        return result
+
+
+# Describe the custom types in the OpenAPI document (cornice_swagger's hook for them).
+CorniceSwagger.custom_type_converters.update(
+    {
+        CategorySwitches: ObjectTypeConverter,
+    }
+)
+
+
+class NotificationListQuery(StrictMapping, PaginationQuery):
+    unread = colander.SchemaNode(
+        QueryBoolean(), missing=False, description="Only notifications not read yet"
+    )
+
+
+class NotificationListRequest(colander.MappingSchema):
+    querystring = NotificationListQuery()
+
+
+class NoQuery(colander.MappingSchema):
+    querystring = StrictMapping(missing=colander.drop)
+
+
+class EmptyBodyRequest(colander.MappingSchema):
+    querystring = StrictMapping(missing=colander.drop)
+    body = StrictMapping(missing=colander.drop)
+
+
+class PreferencesPatch(StrictMapping):
+    categories = colander.SchemaNode(
+        CategorySwitches(),
+        missing=colander.drop,
+        description='Per category, per channel: {"lessons": {"email": false}}',
+    )
+    quiet_hours_start = colander.SchemaNode(
+        ClockTime(), missing=colander.drop, description='"HH:MM" in the user\'s time zone, or null'
+    )
+    quiet_hours_end = colander.SchemaNode(
+        ClockTime(), missing=colander.drop, description='"HH:MM" in the user\'s time zone, or null'
+    )
+    timezone = colander.SchemaNode(TimezoneName(), missing=colander.drop)
+
+
+class PreferencesPatchRequest(colander.MappingSchema):
+    querystring = StrictMapping(missing=colander.drop)
+    body = PreferencesPatch()
+
+
+# --- responses (OpenAPI) --------------------------------------------------------------------
+
+
+class NotificationSchema(colander.MappingSchema):
+    id = colander.SchemaNode(colander.Integer())
+    kind = colander.SchemaNode(colander.String(), description="<category>.<event>")
+    category = colander.SchemaNode(colander.String())
+    title = colander.SchemaNode(colander.String())
+    body = colander.SchemaNode(colander.String())
+    data = colander.SchemaNode(colander.Mapping(unknown="preserve"))
+    created_at = colander.SchemaNode(colander.String(), description="RFC 3339, UTC")
+    read_at = colander.SchemaNode(colander.String(), missing=None)
+    is_read = colander.SchemaNode(colander.Boolean())
+
+
+class NotificationList(colander.SequenceSchema):
+    notification = NotificationSchema()
+
+
+class NotificationPage(colander.MappingSchema):
+    items = NotificationList()
+    next_cursor = colander.SchemaNode(colander.String(), missing=None)
+    unread_count = colander.SchemaNode(colander.Integer())
+
+
+class ReadAllResult(colander.MappingSchema):
+    updated = colander.SchemaNode(colander.Integer(), description="Notifications marked read")
+
+
+class PreferencesSchema(colander.MappingSchema):
+    categories = colander.SchemaNode(
+        colander.Mapping(unknown="preserve"), description="{category: {in_app, email}}"
+    )
+    quiet_hours_start = colander.SchemaNode(colander.String(), missing=None)
+    quiet_hours_end = colander.SchemaNode(colander.String(), missing=None)
+    timezone = colander.SchemaNode(colander.String())
+
+
+class NotificationPageResponse(colander.MappingSchema):
+    body = NotificationPage()
+
+
+class NotificationResponse(colander.MappingSchema):
+    body = NotificationSchema()
+
+
+class ReadAllResponse(colander.MappingSchema):
+    body = ReadAllResult()
+
+
+class PreferencesResponse(colander.MappingSchema):
+    body = PreferencesSchema()
+
+
+LIST_RESPONSES = {
+    "200": NotificationPageResponse(description="The caller's notifications, newest first")
+}
+ONE_RESPONSES = {"200": NotificationResponse(description="The notification, now read")}
+READ_ALL_RESPONSES = {"200": ReadAllResponse(description="How many were marked read")}
+PREFERENCES_RESPONSES = {"200": PreferencesResponse(description="Effective preferences")}

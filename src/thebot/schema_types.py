@@ -1,0 +1,140 @@
+"""Colander types shared by every feature's schemas: RFC 3339 date-times, query booleans,
+``HH:MM`` clock times and IANA time zone names, each also described in the OpenAPI document."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import zoneinfo
+from typing import Any
+
+import colander
+from cornice_swagger import CorniceSwagger
+from cornice_swagger.converters.schema import (
+    BooleanTypeConverter,
+    DateTimeTypeConverter,
+    StringTypeConverter,
+)
+
+RFC3339_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
+)
+# In a query string an unescaped "+" arrives as a space: "...15:00:00 03:00".
+DECODED_PLUS_RE = re.compile(r"(?<=\d) (\d{2}:\d{2})$")
+RFC3339_EXAMPLE = "2026-12-01T15:00:00+03:00"
+
+
+def parse_rfc3339(text: str) -> dt.datetime:
+    """An RFC 3339 date-time with its offset (``Z`` or ``+HH:MM``) as an aware datetime.
+
+    Raises ``ValueError`` for anything else, including a date-time without an offset.
+    """
+    match = RFC3339_RE.match(DECODED_PLUS_RE.sub(r"+\1", text.strip()))
+    if match is None:
+        raise ValueError(f"not an RFC 3339 date-time with an offset, like {RFC3339_EXAMPLE}")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    micro = int((match.group(7) or "").ljust(6, "0")[:6])
+    if match.group(8):
+        offset = dt.timedelta(0)
+    else:
+        hours, minutes = int(match.group(10)), int(match.group(11))
+        if hours > 23 or minutes > 59:
+            raise ValueError("the UTC offset is out of range")
+        offset = dt.timedelta(hours=hours, minutes=minutes)
+        if match.group(9) == "-":
+            offset = -offset
+    return dt.datetime(year, month, day, hour, minute, second, micro, dt.timezone(offset))
+
+
+class RFC3339DateTime(colander.SchemaType):
+    """A date-time on the wire: RFC 3339 with an offset; read as an aware datetime."""
+
+    def serialize(self, node: Any, appstruct: Any) -> Any:
+        if appstruct is colander.null or appstruct is None:
+            return colander.null
+        return appstruct.isoformat()
+
+    def deserialize(self, node: Any, cstruct: Any) -> Any:
+        if cstruct is colander.null or cstruct == "":
+            return colander.null
+        if not isinstance(cstruct, str):
+            raise colander.Invalid(node, f"Expected one date-time like {RFC3339_EXAMPLE}")
+        try:
+            return parse_rfc3339(cstruct)
+        except ValueError as exc:
+            raise colander.Invalid(node, f"Invalid date-time: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_timezone(name: str) -> bool:
+    return name in known_timezones()
+
+
+HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class QueryBoolean(colander.SchemaType):
+    """``true``/``false`` (or ``1``/``0``) in a query string; anything else is an error."""
+
+    TRUE, FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
+
+    def serialize(self, node: Any, appstruct: Any) -> Any:
+        return colander.null if appstruct is colander.null else str(bool(appstruct)).lower()
+
+    def deserialize(self, node: Any, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        text = cstruct.strip().lower() if isinstance(cstruct, str) else None
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise colander.Invalid(node, "Expected true or false")
+
+
+class ClockTime(colander.SchemaType):
+    """``"HH:MM"`` (24-hour) as a ``datetime.time``; JSON ``null`` stays ``None`` (clears)."""
+
+    def serialize(self, node: Any, appstruct: Any) -> Any:
+        if appstruct is colander.null or appstruct is None:
+            return appstruct
+        return appstruct.strftime("%H:%M")
+
+    def deserialize(self, node: Any, cstruct: Any) -> Any:
+        if cstruct is colander.null or cstruct is None:
+            return cstruct
+        match = HHMM_RE.match(cstruct) if isinstance(cstruct, str) else None
+        if match is None:
+            raise colander.Invalid(node, 'Expected a time "HH:MM" (00:00 to 23:59) or null')
+        return dt.time(int(match.group(1)), int(match.group(2)))
+
+
+class TimezoneName(colander.SchemaType):
+    """An IANA time zone name such as ``Europe/Moscow``."""
+
+    def serialize(self, node: Any, appstruct: Any) -> Any:
+        return appstruct
+
+    def deserialize(self, node: Any, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        if not isinstance(cstruct, str) or not is_timezone(cstruct):
+            raise colander.Invalid(node, "Expected an IANA time zone name like Europe/Moscow")
+        return cstruct
+
+
+# cornice_swagger's hook for custom types: without it the OpenAPI document cannot be built.
+CorniceSwagger.custom_type_converters.update(
+    {
+        RFC3339DateTime: DateTimeTypeConverter,
+        QueryBoolean: BooleanTypeConverter,
+        ClockTime: StringTypeConverter,
+        TimezoneName: StringTypeConverter,
+    }
+)

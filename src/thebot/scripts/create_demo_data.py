@@ -1,0 +1,40 @@
+"""``thebot-create-demo-data development.ini``: one demo account per role, with links.
+
+Idempotent: a second run creates nothing and says so. Passwords are random and printed only
+when the account is created.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from thebot.accounts.demo import banner, create_demo_accounts, credentials_table, summary
+from thebot.scripts.common import bootstrap_app, parser
+from thebot.system.audit import audit
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser("Create demo accounts (admin, teacher, tutor, student, parent) and print them.")
+    args = p.parse_args(argv)
+    env = bootstrap_app(args.config_uri)
+    try:
+        request = env["request"]
+        with request.tm:
+            result = create_demo_accounts(request.dbsession)
+            if result.created or result.links_created:
+                audit(request, "account.demo_created", **summary(result))
+            lines = credentials_table(result)
+    finally:
+        env["closer"]()
+    if result.created:
+        print(banner("THE_BOT demo accounts (passwords are shown this once)", lines))
+    else:
+        print("Demo accounts exist already; nothing was created.")
+        print("\n".join(lines))
+        if result.links_created:
+            print(f"Restored {result.links_created} missing demo link(s).")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
