@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # Feature packages, in include order. Each has includeme() and may have models.py.
 FEATURES = (
     "thebot.accounts",
+    "thebot.materials",
     "thebot.system",
     "thebot.notifications",
 )

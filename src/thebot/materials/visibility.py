@@ -1,0 +1,109 @@
+"""Who may see, create, edit and delete a material: one SQL clause for lists, one check for
+single objects, both built from the same rules.
+
+- the author and admins see it (whatever its status);
+- a student sees it when it is active and assigned to them or they have an active enrollment
+  in its subject; a parent sees what their children see;
+- any authenticated user sees public active materials;
+- deleted (soft) materials are seen by nobody; everything else is 404.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from thebot.accounts import visibility as people
+from thebot.accounts.models import Role, User
+from thebot.materials.models import (
+    Enrollment,
+    EnrollmentStatus,
+    Material,
+    MaterialAssignment,
+    MaterialStatus,
+    TeacherSubject,
+)
+
+ACTIVE = MaterialStatus.ACTIVE.value
+
+
+def enrollment_relation():  # type: ignore[no-untyped-def]
+    """Teaching relation for the accounts rules: a teacher teaches their enrolled students."""
+    return select(
+        Enrollment.teacher_id.label("teacher_id"), Enrollment.student_id.label("student_id")
+    ).where(Enrollment.status == EnrollmentStatus.ACTIVE.value)
+
+
+people.register_teaching_relation("enrollment", enrollment_relation)
+
+
+def _reaches_students(student_ids) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+    """The material is assigned to, or in an active subject of, one of ``student_ids``."""
+    assigned = exists().where(
+        MaterialAssignment.material_id == Material.id,
+        MaterialAssignment.student_id.in_(student_ids),
+    )
+    enrolled = exists().where(
+        Enrollment.subject_id == Material.subject_id,
+        Enrollment.student_id.in_(student_ids),
+        Enrollment.status == EnrollmentStatus.ACTIVE.value,
+    )
+    return or_(assigned, enrolled)
+
+
+def visible_materials_clause(viewer: User) -> ColumnElement[bool]:
+    """WHERE clause selecting the materials ``viewer`` may see."""
+    if not viewer.is_active:
+        return false()
+    not_deleted = Material.deleted_at.is_(None)
+    if viewer.role == Role.ADMIN.value:
+        return not_deleted
+    rules = [Material.author_id == viewer.id, and_(Material.status == ACTIVE, Material.is_public)]
+    if viewer.role == Role.STUDENT.value:
+        rules.append(and_(Material.status == ACTIVE, _reaches_students([viewer.id])))
+    elif viewer.role == Role.PARENT.value:
+        rules.append(
+            and_(Material.status == ACTIVE, _reaches_students(people.children_of(viewer.id)))
+        )
+    return and_(not_deleted, or_(*rules))
+
+
+def can_view(dbsession: Session, viewer: User | None, material: Material) -> bool:
+    if viewer is None:
+        return False
+    return bool(
+        dbsession.scalar(
+            select(true()).where(Material.id == material.id, visible_materials_clause(viewer))
+        )
+    )
+
+
+def teaches_subject(dbsession: Session, user: User, subject_id: int) -> bool:
+    """An active teacher-subject assignment of a teacher or tutor."""
+    if user.role not in people.TEACHING_ROLES:
+        return False
+    return bool(
+        dbsession.scalar(
+            select(true()).where(
+                TeacherSubject.teacher_id == user.id,
+                TeacherSubject.subject_id == subject_id,
+                TeacherSubject.is_active.is_(True),
+            )
+        )
+    )
+
+
+def can_author(dbsession: Session, user: User, subject_id: int) -> bool:
+    """Create materials in a subject: its teachers/tutors and admins."""
+    return user.role == Role.ADMIN.value or teaches_subject(dbsession, user, subject_id)
+
+
+def can_edit(dbsession: Session, user: User, material: Material) -> bool:
+    """Edit: admins, or the subject's teachers/tutors who authored it or teach the subject."""
+    if user.role == Role.ADMIN.value:
+        return True
+    return material.author_id == user.id or teaches_subject(dbsession, user, material.subject_id)
+
+
+def can_delete(user: User, material: Material) -> bool:
+    return user.role == Role.ADMIN.value or material.author_id == user.id
