@@ -6,11 +6,8 @@ Each view parses (schema), is authorized by its resource's ACL (``resources``), 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotModified
 from pyramid.response import Response
 
 from thebot.accounts import service
@@ -30,8 +27,9 @@ from thebot.accounts.schemas import (
     responds,
 )
 from thebot.api import ApiService
-from thebot.errors import APIProblem, problem_response
+from thebot.errors import problem_response
 from thebot.pagination import page_body, paginate
+from thebot.responses import check_if_match, created, no_content, with_etag
 from thebot.security import (
     DEACTIVATE_USER,
     EDIT_PROFILE,
@@ -69,34 +67,6 @@ profile = ApiService(
 
 def min_password_length(request: Any) -> int:
     return int(request.registry.settings.get("password_min_length") or 8)
-
-
-def etag_of(body: Any) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
-
-
-def with_etag(request: Any, body: dict[str, Any]) -> dict[str, Any]:
-    """Send the body with its ETag; a GET whose ``If-None-Match`` matches gets a 304."""
-    tag = etag_of(body)
-    if request.method in ("GET", "HEAD") and tag in request.if_none_match:
-        raise HTTPNotModified(headers={"ETag": f'"{tag}"'})
-    request.response.etag = tag
-    return body
-
-
-def check_if_match(request: Any, current: dict[str, Any]) -> None:
-    """412 when ``If-Match`` names a representation that is no longer current."""
-    if "If-Match" in request.headers and etag_of(current) not in request.if_match:
-        raise APIProblem(412, "The resource has changed since you read it; fetch it again.")
-
-
-def created(request: Any, route: str, **params: Any) -> None:
-    request.response.status = 201
-    request.response.headers["Location"] = request.route_url(route, **params)
-
-
-def no_content() -> Response:
-    return Response(status=204)
 
 
 def denied(request: Any, exc: service.ProtectedFieldsDenied, target: User) -> Response:

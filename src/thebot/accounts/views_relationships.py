@@ -36,9 +36,10 @@ from thebot.accounts.schemas import (
     UnlinkChildRequest,
     responds,
 )
-from thebot.accounts.views import TAGS, created, no_content
+from thebot.accounts.views import TAGS
 from thebot.api import ApiService
 from thebot.pagination import page_body, paginate
+from thebot.responses import created, no_content
 from thebot.security import (
     CREATE_PAIRING_CODE,
     MANAGE_PARENT_LINKS,

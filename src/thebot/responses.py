@@ -1,0 +1,40 @@
+"""Response helpers every feature's views share: ETags and conditional requests, 201, 204."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pyramid.httpexceptions import HTTPNotModified
+from pyramid.response import Response
+
+from thebot.errors import APIProblem
+
+
+def etag_of(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def with_etag(request: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """Send the body with its ETag; a GET whose ``If-None-Match`` matches gets a 304."""
+    tag = etag_of(body)
+    if request.method in ("GET", "HEAD") and tag in request.if_none_match:
+        raise HTTPNotModified(headers={"ETag": f'"{tag}"'})
+    request.response.etag = tag
+    return body
+
+
+def check_if_match(request: Any, current: dict[str, Any]) -> None:
+    """412 when ``If-Match`` names a representation that is no longer current."""
+    if "If-Match" in request.headers and etag_of(current) not in request.if_match:
+        raise APIProblem(412, "The resource has changed since you read it; fetch it again.")
+
+
+def created(request: Any, route: str, **params: Any) -> None:
+    request.response.status = 201
+    request.response.headers["Location"] = request.route_url(route, **params)
+
+
+def no_content() -> Response:
+    return Response(status=204)
