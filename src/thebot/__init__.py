@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 FEATURES = (
     "thebot.accounts",
     "thebot.materials",
+    "thebot.scheduling",
     "thebot.system",
     "thebot.notifications",
 )
