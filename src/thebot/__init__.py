@@ -27,8 +27,10 @@ FEATURES = (
     "thebot.accounts",
     "thebot.materials",
     "thebot.scheduling",
+    "thebot.assignments",
     "thebot.system",
     "thebot.notifications",
+    "thebot.backups",
 )
 
 
