@@ -135,7 +135,7 @@ def bind_app(connection: Any) -> Callable[[Any], Any]:
         return app_
 
     yield bind
-    for registry, factory in bound:
+    for registry, factory in reversed(bound):
         registry["dbsession_factory"] = factory
 
 
