@@ -11,8 +11,19 @@ from cornice.validators import colander_validator, extract_cstruct
 
 from thebot.errors import cornice_errors_to_problem
 
+# Ids are 32-bit INTEGER columns: a larger value names no row (and would overflow PostgreSQL).
+MAX_ID = 2**31 - 1
 JSON_RE = re.compile(r"^application/([\w.+-]+\+)?json$")
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def parse_id(raw: Any) -> int | None:
+    """A positive id from a path segment or query value that can name a row, else ``None``."""
+    text = str(raw or "")
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
 
 
 def json_cstruct(request: Any) -> dict[str, Any]:
@@ -24,7 +35,35 @@ def json_cstruct(request: Any) -> dict[str, Any]:
         )
         request.errors.status = 400
         request.body = b""
-    return extract_cstruct(request)
+    cstruct = extract_cstruct(request)
+    reject_nul(request, cstruct)
+    return cstruct
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a decoded JSON value or query string holds a NUL character anywhere."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def reject_nul(request: Any, cstruct: dict[str, Any]) -> None:
+    """NUL cannot be stored in PostgreSQL text: each field holding one is a 400 up front."""
+    for location in ("body", "querystring", "path"):
+        values = cstruct.get(location)
+        if isinstance(values, dict):
+            for name in [k for k, v in values.items() if has_nul(k) or has_nul(v)]:
+                request.errors.add(location, name, "NUL characters are not allowed")
+                request.errors.status = 400
+                del values[name]
+        elif has_nul(values):
+            request.errors.add(location, "", "NUL characters are not allowed")
+            request.errors.status = 400
+            cstruct[location] = {}
 
 
 def validate(request: Any, **kwargs: Any) -> None:

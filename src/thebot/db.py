@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
 import zope.sqlalchemy
-from sqlalchemy import DateTime, MetaData, TypeDecorator, engine_from_config, event
+from sqlalchemy import DateTime, ForeignKey, MetaData, TypeDecorator, engine_from_config, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -46,6 +47,16 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+
+def enum_values(kind: type[enum.Enum]) -> str:
+    """``('a', 'b')``: the SQL list of an enum's values, for ``CHECK (col IN ...)``."""
+    return repr(tuple(member.value for member in kind))
+
+
+def user_fk(ondelete: str = "CASCADE") -> ForeignKey:
+    """A foreign key to ``user_account.id``."""
+    return ForeignKey("user_account.id", ondelete=ondelete)
 
 
 def utcnow() -> dt.datetime:

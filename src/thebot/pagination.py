@@ -16,6 +16,7 @@ import colander
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
+from thebot.api import MAX_ID
 from thebot.errors import APIProblem
 
 DEFAULT_LIMIT = 50
@@ -104,12 +105,19 @@ def _coerce(column: Any, value: Any) -> Any:
     with contextlib.suppress(NotImplementedError):
         python_type = column.type.python_type
     try:
-        if python_type is dt.datetime and isinstance(value, str):
-            return dt.datetime.fromisoformat(value)
-        if python_type is dt.date and isinstance(value, str):
+        if python_type is dt.datetime:
+            parsed = dt.datetime.fromisoformat(value)  # TypeError for a non-string
+            if parsed.tzinfo is None:
+                raise ValueError("naive date-time")
+            return parsed
+        if python_type is dt.date:
             return dt.date.fromisoformat(value)
         if python_type is int:
-            return int(value)
+            if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ID:
+                raise ValueError("not a stored integer")
+            return value
+        if python_type is str and (not isinstance(value, str) or "\x00" in value):
+            raise ValueError("not a stored string")
     except (TypeError, ValueError) as exc:
         raise APIProblem(400, "Invalid cursor.", errors=[_cursor_error()]) from exc
     return value

@@ -15,6 +15,7 @@ from cornice_swagger.converters.schema import (
     BooleanTypeConverter,
     DateTimeTypeConverter,
     StringTypeConverter,
+    TypeConverter,
 )
 
 RFC3339_RE = re.compile(
@@ -129,6 +130,38 @@ class TimezoneName(colander.SchemaType):
         return cstruct
 
 
+MAX_UPLOAD_FILES = 10
+
+
+class Uploads(colander.SchemaType):
+    """The ``files`` fields of a multipart body: one or more uploaded file parts."""
+
+    def serialize(self, node: Any, appstruct: Any) -> Any:
+        return colander.null
+
+    def deserialize(self, node: Any, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        items = cstruct if isinstance(cstruct, list) else [cstruct]
+        for item in items:
+            if not (hasattr(item, "file") and hasattr(item, "filename")):
+                raise colander.Invalid(
+                    node, "Send files as file fields of a multipart/form-data request"
+                )
+        if len(items) > MAX_UPLOAD_FILES:
+            raise colander.Invalid(node, f"At most {MAX_UPLOAD_FILES} files")
+        return items
+
+
+class UploadsConverter(TypeConverter):
+    type = "array"
+
+    def convert_type(self, schema_node: Any) -> dict[str, Any]:
+        converted = super().convert_type(schema_node)
+        converted["items"] = {"type": "string", "format": "binary"}
+        return converted
+
+
 # cornice_swagger's hook for custom types: without it the OpenAPI document cannot be built.
 CorniceSwagger.custom_type_converters.update(
     {
@@ -136,5 +169,6 @@ CorniceSwagger.custom_type_converters.update(
         QueryBoolean: BooleanTypeConverter,
         ClockTime: StringTypeConverter,
         TimezoneName: StringTypeConverter,
+        Uploads: UploadsConverter,
     }
 )

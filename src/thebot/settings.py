@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import URL, make_url
+
+from thebot.coercion import (
+    Setting,
+    as_bool,
+    as_int,
+    as_list,
+    as_optional_str,
+)
 
 DEVELOPMENT_SECRET_KEYS = frozenset(
     {
@@ -39,55 +45,8 @@ SSLMODE_STRENGTH = {
 }
 
 
-def as_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on", "y", "t"}:
-        return True
-    if text in {"0", "false", "no", "off", "n", "f", ""}:
-        return False
-    raise ValueError(f"not a boolean: {value!r}")
-
-
-def as_list(value: Any) -> list[str]:
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [part.strip() for part in str(value or "").replace(",", " ").split() if part.strip()]
-
-
-def as_int(value: Any) -> int:
-    return int(str(value).strip())
-
-
-def as_optional_str(value: Any) -> str | None:
-    text = "" if value is None else str(value).strip()
-    return text or None
-
-
-def as_rate_limit(value: Any) -> str:
-    """One ``limits`` rate such as ``500/hour`` or ``20 per second`` (validated, kept as text)."""
-    from limits import parse_many
-
-    text = str(value).strip()
-    items = parse_many(text)  # ValueError naming the string when it is not a rate
-    if len(items) != 1 or items[0].amount < 1:
-        raise ValueError(f"not a single positive rate limit: {value!r}")
-    return text
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    env: str | None
-    default: Any
-    coerce: Callable[[Any], Any]
-    doc: str
-    production: str = ""
-
-
 S = Setting
-SETTINGS: tuple[Setting, ...] = (
+CORE_SETTINGS: tuple[Setting, ...] = (
     S(
         "secret_key",
         "SECRET_KEY",
@@ -282,74 +241,20 @@ SETTINGS: tuple[Setting, ...] = (
         float,
         "Seconds each readiness dependency check may take.",
     ),
-    # accounts: authentication
-    S(
-        "token_lifetime_days",
-        "TOKEN_LIFETIME_DAYS",
-        30,
-        as_int,
-        "Days an API token issued by login or refresh stays valid.",
-    ),
-    S(
-        "session_lifetime_hours",
-        "SESSION_LIFETIME_HOURS",
-        24,
-        as_int,
-        "Hours a browser session (cookie) stays valid after login.",
-    ),
-    S("password_min_length", "PASSWORD_MIN_LENGTH", 8, as_int, "Shortest accepted password."),
-    S(
-        "login_rate_limit",
-        "LOGIN_RATE_LIMIT",
-        "5/minute",
-        as_rate_limit,
-        "Login attempts allowed per client IP and login name (``limits`` notation).",
-    ),
-    S(
-        "password_reset_rate_limit",
-        "PASSWORD_RESET_RATE_LIMIT",
-        "5/minute",
-        as_rate_limit,
-        "Password-reset requests (and confirmations) allowed per client IP and email.",
-    ),
-    S(
-        "password_reset_url",
-        "PASSWORD_RESET_URL",
-        None,
-        as_optional_str,
-        "Front-end page for the reset email, with ``{token}`` where the token goes; "
-        "when unset the email carries the token alone.",
-    ),
-    # accounts: rate limits
-    S(
-        "rate_limit_enabled",
-        "RATE_LIMIT_ENABLED",
-        True,
-        as_bool,
-        "Enforce rate limits (login, password reset, pairing codes, the authenticated API).",
-    ),
-    S(
-        "api_rate_limit",
-        "API_RATE_LIMIT",
-        "500/hour",
-        as_rate_limit,
-        "Authenticated API requests per user (``X-RateLimit-*`` headers describe it).",
-    ),
-    S(
-        "api_burst_limit",
-        "API_BURST_LIMIT",
-        "20/second",
-        as_rate_limit,
-        "Authenticated API requests per user in a short burst.",
-    ),
-    S(
-        "pairing_rate_limit",
-        "PAIRING_RATE_LIMIT",
-        "5/minute",
-        as_rate_limit,
-        "Pairing-code redemption attempts per (client IP, parent) (``limits`` notation).",
-    ),
 )
+
+
+def _collect() -> tuple[Setting, ...]:
+    """The core table plus each feature's own ``settings.SETTINGS``."""
+    from thebot.accounts.settings import SETTINGS as ACCOUNTS
+    from thebot.backups.settings import SETTINGS as BACKUPS
+    from thebot.materials.settings import SETTINGS as MATERIALS
+    from thebot.scheduling.settings import SETTINGS as SCHEDULING
+
+    return CORE_SETTINGS + ACCOUNTS + MATERIALS + SCHEDULING + BACKUPS
+
+
+SETTINGS = _collect()
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
 

@@ -220,6 +220,7 @@ def test_tutor_and_teacher_edit_own_profile(testapp, make_user, auth_headers):
         "specialization": "Maths",
         "bio": "Hi",
         "experience_years": 4,
+        "subjects": [],
     }
     teacher = make_user("teacher")
     testapp.patch_json(

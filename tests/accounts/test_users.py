@@ -416,4 +416,5 @@ def test_user_factory_is_usable_without_profile(testapp, admin_headers):
         "specialization": "",
         "experience_years": 0,
         "bio": "",
+        "subjects": [],
     }

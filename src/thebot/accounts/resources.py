@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from thebot.accounts import visibility
 from thebot.accounts.models import ParentLink, Role, User
+from thebot.api import parse_id
 from thebot.errors import APIProblem
 from thebot.security import (
     CREATE_PAIRING_CODE,
@@ -72,15 +73,6 @@ def viewer_of(request: Any) -> User | None:
     """The calling user (``None`` for anonymous and for the metrics token)."""
     identity = request.identity
     return getattr(identity, "user", None)
-
-
-def parse_id(raw: Any) -> int | None:
-    """A positive integer id from a path segment or query value, else ``None``."""
-    text = str(raw or "")
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
-        return None
-    value = int(text)
-    return value if value > 0 else None
 
 
 class AccountsRoot:

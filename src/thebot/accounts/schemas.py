@@ -8,7 +8,7 @@ from typing import Any
 import colander
 
 from thebot.accounts.models import ROLES
-from thebot.api import StrictMapping
+from thebot.api import MAX_ID, StrictMapping
 from thebot.pagination import PaginationQuery
 
 PHONE_STRIP_RE = re.compile(r"[\s().-]")
@@ -53,7 +53,7 @@ def integer(low: int, high: int, **kw: Any) -> Any:
 
 
 def object_id(**kw: Any) -> Any:
-    return integer(1, 2**62, **kw)
+    return integer(1, MAX_ID, **kw)
 
 
 def boolean(**kw: Any) -> Any:

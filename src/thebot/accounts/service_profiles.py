@@ -109,7 +109,11 @@ def profile_data(dbsession: Session, user: User, *, viewer: User, private: bool)
         return student_profiles(dbsession, [user], private=private)[user.id]
     data: dict[str, Any] = {"user_id": user.id, "role": user.role}
     if user.role in visibility.TEACHING_ROLES:
+        # Imported here: the learning feature builds on accounts, not the other way round.
+        from thebot.materials.subjects import subjects_taught
+
         profile = dbsession.get(PROFILE_MODELS[user.role], user.id)
+        data["subjects"] = subjects_taught(dbsession, [user.id])[user.id]
         if user.role == Role.TUTOR.value:
             data["specialization"] = profile.specialization if profile else ""
         if private:

@@ -4,4 +4,7 @@ from typing import Any
 
 
 def includeme(config: Any) -> None:
+    from thebot.assignments.report_tasks import WEEKLY_CRON, WEEKLY_TASK
+
+    config.add_periodic_task(WEEKLY_TASK, cron=WEEKLY_CRON)  # weekly report drafts
     config.scan("thebot.assignments")

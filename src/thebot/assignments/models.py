@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from thebot.db import Base, UTCDateTime, utcnow
+from thebot.db import Base, UTCDateTime, enum_values, user_fk, utcnow
 
 
 class AssignmentType(str, enum.Enum):
@@ -73,14 +73,6 @@ class ReportStatus(str, enum.Enum):
     ARCHIVED = "archived"
 
 
-def _values(e: type[enum.Enum]) -> str:
-    return repr(tuple(m.value for m in e))
-
-
-def user_fk(ondelete: str = "CASCADE") -> ForeignKey:
-    return ForeignKey("user_account.id", ondelete=ondelete)
-
-
 SCORE = Numeric(8, 2)
 
 
@@ -123,14 +115,14 @@ class Assignment(Base):
     )
 
     __table_args__ = (
-        CheckConstraint(f"type IN {_values(AssignmentType)}", name="type_valid"),
-        CheckConstraint(f"status IN {_values(AssignmentStatus)}", name="status_valid"),
+        CheckConstraint(f"type IN {enum_values(AssignmentType)}", name="type_valid"),
+        CheckConstraint(f"status IN {enum_values(AssignmentStatus)}", name="status_valid"),
         CheckConstraint(
-            f"penalty_type IS NULL OR penalty_type IN {_values(PenaltyType)}",
+            f"penalty_type IS NULL OR penalty_type IN {enum_values(PenaltyType)}",
             name="penalty_type_valid",
         ),
         CheckConstraint(
-            f"penalty_frequency IS NULL OR penalty_frequency IN {_values(PenaltyFrequency)}",
+            f"penalty_frequency IS NULL OR penalty_frequency IN {enum_values(PenaltyFrequency)}",
             name="penalty_frequency_valid",
         ),
         CheckConstraint("max_score > 0", name="max_score_positive"),
@@ -217,7 +209,7 @@ class AssignmentSubmission(Base):
 
     __table_args__ = (
         UniqueConstraint("assignment_id", "student_id", "attempt", name="uq_submission_attempt"),
-        CheckConstraint(f"status IN {_values(SubmissionStatus)}", name="status_valid"),
+        CheckConstraint(f"status IN {enum_values(SubmissionStatus)}", name="status_valid"),
         Index("ix_assignment_submission_student_assignment", "student_id", "assignment_id"),
     )
 
@@ -282,8 +274,8 @@ class StudentReport(Base):
     )
 
     __table_args__ = (
-        CheckConstraint(f"type IN {_values(ReportType)}", name="type_valid"),
-        CheckConstraint(f"status IN {_values(ReportStatus)}", name="status_valid"),
+        CheckConstraint(f"type IN {enum_values(ReportType)}", name="type_valid"),
+        CheckConstraint(f"status IN {enum_values(ReportStatus)}", name="status_valid"),
         CheckConstraint("period_end >= period_start", name="period_order"),
         # One weekly draft per (author, student, week), however often the actor runs.
         Index(

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from thebot.db import Base, UTCDateTime, utcnow
+from thebot.db import Base, UTCDateTime, enum_values, user_fk, utcnow
 
 
 class EnrollmentStatus(str, enum.Enum):
@@ -54,14 +54,6 @@ class MediaKind(str, enum.Enum):
     MATERIAL = "material"
     SUBMISSION = "submission"
     AVATAR = "avatar"
-
-
-def _values(e: type[enum.Enum]) -> str:
-    return repr(tuple(m.value for m in e))
-
-
-def user_fk(ondelete: str = "CASCADE") -> ForeignKey:
-    return ForeignKey("user_account.id", ondelete=ondelete)
 
 
 class Subject(Base):
@@ -118,7 +110,7 @@ class Enrollment(Base):
     subject: Mapped[Subject] = relationship()
 
     __table_args__ = (
-        CheckConstraint(f"status IN {_values(EnrollmentStatus)}", name="status_valid"),
+        CheckConstraint(f"status IN {enum_values(EnrollmentStatus)}", name="status_valid"),
         Index(
             "uq_enrollment_active_student_subject",
             "student_id",
@@ -151,7 +143,7 @@ class MediaFile(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (
-        CheckConstraint(f"kind IN {_values(MediaKind)}", name="kind_valid"),
+        CheckConstraint(f"kind IN {enum_values(MediaKind)}", name="kind_valid"),
         Index("ix_media_file_owner", "owner_type", "owner_id"),
     )
 
@@ -188,8 +180,8 @@ class Material(Base):
     file: Mapped[MediaFile | None] = relationship()
 
     __table_args__ = (
-        CheckConstraint(f"type IN {_values(MaterialType)}", name="type_valid"),
-        CheckConstraint(f"status IN {_values(MaterialStatus)}", name="status_valid"),
+        CheckConstraint(f"type IN {enum_values(MaterialType)}", name="type_valid"),
+        CheckConstraint(f"status IN {enum_values(MaterialStatus)}", name="status_valid"),
         CheckConstraint("difficulty BETWEEN 1 AND 5", name="difficulty_range"),
     )
 
@@ -289,7 +281,7 @@ class MaterialSubmission(Base):
 
     __table_args__ = (
         UniqueConstraint("material_id", "student_id", name="uq_material_submission"),
-        CheckConstraint(f"status IN {_values(SubmissionStatus)}", name="status_valid"),
+        CheckConstraint(f"status IN {enum_values(SubmissionStatus)}", name="status_valid"),
     )
 
 

@@ -21,6 +21,7 @@ from thebot.materials.models import (
     Material,
     MaterialAssignment,
     MaterialStatus,
+    MaterialSubmission,
     TeacherSubject,
 )
 
@@ -107,3 +108,56 @@ def can_edit(dbsession: Session, user: User, material: Material) -> bool:
 
 def can_delete(user: User, material: Material) -> bool:
     return user.role == Role.ADMIN.value or material.author_id == user.id
+
+
+# --- submissions ----------------------------------------------------------------------------
+# Reviewers (admins, the material's author, teachers/tutors of its subject) see every
+# submission on a material they see; otherwise a submission is seen by its student, their
+# parents and the teachers/tutors who teach them, always only on a material the viewer sees.
+
+
+def can_review(dbsession: Session, user: User, material: Material) -> bool:
+    """Give feedback on a material's submissions: the same people who may edit it."""
+    return can_edit(dbsession, user, material)
+
+
+def visible_submissions_clause(viewer: User) -> ColumnElement[bool]:
+    """WHERE clause on ``MaterialSubmission`` selecting the submissions ``viewer`` may see."""
+    if not viewer.is_active:
+        return false()
+    on_visible_material = MaterialSubmission.material_id.in_(
+        select(Material.id).where(visible_materials_clause(viewer))
+    )
+    student = MaterialSubmission.student_id
+    if viewer.role == Role.ADMIN.value:
+        return on_visible_material
+    if viewer.role == Role.STUDENT.value:
+        return and_(on_visible_material, student == viewer.id)
+    if viewer.role == Role.PARENT.value:
+        return and_(on_visible_material, student.in_(people.children_of(viewer.id)))
+    if viewer.role in people.TEACHING_ROLES:
+        taught_subjects = select(TeacherSubject.subject_id).where(
+            TeacherSubject.teacher_id == viewer.id, TeacherSubject.is_active.is_(True)
+        )
+        reviews = exists().where(
+            Material.id == MaterialSubmission.material_id,
+            or_(Material.author_id == viewer.id, Material.subject_id.in_(taught_subjects)),
+        )
+        return and_(
+            on_visible_material, or_(reviews, student.in_(people.students_taught_by(viewer.id)))
+        )
+    return false()
+
+
+def can_view_submission(
+    dbsession: Session, viewer: User | None, submission: MaterialSubmission
+) -> bool:
+    if viewer is None:
+        return False
+    return bool(
+        dbsession.scalar(
+            select(true()).where(
+                MaterialSubmission.id == submission.id, visible_submissions_clause(viewer)
+            )
+        )
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from thebot.api import ApiService
+from thebot.api import ApiService, parse_id
 from thebot.errors import APIProblem
 from thebot.notifications import service
 from thebot.notifications.models import Notification
@@ -22,7 +22,6 @@ from thebot.pagination import paginate
 from thebot.security import AUTHENTICATED
 
 TAGS = ["notifications"]
-MAX_ID = 2**31 - 1  # the column is a 32-bit integer: larger ids cannot exist
 
 notifications = ApiService(
     name="notifications", path="/api/notifications/", description="The caller's notifications"
@@ -86,7 +85,7 @@ def read_notification(request: Any) -> dict[str, Any]:
     raw_id = request.matchdict["id"]
     notification = None
     # Ids are what the API returns; anything else names no notification.
-    if raw_id.isascii() and raw_id.isdigit() and 0 < int(raw_id) <= MAX_ID:
+    if parse_id(raw_id) is not None:
         notification = service.mark_read(request.dbsession, user_id, int(raw_id))
     if notification is None:
         raise APIProblem(404, "No such notification.")

@@ -4,4 +4,10 @@ from typing import Any
 
 
 def includeme(config: Any) -> None:
+    from thebot.scheduling.tasks import COMPLETE_CRON, COMPLETE_TASK
+
+    config.add_periodic_task(COMPLETE_TASK, cron=COMPLETE_CRON)  # lessons: auto-completion
+    from thebot.scheduling.reminder_tasks import REMINDERS_TASK
+
+    config.add_periodic_task(REMINDERS_TASK, seconds=60)  # reminders: every minute
     config.scan("thebot.scheduling")

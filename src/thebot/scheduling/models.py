@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from thebot.db import Base, UTCDateTime, utcnow
+from thebot.db import Base, UTCDateTime, enum_values, user_fk, utcnow
 
 
 class LessonStatus(str, enum.Enum):
@@ -32,14 +32,6 @@ class LessonStatus(str, enum.Enum):
 
 
 ACTIVE_STATUSES = (LessonStatus.PENDING.value, LessonStatus.CONFIRMED.value)
-
-
-def _values(e: type[enum.Enum]) -> str:
-    return repr(tuple(m.value for m in e))
-
-
-def user_fk(ondelete: str = "CASCADE") -> ForeignKey:
-    return ForeignKey("user_account.id", ondelete=ondelete)
 
 
 class LessonSeries(Base):
@@ -104,7 +96,7 @@ class Lesson(Base):
     )
 
     __table_args__ = (
-        CheckConstraint(f"status IN {_values(LessonStatus)}", name="status_valid"),
+        CheckConstraint(f"status IN {enum_values(LessonStatus)}", name="status_valid"),
         CheckConstraint("end_at > start_at", name="ends_after_start"),
         Index("ix_lesson_teacher_start", "teacher_id", "start_at"),
         Index("ix_lesson_student_start", "student_id", "start_at"),

@@ -1,0 +1,267 @@
+"""Learning endpoints under load: the materials list and the four dashboards.
+
+    python bench/learning.py                                  # SQLite file in a temp dir
+    python bench/learning.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench --reset
+
+Seeds a realistic school with bulk Core inserts (``learning_seed.py``: 2,000 students, 1,600
+parents, 120 teachers + 80 tutors, 50 subjects, 8,000 enrollments, 20,000 materials, 10,000
+assignments, 200,000 progress rows, 6,000 homework submissions), starts the app under
+waitress in a subprocess (``--threads``, default 8), and drives authenticated GETs with
+``--clients`` concurrent keep-alive clients (default 16), ``--requests`` per endpoint, each
+request as the next user of a pool per role. Prints requests/s and p50/p99 latency per
+endpoint and writes them to ``bench/results/learning-<backend>-<clients>clients.json``.
+``GET /api/auth/me/`` is measured first as a baseline: token authentication and one small
+body, the floor under every endpoint.
+
+Dashboards are measured twice: with the ``dashboard`` cache off (every request computes it:
+the worst case, what a write's invalidation leads to) and on (the usual case). API rate
+limits are switched off for the run. Only loopback traffic; bounded request counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ENDPOINTS = (  # (label, path, role whose tokens call it)
+    ("baseline: auth/me (student)", "/api/auth/me/", "student"),  # token auth + one user
+    ("materials list (student)", "/api/materials/", "student"),
+    ("materials list (parent)", "/api/materials/", "parent"),
+    ("materials list (teacher)", "/api/materials/", "teacher"),
+    ("dashboard student", "/api/dashboard/student/", "student"),
+    ("dashboard teacher", "/api/dashboard/teacher/", "teacher"),
+    ("dashboard tutor", "/api/dashboard/tutor/", "tutor"),
+    ("dashboard parent", "/api/dashboard/parent/", "parent"),
+)
+
+
+def app_settings(database_url: str, redis_url: str | None, media_root: str) -> dict[str, str]:
+    return {
+        "debug": "true",
+        "secret_key": "bench-" + "b" * 64,
+        "allowed_hosts": "127.0.0.1 localhost",
+        "database_url": database_url,
+        "redis_url": redis_url or "",
+        "task_broker": "stub",
+        "rate_limit_enabled": "false",
+        "media_root": media_root,
+        "db_pool_size": "10",
+    }
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+def serve(args: argparse.Namespace) -> None:
+    """``--serve``: the app under waitress (run as a subprocess of the benchmark)."""
+    from waitress import serve as waitress_serve
+
+    from thebot import main
+
+    with tempfile.TemporaryDirectory() as media:
+        app = main({}, **app_settings(args.database_url, args.redis_url, media))
+        if args.no_dashboard_cache:
+            from dogpile.cache import make_region
+
+            app.registry["cache_regions"]["dashboard"] = make_region().configure(
+                "dogpile.cache.null"
+            )
+        if args.gc_freeze:  # start-up objects leave the collector's reach: no 100 ms passes
+            gc.collect()
+            gc.freeze()
+        waitress_serve(app, host="127.0.0.1", port=args.port, threads=args.threads, _quiet=True)
+
+
+def start_server(args: argparse.Namespace, port: int, cache: bool) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        __file__,
+        "--serve",
+        "--port",
+        str(port),
+        "--threads",
+        str(args.threads),
+        "--database-url",
+        args.database_url,
+    ]
+    if args.redis_url:
+        command += ["--redis-url", args.redis_url]
+    if not cache:
+        command.append("--no-dashboard-cache")
+    if args.gc_freeze:
+        command.append("--gc-freeze")
+    log = open(args.server_log, "ab") if args.server_log else subprocess.DEVNULL  # noqa: SIM115
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/system/health/live/")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the server did not start within 60 s")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- the load --------------------------------------------------------------------------------
+
+
+def client(port: int, path: str, keys: list[str]) -> list[float]:
+    """One keep-alive client sending a GET per key; latencies in ms."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    timings = []
+    for key in keys:
+        started = time.perf_counter()
+        conn.request("GET", path, headers={"Authorization": f"Token {key}"})
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status}")
+        timings.append((time.perf_counter() - started) * 1000)
+    conn.close()
+    return timings
+
+
+def measure(port: int, path: str, tokens: list[str], requests: int, clients: int) -> dict:
+    # Request i uses the pool's user i modulo the pool: distinct users first, then repeats.
+    keys = [tokens[i % len(tokens)] for i in range(requests)]
+    shares = [keys[c::clients] for c in range(clients)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        chunks = list(pool.map(lambda share: client(port, path, share), shares))
+    elapsed = time.perf_counter() - started
+    timings = sorted(t for chunk in chunks for t in chunk)
+    cuts = statistics.quantiles(timings, n=100)
+    return {
+        "requests": len(timings),
+        "per_second": round(len(timings) / elapsed, 1),
+        "p50_ms": round(cuts[49], 1),
+        "p99_ms": round(cuts[98], 1),
+        "max_ms": round(timings[-1], 1),
+    }
+
+
+def run_phase(args: argparse.Namespace, tokens: dict, cache: bool, names: list[str]) -> dict:
+    """Start a server, measure each endpoint (after a short warm-up), stop the server.
+
+    An endpoint that answers anything but 200 is reported with its error, not measured.
+    """
+    port = free_port()
+    server = start_server(args, port, cache)
+    try:
+        results: dict[str, dict] = {}
+        for label, path, role in ENDPOINTS:
+            if label not in names:
+                continue
+            try:
+                measure(port, path, tokens[role], args.clients * 2, args.clients)
+                results[label] = measure(port, path, tokens[role], args.requests, args.clients)
+            except RuntimeError as exc:
+                results[label] = {"error": str(exc)}
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def report(summary: dict) -> str:
+    rows = summary["rows"]
+    frozen = " (gc.freeze)" if summary["gc_freeze"] else ""
+    lines = [
+        f"{summary['backend']}: {summary['clients']} clients, {summary['threads']} waitress "
+        f"threads{frozen}, {summary['requests']} requests per endpoint, {summary['cpus']} "
+        f"CPUs; seeded "
+        f"in {summary['seed_seconds']} s ({rows['user_account']} users, {rows['material']} "
+        f"materials, {rows['material_progress']} progress rows); load average "
+        f"{summary['load_before'][0]} before, {summary['load_after'][0]} after",
+        f"{'endpoint':<44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}",
+    ]
+    for phase, results in summary["phases"].items():
+        for label, r in results.items():
+            name = f"{label} [{phase}]"
+            if "error" in r:
+                lines.append(f"{name:<44} {r['error']}")
+                continue
+            lines.append(
+                f"{name:<44} {r['per_second']:>7} {r['p50_ms']:>7} {r['p99_ms']:>7} "
+                f"{r['max_ms']:>7}"
+            )
+    return "\n".join(lines)
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: a SQLite file in a temp dir")
+    parser.add_argument("--reset", action="store_true", help="wipe a PostgreSQL database")
+    parser.add_argument("--redis-url", help="cache in Redis (default: in memory)")
+    parser.add_argument("--requests", type=int, default=800, help="per endpoint (max 20000)")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--pool", type=int, default=64, help="users per role")
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in the server")
+    parser.add_argument("--server-log", help="file for the server's stderr (default: dropped)")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--no-dashboard-cache", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args)
+        return
+    from learning_seed import prepare_database
+
+    from thebot.settings import load_settings
+
+    args.requests = max(args.clients, min(args.requests, 20000))
+    with tempfile.TemporaryDirectory(prefix="thebot-bench-") as tmp:
+        args.database_url = args.database_url or f"sqlite:///{tmp}/learning.sqlite"
+        settings = load_settings(app_settings(args.database_url, None, tmp), environ={})
+        prepared = prepare_database(settings, args.reset, seed=4, pool=args.pool)
+        every = [label for label, _, _ in ENDPOINTS]
+        summary = {
+            "backend": settings["sqlalchemy.url"].get_backend_name(),
+            "clients": args.clients,
+            "gc_freeze": args.gc_freeze,
+            "threads": args.threads,
+            "requests": args.requests,
+            "cpus": os.cpu_count(),
+            "load_before": [round(x, 2) for x in os.getloadavg()],
+            "seed_seconds": prepared["seed_seconds"],
+            "rows": prepared["rows"],
+            "phases": {
+                "no cache": run_phase(args, prepared["tokens"], False, every),
+                "cached": run_phase(
+                    args, prepared["tokens"], True, [e for e in every if "dashboard" in e]
+                ),
+            },
+        }
+        summary["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    frozen = "-gcfreeze" if args.gc_freeze else ""
+    name = f"learning-{summary['backend']}-{args.clients}clients{frozen}.json"
+    (out / name).write_text(json.dumps(summary, indent=2) + "\n")
+    print(report(summary))
+
+
+if __name__ == "__main__":
+    cli()

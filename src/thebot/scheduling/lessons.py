@@ -1,0 +1,401 @@
+"""Lessons: booking, editing and rescheduling, each change in history (``LessonHistory``).
+
+The status machine (confirm, cancel, complete, auto-completion) is in ``lesson_states``.
+
+Who may do what (the caller's relation to the lesson, ``lesson_visibility.relations``):
+
+============  ===========================================================================
+book          the teacher themself, the student's tutor, admins (``rules.validate_slot``)
+edit          PATCH and reschedule: the lesson's teacher, the student's tutor, admins;
+              only before the lesson starts and while it is pending or confirmed
+confirm       those who manage it, and the lesson's student and the student's parents
+              (the family agrees to a time the teacher or tutor proposed)
+cancel        those who manage it; at least ``LESSON_CANCEL_NOTICE_HOURS`` before the start
+              except admins (a late cancellation is a 403)
+complete      the lesson's teacher and admins, once the lesson has started
+============  ===========================================================================
+
+``sequence`` (the iCalendar SEQUENCE) is bumped by every change a calendar shows: times,
+description, meeting link and status. ``notes`` are the teacher's private notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from thebot.accounts.models import User
+from thebot.errors import APIProblem
+from thebot.scheduling import lesson_visibility as seen
+from thebot.scheduling import rules
+from thebot.scheduling.conflicts import conflict_payload, find_conflicts, lock_participants
+from thebot.scheduling.models import Lesson, LessonHistory, LessonStatus
+
+PENDING = LessonStatus.PENDING.value
+CONFIRMED = LessonStatus.CONFIRMED.value
+COMPLETED = LessonStatus.COMPLETED.value
+CANCELLED = LessonStatus.CANCELLED.value
+
+# Relations (lesson_visibility) allowed each operation; the resource ACL is built from these.
+MANAGERS = frozenset({seen.ADMIN, seen.TEACHER, seen.TUTOR})
+CONFIRMERS = MANAGERS | {seen.STUDENT, seen.PARENT}
+COMPLETERS = frozenset({seen.ADMIN, seen.TEACHER})
+
+EDITABLE = ("description", "notes", "meeting_link")
+CALENDAR_FIELDS = frozenset({"start", "end", "timezone", "description", "meeting_link", "status"})
+HISTORY_FIELDS = (
+    "teacher_id",
+    "student_id",
+    "subject_id",
+    "start",
+    "end",
+    "timezone",
+    "description",
+    "notes",
+    "meeting_link",
+    "status",
+    "series_id",
+    "enrollment_override",
+    "cancel_reason",
+)
+
+
+@dataclass(frozen=True)
+class LessonInput:
+    """A lesson as a booking request describes it (``teacher_id`` already defaulted)."""
+
+    teacher_id: int
+    student_id: int
+    subject_id: int
+    start: dt.datetime
+    end: dt.datetime
+    timezone: str
+    description: str = ""
+    notes: str = ""
+    meeting_link: str | None = None
+    override_enrollment: bool = False
+
+
+# --- history -----------------------------------------------------------------------------
+
+
+def value_of(lesson: Lesson, field: str) -> Any:
+    """A lesson field as history stores it (JSON: date-times as UTC RFC 3339)."""
+    value = getattr(lesson, {"start": "start_at", "end": "end_at"}.get(field, field))
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def snapshot(lesson: Lesson, fields: Iterable[str] = HISTORY_FIELDS) -> dict[str, Any]:
+    return {field: value_of(lesson, field) for field in fields}
+
+
+def record_history(
+    dbsession: Session,
+    lesson: Lesson,
+    action: str,
+    actor: User | None,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+) -> LessonHistory:
+    """One history row; ``actor`` ``None`` means the system (the auto-completion actor)."""
+    entry = LessonHistory(
+        lesson_id=lesson.id,
+        action=action,
+        actor_id=actor.id if actor is not None else None,
+        old_values=dict(old),
+        new_values=dict(new),
+    )
+    dbsession.add(entry)
+    return entry
+
+
+def history_query(lesson: Lesson) -> Any:
+    return select(LessonHistory).where(LessonHistory.lesson_id == lesson.id)
+
+
+# --- shared checks -----------------------------------------------------------------------
+
+
+def conflict_problem(conflicts: list[Lesson]) -> APIProblem:
+    count = len(conflicts)
+    return APIProblem(
+        409,
+        f"The slot overlaps {count} other lesson{'s' if count != 1 else ''} of the teacher or "
+        "the student.",
+        conflicts=[conflict_payload(c) for c in conflicts],
+    )
+
+
+def require(dbsession: Session, actor: User, lesson: Lesson, allowed: frozenset[str]) -> None:
+    if not seen.relations(dbsession, actor, lesson) & allowed:
+        raise APIProblem(403, "You do not have permission to perform this action.")
+
+
+def require_editable(lesson: Lesson, now: dt.datetime) -> None:
+    if lesson.status not in (PENDING, CONFIRMED):
+        raise APIProblem(
+            409, f"Cannot edit a lesson that is {lesson.status}.", current_status=lesson.status
+        )
+    if lesson.start_at <= now:
+        raise APIProblem(
+            409,
+            "The lesson has started and can no longer be edited.",
+            current_status=lesson.status,
+        )
+
+
+def lock(dbsession: Session, lesson: Lesson) -> None:
+    """Re-read ``lesson`` under a row lock (PostgreSQL) so concurrent changes serialise.
+
+    On SQLite the request's ``BEGIN IMMEDIATE`` already serialises writers.
+    """
+    if dbsession.get_bind().dialect.name == "postgresql":
+        dbsession.refresh(lesson, with_for_update=True)
+
+
+def bump(lesson: Lesson) -> None:
+    lesson.sequence = (lesson.sequence or 0) + 1
+
+
+def load_participants(
+    dbsession: Session, teacher_id: int, student_id: int
+) -> tuple[User | None, User | None]:
+    users = {
+        u.id: u
+        for u in dbsession.scalars(select(User).where(User.id.in_({teacher_id, student_id})))
+    }
+    return users.get(teacher_id), users.get(student_id)
+
+
+# --- booking -----------------------------------------------------------------------------
+
+
+def check_slot(
+    dbsession: Session,
+    settings: Mapping[str, Any],
+    actor: User,
+    data: LessonInput,
+    now: dt.datetime,
+) -> bool:
+    """Every booking rule for ``data``; returns whether an enrollment override was used."""
+    teacher, student = load_participants(dbsession, data.teacher_id, data.student_id)
+    return rules.validate_slot(
+        dbsession,
+        settings,
+        actor=actor,
+        teacher=teacher,
+        student=student,
+        subject_id=data.subject_id,
+        start=data.start,
+        end=data.end,
+        timezone=data.timezone,
+        meeting_link=data.meeting_link,
+        now=now,
+        override_enrollment=data.override_enrollment,
+    )
+
+
+def check_conflicts(
+    dbsession: Session,
+    settings: Mapping[str, Any],
+    actor: User,
+    data: LessonInput,
+    now: dt.datetime,
+) -> list[Lesson]:
+    """What booking ``data`` would run into, without booking (rules first: 400/403)."""
+    check_slot(dbsession, settings, actor, data, now)
+    return find_conflicts(
+        dbsession,
+        teacher_id=data.teacher_id,
+        student_id=data.student_id,
+        start=data.start,
+        end=data.end,
+    )
+
+
+def book(
+    dbsession: Session,
+    settings: Mapping[str, Any],
+    actor: User,
+    data: LessonInput,
+    now: dt.datetime,
+) -> Lesson:
+    """Check, lock both participants, refuse overlaps (409 listing them), insert."""
+    override_used = check_slot(dbsession, settings, actor, data, now)
+    lock_participants(dbsession, [data.teacher_id, data.student_id])
+    conflicts = find_conflicts(
+        dbsession,
+        teacher_id=data.teacher_id,
+        student_id=data.student_id,
+        start=data.start,
+        end=data.end,
+    )
+    if conflicts:
+        raise conflict_problem(conflicts)
+    return insert_lesson(dbsession, actor, data, override_used=override_used)
+
+
+def insert_lesson(
+    dbsession: Session,
+    actor: User | None,
+    data: LessonInput,
+    *,
+    override_used: bool,
+    series_id: int | None = None,
+    occurrence_start: dt.datetime | None = None,
+) -> Lesson:
+    """Insert a checked, conflict-free lesson and its ``created`` history row.
+
+    For callers that did ``validate_slot``, ``lock_participants`` and ``find_conflicts``
+    themselves (recurring series).
+    """
+    lesson = Lesson(
+        teacher_id=data.teacher_id,
+        student_id=data.student_id,
+        subject_id=data.subject_id,
+        start_at=data.start,
+        end_at=data.end,
+        timezone=data.timezone,
+        description=data.description,
+        notes=data.notes,
+        meeting_link=data.meeting_link or None,
+        status=PENDING,
+        series_id=series_id,
+        occurrence_start=occurrence_start,
+        enrollment_override=override_used,
+        sequence=0,
+        created_by_id=actor.id if actor is not None else None,
+    )
+    dbsession.add(lesson)
+    dbsession.flush()
+    record_history(dbsession, lesson, "created", actor, {}, snapshot(lesson))
+    dbsession.flush()
+    return lesson
+
+
+# --- changes -----------------------------------------------------------------------------
+
+
+def update_lesson(
+    dbsession: Session,
+    settings: Mapping[str, Any],
+    actor: User,
+    lesson: Lesson,
+    changes: Mapping[str, Any],
+    now: dt.datetime,
+) -> list[str]:
+    """PATCH: description, notes, meeting link. Returns the fields that changed."""
+    require(dbsession, actor, lesson, MANAGERS)
+    lock(dbsession, lesson)
+    require_editable(lesson, now)
+    link = changes.get("meeting_link")
+    if link:
+        problem = rules.meeting_link_error(link, rules.setting(settings, "meeting_link_hosts"))
+        if problem:
+            raise rules.invalid([rules.field_error("meeting_link", problem)])
+    old, new = {}, {}
+    for field in EDITABLE:
+        if field not in changes:
+            continue
+        value = (changes[field] or None) if field == "meeting_link" else changes[field]
+        if getattr(lesson, field) != value:
+            old[field], new[field] = getattr(lesson, field), value
+            setattr(lesson, field, value)
+    if new:
+        if CALENDAR_FIELDS & new.keys():
+            bump(lesson)
+        record_history(dbsession, lesson, "updated", actor, old, new)
+        dbsession.flush()
+    return sorted(new)
+
+
+def reschedule(
+    dbsession: Session,
+    settings: Mapping[str, Any],
+    actor: User,
+    lesson: Lesson,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    timezone: str | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Move the lesson (same rules as booking, conflicts excluding itself).
+
+    Returns the old times (empty when nothing moved).
+    """
+    require(dbsession, actor, lesson, MANAGERS)
+    lock(dbsession, lesson)
+    require_editable(lesson, now)
+    timezone = timezone or lesson.timezone
+    teacher, student = load_participants(dbsession, lesson.teacher_id, lesson.student_id)
+    rules.validate_slot(
+        dbsession,
+        settings,
+        actor=actor,
+        teacher=teacher,
+        student=student,
+        subject_id=lesson.subject_id,
+        start=start,
+        end=end,
+        timezone=timezone,
+        meeting_link=None,  # unchanged, checked when it was set
+        now=now,
+        require_enrollment=not lesson.enrollment_override,
+    )
+    if (lesson.start_at, lesson.end_at, lesson.timezone) == (start, end, timezone):
+        return {}
+    lock_participants(dbsession, [lesson.teacher_id, lesson.student_id])
+    conflicts = find_conflicts(
+        dbsession,
+        teacher_id=lesson.teacher_id,
+        student_id=lesson.student_id,
+        start=start,
+        end=end,
+        exclude_ids=[lesson.id],
+    )
+    if conflicts:
+        raise conflict_problem(conflicts)
+    fields = ("start", "end", "timezone")
+    old = snapshot(lesson, fields)
+    lesson.start_at, lesson.end_at, lesson.timezone = start, end, timezone
+    bump(lesson)
+    record_history(dbsession, lesson, "rescheduled", actor, old, snapshot(lesson, fields))
+    dbsession.flush()
+    return old
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
+def lessons_query(
+    viewer: User,
+    *,
+    start_from: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    student_id: int | None = None,
+    teacher_id: int | None = None,
+    subject_id: int | None = None,
+    status: str | None = None,
+) -> Any:
+    """The lessons ``viewer`` may see, filtered; ``start_from``/``until`` select the lessons
+    overlapping ``[start_from, until)`` (ending after the one, starting before the other)."""
+    stmt = select(Lesson).where(seen.visible_lessons_clause(viewer))
+    if start_from is not None:
+        stmt = stmt.where(Lesson.end_at > start_from)
+    if until is not None:
+        stmt = stmt.where(Lesson.start_at < until)
+    if student_id is not None:
+        stmt = stmt.where(Lesson.student_id == student_id)
+    if teacher_id is not None:
+        stmt = stmt.where(Lesson.teacher_id == teacher_id)
+    if subject_id is not None:
+        stmt = stmt.where(Lesson.subject_id == subject_id)
+    if status is not None:
+        stmt = stmt.where(Lesson.status == status)
+    return stmt

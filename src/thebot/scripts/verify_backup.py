@@ -1,0 +1,45 @@
+"""``thebot-verify-backup production.ini --backup-id=ID``: checksums, manifest, trial restore.
+
+Exit status 0 when the backup passed, 1 when it failed (the reason is printed and stored on
+the backup record).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from thebot.scripts.common import bootstrap_app, fail, parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser("Verify a backup: checksums, manifest and a trial restore into scratch SQLite.")
+    p.add_argument("--backup-id", type=int, required=True, help="the backup's id (see --list)")
+    args = p.parse_args(argv)
+    env = bootstrap_app(args.config_uri)
+    try:
+        from thebot.backups.format import BackupError
+        from thebot.backups.operations import verify_backup
+        from thebot.backups.progress import TerminalProgress
+
+        terminal = TerminalProgress()
+        try:
+            record = verify_backup(env["request"], args.backup_id, terminal)
+        except BackupError as exc:
+            return fail(str(exc), 1)
+        finally:
+            terminal.done()
+        if record.verify_status != "passed":
+            return fail(f"backup #{record.id} FAILED verification: {record.verify_error}", 1)
+        details = record.verify_details
+        print(
+            f"backup #{record.id} passed: {details['tables']} tables, {details['rows']:,} rows, "
+            f"{details['media_files']} media files; trial restore "
+            f"{details['trial_restore']['seconds']} s"
+        )
+        return 0
+    finally:
+        env["closer"]()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

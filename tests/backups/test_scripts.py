@@ -1,0 +1,115 @@
+"""``thebot-create-backup``, ``thebot-verify-backup``, ``thebot-restore-backup``."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from backup_helpers import snapshot
+from backup_seed import change_everything, seed_every_model
+
+from conftest import TEST_HOST, flip_byte
+from thebot.backups.progress import TerminalProgress
+from thebot.scripts import create_backup, restore_backup, verify_backup
+
+
+def write_ini(site, path: Path) -> str:
+    settings = site.registry.settings
+    url = settings["sqlalchemy.url"].render_as_string(hide_password=False)
+    path.write_text(
+        "[app:main]\nuse = egg:thebot\ndebug = true\n"
+        f"secret_key = {'k' * 64}\nallowed_hosts = {TEST_HOST}\n"
+        f"database_url = {url}\ntask_broker = stub\nrate_limit_enabled = false\n"
+        f"media_root = {site.media}\nbackup_dir = {site.backups}\n"
+    )
+    return str(path)
+
+
+@pytest.fixture
+def site(sites, tmp_path):
+    site = sites("scripted")
+    with site.session() as session, session.begin():
+        site.ids = seed_every_model(session, site.media)
+    site.ini = write_ini(site, tmp_path / "site.ini")
+    return site
+
+
+def test_create_list_verify_and_restore_from_the_command_line(site, capsys, monkeypatch):
+    assert create_backup.main([site.ini, "--type=incremental"]) == 1
+    assert "full backup first" in capsys.readouterr().err
+    state = snapshot(site)
+    assert create_backup.main([site.ini, "--type=full"]) == 0
+    out = capsys.readouterr().out
+    assert "backup #1 (full) completed" in out and "sha256" in out
+    with site.session() as session, session.begin():
+        change_everything(session, site.media, site.ids, 1)
+    assert create_backup.main([site.ini, "--type=incremental"]) == 0
+    assert create_backup.main([site.ini, "--list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in listing if line.startswith("#")][-2:] == [
+        "full",
+        "incremental",
+    ]
+    assert verify_backup.main([site.ini, "--backup-id=2"]) == 0
+    assert "passed" in capsys.readouterr().out
+    # No terminal to ask on, no --yes: refused, nothing changed.
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
+    assert restore_backup.main([site.ini, "--backup-id=1"]) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert restore_backup.main([site.ini, "--backup-id=1", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "restored backup #1" in out and "safety backup #3" in out
+    assert snapshot(site, skip_actions=("backup_created", "backup_restored")) == state
+
+
+def test_the_restore_question_must_be_answered_yes(site, capsys, monkeypatch):
+    assert create_backup.main([site.ini]) == 0
+    monkeypatch.setattr("sys.stdin", type("TTY", (io.StringIO,), {"isatty": lambda s: True})())
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    assert restore_backup.main([site.ini, "--backup-id=1"]) == 1
+    assert "cancelled" in capsys.readouterr().err
+
+
+def test_verify_fails_with_status_1_on_a_damaged_archive(site, capsys):
+    assert create_backup.main([site.ini]) == 0
+    path = capsys.readouterr().out.split("completed: ")[1].split()[0]
+    flip_byte(Path(path), "tables/")
+    assert verify_backup.main([site.ini, "--backup-id=1"]) == 1
+    assert "FAILED" in capsys.readouterr().err
+    assert restore_backup.main([site.ini, "--backup-id=1", "--yes"]) == 1
+    assert "nothing was changed" in capsys.readouterr().err
+
+
+def test_unknown_backups_are_reported(site, capsys):
+    assert verify_backup.main([site.ini, "--backup-id=99"]) == 1
+    assert restore_backup.main([site.ini, "--backup-id=99", "--yes"]) == 1
+    assert "no backup #99" in capsys.readouterr().err
+
+
+def test_restore_a_file_into_a_new_installation(site, sites, tmp_path, capsys):
+    assert create_backup.main([site.ini]) == 0
+    path = capsys.readouterr().out.split("completed: ")[1].split()[0]
+    expected = snapshot(site, skip_actions=("backup_created",))
+    target = sites("new", migrate=False)
+    ini = write_ini(target, tmp_path / "new.ini")
+    assert restore_backup.main([ini, f"--file={path}", "--yes"]) == 0
+    assert "restored backup #1" in capsys.readouterr().out
+    assert snapshot(target, skip_actions=("backup_restored",)) == expected
+    assert create_backup.main([ini, "--list"]) == 0
+    assert "full" in capsys.readouterr().out
+
+
+def test_progress_is_drawn_on_a_terminal_only():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    progress = TerminalProgress(screen)
+    progress(0.42, "dumping user_account")
+    progress.done()
+    assert screen.getvalue().startswith("\r 42% dumping user_account")
+    piped = io.StringIO()
+    TerminalProgress(piped)(0.5, "x")
+    assert piped.getvalue() == ""

@@ -1,0 +1,443 @@
+"""Enrollments: who creates them, the one-active-per-(student, subject) rule, status changes
+(audited), teacher changes, filters, pagination and a constant query count."""
+
+from __future__ import annotations
+
+import base64
+import json
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import false, select
+
+from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
+from thebot.materials import subjects as service
+from thebot.materials.models import Enrollment
+from thebot.system.models import AuditEvent
+
+ENROLLMENTS = "/api/materials/enrollments/"
+
+
+def one(enrollment_id):
+    return f"{ENROLLMENTS}{enrollment_id}/"
+
+
+@pytest.fixture
+def w(make_user, dbsession):
+    """Tutor T tutors student S (parent P); teacher E teaches the subject; admin A."""
+    tutor = make_user("tutor")
+    student = make_user("student", profile={"tutor_id": tutor.id})
+    parent = make_user("parent")
+    ParentLinkFactory(student=student, parent=parent)
+    teacher = make_user("teacher")
+    subject = SubjectFactory(name="Algebra")
+    TeacherSubjectFactory(teacher_id=teacher.id, subject_id=subject.id)
+    dbsession.flush()
+    return SimpleNamespace(
+        admin=make_user("admin"),
+        tutor=tutor,
+        student=student,
+        parent=parent,
+        teacher=teacher,
+        subject=subject,
+    )
+
+
+def body(w, **overrides):
+    data = {"student_id": w.student.id, "subject_id": w.subject.id, "teacher_id": w.teacher.id}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def audits(dbsession, action):
+    return dbsession.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+# --- creating -------------------------------------------------------------------------------
+
+
+def test_admin_enrolls_a_student_with_a_teacher(testapp, dbsession, w, auth_headers):
+    res = testapp.post_json(
+        ENROLLMENTS,
+        body(w, custom_subject_name="Algebra for exams"),
+        headers=auth_headers(w.admin),
+        status=201,
+    )
+    data = res.json
+    assert res.headers["Location"].endswith(one(data["id"]))
+    assert data["student"]["id"] == w.student.id and data["teacher"]["id"] == w.teacher.id
+    assert data["subject"] == {"id": w.subject.id, "name": "Algebra", "color": "#4a90d9"}
+    assert data["subject_name"] == "Algebra for exams"
+    assert data["assigned_by"]["id"] == w.admin.id
+    assert data["status"] == "active" and data["ended_at"] is None
+    [event] = audits(dbsession, "enrollment_created")
+    assert event.actor_id == w.admin.id and event.target_id == str(data["id"])
+    assert event.details["teacher_id"] == w.teacher.id
+
+
+def test_teacher_enrolls_a_student_with_themself_by_default(testapp, w, auth_headers):
+    data = testapp.post_json(
+        ENROLLMENTS,
+        body(w, teacher_id=None),
+        headers=auth_headers(w.teacher),
+        status=201,
+    ).json
+    assert data["teacher"]["id"] == w.teacher.id
+    assert data["subject_name"] == "Algebra" and data["custom_subject_name"] is None
+
+
+def test_teacher_cannot_enroll_a_student_with_another_teacher(testapp, w, make_user, auth_headers):
+    other = make_user("teacher")
+    TeacherSubjectFactory(teacher_id=other.id, subject_id=w.subject.id)
+    res = testapp.post_json(
+        ENROLLMENTS, body(w, teacher_id=other.id), headers=auth_headers(w.teacher), status=403
+    )
+    assert res.content_type == "application/problem+json"
+
+
+def test_students_tutor_enrolls_with_any_teacher_of_the_subject(testapp, w, auth_headers):
+    data = testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(w.tutor), status=201).json
+    assert data["assigned_by"]["id"] == w.tutor.id
+
+
+def test_other_tutor_cannot_enroll_someone_elses_student_with_a_teacher(
+    testapp, w, make_user, auth_headers
+):
+    testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(make_user("tutor")), status=403)
+
+
+def test_a_tutor_teaching_the_subject_may_enroll_a_student_with_themself(
+    testapp, w, make_user, auth_headers
+):
+    tutor = make_user("tutor")
+    TeacherSubjectFactory(teacher_id=tutor.id, subject_id=w.subject.id)
+    data = testapp.post_json(
+        ENROLLMENTS, body(w, teacher_id=None), headers=auth_headers(tutor), status=201
+    ).json
+    assert data["teacher"]["id"] == tutor.id
+
+
+@pytest.mark.parametrize("role", ["student", "parent"])
+def test_students_and_parents_cannot_create_enrollments(testapp, w, role, auth_headers):
+    caller = w.student if role == "student" else w.parent
+    testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(caller), status=403)
+
+
+def test_anonymous_gets_401(testapp, w):
+    res = testapp.post_json(ENROLLMENTS, body(w), status=401)
+    assert res.headers["WWW-Authenticate"] == "Token"
+    testapp.get(ENROLLMENTS, status=401)
+
+
+def test_admin_must_name_the_teacher(testapp, w, auth_headers):
+    res = testapp.post_json(
+        ENROLLMENTS, body(w, teacher_id=None), headers=auth_headers(w.admin), status=400
+    )
+    assert res.json["errors"][0]["name"] == "teacher_id"
+
+
+def test_teacher_must_be_actively_assigned_to_the_subject(
+    testapp, dbsession, w, make_user, auth_headers
+):
+    outsider = make_user("teacher")
+    res = testapp.post_json(
+        ENROLLMENTS, body(w, teacher_id=outsider.id), headers=auth_headers(w.admin), status=400
+    )
+    assert res.json["errors"] == [
+        {
+            "location": "body",
+            "name": "teacher_id",
+            "description": "This teacher is not assigned to the subject",
+        }
+    ]
+    TeacherSubjectFactory(teacher_id=outsider.id, subject_id=w.subject.id, is_active=False)
+    testapp.post_json(
+        ENROLLMENTS, body(w, teacher_id=outsider.id), headers=auth_headers(w.admin), status=400
+    )
+
+
+def test_every_invalid_reference_is_reported(testapp, w, auth_headers):
+    res = testapp.post_json(
+        ENROLLMENTS,
+        {"student_id": w.parent.id, "subject_id": 999999, "teacher_id": w.student.id},
+        headers=auth_headers(w.admin),
+        status=400,
+    )
+    assert {e["name"] for e in res.json["errors"]} == {"student_id", "subject_id", "teacher_id"}
+    assert res.json["type"].endswith("/validation-error")
+
+
+def test_inactive_student_cannot_be_enrolled(testapp, dbsession, w, auth_headers):
+    w.student.is_active = False
+    dbsession.flush()
+    res = testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(w.admin), status=400)
+    assert res.json["errors"][0]["name"] == "student_id"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"student_id": "x", "subject_id": 1},
+        {"student_id": 1.5, "subject_id": 1},
+        {"student_id": True, "subject_id": 1},
+        {"subject_id": 1},
+        {"student_id": 1, "subject_id": 1, "status": "active"},
+        {"student_id": 1, "subject_id": 1, "custom_subject_name": "x" * 201},
+    ],
+)
+def test_malformed_bodies_are_400(testapp, w, payload, auth_headers):
+    res = testapp.post_json(ENROLLMENTS, payload, headers=auth_headers(w.admin), status=400)
+    assert res.json["errors"]
+
+
+def test_non_json_body_is_400(testapp, w, auth_headers):
+    testapp.post(
+        ENROLLMENTS,
+        "student_id=1",
+        headers={**auth_headers(w.admin), "Content-Type": "text/plain"},
+        status=400,
+    )
+
+
+def test_second_active_enrollment_in_a_subject_is_409(testapp, w, auth_headers):
+    headers = auth_headers(w.admin)
+    first = testapp.post_json(ENROLLMENTS, body(w), headers=headers, status=201).json
+    res = testapp.post_json(ENROLLMENTS, body(w), headers=headers, status=409)
+    assert res.json["type"].endswith("/conflict")
+    testapp.patch_json(one(first["id"]), {"status": "completed"}, headers=headers)
+    testapp.post_json(ENROLLMENTS, body(w), headers=headers, status=201)
+
+
+def test_duplicate_that_wins_the_race_to_the_unique_index_is_a_409(
+    testapp, w, auth_headers, monkeypatch
+):
+    EnrollmentFactory(student_id=w.student.id, subject_id=w.subject.id, teacher_id=w.teacher.id)
+    # As if the other request committed between our check and our insert.
+    monkeypatch.setattr(service, "active_duplicate", lambda *a, **k: false())
+    res = testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(w.admin), status=409)
+    assert res.json["detail"] == service.DUPLICATE
+
+
+# --- changing ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def enrolled(w, dbsession):
+    e = EnrollmentFactory(
+        student_id=w.student.id,
+        subject_id=w.subject.id,
+        teacher_id=w.teacher.id,
+        assigned_by_id=w.admin.id,
+    )
+    dbsession.flush()
+    return e
+
+
+def test_teacher_completes_an_enrollment_and_it_is_audited(
+    testapp, dbsession, w, enrolled, auth_headers
+):
+    data = testapp.patch_json(
+        one(enrolled.id), {"status": "completed"}, headers=auth_headers(w.teacher)
+    ).json
+    assert data["status"] == "completed" and data["ended_at"] is not None
+    [event] = audits(dbsession, "enrollment_status_changed")
+    assert event.details["status_from"] == "active" and event.details["status_to"] == "completed"
+    assert event.actor_id == w.teacher.id
+
+
+def test_reactivating_beside_another_active_enrollment_is_409(
+    testapp, dbsession, w, enrolled, auth_headers
+):
+    headers = auth_headers(w.admin)
+    testapp.patch_json(one(enrolled.id), {"status": "dropped"}, headers=headers)
+    EnrollmentFactory(student_id=w.student.id, subject_id=w.subject.id, teacher_id=w.teacher.id)
+    res = testapp.patch_json(one(enrolled.id), {"status": "active"}, headers=headers, status=409)
+    assert res.json["errors"][0]["name"] == "status"
+
+
+def test_reactivation_clears_ended_at(testapp, w, enrolled, auth_headers):
+    headers = auth_headers(w.admin)
+    testapp.patch_json(one(enrolled.id), {"status": "dropped"}, headers=headers)
+    data = testapp.patch_json(one(enrolled.id), {"status": "active"}, headers=headers).json
+    assert data["status"] == "active" and data["ended_at"] is None
+
+
+def test_only_admins_and_the_tutor_change_the_teacher(
+    testapp, dbsession, w, enrolled, make_user, auth_headers
+):
+    other = make_user("teacher")
+    TeacherSubjectFactory(teacher_id=other.id, subject_id=w.subject.id)
+    testapp.patch_json(
+        one(enrolled.id), {"teacher_id": other.id}, headers=auth_headers(w.teacher), status=403
+    )
+    data = testapp.patch_json(
+        one(enrolled.id), {"teacher_id": other.id}, headers=auth_headers(w.tutor)
+    ).json
+    assert data["teacher"]["id"] == other.id
+    [event] = audits(dbsession, "enrollment_updated")
+    assert event.details["teacher_from"] == w.teacher.id
+    assert event.details["teacher_to"] == other.id
+
+
+def test_new_teacher_must_teach_the_subject(testapp, w, enrolled, make_user, auth_headers):
+    res = testapp.patch_json(
+        one(enrolled.id),
+        {"teacher_id": make_user("teacher").id},
+        headers=auth_headers(w.admin),
+        status=400,
+    )
+    assert res.json["errors"][0]["name"] == "teacher_id"
+
+
+def test_custom_subject_name_can_be_set_and_cleared(testapp, w, enrolled, auth_headers):
+    headers = auth_headers(w.teacher)
+    data = testapp.patch_json(
+        one(enrolled.id), {"custom_subject_name": "  Olympiad  "}, headers=headers
+    ).json
+    assert data["subject_name"] == "Olympiad"
+    data = testapp.patch_json(
+        one(enrolled.id), {"custom_subject_name": None}, headers=headers
+    ).json
+    assert data["custom_subject_name"] is None and data["subject_name"] == "Algebra"
+
+
+@pytest.mark.parametrize(
+    "payload", [{"status": "paused"}, {"student_id": 1}, {"teacher_id": None}, {"status": 1}]
+)
+def test_bad_patches_are_400(testapp, w, enrolled, payload, auth_headers):
+    testapp.patch_json(one(enrolled.id), payload, headers=auth_headers(w.admin), status=400)
+
+
+def test_stale_if_match_is_412_and_etag_gives_304(testapp, w, enrolled, auth_headers):
+    headers = auth_headers(w.admin)
+    res = testapp.get(one(enrolled.id), headers=headers)
+    etag = res.headers["ETag"]
+    testapp.get(one(enrolled.id), headers={**headers, "If-None-Match": etag}, status=304)
+    testapp.patch_json(one(enrolled.id), {"status": "completed"}, headers=headers)
+    testapp.patch_json(
+        one(enrolled.id),
+        {"status": "dropped"},
+        headers={**headers, "If-Match": etag},
+        status=412,
+    )
+
+
+@pytest.mark.parametrize("path", ["0/", "abc/", "99999999/", "1e3/"])
+def test_unknown_enrollment_ids_are_404(testapp, w, path, auth_headers):
+    testapp.get(ENROLLMENTS + path, headers=auth_headers(w.admin), status=404)
+
+
+# --- listing -----------------------------------------------------------------------------
+
+
+def test_list_filters(testapp, dbsession, w, make_user, auth_headers):
+    other_subject = SubjectFactory(name="Geometry")
+    e1 = EnrollmentFactory(
+        student_id=w.student.id, subject_id=w.subject.id, teacher_id=w.teacher.id
+    )
+    e2 = EnrollmentFactory(
+        student_id=w.student.id, subject_id=other_subject.id, teacher_id=w.teacher.id
+    )
+    e3 = EnrollmentFactory(student_id=make_user("student").id, status="completed")
+    dbsession.flush()
+    headers = auth_headers(w.admin)
+
+    def ids(**query):
+        return [i["id"] for i in testapp.get(ENROLLMENTS, query, headers=headers).json["items"]]
+
+    assert ids() == [e3.id, e2.id, e1.id]
+    assert ids(student=w.student.id) == [e2.id, e1.id]
+    assert ids(subject=other_subject.id) == [e2.id]
+    assert ids(teacher=w.teacher.id, subject=w.subject.id) == [e1.id]
+    assert ids(status="completed") == [e3.id]
+    testapp.get(ENROLLMENTS, {"status": "nope"}, headers=headers, status=400)
+    testapp.get(ENROLLMENTS, {"student": "me"}, headers=headers, status=400)
+    testapp.get(ENROLLMENTS, {"colour": "red"}, headers=headers, status=400)
+
+
+def test_list_is_cursor_paginated(testapp, dbsession, w, auth_headers):
+    made = [EnrollmentFactory(teacher_id=w.teacher.id) for _ in range(5)]
+    dbsession.flush()
+    headers = auth_headers(w.teacher)
+    res = testapp.get(ENROLLMENTS, {"limit": 2}, headers=headers)
+    assert 'rel="next"' in res.headers["Link"]
+    seen = [i["id"] for i in res.json["items"]]
+    cursor = res.json["next_cursor"]
+    while cursor:
+        page = testapp.get(ENROLLMENTS, {"limit": 2, "cursor": cursor}, headers=headers).json
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+    assert seen == sorted((e.id for e in made), reverse=True)
+    testapp.get(ENROLLMENTS, {"cursor": "!!"}, headers=headers, status=400)
+    testapp.get(ENROLLMENTS, {"limit": 0}, headers=headers, status=400)
+    testapp.get(ENROLLMENTS, {"limit": 201}, headers=headers, status=400)
+
+
+def test_list_query_count_is_constant(
+    testapp, dbsession, w, make_user, auth_headers, count_queries
+):
+    headers = auth_headers(w.admin)
+
+    def add(n):
+        for _ in range(n):
+            EnrollmentFactory(
+                student_id=make_user("student").id,
+                subject_id=w.subject.id,
+                teacher_id=w.teacher.id,
+                assigned_by_id=w.tutor.id,
+            )
+        dbsession.flush()
+
+    add(1)
+    with count_queries() as few:
+        assert len(testapp.get(ENROLLMENTS, headers=headers).json["items"]) == 1
+    add(29)
+    with count_queries() as many:
+        assert len(testapp.get(ENROLLMENTS, headers=headers).json["items"]) == 30
+    assert few.count == many.count
+
+
+# --- enrollments widen who sees whom --------------------------------------------------------
+
+
+def test_enrollment_lets_the_teacher_see_the_student_and_the_parent_the_teacher(
+    testapp, w, auth_headers
+):
+    student_url = f"/api/accounts/users/{w.student.id}/"
+    teacher_url = f"/api/accounts/users/{w.teacher.id}/"
+    testapp.get(student_url, headers=auth_headers(w.teacher), status=404)
+    testapp.get(teacher_url, headers=auth_headers(w.parent), status=404)
+    testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(w.admin), status=201)
+    testapp.get(student_url, headers=auth_headers(w.teacher), status=200)
+    testapp.get(teacher_url, headers=auth_headers(w.parent), status=200)
+
+
+def test_ended_enrollments_no_longer_make_a_teaching_relation(
+    testapp, dbsession, w, enrolled, auth_headers
+):
+    student_url = f"/api/accounts/users/{w.student.id}/"
+    testapp.get(student_url, headers=auth_headers(w.teacher), status=200)
+    testapp.patch_json(one(enrolled.id), {"status": "completed"}, headers=auth_headers(w.admin))
+    testapp.get(student_url, headers=auth_headers(w.teacher), status=404)
+    assert dbsession.get(Enrollment, enrolled.id) is not None
+
+
+def test_huge_ids_and_forged_cursors_are_400_or_404_never_500(testapp, w, auth_headers):
+    headers = auth_headers(w.admin)
+    big = 2**40
+    res = testapp.post_json(
+        ENROLLMENTS,
+        {"student_id": big, "subject_id": big, "teacher_id": big},
+        headers=headers,
+        status=400,
+    )
+    assert {e["name"] for e in res.json["errors"]} == {"student_id", "subject_id", "teacher_id"}
+    testapp.get(ENROLLMENTS, {"teacher": big}, headers=headers, status=400)
+    testapp.get(one(big), headers=headers, status=404)
+    testapp.get(one(10**17), headers=headers, status=404)
+    for values in ([10**13], ["x"], [True], [1, 2]):
+        forged = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+        testapp.get(ENROLLMENTS, {"cursor": forged}, headers=headers, status=400)
+    testapp.post_json(
+        ENROLLMENTS, body(w, custom_subject_name="a\x00b"), headers=headers, status=400
+    )
