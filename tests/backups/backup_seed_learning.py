@@ -320,6 +320,13 @@ def seed_assignments(
                 max_points=Decimal("40"),
             ),
             work.AssignmentAssignee(assignment_id=original.id, student_id=student.id),
+            work.AttemptStart(
+                assignment_id=original.id,
+                student_id=student.id,
+                attempt=1,
+                started_at=T0 + dt.timedelta(days=8) - dt.timedelta(minutes=40),
+                deadline_at=T0 + dt.timedelta(days=8) + dt.timedelta(minutes=5),
+            ),
             work.AssignmentExtension(
                 assignment_id=copy.id,
                 student_id=student.id,

@@ -418,6 +418,7 @@ class SubmissionSchema(colander.MappingSchema):
     is_late = _b()
     lateness_seconds = _i()
     counts = _b(description="The version that is graded / counted")
+    return_reason = _s(description="Why it was returned (empty unless returned)")
     files = Files()
     grade = GradeSchema(missing=None)
     updated_at = _s()

@@ -203,6 +203,7 @@ class AssignmentSubmission(Base):
     is_late: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, index=True)
     lateness_seconds: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     counts: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    return_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
@@ -211,6 +212,25 @@ class AssignmentSubmission(Base):
         UniqueConstraint("assignment_id", "student_id", "attempt", name="uq_submission_attempt"),
         CheckConstraint(f"status IN {enum_values(SubmissionStatus)}", name="status_valid"),
         Index("ix_assignment_submission_student_assignment", "student_id", "assignment_id"),
+    )
+
+
+class AttemptStart(Base):
+    """When a student opened a timed attempt: its deadline is start + ``time_limit_minutes``."""
+
+    __tablename__ = "assignment_attempt_start"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    student_id: Mapped[int] = mapped_column(user_fk(), nullable=False, index=True)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    deadline_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "student_id", "attempt", name="uq_attempt_start"),
     )
 
 

@@ -264,8 +264,8 @@ def return_submission(request: Any) -> dict[str, Any]:
     body = request.validated.get("body") or {}
     context = request.context
     assignment, submission = context.assignment, context.submission
-    submissions.return_submission(request.dbsession, assignment, submission)
     reason = body.get("reason", "")
+    submissions.return_submission(request.dbsession, assignment, submission, reason)
     audit(
         request,
         "submission_returned",

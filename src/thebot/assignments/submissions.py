@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.accounts.service import field_error, iso
-from thebot.assignments import late_policy
+from thebot.assignments import late_policy, timed_attempts
 from thebot.assignments.assignments import (
     CLOSED,
     PUBLISHED,
@@ -109,6 +109,10 @@ def check_can_submit(
     return late, earlier
 
 
+def next_attempt(earlier: Sequence[AssignmentSubmission]) -> int:
+    return (earlier[-1].attempt if earlier else 0) + 1
+
+
 def submit(
     dbsession: Session,
     assignment: Assignment,
@@ -122,10 +126,12 @@ def submit(
     if not text.strip() and file_count == 0:
         raise invalid([field_error("text", "Send text, files, or both")])
     late, earlier = check_can_submit(dbsession, assignment, student, now)
+    attempt = next_attempt(earlier)
+    timed_attempts.check_time_limit(dbsession, assignment, student, attempt, now)
     submission = AssignmentSubmission(
         assignment_id=assignment.id,
         student_id=student.id,
-        attempt=(earlier[-1].attempt if earlier else 0) + 1,
+        attempt=attempt,
         text=text,
         status=SUBMITTED,
         submitted_at=now,
@@ -165,7 +171,10 @@ def attach_files(
 
 
 def return_submission(
-    dbsession: Session, assignment: Assignment, submission: AssignmentSubmission
+    dbsession: Session,
+    assignment: Assignment,
+    submission: AssignmentSubmission,
+    reason: str = "",
 ) -> None:
     """Hand the counted version back so the student can submit again (409 when pointless)."""
     if submission.status == RETURNED:
@@ -182,6 +191,7 @@ def return_submission(
         )
     was_graded = submission.status == GRADED
     submission.status = RETURNED
+    submission.return_reason = reason
     dbsession.flush()
     if was_graded:
         update_profile_stats(dbsession, submission.student_id)
@@ -251,6 +261,7 @@ def submission_data(
         "assignment_id": submission.assignment_id,
         "student_id": submission.student_id,
         "attempt": submission.attempt,
+        "return_reason": submission.return_reason,
         "text": submission.text,
         "status": submission.status,
         "submitted_at": iso(submission.submitted_at),

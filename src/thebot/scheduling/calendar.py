@@ -9,9 +9,11 @@ The feed holds the lessons the token's owner may see (``lesson_visibility``), fr
 ``CALENDAR_FEED_PAST_DAYS`` ago on, one VEVENT each: UID ``lesson-<id>@thebot`` (stable for
 the lesson's life), SEQUENCE from ``Lesson.sequence`` (bumped by every visible change),
 STATUS ``TENTATIVE`` (pending), ``CONFIRMED`` (confirmed, completed) or ``CANCELLED``,
-DTSTART/DTEND in the lesson's time zone (with its VTIMEZONE) or UTC, RECURRENCE-ID for an
-occurrence of a series, DTSTAMP/LAST-MODIFIED from the lesson's last change, so the same data
-always gives the same bytes (and ETag). Private notes never leave.
+DTSTART/DTEND in the lesson's time zone (with its VTIMEZONE) or UTC, DTSTAMP/LAST-MODIFIED
+from the lesson's last change, so the same data
+always gives the same bytes (and ETag). Private notes never leave. Occurrences of a series
+are standalone events: each has its own UID, so a RECURRENCE-ID would point at a master event
+that does not exist (RFC 5545 section 3.8.4.4) and clients would show orphans.
 """
 
 from __future__ import annotations
@@ -161,8 +163,6 @@ def lesson_event(
     event.add("sequence", lesson.sequence or 0)
     event.add("dtstart", lesson.start_at.astimezone(zone))
     event.add("dtend", lesson.end_at.astimezone(zone))
-    if lesson.series_id is not None and lesson.occurrence_start is not None:
-        event.add("recurrence-id", lesson.occurrence_start.astimezone(zone))
     event.add("summary", summary(lesson, owner, people, subjects))
     event.add("status", STATUS.get(lesson.status, "CONFIRMED"))
     event.add("transp", "TRANSPARENT" if lesson.status == "cancelled" else "OPAQUE")
