@@ -241,3 +241,29 @@ def test_progress_invalidates_the_dashboards_that_show_it(testapp, app, school):
     invalidated = mark_dashboards(app, [*watchers, school.stranger])
     post(testapp, school, material, {"percentage": 10})
     assert invalidated() == {u.id for u in watchers}
+
+
+def test_dropping_an_enrollment_refreshes_the_stats(testapp, school):
+    from sqlalchemy import select
+
+    from thebot.materials.models import Enrollment
+
+    a = school.material(assign=False)
+    school.material(assign=False)
+    post(testapp, school, a, {"percentage": 100})
+    assert stats(school.dbsession, school.enrolled)[0] == 50
+    enrollment = school.dbsession.scalar(
+        select(Enrollment).where(Enrollment.student_id == school.enrolled.id)
+    )
+    testapp.patch_json(
+        f"/api/materials/enrollments/{enrollment.id}/",
+        {"status": "dropped"},
+        headers=school.headers(school.teacher),
+    )
+    assert stats(school.dbsession, school.enrolled)[0] == 0  # nothing left to learn there
+    testapp.patch_json(
+        f"/api/materials/enrollments/{enrollment.id}/",
+        {"status": "active"},
+        headers=school.headers(school.teacher),
+    )
+    assert stats(school.dbsession, school.enrolled)[0] == 50

@@ -30,6 +30,7 @@ from thebot.materials.models import (
     Subject,
     TeacherSubject,
 )
+from thebot.materials.progress import refresh_student_stats
 from thebot.materials.subject_resources import (
     AS_ADMIN,
     AS_TUTOR,
@@ -358,6 +359,7 @@ def create_enrollment(
     )
     dbsession.add(enrollment)
     flush_or_conflict(dbsession, "subject_id", DUPLICATE)
+    refresh_student_stats(dbsession, [student_id])  # the subject's materials now count
     return enrollment
 
 
@@ -404,4 +406,6 @@ def update_enrollment(
         changed.append("status")
     if changed:
         flush_or_conflict(dbsession, "status", DUPLICATE)
+    if "status" in changed:
+        refresh_student_stats(dbsession, [enrollment.student_id])
     return changed
