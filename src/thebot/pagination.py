@@ -88,6 +88,16 @@ def paginate(
     return rows, next_cursor
 
 
+def paginate_request(
+    request: Any, stmt: Select, order: Sequence[tuple[Any, str]]
+) -> tuple[list[Any], str | None]:
+    """``paginate`` with ``limit`` and ``cursor`` from the validated query string."""
+    query = request.validated["querystring"]
+    return paginate(
+        request, request.dbsession, stmt, order, limit=query["limit"], cursor=query["cursor"]
+    )
+
+
 def _after(order: Sequence[tuple[Any, str]], values: list[Any]) -> Any:
     """Rows strictly after ``values`` in the given ordering (lexicographic keyset)."""
     clauses = []

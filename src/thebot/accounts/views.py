@@ -28,7 +28,7 @@ from thebot.accounts.schemas import (
 )
 from thebot.api import ApiService
 from thebot.errors import problem_response
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
 from thebot.security import (
     DEACTIVATE_USER,
@@ -96,14 +96,7 @@ def list_users(request: Any) -> dict[str, Any]:
     stmt = service.users_query(
         role=query.get("role"), q=query.get("q"), is_active=query.get("is_active")
     )
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(User.id, "desc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, [(User.id, "desc")])
     return page_body([service.user_data(u) for u in rows], next_cursor)
 
 

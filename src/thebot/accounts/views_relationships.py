@@ -38,7 +38,7 @@ from thebot.accounts.schemas import (
 )
 from thebot.accounts.views import TAGS
 from thebot.api import ApiService
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import created, no_content
 from thebot.security import (
     CREATE_PAIRING_CODE,
@@ -123,16 +123,8 @@ def audit_link(request: Any, action: str, link: ParentLink) -> None:
 )
 def list_students(request: Any) -> dict[str, Any]:
     """The students the calling tutor teaches, with their profiles."""
-    query = request.validated["querystring"]
     stmt = relationships.students_query(viewer_of(request))
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(User.id, "asc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, [(User.id, "asc")])
     return page_body(student_items(request, rows), next_cursor)
 
 
@@ -182,16 +174,8 @@ def create_student(request: Any) -> dict[str, Any]:
     response_schemas=responds(StudentPage, "The caller's children"),
 )
 def list_children(request: Any) -> dict[str, Any]:
-    query = request.validated["querystring"]
     stmt = relationships.children_query(viewer_of(request))
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(User.id, "asc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, [(User.id, "asc")])
     return page_body(student_items(request, rows), next_cursor)
 
 
@@ -229,16 +213,8 @@ def link_item(link: ParentLink) -> dict[str, Any]:
     response_schemas=responds(ParentLinkPage, "Parent links of the student"),
 )
 def list_parent_links(request: Any) -> dict[str, Any]:
-    query = request.validated["querystring"]
     stmt = relationships.parent_links_query(request.context.user)
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(ParentLink.id, "asc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, [(ParentLink.id, "asc")])
     return page_body([link_item(link) for link in rows], next_cursor)
 
 

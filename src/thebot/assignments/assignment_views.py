@@ -38,7 +38,7 @@ from thebot.assignments.models import Assignment, AssignmentExtension, RubricCri
 from thebot.assignments.stats import assignment_stats
 from thebot.db import utcnow
 from thebot.notifications.service import notify
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
 from thebot.security import (
     CLONE_ASSIGNMENT,
@@ -235,14 +235,7 @@ def list_assignments(request: Any) -> dict[str, Any]:
         status=query.get("status"),
         author_id=query.get("author"),
     )
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(Assignment.id, "desc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, [(Assignment.id, "desc")])
     return page_body(render_many(request, rows), next_cursor)
 
 

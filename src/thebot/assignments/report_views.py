@@ -26,7 +26,7 @@ from thebot.assignments.report_schemas import (
     UpdateReportRequest,
     responds,
 )
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, with_etag
 from thebot.security import (
     ACKNOWLEDGE_REPORT,
@@ -113,14 +113,7 @@ def list_reports(request: Any) -> dict[str, Any]:
         status=query.get("status"),
         report_type=query.get("type"),
     )
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(StudentReport.id, "desc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, [(StudentReport.id, "desc")])
     users = reports.people_of(request.dbsession, rows)
     return page_body([reports.report_data(r, users) for r in rows], next_cursor)
 

@@ -41,7 +41,7 @@ from thebot.assignments.models import AssignmentExtension, AssignmentSubmission
 from thebot.db import utcnow
 from thebot.materials.media import store_upload
 from thebot.notifications.service import notify
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import created, no_content, with_etag
 from thebot.security import (
     GRADE_SUBMISSION,
@@ -140,14 +140,7 @@ def list_submissions(request: Any) -> dict[str, Any]:
         student_id=query.get("student"),
         counts=query.get("counts"),
     )
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(AssignmentSubmission.id, "desc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, [(AssignmentSubmission.id, "desc")])
     return page_body(submissions.submissions_data(request.dbsession, rows), next_cursor)
 
 
@@ -301,14 +294,7 @@ def list_extensions(request: Any) -> dict[str, Any]:
     stmt = submissions.extensions_query(
         context.assignment, context.scope, student_id=query.get("student")
     )
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(AssignmentExtension.id, "asc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, [(AssignmentExtension.id, "asc")])
     return page_body([extension_data(e) for e in rows], next_cursor)
 
 

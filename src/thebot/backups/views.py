@@ -25,7 +25,7 @@ from thebot.backups.schemas import (
     VerifyRequest,
 )
 from thebot.errors import APIProblem
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import with_etag
 from thebot.security import MANAGE_SYSTEM
 from thebot.system.audit import audit
@@ -130,14 +130,7 @@ def list_backups(request: Any) -> dict[str, Any]:
     stmt = service.list_backups(
         request.dbsession, type=query.get("type"), status=query.get("status")
     )
-    records, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(Backup.id, "desc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    records, next_cursor = paginate_request(request, stmt, [(Backup.id, "desc")])
     return page_body([backup_json(r) for r in records], next_cursor)
 
 

@@ -32,7 +32,7 @@ from thebot.materials.material_schemas import (
 )
 from thebot.materials.models import Material, MaterialComment
 from thebot.notifications.service import notify
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
 from thebot.security import ADD_COMMENT, DELETE_COMMENT, MODERATE_COMMENT, VIEW_COMMENTS
 from thebot.system.audit import audit
@@ -63,15 +63,9 @@ comment = ApiService(
 def list_comments(request: Any) -> dict[str, Any]:
     """Top-level comments, oldest first, each with its replies nested; deleted comments are
     placeholders; a flagged comment's body is shown only to its author and moderators."""
-    query = request.validated["querystring"]
     context = request.context
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        service.top_level_query(context.material),
-        service.LIST_ORDER,
-        limit=query["limit"],
-        cursor=query["cursor"],
+    rows, next_cursor = paginate_request(
+        request, service.top_level_query(context.material), service.LIST_ORDER
     )
     items = service.threads_data(
         request.dbsession, rows, viewer=context.viewer, moderator=context.may_edit

@@ -39,7 +39,7 @@ from thebot.materials.material_schemas import (
     UpdateMaterialRequest,
 )
 from thebot.materials.models import Material, MaterialStatus
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
 from thebot.security import (
     ASSIGN_MATERIAL,
@@ -116,9 +116,7 @@ def list_materials(request: Any) -> dict[str, Any]:
     stmt = service.materials_query(
         request.context.viewer, query, dialect=dbsession.get_bind().dialect.name
     )
-    rows, next_cursor = paginate(
-        request, dbsession, stmt, service.LIST_ORDER, limit=query["limit"], cursor=query["cursor"]
-    )
+    rows, next_cursor = paginate_request(request, stmt, service.LIST_ORDER)
     return page_body(service.materials_data(dbsession, rows), next_cursor)
 
 
@@ -255,14 +253,7 @@ def list_progress(request: Any) -> dict[str, Any]:
     query = request.validated["querystring"]
     context = request.context
     stmt = progress.progress_query(context.viewer, context.material, query.get("student"))
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        progress.LIST_ORDER,
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, progress.LIST_ORDER)
     return page_body(progress.progress_list_data(request.dbsession, rows), next_cursor)
 
 

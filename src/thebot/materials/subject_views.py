@@ -45,7 +45,7 @@ from thebot.materials.subject_schemas import (
     enrollment_items,
     load_users,
 )
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
 from thebot.security import (
     CREATE_ENROLLMENT,
@@ -116,13 +116,8 @@ def list_subjects(request: Any) -> dict[str, Any]:
     stmt = service.subjects_query(
         viewer_of(request), q=query.get("q"), teacher_id=query.get("teacher")
     )
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(Subject.name, "asc"), (Subject.id, "asc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
+    rows, next_cursor = paginate_request(
+        request, stmt, [(Subject.name, "asc"), (Subject.id, "asc")]
     )
     return page_body([service.subject_data(s) for s in rows], next_cursor)
 
@@ -200,14 +195,7 @@ def list_subject_teachers(request: Any) -> dict[str, Any]:
     stmt = service.teachers_query(
         request.context.subject, viewer_of(request), is_active=query["is_active"]
     )
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(TeacherSubject.id, "asc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, [(TeacherSubject.id, "asc")])
     users = load_users(request.dbsession, [a.teacher_id for a in rows])
     return page_body([assignment_data(a, users[a.teacher_id]) for a in rows], next_cursor)
 
@@ -274,13 +262,10 @@ def list_enrollments(request: Any) -> dict[str, Any]:
     ``status``."""
     query = request.validated["querystring"]
     filters = {k: query.get(k) for k in ("student", "subject", "teacher", "status")}
-    rows, next_cursor = paginate(
+    rows, next_cursor = paginate_request(
         request,
-        request.dbsession,
         service.enrollments_query(viewer_of(request), **filters),
         [(Enrollment.id, "desc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
     )
     return page_body(enrollment_items(request.dbsession, rows), next_cursor)
 

@@ -32,7 +32,7 @@ from thebot.materials.material_schemas import (
 from thebot.materials.media import OWNER_SUBMISSION, discard_media, store_upload
 from thebot.materials.models import MediaKind, SubmissionStatus
 from thebot.notifications.service import notify
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import created, with_etag
 from thebot.security import REVIEW_SUBMISSION, SUBMIT_MATERIAL, VIEW_SUBMISSIONS
 from thebot.system.audit import audit
@@ -78,14 +78,7 @@ def list_submissions(request: Any) -> dict[str, Any]:
         status=query.get("status"),
         student_id=query.get("student"),
     )
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        service.LIST_ORDER,
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, service.LIST_ORDER)
     return page_body(service.submissions_data(request.dbsession, rows), next_cursor)
 
 

@@ -18,7 +18,7 @@ from thebot.notifications.schemas import (
     NotificationListRequest,
     PreferencesPatchRequest,
 )
-from thebot.pagination import paginate
+from thebot.pagination import paginate_request
 from thebot.security import AUTHENTICATED
 
 TAGS = ["notifications"]
@@ -61,13 +61,10 @@ def list_notifications(request: Any) -> dict[str, Any]:
     """Newest first; ``?unread=true`` for the unread ones only."""
     user_id = caller_id(request)
     query = request.validated["querystring"]
-    rows, next_cursor = paginate(
+    rows, next_cursor = paginate_request(
         request,
-        request.dbsession,
         service.notifications_query(user_id, unread=query["unread"]),
         [(Notification.id, "desc")],  # ids grow with creation: newest first
-        limit=query["limit"],
-        cursor=query["cursor"],
     )
     return {
         "items": [service.notification_json(n) for n in rows],

@@ -17,7 +17,7 @@ from thebot.db import utcnow
 from thebot.errors import APIProblem
 from thebot.idempotency import idempotent
 from thebot.materials.dashboard_cache import invalidate_dashboards_for
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, with_etag
 from thebot.scheduling import lesson_states as states
 from thebot.scheduling import lessons as service
@@ -165,13 +165,8 @@ def list_lessons(request: Any) -> dict[str, Any]:
         subject_id=query.get("subject"),
         status=query.get("status"),
     )
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(Lesson.start_at, "asc"), (Lesson.id, "asc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
+    rows, next_cursor = paginate_request(
+        request, stmt, [(Lesson.start_at, "asc"), (Lesson.id, "asc")]
     )
     return page_body(lessons_json(request.dbsession, viewer, rows), next_cursor)
 
@@ -263,14 +258,8 @@ def patch_lesson(request: Any) -> dict[str, Any]:
 )
 def lesson_history(request: Any) -> dict[str, Any]:
     target = request.context.lesson
-    query = request.validated["querystring"]
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        service.history_query(target),
-        [(LessonHistory.id, "asc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
+    rows, next_cursor = paginate_request(
+        request, service.history_query(target), [(LessonHistory.id, "asc")]
     )
     return page_body(history_json(request.dbsession, caller(request), target, rows), next_cursor)
 

@@ -21,7 +21,7 @@ from thebot.db import utcnow
 from thebot.errors import APIProblem
 from thebot.idempotency import idempotent
 from thebot.materials.dashboard_cache import invalidate_dashboards_for
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, with_etag
 from thebot.scheduling import lesson_visibility as seen
 from thebot.scheduling import series as service
@@ -153,14 +153,7 @@ def list_series(request: Any) -> dict[str, Any]:
     ):
         if name in query:
             stmt = stmt.where(column == query[name])
-    rows, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        [(LessonSeries.id, "asc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    rows, next_cursor = paginate_request(request, stmt, [(LessonSeries.id, "asc")])
     return page_body([service.series_json(s) for s in rows], next_cursor)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.api import ApiService
-from thebot.pagination import page_body, paginate
+from thebot.pagination import page_body, paginate_request
 from thebot.security import VIEW_SYSTEM
 from thebot.system.audit_schemas import AUDIT_LOG_RESPONSES, AuditLogRequest
 from thebot.system.models import AuditEvent
@@ -64,14 +64,7 @@ def get_audit_log(request: Any) -> dict[str, Any]:
         stmt = stmt.where(AuditEvent.created_at >= query["since"])
     if "until" in query:
         stmt = stmt.where(AuditEvent.created_at < query["until"])
-    events, next_cursor = paginate(
-        request,
-        request.dbsession,
-        stmt,
-        # The id is the order events were recorded in: newest first, on the primary key.
-        [(AuditEvent.id, "desc")],
-        limit=query["limit"],
-        cursor=query["cursor"],
-    )
+    # The id is the order events were recorded in: newest first, on the primary key.
+    events, next_cursor = paginate_request(request, stmt, [(AuditEvent.id, "desc")])
     usernames = usernames_of(request.dbsession, events)
     return page_body([event_json(e, usernames) for e in events], next_cursor)
