@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import false, select
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
-from thebot.materials import subjects as service
+from thebot.materials import enrollments as service
 from thebot.materials.models import Enrollment
 from thebot.system.models import AuditEvent
 

@@ -14,7 +14,7 @@ from lessons_support import NOW, lesson, make_world
 from series_support import SERIES, series_body
 from sqlalchemy import select
 
-from thebot.scheduling import lesson_states, lessons
+from thebot.scheduling import lesson_changes, lesson_states
 from thebot.scheduling.models import CalendarToken
 from thebot.system.models import AuditEvent
 
@@ -168,7 +168,7 @@ def test_sequence_bumps_after_a_reschedule_and_the_uid_stays(
     booked = lesson(world, TOMORROW)
     path, _ = feed_of(world.student)
     before = testapp.get(path)
-    lessons.reschedule(
+    lesson_changes.reschedule(
         dbsession,
         app.registry.settings,
         world.teacher,

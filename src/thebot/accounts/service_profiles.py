@@ -63,6 +63,14 @@ def update_profile(
     return changed
 
 
+def tutor_id_of(dbsession: Session, user: User) -> int | None:
+    """The assigned tutor of a student (``None`` for other roles)."""
+    if user.role != Role.STUDENT.value:
+        return None
+    profile = dbsession.get(StudentProfile, user.id)
+    return profile.tutor_id if profile is not None else None
+
+
 def student_profiles(
     dbsession: Session, students: list[User], *, private: bool
 ) -> dict[int, dict[str, Any]]:

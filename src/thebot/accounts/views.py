@@ -12,6 +12,12 @@ from pyramid.response import Response
 
 from thebot.accounts import service
 from thebot.accounts import service_profiles as profiles
+from thebot.accounts.changes import (
+    RELATION_PROFILE_FIELDS,
+    people_changed,
+    student_relations_changed,
+    user_fields_changed,
+)
 from thebot.accounts.models import User
 from thebot.accounts.resources import AccountsRoot, UserResource, viewer_of
 from thebot.accounts.schemas import (
@@ -158,6 +164,7 @@ def patch_user(request: Any) -> Any:
     except service.ProtectedFieldsDenied as exc:
         return denied(request, exc, target)
     if changed:
+        user_fields_changed(request, target.id, changed)
         details: dict[str, Any] = {"fields": changed}
         if "role" in changed:
             details.update(role_from=role_before, role_to=target.role)
@@ -177,6 +184,7 @@ def delete_user(request: Any) -> Response:
     """Deactivate the account (it is kept) and revoke its tokens and sessions."""
     target = request.context.user
     if service.deactivate_user(request.dbsession, viewer_of(request), target, request.registry):
+        people_changed(request, user_ids=[target.id])
         audit(request, "account_deactivated", target_type="user", target_id=target.id)
     return no_content()
 
@@ -216,12 +224,15 @@ def patch_profile(request: Any) -> Any:
     """Fields of the user's role; ``tutor_id`` (a student's tutor) only by admins."""
     target = request.context.user
     check_if_match(request, visible_profile(request))
+    tutor_before = profiles.tutor_id_of(request.dbsession, target)
     try:
         changed = profiles.update_profile(
             request.dbsession, viewer_of(request), target, dict(request.validated["body"])
         )
     except service.ProtectedFieldsDenied as exc:
         return denied(request, exc, target)
+    if RELATION_PROFILE_FIELDS.intersection(changed):
+        student_relations_changed(request, target.id, former=[tutor_before])
     if changed:
         audit(
             request,

@@ -10,6 +10,7 @@ from pyramid.response import Response
 from thebot.accounts import service
 from thebot.accounts import service_profiles as profiles
 from thebot.accounts import service_relationships as relationships
+from thebot.accounts.changes import student_relations_changed
 from thebot.accounts.models import ParentLink, User
 from thebot.accounts.ratelimit import enforce
 from thebot.accounts.resources import (
@@ -101,7 +102,9 @@ def student_items(request: Any, rows: list[User]) -> list[dict[str, Any]]:
     return [{**service.user_data(u), "profile": by_id[u.id]} for u in rows]
 
 
-def audit_link(request: Any, action: str, link: ParentLink) -> None:
+def link_changed(request: Any, action: str, link: ParentLink) -> None:
+    """After a parent link was created or removed (and flushed): report it, audit it."""
+    student_relations_changed(request, link.student_id, former=[link.parent_id])
     audit(
         request,
         action,
@@ -153,8 +156,10 @@ def create_student(request: Any) -> dict[str, Any]:
             target_id=credentials["user_id"],
             role=credentials["role"],
         )
-    if result.link is not None:
-        audit_link(request, "parent_link_created", result.link)
+    if result.link is not None:  # reports the new student (tutor and parent) too
+        link_changed(request, "parent_link_created", result.link)
+    else:
+        student_relations_changed(request, result.student.id)
     created(request, "accounts_user", user_id=result.student.id)
     request.response.cache_control = "no-store"
     return {
@@ -188,8 +193,8 @@ def list_children(request: Any) -> dict[str, Any]:
 def unlink_child(request: Any) -> Response:
     """The parent (or an admin, naming the parent with ``?parent=<id>``) removes the link."""
     link = request.context.link
-    audit_link(request, "parent_link_removed", link)
     relationships.unlink(request.dbsession, link)
+    link_changed(request, "parent_link_removed", link)
     return no_content()
 
 
@@ -235,7 +240,7 @@ def create_parent_link(request: Any) -> dict[str, Any]:
         request.dbsession, student=student, parent=parent, actor=actor
     )
     if is_new:
-        audit_link(request, "parent_link_created", link)
+        link_changed(request, "parent_link_created", link)
         created(request, "accounts_user_parent", user_id=student.id, parent_id=parent.id)
     return link_item(link)
 
@@ -255,8 +260,8 @@ def delete_parent_link(request: Any) -> Response:
     )
     if link is None:
         raise HTTPNotFound()
-    audit_link(request, "parent_link_removed", link)
     relationships.unlink(request.dbsession, link)
+    link_changed(request, "parent_link_removed", link)
     return no_content()
 
 
@@ -320,6 +325,6 @@ def redeem_pairing_code(request: Any) -> dict[str, Any]:
         parent_id=parent.id,
     )
     if is_new:
-        audit_link(request, "parent_link_created", link)
+        link_changed(request, "parent_link_created", link)
         request.response.status = 201
     return {"child": student_items(request, [student])[0], "link_id": link.id}

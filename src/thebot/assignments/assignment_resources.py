@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from thebot.accounts import visibility as people
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
 from thebot.accounts.resources import parse_id, viewer_of
-from thebot.assignments.assignments import ACTIVE_ENROLLMENT, DRAFT, is_assigned
+from thebot.assignments.assignees import ACTIVE_ENROLLMENT, is_assigned
+from thebot.assignments.assignments import DRAFT
 from thebot.assignments.models import (
     Assignment,
     AssignmentAssignee,

@@ -18,23 +18,23 @@ from thebot.accounts.service import iso
 from thebot.api import ApiService
 from thebot.assignments import assignments as service
 from thebot.assignments import submissions
+from thebot.assignments.assignees import explicit_assignees
 from thebot.assignments.assignment_resources import (
     AssignmentResource,
     AssignmentsRoot,
     taught_subjects,
     visible_assignments_clause,
 )
+from thebot.assignments.assignment_responses import AssignmentPage, AssignmentSchema, StatsSchema
 from thebot.assignments.assignment_schemas import (
-    AssignmentPage,
-    AssignmentSchema,
     AssignmentsListRequest,
     CreateAssignmentRequest,
     EmptyBodyRequest,
-    StatsSchema,
     UpdateAssignmentRequest,
 )
 from thebot.assignments.late_policy import score_text
 from thebot.assignments.models import Assignment, AssignmentExtension, RubricCriterion
+from thebot.assignments.rubrics import rubrics
 from thebot.assignments.stats import assignment_stats
 from thebot.db import utcnow
 from thebot.notifications.service import notify
@@ -164,10 +164,10 @@ def assignment_data(
 
 def render(request: Any, assignment: Assignment, *, staff: bool) -> dict[str, Any]:
     """One assignment as the caller may see it (staff: with its student ids)."""
-    rubric = service.rubrics(request.dbsession, [assignment.id])[assignment.id]
+    rubric = rubrics(request.dbsession, [assignment.id])[assignment.id]
     student_ids = None
     if staff:
-        student_ids = service.explicit_assignees(request.dbsession, [assignment.id])[assignment.id]
+        student_ids = explicit_assignees(request.dbsession, [assignment.id])[assignment.id]
     as_student = viewer(request).role == Role.STUDENT.value
     extension = None
     if as_student:
@@ -182,14 +182,14 @@ def render_many(request: Any, rows: list[Assignment]) -> list[dict[str, Any]]:
     user = viewer(request)
     dbsession = request.dbsession
     ids = [a.id for a in rows]
-    rubric = service.rubrics(dbsession, ids)
+    rubric = rubrics(dbsession, ids)
     staff_ids: set[int] = set()
     if user.role == Role.ADMIN.value:
         staff_ids = set(ids)
     elif user.role in (Role.TEACHER.value, Role.TUTOR.value) and ids:
         subjects = set(dbsession.execute(taught_subjects(user.id)).scalars())
         staff_ids = {a.id for a in rows if a.author_id == user.id or a.subject_id in subjects}
-    assignees = service.explicit_assignees(dbsession, sorted(staff_ids))
+    assignees = explicit_assignees(dbsession, sorted(staff_ids))
     as_student = user.role == Role.STUDENT.value
     extensions = submissions.extensions_for(dbsession, user.id, ids) if as_student else {}
     return [

@@ -1,4 +1,5 @@
-"""Assignments: create, edit, publish, close, clone, delete; who is assigned; representations.
+"""Assignments: create, edit, publish, close, clone, delete. Who is assigned: ``assignees``;
+the criteria: ``rubrics``.
 
 Rules (the views only parse and authorize; these functions decide):
 
@@ -21,33 +22,37 @@ Rules (the views only parse and authorize; these functions decide):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, or_, select, union
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
-from thebot.accounts import visibility as people
-from thebot.accounts.models import Role, User
+from thebot.accounts.models import User
 from thebot.accounts.service import field_error
 from thebot.assignments import late_policy
+from thebot.assignments.assignees import (
+    assignable,
+    assigned_ids,
+    assignee_users,
+    explicit_assignees,
+    set_assignees,
+)
 from thebot.assignments.models import (
     Assignment,
-    AssignmentAssignee,
     AssignmentStatus,
     AssignmentSubmission,
     Grade,
-    RubricCriterion,
 )
+from thebot.assignments.rubrics import rubric_rows, rubrics, set_rubric
 from thebot.errors import APIProblem
-from thebot.materials.models import Enrollment, EnrollmentStatus, Subject
+from thebot.materials.models import Subject
 from thebot.materials.visibility import can_author
 
 DRAFT = AssignmentStatus.DRAFT.value
 PUBLISHED = AssignmentStatus.PUBLISHED.value
 CLOSED = AssignmentStatus.CLOSED.value
-ACTIVE_ENROLLMENT = EnrollmentStatus.ACTIVE.value
 MAX_SCORE_LIMIT = Decimal("999999.99")  # Numeric(8, 2)
 # Plain columns a create/PATCH body sets directly (the rest have their own handling).
 # fmt: off
@@ -81,72 +86,20 @@ def to_utc(value: Any) -> Any:
     return value.astimezone(dt.timezone.utc) if isinstance(value, dt.datetime) else value
 
 
-def is_admin(user: User) -> bool:
-    return user.role == Role.ADMIN.value
+# --- validation -----------------------------------------------------------------------------
 
 
-# --- assignees ------------------------------------------------------------------------------
-
-
-def assigned_students(assignment: Assignment) -> Select:
-    """``SELECT student_id`` of the students assigned right now (explicit and enrolled)."""
-    explicit = select(AssignmentAssignee.student_id.label("student_id")).where(
-        AssignmentAssignee.assignment_id == assignment.id
-    )
-    if not assignment.assign_to_subject:
-        return explicit
-    enrolled = select(Enrollment.student_id.label("student_id")).where(
-        Enrollment.subject_id == assignment.subject_id,
-        Enrollment.status == ACTIVE_ENROLLMENT,
-    )
-    return select(union(explicit, enrolled).subquery().c.student_id)
-
-
-def _assigned_ids(dbsession: Session, assignment: Assignment) -> set[int]:
-    return set(dbsession.execute(assigned_students(assignment)).scalars())
-
-
-def is_assigned(dbsession: Session, assignment: Assignment, student_id: int) -> bool:
-    subquery = assigned_students(assignment).subquery()
-    return bool(dbsession.scalar(select(exists().where(subquery.c.student_id == student_id))))
-
-
-def assignee_users(dbsession: Session, assignment: Assignment) -> list[User]:
-    """The active students assigned right now, by id."""
-    stmt = (
-        select(User)
-        .where(User.id.in_(assigned_students(assignment)), User.is_active.is_(True))
-        .order_by(User.id)
-    )
-    return list(dbsession.execute(stmt).scalars())
-
-
-def explicit_assignees(dbsession: Session, ids: Sequence[int]) -> dict[int, list[int]]:
-    """Explicit student ids per assignment id, for many assignments in one query."""
-    found: dict[int, list[int]] = {i: [] for i in ids}
-    if ids:
-        rows = dbsession.execute(
-            select(AssignmentAssignee.assignment_id, AssignmentAssignee.student_id)
-            .where(AssignmentAssignee.assignment_id.in_(ids))
-            .order_by(AssignmentAssignee.student_id)
-        )
-        for assignment_id, student_id in rows:
-            found[assignment_id].append(student_id)
-    return found
-
-
-def assignable(actor: User, subject_id: int, student_ids: Iterable[int]) -> Select:
-    """``SELECT id`` of those of ``student_ids`` the actor may assign: active students, and
-    for a non-admin only students they teach or who are enrolled in the subject."""
-    stmt = select(User.id).where(
-        User.id.in_(list(student_ids)), User.role == Role.STUDENT.value, User.is_active.is_(True)
-    )
-    if is_admin(actor):
-        return stmt
-    enrolled = select(Enrollment.student_id).where(
-        Enrollment.subject_id == subject_id, Enrollment.status == ACTIVE_ENROLLMENT
-    )
-    return stmt.where(or_(User.id.in_(people.students_taught_by(actor.id)), User.id.in_(enrolled)))
+def check_consistency(values: dict[str, Any], rubric: list[Any] | None) -> None:
+    """Cross-field rules on the resulting state of an assignment (400 listing each problem)."""
+    errors = [field_error(name, text) for name, text in late_policy.policy_problems(values)]
+    if rubric:
+        total = sum((Decimal(c["max_points"]) for c in rubric), Decimal(0))
+        if total > values["max_score"]:
+            errors.append(
+                field_error("rubric", f"The criteria add up to {total}, more than max_score")
+            )
+    if errors:
+        raise invalid(errors)
 
 
 def _check_assignable(
@@ -163,69 +116,6 @@ def _check_assignable(
     if bad:
         raise invalid([field_error("student_ids", f"Not a student you can assign: {bad}")])
     return wanted
-
-
-def _set_assignees(dbsession: Session, assignment: Assignment, student_ids: list[int]) -> None:
-    current = set(explicit_assignees(dbsession, [assignment.id])[assignment.id])
-    wanted = set(student_ids)
-    if current - wanted:
-        dbsession.execute(
-            delete(AssignmentAssignee).where(
-                AssignmentAssignee.assignment_id == assignment.id,
-                AssignmentAssignee.student_id.in_(current - wanted),
-            )
-        )
-    for student_id in sorted(wanted - current):
-        dbsession.add(AssignmentAssignee(assignment_id=assignment.id, student_id=student_id))
-
-
-# --- rubric ---------------------------------------------------------------------------------
-
-
-def rubrics(dbsession: Session, ids: Sequence[int]) -> dict[int, list[RubricCriterion]]:
-    """Criteria per assignment id, in order, for many assignments in one query."""
-    found: dict[int, list[RubricCriterion]] = {i: [] for i in ids}
-    if ids:
-        stmt = (
-            select(RubricCriterion)
-            .where(RubricCriterion.assignment_id.in_(ids))
-            .order_by(RubricCriterion.position, RubricCriterion.id)
-        )
-        for criterion in dbsession.execute(stmt).scalars():
-            found[criterion.assignment_id].append(criterion)
-    return found
-
-
-def _set_rubric(dbsession: Session, assignment: Assignment, rubric: list[dict[str, Any]]) -> None:
-    dbsession.execute(
-        delete(RubricCriterion).where(RubricCriterion.assignment_id == assignment.id)
-    )
-    for position, item in enumerate(rubric):
-        dbsession.add(
-            RubricCriterion(
-                assignment_id=assignment.id,
-                position=position,
-                name=item["name"],
-                description=item.get("description", ""),
-                max_points=item["max_points"],
-            )
-        )
-
-
-# --- validation -----------------------------------------------------------------------------
-
-
-def check_consistency(values: dict[str, Any], rubric: list[Any] | None) -> None:
-    """Cross-field rules on the resulting state of an assignment (400 listing each problem)."""
-    errors = [field_error(name, text) for name, text in late_policy.policy_problems(values)]
-    if rubric:
-        total = sum((Decimal(c["max_points"]) for c in rubric), Decimal(0))
-        if total > values["max_score"]:
-            errors.append(
-                field_error("rubric", f"The criteria add up to {total}, more than max_score")
-            )
-    if errors:
-        raise invalid(errors)
 
 
 def _subject(dbsession: Session, subject_id: int) -> Subject:
@@ -273,8 +163,8 @@ def create_assignment(
     assignment = Assignment(author_id=actor.id, status=DRAFT, created_at=now, **values)
     dbsession.add(assignment)
     dbsession.flush()
-    _set_rubric(dbsession, assignment, rubric)
-    _set_assignees(dbsession, assignment, student_ids)
+    set_rubric(dbsession, assignment, rubric)
+    set_assignees(dbsession, assignment, student_ids)
     dbsession.flush()
     return assignment
 
@@ -290,7 +180,7 @@ def update_assignment(
     values.update({n: changes[n] for n in changed})
     rubric = changes.get("rubric")
     current_rubric = rubrics(dbsession, [assignment.id])[assignment.id]
-    if rubric is not None and _rubric_rows(current_rubric) != _rubric_rows(rubric):
+    if rubric is not None and rubric_rows(current_rubric) != rubric_rows(rubric):
         changed.append("rubric")
     if "subject_id" in changed:
         if assignment.status != DRAFT:
@@ -305,17 +195,17 @@ def update_assignment(
     )
     reached_before = None
     if assignment.status == PUBLISHED and {"student_ids", "assign_to_subject"} & set(changes):
-        reached_before = _assigned_ids(dbsession, assignment)
+        reached_before = assigned_ids(dbsession, assignment)
     if "student_ids" in changes:
         wanted = _check_assignable(dbsession, actor, values["subject_id"], changes["student_ids"])
         if set(wanted) != set(explicit_assignees(dbsession, [assignment.id])[assignment.id]):
             changed.append("student_ids")
-            _set_assignees(dbsession, assignment, wanted)
+            set_assignees(dbsession, assignment, wanted)
     for name in COLUMNS:
         if name in changed:
             setattr(assignment, name, values[name])
     if "rubric" in changed:
-        _set_rubric(dbsession, assignment, rubric or [])
+        set_rubric(dbsession, assignment, rubric or [])
     dbsession.flush()
     if TIMING_FIELDS & set(changed) and has_submissions(dbsession, assignment.id):
         from thebot.assignments.grading import refresh_lateness
@@ -323,17 +213,8 @@ def update_assignment(
         refresh_lateness(dbsession, assignment)
     added: list[int] = []
     if reached_before is not None:
-        added = sorted(_assigned_ids(dbsession, assignment) - reached_before)
+        added = sorted(assigned_ids(dbsession, assignment) - reached_before)
     return changed, added
-
-
-def _rubric_rows(rubric: Iterable[Any]) -> list[tuple[str, str, Decimal]]:
-    def row(c: Any) -> tuple[str, str, Decimal]:
-        if isinstance(c, dict):
-            return (c["name"], c.get("description", ""), Decimal(c["max_points"]))
-        return (c.name, c.description, Decimal(c.max_points))
-
-    return [row(c) for c in rubric]
 
 
 def publish(dbsession: Session, assignment: Assignment, now: dt.datetime) -> list[User]:
@@ -374,7 +255,7 @@ def clone(dbsession: Session, actor: User, source: Assignment, now: dt.datetime)
     dbsession.add(copy)
     dbsession.flush()
     criteria = rubrics(dbsession, [source.id])[source.id]
-    _set_rubric(
+    set_rubric(
         dbsession,
         copy,
         [
@@ -386,7 +267,7 @@ def clone(dbsession: Session, actor: User, source: Assignment, now: dt.datetime)
     if students:
         stmt = assignable(actor, source.subject_id, students)
         students = list(dbsession.execute(stmt).scalars())
-    _set_assignees(dbsession, copy, sorted(students))
+    set_assignees(dbsession, copy, sorted(students))
     dbsession.flush()
     return copy
 

@@ -28,7 +28,6 @@ from thebot.assignments.assignments import (
     DRAFT,
     conflict,
     invalid,
-    rubrics,
 )
 from thebot.assignments.models import (
     Assignment,
@@ -37,6 +36,7 @@ from thebot.assignments.models import (
     Grade,
     SubmissionStatus,
 )
+from thebot.assignments.rubrics import rubrics
 
 GRADED = SubmissionStatus.GRADED.value
 ZERO = Decimal(0)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from thebot.assignments.assignments import assigned_students
+from thebot.assignments.assignees import assigned_students
 from thebot.assignments.grading import GRADED
 from thebot.assignments.late_policy import cents, score_text
 from thebot.assignments.models import Assignment, AssignmentSubmission, Grade

@@ -23,21 +23,23 @@ from thebot.assignments.assignment_resources import (
     ExtensionResource,
     SubmissionResource,
 )
-from thebot.assignments.assignment_schemas import (
+from thebot.assignments.assignment_responses import (
     ExtensionPage,
-    ExtensionRequest,
     ExtensionSchema,
-    ExtensionsListRequest,
-    GradeRequest,
-    ReturnRequest,
     SubmissionPage,
     SubmissionSchema,
-    SubmissionsListRequest,
-    SubmitRequest,
 )
 from thebot.assignments.assignment_views import extension_data
 from thebot.assignments.late_policy import score_text
 from thebot.assignments.models import AssignmentExtension, AssignmentSubmission
+from thebot.assignments.submission_schemas import (
+    ExtensionRequest,
+    ExtensionsListRequest,
+    GradeRequest,
+    ReturnRequest,
+    SubmissionsListRequest,
+    SubmitRequest,
+)
 from thebot.db import utcnow
 from thebot.materials.media import store_upload
 from thebot.notifications.service import notify

@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 from thebot.accounts.models import User
 from thebot.accounts.service import field_error, iso
 from thebot.assignments import late_policy, timed_attempts
+from thebot.assignments.assignees import assigned_students
 from thebot.assignments.assignments import (
     CLOSED,
     PUBLISHED,
-    assigned_students,
     conflict,
     invalid,
     to_utc,

@@ -1,7 +1,8 @@
 """Learning API: subjects, who teaches them, and enrollments.
 
 Each view parses (schema), is authorized by its resource's ACL (``subject_resources``), calls
-``subjects`` (the rules), audits, and marks the dashboards it changed as stale.
+the rules (``subjects``, ``teacher_subjects``, ``enrollments``), audits, and marks the
+dashboards it changed as stale.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pyramid.response import Response
 from thebot.accounts.resources import viewer_of
 from thebot.accounts.schemas import NoContent, NoQueryRequest, responds
 from thebot.api import ApiService
+from thebot.materials import enrollments as enrollment_service
 from thebot.materials import subjects as service
+from thebot.materials import teacher_subjects as teacher_service
 from thebot.materials.dashboard_cache import (
     invalidate_all_dashboards,
     invalidate_dashboards,
@@ -192,7 +195,7 @@ def list_subject_teachers(request: Any) -> dict[str, Any]:
     """Active assignments (admins: ``?is_active=false`` for ended ones); students and parents
     see only the teachers they may see."""
     query = request.validated["querystring"]
-    stmt = service.teachers_query(
+    stmt = teacher_service.teachers_query(
         request.context.subject, viewer_of(request), is_active=query["is_active"]
     )
     rows, next_cursor = paginate_request(request, stmt, [(TeacherSubject.id, "asc")])
@@ -213,7 +216,7 @@ def assign_teacher(request: Any) -> dict[str, Any]:
     """Assign a teacher or tutor (201), or set an existing assignment's ``is_active`` (200)."""
     body = request.validated["body"]
     target = request.context.subject
-    assignment, teacher, is_new, changed = service.assign_teacher(
+    assignment, teacher, is_new, changed = teacher_service.assign_teacher(
         request.dbsession, target, body["teacher_id"], is_active=body["is_active"]
     )
     if changed:
@@ -235,7 +238,7 @@ def remove_subject_teacher(request: Any) -> Response:
     """Deactivate the assignment (kept as the record); 409 while the teacher has active
     enrollments in the subject."""
     assignment = request.context.assignment
-    if service.set_active(request.dbsession, assignment, False):
+    if teacher_service.set_active(request.dbsession, assignment, False):
         audit(
             request,
             "subject_teacher_removed",
@@ -264,7 +267,7 @@ def list_enrollments(request: Any) -> dict[str, Any]:
     filters = {k: query.get(k) for k in ("student", "subject", "teacher", "status")}
     rows, next_cursor = paginate_request(
         request,
-        service.enrollments_query(viewer_of(request), **filters),
+        enrollment_service.enrollments_query(viewer_of(request), **filters),
         [(Enrollment.id, "desc")],
     )
     return page_body(enrollment_items(request.dbsession, rows), next_cursor)
@@ -278,7 +281,7 @@ def list_enrollments(request: Any) -> dict[str, Any]:
 )
 def create_enrollment(request: Any) -> dict[str, Any]:
     """Admins, the student's tutor, or the teacher (``teacher_id`` defaults to the caller)."""
-    new = service.create_enrollment(
+    new = enrollment_service.create_enrollment(
         request.dbsession, viewer_of(request), **request.validated["body"]
     )
     audit(
@@ -318,7 +321,7 @@ def patch_enrollment(request: Any) -> dict[str, Any]:
     target = context.enrollment
     check_if_match(request, one_enrollment(request, target))
     before = {"status": target.status, "teacher_id": target.teacher_id}
-    changed = service.update_enrollment(
+    changed = enrollment_service.update_enrollment(
         request.dbsession,
         viewer_of(request),
         target,

@@ -10,4 +10,6 @@ def includeme(config: Any) -> None:
     from thebot.scheduling.reminder_tasks import REMINDERS_TASK
 
     config.add_periodic_task(REMINDERS_TASK, seconds=60)  # reminders: every minute
+    import thebot.scheduling.account_hooks  # noqa: F401  (account writes refresh dashboards)
+
     config.scan("thebot.scheduling")

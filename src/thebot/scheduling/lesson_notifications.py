@@ -99,7 +99,7 @@ def notify_lesson(
 ) -> int:
     """Notify everyone concerned by ``event`` on ``lesson``; returns how many were told.
 
-    ``old``: for a reschedule, the previous ``start``/``end`` (as ``lessons.reschedule``
+    ``old``: for a reschedule, the previous ``start``/``end`` (as ``lesson_changes.reschedule``
     returns them).
     """
     if event not in EVENTS:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from thebot.accounts.models import User
 from thebot.errors import APIProblem
 from thebot.scheduling import rules
+from thebot.scheduling.lesson_history import record_history
 from thebot.scheduling.lessons import (
     CANCELLED,
     COMPLETED,
@@ -29,7 +30,6 @@ from thebot.scheduling.lessons import (
     PENDING,
     bump,
     lock,
-    record_history,
     require,
 )
 from thebot.scheduling.models import Lesson

@@ -2,7 +2,8 @@
 actions, history, and ``check-conflicts/``.
 
 Each view parses (schema), is authorized by its resource's ACL (``lesson_resources``),
-calls the service (``lessons``, ``lesson_states``) and tells people (``lesson_notifications``).
+calls the service (``lessons``, ``lesson_changes``, ``lesson_states``) and tells people
+(``lesson_notifications``).
 Single-lesson answers carry an ``ETag``; unsafe requests honour ``If-Match`` (412).
 """
 
@@ -19,11 +20,12 @@ from thebot.idempotency import idempotent
 from thebot.materials.dashboard_cache import invalidate_dashboards_for
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, with_etag
+from thebot.scheduling import lesson_changes, series
 from thebot.scheduling import lesson_states as states
 from thebot.scheduling import lessons as service
-from thebot.scheduling import series
 from thebot.scheduling.conflicts import conflict_payload
 from thebot.scheduling.lesson_data import history_json, lessons_json, one_lesson_json
+from thebot.scheduling.lesson_history import history_query
 from thebot.scheduling.lesson_notifications import BOOKED, CANCELLED, RESCHEDULED, notify_lesson
 from thebot.scheduling.lesson_resources import LessonResource, LessonsRoot
 from thebot.scheduling.lesson_schemas import (
@@ -237,7 +239,7 @@ def get_lesson(request: Any) -> dict[str, Any]:
 def patch_lesson(request: Any) -> dict[str, Any]:
     """Description, notes, meeting link; 409 once the lesson has started or is final."""
     target = current(request)
-    fields = service.update_lesson(
+    fields = lesson_changes.update_lesson(
         request.dbsession,
         request.registry.settings,
         caller(request),
@@ -259,7 +261,7 @@ def patch_lesson(request: Any) -> dict[str, Any]:
 def lesson_history(request: Any) -> dict[str, Any]:
     target = request.context.lesson
     rows, next_cursor = paginate_request(
-        request, service.history_query(target), [(LessonHistory.id, "asc")]
+        request, history_query(target), [(LessonHistory.id, "asc")]
     )
     return page_body(history_json(request.dbsession, caller(request), target, rows), next_cursor)
 
@@ -323,7 +325,7 @@ def reschedule_lesson(request: Any) -> dict[str, Any]:
     actor = caller(request)
     target = current(request)
     body = request.validated["body"]
-    old = service.reschedule(
+    old = lesson_changes.reschedule(
         request.dbsession,
         request.registry.settings,
         actor,

@@ -1,6 +1,8 @@
-"""Lessons: booking, editing and rescheduling, each change in history (``LessonHistory``).
+"""Lessons: who may do what, the checks every change shares, booking, and the list query.
 
-The status machine (confirm, cancel, complete, auto-completion) is in ``lesson_states``.
+Editing and rescheduling are in ``lesson_changes``; the status machine (confirm, cancel,
+complete, auto-completion) in ``lesson_states``; each change is recorded in history
+(``lesson_history``).
 
 Who may do what (the caller's relation to the lesson, ``lesson_visibility.relations``):
 
@@ -22,7 +24,7 @@ description, meeting link and status. ``notes`` are the teacher's private notes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +36,8 @@ from thebot.errors import APIProblem
 from thebot.scheduling import lesson_visibility as seen
 from thebot.scheduling import rules
 from thebot.scheduling.conflicts import conflict_payload, find_conflicts, lock_participants
-from thebot.scheduling.models import Lesson, LessonHistory, LessonStatus
+from thebot.scheduling.lesson_history import record_history, snapshot
+from thebot.scheduling.models import Lesson, LessonStatus
 
 PENDING = LessonStatus.PENDING.value
 CONFIRMED = LessonStatus.CONFIRMED.value
@@ -45,24 +48,6 @@ CANCELLED = LessonStatus.CANCELLED.value
 MANAGERS = frozenset({seen.ADMIN, seen.TEACHER, seen.TUTOR})
 CONFIRMERS = MANAGERS | {seen.STUDENT, seen.PARENT}
 COMPLETERS = frozenset({seen.ADMIN, seen.TEACHER})
-
-EDITABLE = ("description", "notes", "meeting_link")
-CALENDAR_FIELDS = frozenset({"start", "end", "timezone", "description", "meeting_link", "status"})
-HISTORY_FIELDS = (
-    "teacher_id",
-    "student_id",
-    "subject_id",
-    "start",
-    "end",
-    "timezone",
-    "description",
-    "notes",
-    "meeting_link",
-    "status",
-    "series_id",
-    "enrollment_override",
-    "cancel_reason",
-)
 
 
 @dataclass(frozen=True)
@@ -79,43 +64,6 @@ class LessonInput:
     notes: str = ""
     meeting_link: str | None = None
     override_enrollment: bool = False
-
-
-# --- history -----------------------------------------------------------------------------
-
-
-def value_of(lesson: Lesson, field: str) -> Any:
-    """A lesson field as history stores it (JSON: date-times as UTC RFC 3339)."""
-    value = getattr(lesson, {"start": "start_at", "end": "end_at"}.get(field, field))
-    return value.isoformat() if isinstance(value, dt.datetime) else value
-
-
-def snapshot(lesson: Lesson, fields: Iterable[str] = HISTORY_FIELDS) -> dict[str, Any]:
-    return {field: value_of(lesson, field) for field in fields}
-
-
-def record_history(
-    dbsession: Session,
-    lesson: Lesson,
-    action: str,
-    actor: User | None,
-    old: Mapping[str, Any],
-    new: Mapping[str, Any],
-) -> LessonHistory:
-    """One history row; ``actor`` ``None`` means the system (the auto-completion actor)."""
-    entry = LessonHistory(
-        lesson_id=lesson.id,
-        action=action,
-        actor_id=actor.id if actor is not None else None,
-        old_values=dict(old),
-        new_values=dict(new),
-    )
-    dbsession.add(entry)
-    return entry
-
-
-def history_query(lesson: Lesson) -> Any:
-    return select(LessonHistory).where(LessonHistory.lesson_id == lesson.id)
 
 
 # --- shared checks -----------------------------------------------------------------------
@@ -276,98 +224,6 @@ def insert_lesson(
     record_history(dbsession, lesson, "created", actor, {}, snapshot(lesson))
     dbsession.flush()
     return lesson
-
-
-# --- changes -----------------------------------------------------------------------------
-
-
-def update_lesson(
-    dbsession: Session,
-    settings: Mapping[str, Any],
-    actor: User,
-    lesson: Lesson,
-    changes: Mapping[str, Any],
-    now: dt.datetime,
-) -> list[str]:
-    """PATCH: description, notes, meeting link. Returns the fields that changed."""
-    require(dbsession, actor, lesson, MANAGERS)
-    lock(dbsession, lesson)
-    require_editable(lesson, now)
-    link = changes.get("meeting_link")
-    if link:
-        problem = rules.meeting_link_error(link, rules.setting(settings, "meeting_link_hosts"))
-        if problem:
-            raise rules.invalid([rules.field_error("meeting_link", problem)])
-    old, new = {}, {}
-    for field in EDITABLE:
-        if field not in changes:
-            continue
-        value = (changes[field] or None) if field == "meeting_link" else changes[field]
-        if getattr(lesson, field) != value:
-            old[field], new[field] = getattr(lesson, field), value
-            setattr(lesson, field, value)
-    if new:
-        if CALENDAR_FIELDS & new.keys():
-            bump(lesson)
-        record_history(dbsession, lesson, "updated", actor, old, new)
-        dbsession.flush()
-    return sorted(new)
-
-
-def reschedule(
-    dbsession: Session,
-    settings: Mapping[str, Any],
-    actor: User,
-    lesson: Lesson,
-    *,
-    start: dt.datetime,
-    end: dt.datetime,
-    timezone: str | None,
-    now: dt.datetime,
-) -> dict[str, Any]:
-    """Move the lesson (same rules as booking, conflicts excluding itself).
-
-    Returns the old times (empty when nothing moved).
-    """
-    require(dbsession, actor, lesson, MANAGERS)
-    lock(dbsession, lesson)
-    require_editable(lesson, now)
-    timezone = timezone or lesson.timezone
-    teacher, student = load_participants(dbsession, lesson.teacher_id, lesson.student_id)
-    rules.validate_slot(
-        dbsession,
-        settings,
-        actor=actor,
-        teacher=teacher,
-        student=student,
-        subject_id=lesson.subject_id,
-        start=start,
-        end=end,
-        timezone=timezone,
-        meeting_link=None,  # unchanged, checked when it was set
-        now=now,
-        require_enrollment=not lesson.enrollment_override,
-    )
-    if (lesson.start_at, lesson.end_at, lesson.timezone) == (start, end, timezone):
-        return {}
-    lock_participants(dbsession, [lesson.teacher_id, lesson.student_id])
-    conflicts = find_conflicts(
-        dbsession,
-        teacher_id=lesson.teacher_id,
-        student_id=lesson.student_id,
-        start=start,
-        end=end,
-        exclude_ids=[lesson.id],
-    )
-    if conflicts:
-        raise conflict_problem(conflicts)
-    fields = ("start", "end", "timezone")
-    old = snapshot(lesson, fields)
-    lesson.start_at, lesson.end_at, lesson.timezone = start, end, timezone
-    bump(lesson)
-    record_history(dbsession, lesson, "rescheduled", actor, old, snapshot(lesson, fields))
-    dbsession.flush()
-    return old
 
 
 # --- lists -------------------------------------------------------------------------------

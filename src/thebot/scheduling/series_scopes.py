@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.errors import APIProblem
-from thebot.scheduling import lesson_states, lessons, rules
+from thebot.scheduling import lesson_changes, lesson_history, lesson_states, lessons, rules
 from thebot.scheduling.models import ACTIVE_STATUSES, Lesson, LessonSeries
 from thebot.scheduling.series import (
     SeriesInput,
@@ -141,7 +141,7 @@ def edit_this(
     result = ScopeResult(series=series)
     if (start, start + length) != (lesson.start_at, lesson.end_at):
         try:
-            lessons.reschedule(
+            lesson_changes.reschedule(
                 dbsession,
                 settings,
                 actor,
@@ -158,7 +158,9 @@ def edit_this(
             raise
         result.changed.append(lesson)
     content = {name: changes[name] for name in CONTENT if name in changes}
-    updated = content and lessons.update_lesson(dbsession, settings, actor, lesson, content, now)
+    updated = content and lesson_changes.update_lesson(
+        dbsession, settings, actor, lesson, content, now
+    )
     if updated and lesson not in result.changed:
         result.changed.append(lesson)
     return result
@@ -197,7 +199,7 @@ def split(dbsession: Session, actor: User, series: LessonSeries, day: dt.date) -
     for lesson in series_lessons(dbsession, series):
         if occurrence_date(series, lesson) >= day:
             lesson.series_id = successor.id
-            lessons.record_history(
+            lesson_history.record_history(
                 dbsession,
                 lesson,
                 "updated",
@@ -318,11 +320,11 @@ def apply_all(
         lesson_states.cancel(dbsession, settings, actor, lesson, now, reason=DROPPED_REASON)
         result.cancelled.append(lesson)
     for lesson, occ in moves:
-        old = lessons.snapshot(lesson, ("start", "end"))
+        old = lesson_history.snapshot(lesson, ("start", "end"))
         lesson.start_at, lesson.end_at = occ.start, occ.end
         lessons.bump(lesson)
-        new = lessons.snapshot(lesson, ("start", "end"))
-        lessons.record_history(dbsession, lesson, "rescheduled", actor, old, new)
+        new = lesson_history.snapshot(lesson, ("start", "end"))
+        lesson_history.record_history(dbsession, lesson, "rescheduled", actor, old, new)
         result.changed.append(lesson)
     for occ in creates:
         result.created.append(add_lesson(dbsession, actor, series, occ, override_used=override))
@@ -334,7 +336,9 @@ def apply_all(
         for lesson in future:
             if lesson in drops:
                 continue
-            updated = lessons.update_lesson(dbsession, settings, actor, lesson, content, now)
+            updated = lesson_changes.update_lesson(
+                dbsession, settings, actor, lesson, content, now
+            )
             if updated and lesson not in result.changed:
                 result.changed.append(lesson)
     dbsession.flush()

@@ -1,0 +1,169 @@
+"""Enrollments: the rules, as plain functions over a session.
+
+An enrollment joins a student, a subject and a teacher or tutor actively assigned to it; at
+most one is active per (student, subject): duplicates, even ones that lose the race to the
+partial unique index, are 409. Admins, the student's tutor or the teacher create them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session, joinedload
+
+from thebot.accounts import visibility as people
+from thebot.accounts.models import Role, StudentProfile, User
+from thebot.accounts.service import conflict, field_error, invalid
+from thebot.db import utcnow
+from thebot.errors import APIProblem
+from thebot.materials.models import Enrollment, Subject
+from thebot.materials.progress import refresh_student_stats
+from thebot.materials.subject_resources import (
+    AS_ADMIN,
+    AS_TUTOR,
+    tutored_by,
+    visible_enrollments_clause,
+)
+from thebot.materials.subjects import ACTIVE, STAFF_ROLES, flush_or_conflict
+from thebot.materials.teacher_subjects import find_teacher, teaches
+
+
+def enrollments_query(viewer: User, **filters: Any) -> Select:
+    """Enrollments ``viewer`` may see; filtered by student, subject, teacher, status."""
+    stmt = (
+        select(Enrollment)
+        .options(joinedload(Enrollment.subject))
+        .where(visible_enrollments_clause(viewer))
+    )
+    columns = {
+        "student": Enrollment.student_id,
+        "subject": Enrollment.subject_id,
+        "teacher": Enrollment.teacher_id,
+        "status": Enrollment.status,
+    }
+    for name, column in columns.items():
+        if filters.get(name) is not None:
+            stmt = stmt.where(column == filters[name])
+    return stmt
+
+
+def active_duplicate(student_id: int, subject_id: int, exclude: int | None = None) -> Any:
+    others = [Enrollment.id != exclude] if exclude is not None else []
+    return exists().where(
+        Enrollment.student_id == student_id,
+        Enrollment.subject_id == subject_id,
+        Enrollment.status == ACTIVE,
+        *others,
+    )
+
+
+DUPLICATE = "The student already has an active enrollment in this subject."
+
+
+def create_enrollment(
+    dbsession: Session,
+    actor: User,
+    *,
+    student_id: int,
+    subject_id: int,
+    teacher_id: int | None = None,
+    custom_subject_name: str | None = None,
+) -> Enrollment:
+    if actor.role not in STAFF_ROLES:
+        raise APIProblem(403, "Students and parents cannot create enrollments.")
+    if student_id == actor.id:
+        raise APIProblem(403, "You cannot enroll yourself.")
+    if teacher_id is None:
+        if actor.role not in people.TEACHING_ROLES:
+            raise invalid("teacher_id", "Required: the teacher or tutor of the enrollment")
+        teacher_id = actor.id
+    errors = []
+    student = dbsession.get(User, student_id)
+    if student is None or student.role != Role.STUDENT.value or not student.is_active:
+        errors.append(field_error("student_id", "No active student with this id"))
+    subject = dbsession.get(Subject, subject_id)
+    if subject is None:
+        errors.append(field_error("subject_id", "No subject with this id"))
+    teacher = dbsession.get(User, teacher_id)
+    if teacher is None or not teacher.is_active or teacher.role not in people.TEACHING_ROLES:
+        errors.append(field_error("teacher_id", "No active teacher or tutor with this id"))
+    elif subject is not None and not teaches(dbsession, teacher, subject.id):
+        errors.append(field_error("teacher_id", "This teacher is not assigned to the subject"))
+    if errors:
+        detail = (
+            errors[0]["description"] if len(errors) == 1 else f"{len(errors)} fields are invalid"
+        )
+        raise APIProblem(400, detail, errors=errors)
+    allowed = (
+        actor.role == Role.ADMIN.value
+        or actor.id == teacher_id
+        or student_id
+        in dbsession.scalars(tutored_by(actor.id).where(StudentProfile.user_id == student_id))
+    )
+    if not allowed:
+        raise APIProblem(
+            403, "Only admins, the student's tutor or the teacher may create this enrollment."
+        )
+    if dbsession.scalar(select(active_duplicate(student_id, subject_id))):
+        raise conflict("subject_id", DUPLICATE)
+    enrollment = Enrollment(
+        student_id=student_id,
+        subject_id=subject_id,
+        teacher_id=teacher_id,
+        assigned_by_id=actor.id,
+        custom_subject_name=custom_subject_name or None,
+        status=ACTIVE,
+    )
+    dbsession.add(enrollment)
+    flush_or_conflict(dbsession, "subject_id", DUPLICATE)
+    refresh_student_stats(dbsession, [student_id])  # the subject's materials now count
+    return enrollment
+
+
+def update_enrollment(
+    dbsession: Session,
+    actor: User,
+    enrollment: Enrollment,
+    relations: frozenset[str],
+    changes: dict[str, Any],
+) -> list[str]:
+    """Apply a PATCH by an editor (admin, the teacher, the student's tutor); returns the names
+    of the fields that changed. Changing the teacher is for admins and the student's tutor."""
+    changed: list[str] = []
+    if "teacher_id" in changes and changes["teacher_id"] != enrollment.teacher_id:
+        if not relations & {AS_ADMIN, AS_TUTOR}:
+            raise APIProblem(
+                403,
+                "Only admins and the student's tutor may change the teacher.",
+                errors=[field_error("teacher_id", "Only admins and the student's tutor")],
+            )
+        teacher = find_teacher(dbsession, changes["teacher_id"])
+        if not teaches(dbsession, teacher, enrollment.subject_id):
+            raise invalid("teacher_id", "This teacher is not assigned to the subject")
+        enrollment.teacher_id = teacher.id
+        changed.append("teacher_id")
+    if "custom_subject_name" in changes:
+        name = changes["custom_subject_name"] or None
+        if name != enrollment.custom_subject_name:
+            enrollment.custom_subject_name = name
+            changed.append("custom_subject_name")
+    status = changes.get("status", enrollment.status)
+    if status != enrollment.status:
+        if status == ACTIVE:
+            if dbsession.scalar(
+                select(
+                    active_duplicate(enrollment.student_id, enrollment.subject_id, enrollment.id)
+                )
+            ):
+                raise conflict("status", DUPLICATE)
+            enrollment.ended_at = None
+        elif enrollment.status == ACTIVE:
+            enrollment.ended_at = utcnow()
+        enrollment.status = status
+        changed.append("status")
+    if changed:
+        flush_or_conflict(dbsession, "status", DUPLICATE)
+    if "status" in changed:
+        refresh_student_stats(dbsession, [enrollment.student_id])
+    return changed
