@@ -43,6 +43,7 @@ extras = {
         "factory_boy>=3.3",
         "pytest>=8",
         "pytest-cov",
+        "PyYAML>=6",  # tests/test_docker_files.py reads docker-compose.yml
         "ruff>=0.6",
         "time-machine>=2.13",
         "WebTest>=3.0",
