@@ -20,6 +20,7 @@ requires = [
     "icalendar>=6.1",
     "jinja2>=3.1",
     "olefile>=0.46",
+    "orjson>=3.10",
     "plaster_pastedeploy",
     "prometheus_client>=0.20",
     "psutil>=5.9",

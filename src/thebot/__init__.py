@@ -68,6 +68,7 @@ def main(global_config: dict[str, Any] | None = None, **raw_settings: Any) -> An
         config.include("pyramid_retry")
         config.include("cornice")
         config.include("cornice_swagger")
+        config.include("thebot.renderers")
         config.include("thebot.db")
         config.include("thebot.security")
         config.include("thebot.errors")

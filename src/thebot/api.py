@@ -9,6 +9,7 @@ import colander
 from cornice import Service
 from cornice.validators import colander_validator, extract_cstruct
 
+from thebot import renderers
 from thebot.errors import cornice_errors_to_problem
 
 # Ids are 32-bit INTEGER columns: a larger value names no row (and would overflow PostgreSQL).
@@ -75,6 +76,7 @@ class ApiService(Service):
     """A Cornice service answering errors with problem+json; validates with colander."""
 
     default_validators = [validate]
+    renderer = renderers.NAME  # orjson (thebot.renderers)
 
     def default_error_handler(self, request: Any) -> Any:
         return cornice_errors_to_problem(request)

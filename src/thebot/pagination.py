@@ -75,7 +75,9 @@ def paginate(
     stmt = stmt.order_by(*[c.desc() if d == "desc" else c.asc() for c, d in order]).limit(
         limit + 1
     )
-    rows = list(dbsession.execute(stmt).scalars().unique().all())
+    result = dbsession.execute(stmt)
+    # One entity: ORM objects; several columns: plain rows (named like the columns).
+    rows = list(result.scalars().unique() if len(stmt.column_descriptions) == 1 else result.all())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

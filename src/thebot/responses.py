@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from pyramid.httpexceptions import HTTPNotModified
 from pyramid.response import Response
 
 from thebot.errors import APIProblem
+from thebot.renderers import canonical, dumps
 
 
 def etag_of(body: Any) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return hashlib.sha256(canonical(body)).hexdigest()[:32]
 
 
 def with_etag(request: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -23,6 +23,23 @@ def with_etag(request: Any, body: dict[str, Any]) -> dict[str, Any]:
         raise HTTPNotModified(headers={"ETag": f'"{tag}"'})
     request.response.etag = tag
     return body
+
+
+def encode_json(body: Any) -> tuple[bytes, str]:
+    """A body encoded once, with an ETag of those bytes: for bodies kept encoded (caches)."""
+    data = dumps(body)
+    return data, hashlib.sha256(data).hexdigest()[:32]
+
+
+def encoded_response(request: Any, data: bytes, tag: str) -> Response:
+    """Send JSON ``data`` encoded earlier, with its ETag; a matching ``If-None-Match`` is a 304."""
+    if request.method in ("GET", "HEAD") and tag in request.if_none_match:
+        raise HTTPNotModified(headers={"ETag": f'"{tag}"'})
+    response = request.response
+    response.content_type = "application/json"
+    response.body = data
+    response.etag = tag
+    return response
 
 
 def check_if_match(request: Any, current: dict[str, Any]) -> None:

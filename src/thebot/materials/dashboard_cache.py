@@ -45,12 +45,13 @@ from thebot.materials.models import (
     MaterialSubmission,
     TeacherSubject,
 )
+from thebot.responses import encode_json
 
 log = logging.getLogger(__name__)
 
 REGION = "dashboard"
 GEN_ALL = "gen:all"
-FORMAT = 1  # bump when the stored shape changes, so old entries are ignored
+FORMAT = 2  # bump when the stored shape changes, so old entries are ignored
 _PENDING = object()  # per-transaction data key: the bumps waiting for the commit
 
 
@@ -75,8 +76,11 @@ def region_of(registry: Any) -> Any:
 
 def cached_dashboard(
     registry: Any, user: User, role: str, build: Callable[[], dict[str, Any]]
-) -> dict[str, Any]:
-    """The user's dashboard body from the cache, or ``build()`` (then stored)."""
+) -> tuple[bytes, str]:
+    """The user's dashboard as (JSON bytes, ETag): from the cache, or ``build()`` (then stored).
+
+    The body is kept encoded: a hit is one cache read and no JSON work at all.
+    """
     region = region_of(registry)
     keys = [GEN_ALL, gen_key(user.id), view_key(user.id)]
     try:
@@ -90,17 +94,18 @@ def cached_dashboard(
             region.set_multi(fresh)  # before computing: a later bump must win (see above)
     except Exception:
         log.warning("dashboard cache unavailable; computing without it", exc_info=True)
-        return build()
+        return encode_json(build())
     generations = [gen_all, gen_user]
     if _is_current(stored, role, generations, region.expiration_time):
-        return stored["body"]
-    body = build()
-    entry = {"v": FORMAT, "role": role, "gens": generations, "at": time.time(), "body": body}
+        return stored["body"], stored["etag"]
+    body, etag = encode_json(build())
+    entry = {"v": FORMAT, "role": role, "gens": generations, "at": time.time()}
+    entry.update(body=body, etag=etag)
     try:
         region.set(view_key(user.id), entry)
     except Exception:
         log.warning("could not store a dashboard in the cache", exc_info=True)
-    return body
+    return body, etag
 
 
 def _is_current(stored: Any, role: str, generations: list[str], ttl: float | None) -> bool:

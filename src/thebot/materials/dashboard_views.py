@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyramid.response import Response
+
 from thebot.accounts.resources import viewer_of
 from thebot.accounts.schemas import NoQueryRequest, responds
 from thebot.api import ApiService
@@ -16,7 +18,7 @@ from thebot.materials.dashboard_cache import cached_dashboard
 from thebot.materials.dashboards import build_dashboard
 from thebot.materials.subject_resources import DashboardRoot
 from thebot.materials.subject_schemas import DashboardSchema
-from thebot.responses import with_etag
+from thebot.responses import encoded_response
 from thebot.security import (
     VIEW_PARENT_DASHBOARD,
     VIEW_STUDENT_DASHBOARD,
@@ -27,13 +29,13 @@ from thebot.security import (
 TAGS = ["dashboards"]
 
 
-def dashboard(request: Any, role: str) -> dict[str, Any]:
+def dashboard(request: Any, role: str) -> Response:
     user = viewer_of(request)
-    body = cached_dashboard(
+    data, tag = cached_dashboard(
         request.registry, user, role, lambda: build_dashboard(request.dbsession, user, role)
     )
     request.response.cache_control = "private, no-cache"
-    return with_etag(request, body)
+    return encoded_response(request, data, tag)
 
 
 def dashboard_service(role: str, description: str) -> ApiService:
@@ -59,7 +61,7 @@ parent = dashboard_service("parent", "Each child with subjects, progress and tea
     tags=TAGS,
     response_schemas=responds(DashboardSchema, "The student's dashboard"),
 )
-def student_dashboard(request: Any) -> dict[str, Any]:
+def student_dashboard(request: Any) -> Response:
     """Sections ``subjects``, ``materials`` (summary + the newest assigned), ``feedback``."""
     return dashboard(request, "student")
 
@@ -70,7 +72,7 @@ def student_dashboard(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(DashboardSchema, "The teacher's dashboard"),
 )
-def teacher_dashboard(request: Any) -> dict[str, Any]:
+def teacher_dashboard(request: Any) -> Response:
     """Sections ``subjects`` (with their active students) and ``pending_submissions``."""
     return dashboard(request, "teacher")
 
@@ -81,7 +83,7 @@ def teacher_dashboard(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(DashboardSchema, "The tutor's dashboard"),
 )
-def tutor_dashboard(request: Any) -> dict[str, Any]:
+def tutor_dashboard(request: Any) -> Response:
     """Section ``students``: each with profile stats, subjects and progress totals."""
     return dashboard(request, "tutor")
 
@@ -92,6 +94,6 @@ def tutor_dashboard(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(DashboardSchema, "The parent's dashboard"),
 )
-def parent_dashboard(request: Any) -> dict[str, Any]:
+def parent_dashboard(request: Any) -> Response:
     """Section ``children``: each with stats, subjects, progress, tutor and teachers."""
     return dashboard(request, "parent")

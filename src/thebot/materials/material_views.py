@@ -14,6 +14,7 @@ from pyramid.response import Response
 
 from thebot.accounts.schemas import NoContent, NoQueryRequest, responds
 from thebot.api import ApiService
+from thebot.materials import material_reads as reads
 from thebot.materials import materials as service
 from thebot.materials import progress
 from thebot.materials.dashboard_cache import invalidate_dashboards, invalidate_dashboards_for
@@ -113,11 +114,11 @@ def list_materials(request: Any) -> dict[str, Any]:
     ``author``, ``tag``, ``is_public`` and ``q`` (title or content)."""
     query = request.validated["querystring"]
     dbsession = request.dbsession
-    stmt = service.materials_query(
+    stmt = reads.materials_query(
         request.context.viewer, query, dialect=dbsession.get_bind().dialect.name
     )
-    rows, next_cursor = paginate_request(request, stmt, service.LIST_ORDER)
-    return page_body(service.materials_data(dbsession, rows), next_cursor)
+    rows, next_cursor = paginate_request(request, stmt, reads.LIST_ORDER)
+    return page_body([reads.material_item(row) for row in rows], next_cursor)
 
 
 @materials.post(
@@ -144,12 +145,12 @@ def create_material(request: Any) -> dict[str, Any]:
     else:  # a draft shows only on its author's dashboard
         invalidate_dashboards(request, [viewer.id])
     created(request, "materials_material", material_id=new.id)
-    return service.material_detail(request.dbsession, new, editor=True)
+    return reads.material_detail(request.dbsession, new, editor=True)
 
 
 def material_body(request: Any) -> dict[str, Any]:
     context = request.context
-    return service.material_detail(request.dbsession, context.material, editor=context.may_edit)
+    return reads.material_detail(request.dbsession, context.material, editor=context.may_edit)
 
 
 @material.get(

@@ -4,33 +4,24 @@ functions here enforce what depends on the values (the subject, the students nam
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Select,
-    String,
-    cast,
     exists,
-    func,
-    or_,
     select,
     union,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
-from thebot.accounts.service import brief, conflict, field_error, invalid, iso
+from thebot.accounts.service import conflict, field_error, invalid
 from thebot.db import utcnow
 from thebot.errors import APIProblem
 from thebot.materials import visibility
-from thebot.materials.media import media_payload
 from thebot.materials.models import (
     Enrollment,
     EnrollmentStatus,
@@ -259,91 +250,3 @@ def assigned_student_ids(dbsession: Session, material: Material) -> list[int]:
             )
         )
     )
-
-
-# --- reading ----------------------------------------------------------------------------
-
-
-def has_tag(dialect: str, tag: str) -> ColumnElement[bool]:
-    """``tag`` is one of the material's tags (the JSON list), as each database spells it."""
-    if dialect == "postgresql":
-        return cast(Material.tags, JSONB).contains([tag])
-    if dialect == "sqlite":
-        each = func.json_each(Material.tags).table_valued("value")
-        return exists(select(each.c.value).where(each.c.value == tag))
-    return cast(Material.tags, String).contains(json.dumps(tag), autoescape=True)
-
-
-def materials_query(viewer: User, filters: dict[str, Any], *, dialect: str) -> Select:
-    """The materials ``viewer`` sees, filtered by subject, type, status, author, tag, q."""
-    stmt = (
-        select(Material)
-        .where(visibility.visible_materials_clause(viewer))
-        .options(selectinload(Material.subject), selectinload(Material.file))
-    )
-    for name, column in (
-        ("subject", Material.subject_id),
-        ("type", Material.type),
-        ("status", Material.status),
-        ("author", Material.author_id),
-        ("is_public", Material.is_public),
-    ):
-        if name in filters:
-            stmt = stmt.where(column == filters[name])
-    if filters.get("tag"):
-        tag = normalise_tags([filters["tag"]])
-        if tag:
-            stmt = stmt.where(has_tag(dialect, tag[0]))
-    if filters.get("q"):
-        q = filters["q"]
-        stmt = stmt.where(
-            or_(
-                Material.title.icontains(q, autoescape=True),
-                Material.content.icontains(q, autoescape=True),
-            )
-        )
-    return stmt
-
-
-LIST_ORDER = ((Material.created_at, "desc"), (Material.id, "desc"))
-
-
-def subject_brief(subject: Subject) -> dict[str, Any]:
-    return {"id": subject.id, "name": subject.name, "color": subject.color}
-
-
-def material_data(material: Material, author: User | None, *, detail: bool) -> dict[str, Any]:
-    """A material's JSON; ``detail`` adds the content (lists leave it out)."""
-    data: dict[str, Any] = {
-        "id": material.id,
-        "title": material.title,
-        "type": material.type,
-        "status": material.status,
-        "published_at": iso(material.published_at),
-        "subject": subject_brief(material.subject),
-        "author": brief(author) if author is not None else None,
-        "file": media_payload(material.file) if material.file is not None else None,
-        "video_url": material.video_url,
-        "is_public": material.is_public,
-        "tags": list(material.tags or []),
-        "difficulty": material.difficulty,
-        "created_at": iso(material.created_at),
-        "updated_at": iso(material.updated_at),
-    }
-    if detail:
-        data["content"] = material.content
-    return data
-
-
-def materials_data(dbsession: Session, materials: Sequence[Material]) -> list[dict[str, Any]]:
-    """List items (subjects and files preloaded by ``materials_query``; authors in one query)."""
-    authors = users_by_id(dbsession, (m.author_id for m in materials))
-    return [material_data(m, authors.get(m.author_id), detail=False) for m in materials]
-
-
-def material_detail(dbsession: Session, material: Material, *, editor: bool) -> dict[str, Any]:
-    """The single-object JSON; editors also see whom it is assigned to."""
-    data = material_data(material, dbsession.get(User, material.author_id), detail=True)
-    if editor:
-        data["assigned_student_ids"] = assigned_student_ids(dbsession, material)
-    return data

@@ -40,14 +40,18 @@ people.register_teaching_relation("enrollment", enrollment_relation)
 
 def _reaches_students(student_ids) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
     """The material is assigned to, or in an active subject of, one of ``student_ids``."""
-    assigned = exists().where(
-        MaterialAssignment.material_id == Material.id,
-        MaterialAssignment.student_id.in_(student_ids),
+    # Uncorrelated IN (subquery): each database computes the two small sets once and probes
+    # them per material, where a correlated EXISTS ran two index searches per material.
+    assigned = Material.id.in_(
+        select(MaterialAssignment.material_id).where(
+            MaterialAssignment.student_id.in_(student_ids)
+        )
     )
-    enrolled = exists().where(
-        Enrollment.subject_id == Material.subject_id,
-        Enrollment.student_id.in_(student_ids),
-        Enrollment.status == EnrollmentStatus.ACTIVE.value,
+    enrolled = Material.subject_id.in_(
+        select(Enrollment.subject_id).where(
+            Enrollment.student_id.in_(student_ids),
+            Enrollment.status == EnrollmentStatus.ACTIVE.value,
+        )
     )
     return or_(assigned, enrolled)
 
