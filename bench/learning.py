@@ -21,7 +21,6 @@ limits are switched off for the run. Only loopback traffic; bounded request coun
 from __future__ import annotations
 
 import argparse
-import gc
 import http.client
 import json
 import os
@@ -31,8 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import loadgen
 
 HERE = Path(__file__).resolve().parent
 ENDPOINTS = (  # (label, path, role whose tokens call it)
@@ -65,11 +65,22 @@ def app_settings(database_url: str, redis_url: str | None, media_root: str) -> d
 
 
 def serve(args: argparse.Namespace) -> None:
-    """``--serve``: the app under waitress (run as a subprocess of the benchmark)."""
+    """``--serve``: the app under waitress (run as a subprocess of the benchmark).
+
+    The listening socket has ``SO_REUSEPORT``: with ``--workers`` N, N such processes share
+    the port and the kernel spreads connections over them, as a reverse proxy with one
+    upstream per process would (see README, "Deployment").
+    """
     from waitress import serve as waitress_serve
 
     from thebot import main
 
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", args.port))
+    if os.environ.get("SWITCH"):
+        sys.setswitchinterval(float(os.environ["SWITCH"]))
     with tempfile.TemporaryDirectory() as media:
         app = main({}, **app_settings(args.database_url, args.redis_url, media))
         if args.no_dashboard_cache:
@@ -78,13 +89,11 @@ def serve(args: argparse.Namespace) -> None:
             app.registry["cache_regions"]["dashboard"] = make_region().configure(
                 "dogpile.cache.null"
             )
-        if args.gc_freeze:  # start-up objects leave the collector's reach: no 100 ms passes
-            gc.collect()
-            gc.freeze()
-        waitress_serve(app, host="127.0.0.1", port=args.port, threads=args.threads, _quiet=True)
+        waitress_serve(app, sockets=[sock], threads=args.threads, _quiet=True)
 
 
-def start_server(args: argparse.Namespace, port: int, cache: bool) -> subprocess.Popen:
+def start_server(args: argparse.Namespace, port: int, cache: bool) -> list[subprocess.Popen]:
+    """``--workers`` server processes on ``port``, each answering before this returns."""
     command = [
         sys.executable,
         __file__,
@@ -100,21 +109,47 @@ def start_server(args: argparse.Namespace, port: int, cache: bool) -> subprocess
         command += ["--redis-url", args.redis_url]
     if not cache:
         command.append("--no-dashboard-cache")
-    if args.gc_freeze:
-        command.append("--gc-freeze")
     log = open(args.server_log, "ab") if args.server_log else subprocess.DEVNULL  # noqa: SIM115
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    servers = []
+    for _ in range(args.workers):  # one at a time: each must be listening before the next
+        servers.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log))
+        wait_until_up(servers, port)
+    return servers
+
+
+def wait_until_up(servers: list[subprocess.Popen], port: int) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if servers[-1].poll() is not None:
+            break
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/api/system/health/live/")
-            if conn.getresponse().status == 200:
-                return server
+            if conn.getresponse().status == 200 and _listening(servers[-1].pid, port):
+                return
         except OSError:
-            time.sleep(0.2)
-    server.kill()
+            pass
+        time.sleep(0.2)
+    stop(servers)
     raise RuntimeError("the server did not start within 60 s")
+
+
+def _listening(pid: int, port: int) -> bool:
+    """``pid`` has a listening socket on ``port`` (psutil; the kernel's own table)."""
+    import psutil
+
+    try:
+        connections = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in connections)
+
+
+def stop(servers: list[subprocess.Popen]) -> None:
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        server.wait(timeout=30)
 
 
 def free_port() -> int:
@@ -126,31 +161,15 @@ def free_port() -> int:
 # --- the load --------------------------------------------------------------------------------
 
 
-def client(port: int, path: str, keys: list[str]) -> list[float]:
-    """One keep-alive client sending a GET per key; latencies in ms."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    timings = []
-    for key in keys:
-        started = time.perf_counter()
-        conn.request("GET", path, headers={"Authorization": f"Token {key}"})
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"GET {path}: {response.status}")
-        timings.append((time.perf_counter() - started) * 1000)
-    conn.close()
-    return timings
-
-
 def measure(port: int, path: str, tokens: list[str], requests: int, clients: int) -> dict:
     # Request i uses the pool's user i modulo the pool: distinct users first, then repeats.
     keys = [tokens[i % len(tokens)] for i in range(requests)]
-    shares = [keys[c::clients] for c in range(clients)]
     started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        chunks = list(pool.map(lambda share: client(port, path, share), shares))
+    try:
+        timings = sorted(loadgen.run(port, path, keys, clients))
+    except (OSError, loadgen.LoadError) as exc:
+        raise RuntimeError(str(exc)) from exc
     elapsed = time.perf_counter() - started
-    timings = sorted(t for chunk in chunks for t in chunk)
     cuts = statistics.quantiles(timings, n=100)
     return {
         "requests": len(timings),
@@ -162,35 +181,35 @@ def measure(port: int, path: str, tokens: list[str], requests: int, clients: int
 
 
 def run_phase(args: argparse.Namespace, tokens: dict, cache: bool, names: list[str]) -> dict:
-    """Start a server, measure each endpoint (after a short warm-up), stop the server.
+    """Start the servers, measure each endpoint, stop them.
 
-    An endpoint that answers anything but 200 is reported with its error, not measured.
+    Before each measurement every user of the pool calls the endpoint once: connections,
+    statement caches and (when on) the dashboard cache are warm, so a phase measures one
+    steady state. An endpoint that answers anything but 200 is reported with its error.
     """
     port = free_port()
-    server = start_server(args, port, cache)
+    servers = start_server(args, port, cache)
     try:
         results: dict[str, dict] = {}
         for label, path, role in ENDPOINTS:
             if label not in names:
                 continue
             try:
-                measure(port, path, tokens[role], args.clients * 2, args.clients)
+                measure(port, path, tokens[role], len(tokens[role]), args.clients)
                 results[label] = measure(port, path, tokens[role], args.requests, args.clients)
             except RuntimeError as exc:
                 results[label] = {"error": str(exc)}
         return results
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(servers)
 
 
 def report(summary: dict) -> str:
     rows = summary["rows"]
-    frozen = " (gc.freeze)" if summary["gc_freeze"] else ""
     lines = [
-        f"{summary['backend']}: {summary['clients']} clients, {summary['threads']} waitress "
-        f"threads{frozen}, {summary['requests']} requests per endpoint, {summary['cpus']} "
-        f"CPUs; seeded "
+        f"{summary['backend']}: {summary['clients']} clients, {summary['workers']} x "
+        f"{summary['threads']} waitress threads, {summary['requests']} requests per "
+        f"endpoint, {summary['cpus']} CPUs; seeded "
         f"in {summary['seed_seconds']} s ({rows['user_account']} users, {rows['material']} "
         f"materials, {rows['material_progress']} progress rows); load average "
         f"{summary['load_before'][0]} before, {summary['load_after'][0]} after",
@@ -218,7 +237,10 @@ def cli() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
     parser.add_argument("--pool", type=int, default=64, help="users per role")
-    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in the server")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes sharing the port (default 1)"
+    )
+    parser.add_argument("--only", help="measure only endpoints whose label contains this")
     parser.add_argument("--server-log", help="file for the server's stderr (default: dropped)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -236,11 +258,11 @@ def cli() -> None:
         args.database_url = args.database_url or f"sqlite:///{tmp}/learning.sqlite"
         settings = load_settings(app_settings(args.database_url, None, tmp), environ={})
         prepared = prepare_database(settings, args.reset, seed=4, pool=args.pool)
-        every = [label for label, _, _ in ENDPOINTS]
+        every = [label for label, _, _ in ENDPOINTS if (args.only or "") in label]
         summary = {
             "backend": settings["sqlalchemy.url"].get_backend_name(),
             "clients": args.clients,
-            "gc_freeze": args.gc_freeze,
+            "workers": args.workers,
             "threads": args.threads,
             "requests": args.requests,
             "cpus": os.cpu_count(),
@@ -257,8 +279,7 @@ def cli() -> None:
         summary["load_after"] = [round(x, 2) for x in os.getloadavg()]
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    frozen = "-gcfreeze" if args.gc_freeze else ""
-    name = f"learning-{summary['backend']}-{args.clients}clients{frozen}.json"
+    name = f"learning-{summary['backend']}-{args.clients}clients-{args.workers}workers.json"
     (out / name).write_text(json.dumps(summary, indent=2) + "\n")
     print(report(summary))
 

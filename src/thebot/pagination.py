@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
 
 import colander
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, bindparam, or_
 from sqlalchemy.orm import Session
 
 from thebot.api import MAX_ID
@@ -60,24 +61,36 @@ def paginate(
     *,
     limit: int,
     cursor: str | None,
+    params: dict[str, Any] | None = None,
 ) -> tuple[list[Any], str | None]:
     """Run ``stmt`` for one page. ``order``: (column, "asc"|"desc") pairs ending in a unique key.
 
+    With ``params``, ``stmt`` is a template built once with bind parameters (for the hot
+    lists): the page statement around it is built once too and runs with ``params`` plus
+    the cursor's values and the limit, skipping the per-request statement construction.
     Returns (rows, next_cursor) and sets the ``Link: rel="next"`` header when there is more.
     """
     columns = [c for c, _ in order]
+    values = []
     if cursor:
         values = [
             _coerce(col, v)
             for col, v in zip(columns, decode_cursor(cursor, len(columns)), strict=True)
         ]
-        stmt = stmt.where(_after(order, values))
-    stmt = stmt.order_by(*[c.desc() if d == "desc" else c.asc() for c, d in order]).limit(
-        limit + 1
-    )
-    result = dbsession.execute(stmt)
-    # One entity: ORM objects; several columns: plain rows (named like the columns).
-    rows = list(result.scalars().unique() if len(stmt.column_descriptions) == 1 else result.all())
+    if params is None:
+        page = _page(stmt, order, values, limit + 1)
+        entity = _one_entity(page)
+        result = dbsession.execute(page)
+    else:
+        page, entity = _page_template(stmt, tuple(order), bool(values))
+        bound = {**params, "page_limit": limit + 1}
+        bound.update((f"page_after_{i}", v) for i, v in enumerate(values))
+        if entity:
+            result = dbsession.execute(page, bound)
+        else:  # plain columns: the Core path, without the ORM's per-row machinery
+            dbsession.flush()
+            result = dbsession.connection().execute(page, bound)
+    rows = list(result.scalars().unique() if entity else result.all())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -90,13 +103,43 @@ def paginate(
     return rows, next_cursor
 
 
+def _page(stmt: Select, order: Sequence[tuple[Any, str]], after: list[Any], limit: Any) -> Select:
+    if after:
+        stmt = stmt.where(_after(order, after))
+    return stmt.order_by(*[c.desc() if d == "desc" else c.asc() for c, d in order]).limit(limit)
+
+
+def _one_entity(stmt: Select) -> bool:
+    """One ORM entity selected: rows are its objects; else plain rows named like the columns."""
+    return len(stmt.column_descriptions) == 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _page_template(
+    stmt: Select, order: tuple[tuple[Any, str], ...], after: bool
+) -> tuple[Select, bool]:
+    # Keyed by the template's identity (templates are built once and kept: a bounded set).
+    marks = [bindparam(f"page_after_{i}") for i in range(len(order))] if after else []
+    page = _page(stmt, order, marks, bindparam("page_limit"))
+    return page, _one_entity(page)
+
+
 def paginate_request(
-    request: Any, stmt: Select, order: Sequence[tuple[Any, str]]
+    request: Any,
+    stmt: Select,
+    order: Sequence[tuple[Any, str]],
+    params: dict[str, Any] | None = None,
 ) -> tuple[list[Any], str | None]:
     """``paginate`` with ``limit`` and ``cursor`` from the validated query string."""
     query = request.validated["querystring"]
     return paginate(
-        request, request.dbsession, stmt, order, limit=query["limit"], cursor=query["cursor"]
+        request,
+        request.dbsession,
+        stmt,
+        order,
+        limit=query["limit"],
+        cursor=query["cursor"],
+        params=params,
     )
 
 

@@ -327,15 +327,13 @@ def user_data(user: User) -> dict[str, Any]:
     }
 
 
+BRIEF_FIELDS = ("id", "username", "first_name", "last_name", "role")
+
+
 def brief(user: User) -> dict[str, Any]:
-    """How a related person appears inside another user's profile."""
-    return {
-        "id": user.id,
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "role": user.role,
-    }
+    """How a related person appears inside another user's profile (``BRIEF_FIELDS``; list
+    queries select those columns and zip them with the names)."""
+    return {name: getattr(user, name) for name in BRIEF_FIELDS}
 
 
 # --- lists ------------------------------------------------------------------------------

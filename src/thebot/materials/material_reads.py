@@ -8,47 +8,59 @@ single-object JSON is built by the same function from the same columns plus the 
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, String, cast, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    bindparam,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Bundle, Session, aliased
+from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import User
-from thebot.accounts.service import brief, iso
+from thebot.accounts.service import BRIEF_FIELDS, iso
 from thebot.materials import visibility
 from thebot.materials.materials import assigned_student_ids, normalise_tags
-from thebot.materials.media import media_payload
+from thebot.materials.media import MEDIA_FIELDS, media_json
 from thebot.materials.models import Material, MediaFile, Subject
-from thebot.materials.subjects import subject_brief
+from thebot.materials.subjects import SUBJECT_BRIEF_FIELDS
 
 Author = aliased(User, name="author")
-COLUMNS = (
-    Material.id,
-    Material.title,
-    Material.type,
-    Material.status,
-    Material.published_at,
-    Material.video_url,
-    Material.is_public,
-    Material.tags,
-    Material.difficulty,
-    Material.created_at,
-    Material.updated_at,
-    # Nested row-likes with the attribute names the shared JSON helpers read.
-    Bundle("subject", Subject.id, Subject.name, Subject.color),
-    Bundle("author", Author.id, Author.username, Author.first_name, Author.last_name, Author.role),
-    Bundle(
-        "file",
-        MediaFile.id,
-        MediaFile.storage_name,
-        MediaFile.content_type,
-        MediaFile.size,
-        MediaFile.original_name,
-        MediaFile.sha256,
-    ),
+MATERIAL_FIELDS = (
+    "id",
+    "title",
+    "type",
+    "status",
+    "published_at",
+    "video_url",
+    "is_public",
+    "tags",
+    "difficulty",
+    "created_at",
+    "updated_at",
 )
+# Flat rows: the material's fields, then its subject's, author's and file's (for the shared
+# JSON helpers' field lists), sliced apart by position in ``material_item``.
+COLUMNS = (
+    *(getattr(Material, name) for name in MATERIAL_FIELDS),
+    *(getattr(Subject, name).label(f"subject_{name}") for name in SUBJECT_BRIEF_FIELDS),
+    *(getattr(Author, name).label(f"author_{name}") for name in BRIEF_FIELDS),
+    *(getattr(MediaFile, name).label(f"file_{name}") for name in MEDIA_FIELDS),
+)
+_SUBJECT = slice(len(MATERIAL_FIELDS), len(MATERIAL_FIELDS) + len(SUBJECT_BRIEF_FIELDS))
+_AUTHOR = slice(_SUBJECT.stop, _SUBJECT.stop + len(BRIEF_FIELDS))
+_FILE = slice(_AUTHOR.stop, _AUTHOR.stop + len(MEDIA_FIELDS))
 LIST_ORDER = ((Material.created_at, "desc"), (Material.id, "desc"))
 
 
@@ -62,16 +74,6 @@ def material_rows(*extra: Any) -> Select:
     )
 
 
-def has_tag(dialect: str, tag: str) -> ColumnElement[bool]:
-    """``tag`` is one of the material's tags (the JSON list), as each database spells it."""
-    if dialect == "postgresql":
-        return cast(Material.tags, JSONB).contains([tag])
-    if dialect == "sqlite":
-        each = func.json_each(Material.tags).table_valued("value")
-        return exists(select(each.c.value).where(each.c.value == tag))
-    return cast(Material.tags, String).contains(json.dumps(tag), autoescape=True)
-
-
 FILTERS = (
     ("subject", Material.subject_id),
     ("type", Material.type),
@@ -79,45 +81,107 @@ FILTERS = (
     ("author", Material.author_id),
     ("is_public", Material.is_public),
 )
+LIKE_ESCAPE = "/"
 
 
-def materials_query(viewer: User, filters: dict[str, Any], *, dialect: str) -> Select:
-    """The materials ``viewer`` sees, filtered by subject, type, status, author, tag, q."""
-    stmt = material_rows().where(visibility.visible_materials_clause(viewer))
+def has_tag(dialect: str) -> ColumnElement[bool]:
+    """The material's tags (a JSON list) hold the ``tag`` parameter (see ``tag_param``)."""
+    if dialect == "postgresql":
+        return cast(Material.tags, JSONB).contains(bindparam("tag", type_=JSONB))
+    if dialect == "sqlite":
+        each = func.json_each(Material.tags).table_valued("value")
+        return exists(select(each.c.value).where(each.c.value == bindparam("tag")))
+    return cast(Material.tags, String).like(bindparam("tag"), escape=LIKE_ESCAPE)
+
+
+def tag_param(dialect: str, tag: str) -> Any:
+    if dialect == "postgresql":
+        return [tag]
+    if dialect == "sqlite":
+        return tag
+    return f"%{escape_like(json.dumps(tag))}%"
+
+
+def escape_like(text: str) -> str:
+    return "".join(LIKE_ESCAPE + c if c in "%_" + LIKE_ESCAPE else c for c in text)
+
+
+@functools.cache  # a bounded set: roles x dialects x filter combinations
+def list_template(role: str, dialect: str, filters: frozenset[str]) -> Select:
+    """The list statement for an active ``role`` and the filters present, built once; the
+    viewer's id and the filter values are bind parameters (see ``materials_query``)."""
+    stmt = material_rows().where(visibility.visible_to_role(role, bindparam("viewer_id")))
     for name, column in FILTERS:
         if name in filters:
-            stmt = stmt.where(column == filters[name])
-    tag = normalise_tags([filters["tag"]]) if filters.get("tag") else []
-    if tag:
-        stmt = stmt.where(has_tag(dialect, tag[0]))
-    if filters.get("q"):
-        q = filters["q"]
+            stmt = stmt.where(column == bindparam(f"filter_{name}"))
+    if "tag" in filters:
+        stmt = stmt.where(has_tag(dialect))
+    if "q" in filters:
+        pattern = bindparam("q")
         stmt = stmt.where(
             or_(
-                Material.title.icontains(q, autoescape=True),
-                Material.content.icontains(q, autoescape=True),
+                Material.title.ilike(pattern, escape=LIKE_ESCAPE),
+                Material.content.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
     return stmt
 
 
+def materials_query(
+    viewer: User, filters: dict[str, Any], *, dialect: str
+) -> tuple[Select, dict[str, Any]]:
+    """The materials ``viewer`` sees, filtered by subject, type, status, author, tag, q: a
+    statement template and its parameters (for ``paginate(..., params=...)``)."""
+    params: dict[str, Any] = {"viewer_id": viewer.id}
+    present = set()
+    for name, _ in FILTERS:
+        if name in filters:
+            present.add(name)
+            params[f"filter_{name}"] = filters[name]
+    tag = normalise_tags([filters["tag"]]) if filters.get("tag") else []
+    if tag:
+        present.add("tag")
+        params["tag"] = tag_param(dialect, tag[0])
+    if filters.get("q"):
+        present.add("q")
+        params["q"] = f"%{escape_like(filters['q'])}%"
+    if not viewer.is_active:  # sees nothing: no template for that
+        return material_rows().where(false()), {}
+    return list_template(viewer.role, dialect, frozenset(present)), params
+
+
 def material_item(row: Row) -> dict[str, Any]:
-    """A material's JSON (without content) from a ``material_rows`` row."""
+    """A material's JSON (without content) from a ``material_rows`` row (by position: the
+    hot loop of every materials page)."""
+    (
+        id_,
+        title,
+        type_,
+        status,
+        published_at,
+        video_url,
+        is_public,
+        tags,
+        difficulty,
+        created_at,
+        updated_at,
+    ) = row[: len(MATERIAL_FIELDS)]
+    author, file = row[_AUTHOR], row[_FILE]
     return {
-        "id": row.id,
-        "title": row.title,
-        "type": row.type,
-        "status": row.status,
-        "published_at": iso(row.published_at),
-        "subject": subject_brief(row.subject),
-        "author": brief(row.author) if row.author.id is not None else None,
-        "file": media_payload(row.file) if row.file.id is not None else None,
-        "video_url": row.video_url,
-        "is_public": row.is_public,
-        "tags": list(row.tags or []),
-        "difficulty": row.difficulty,
-        "created_at": iso(row.created_at),
-        "updated_at": iso(row.updated_at),
+        "id": id_,
+        "title": title,
+        "type": type_,
+        "status": status,
+        "published_at": iso(published_at),
+        "subject": dict(zip(SUBJECT_BRIEF_FIELDS, row[_SUBJECT], strict=True)),
+        "author": None if author[0] is None else dict(zip(BRIEF_FIELDS, author, strict=True)),
+        "file": None if file[0] is None else media_json(*file),
+        "video_url": video_url,
+        "is_public": is_public,
+        "tags": list(tags or []),
+        "difficulty": difficulty,
+        "created_at": created_at.isoformat(),
+        "updated_at": updated_at.isoformat(),
     }
 
 

@@ -114,10 +114,10 @@ def list_materials(request: Any) -> dict[str, Any]:
     ``author``, ``tag``, ``is_public`` and ``q`` (title or content)."""
     query = request.validated["querystring"]
     dbsession = request.dbsession
-    stmt = reads.materials_query(
+    stmt, params = reads.materials_query(
         request.context.viewer, query, dialect=dbsession.get_bind().dialect.name
     )
-    rows, next_cursor = paginate_request(request, stmt, reads.LIST_ORDER)
+    rows, next_cursor = paginate_request(request, stmt, reads.LIST_ORDER, params)
     return page_body([reads.material_item(row) for row in rows], next_cursor)
 
 

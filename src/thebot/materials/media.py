@@ -216,14 +216,24 @@ def discard_media(request: Any, media: MediaFile) -> None:
     _transaction(request).addAfterCommitHook(_remove_if_committed, args=(path,))
 
 
+MEDIA_FIELDS = ("id", "storage_name", "content_type", "size", "original_name", "sha256")
+
+
 def media_payload(media: MediaFile) -> dict[str, Any]:
+    return media_json(*(getattr(media, name) for name in MEDIA_FIELDS))
+
+
+def media_json(
+    id: int, storage_name: str, content_type: str, size: int, original_name: str, sha256: str
+) -> dict[str, Any]:
+    """A file's JSON from its ``MEDIA_FIELDS`` values (list queries select those columns)."""
     return {
-        "id": media.id,
-        "url": f"/media/{media.storage_name}",
-        "content_type": media.content_type,
-        "size": media.size,
-        "original_name": media.original_name,
-        "sha256": media.sha256,
+        "id": id,
+        "url": f"/media/{storage_name}",
+        "content_type": content_type,
+        "size": size,
+        "original_name": original_name,
+        "sha256": sha256,
     }
 
 

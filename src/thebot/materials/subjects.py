@@ -53,8 +53,11 @@ def visible_user_ids(viewer: User) -> Select:
 # --- subjects -----------------------------------------------------------------------------
 
 
+SUBJECT_BRIEF_FIELDS = ("id", "name", "color")
+
+
 def subject_brief(subject: Subject) -> dict[str, Any]:
-    return {"id": subject.id, "name": subject.name, "color": subject.color}
+    return {name: getattr(subject, name) for name in SUBJECT_BRIEF_FIELDS}
 
 
 def subject_data(subject: Subject) -> dict[str, Any]:

@@ -10,7 +10,9 @@ single objects, both built from the same rules.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from thebot.accounts import visibility as people
@@ -38,19 +40,23 @@ def enrollment_relation():  # type: ignore[no-untyped-def]
 people.register_teaching_relation("enrollment", enrollment_relation)
 
 
-def _reaches_students(student_ids) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
-    """The material is assigned to, or in an active subject of, one of ``student_ids``."""
+def _reaches_students(student_ids: Any) -> ColumnElement[bool]:
+    """The material is assigned to, or in an active subject of, one of ``student_ids`` (a
+    subquery of ids, or one id: a value or a bind parameter)."""
+
+    def among(column: Any) -> ColumnElement[bool]:
+        if isinstance(student_ids, Select):
+            return column.in_(student_ids)
+        return column == student_ids
+
     # Uncorrelated IN (subquery): each database computes the two small sets once and probes
     # them per material, where a correlated EXISTS ran two index searches per material.
     assigned = Material.id.in_(
-        select(MaterialAssignment.material_id).where(
-            MaterialAssignment.student_id.in_(student_ids)
-        )
+        select(MaterialAssignment.material_id).where(among(MaterialAssignment.student_id))
     )
     enrolled = Material.subject_id.in_(
         select(Enrollment.subject_id).where(
-            Enrollment.student_id.in_(student_ids),
-            Enrollment.status == EnrollmentStatus.ACTIVE.value,
+            among(Enrollment.student_id), Enrollment.status == EnrollmentStatus.ACTIVE.value
         )
     )
     return or_(assigned, enrolled)
@@ -60,15 +66,21 @@ def visible_materials_clause(viewer: User) -> ColumnElement[bool]:
     """WHERE clause selecting the materials ``viewer`` may see."""
     if not viewer.is_active:
         return false()
+    return visible_to_role(viewer.role, viewer.id)
+
+
+def visible_to_role(role: str, viewer_id: Any) -> ColumnElement[bool]:
+    """The same rules for an active user of ``role`` whose id is ``viewer_id`` (a value, or a
+    bind parameter in a statement built once and reused)."""
     not_deleted = Material.deleted_at.is_(None)
-    if viewer.role == Role.ADMIN.value:
+    if role == Role.ADMIN.value:
         return not_deleted
-    rules = [Material.author_id == viewer.id, and_(Material.status == ACTIVE, Material.is_public)]
-    if viewer.role == Role.STUDENT.value:
-        rules.append(and_(Material.status == ACTIVE, _reaches_students([viewer.id])))
-    elif viewer.role == Role.PARENT.value:
+    rules = [Material.author_id == viewer_id, and_(Material.status == ACTIVE, Material.is_public)]
+    if role == Role.STUDENT.value:
+        rules.append(and_(Material.status == ACTIVE, _reaches_students(viewer_id)))
+    elif role == Role.PARENT.value:
         rules.append(
-            and_(Material.status == ACTIVE, _reaches_students(people.children_of(viewer.id)))
+            and_(Material.status == ACTIVE, _reaches_students(people.children_of(viewer_id)))
         )
     return and_(not_deleted, or_(*rules))
 
