@@ -79,8 +79,6 @@ def serve(args: argparse.Namespace) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("127.0.0.1", args.port))
-    if os.environ.get("SWITCH"):
-        sys.setswitchinterval(float(os.environ["SWITCH"]))
     with tempfile.TemporaryDirectory() as media:
         app = main({}, **app_settings(args.database_url, args.redis_url, media))
         if args.no_dashboard_cache:

@@ -19,6 +19,7 @@ reads the union of those providers, so a new feature widens visibility in one ca
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -84,7 +85,7 @@ def teaching_pairs() -> Select:
     return select(union_all(*selects).subquery("teaching"))
 
 
-def students_taught_by(teacher_id: int) -> Select:
+def students_taught_by(teacher_id: Any) -> Select:
     """``SELECT student_id`` of the students ``teacher_id`` teaches."""
     pairs = teaching_pairs().subquery()
     return select(pairs.c.student_id).where(pairs.c.teacher_id == teacher_id)
@@ -98,7 +99,13 @@ def teachers_of(student_ids: int | Select) -> Select:
     return select(pairs.c.teacher_id).where(pairs.c.student_id.in_(student_ids))
 
 
-def children_of(parent_id: int) -> Select:
+def tutored_by(tutor_id: Any) -> Select:
+    """``SELECT user_id`` of the students whose assigned tutor is ``tutor_id`` (an id or a
+    bound parameter)."""
+    return select(StudentProfile.user_id).where(StudentProfile.tutor_id == tutor_id)
+
+
+def children_of(parent_id: Any) -> Select:
     return select(ParentLink.student_id).where(ParentLink.parent_id == parent_id)
 
 

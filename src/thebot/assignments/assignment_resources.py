@@ -95,10 +95,6 @@ RELATION_PERMISSIONS: dict[str, tuple[str, ...]] = {
 RELATION_PERMISSIONS[AS_AUTHOR] = RELATION_PERMISSIONS[AS_ADMIN]
 
 
-def tutored_by(tutor_id: int) -> Select:
-    return select(StudentProfile.user_id).where(StudentProfile.tutor_id == tutor_id)
-
-
 def taught_subjects(teacher_id: int) -> Select:
     return select(TeacherSubject.subject_id).where(
         TeacherSubject.teacher_id == teacher_id, TeacherSubject.is_active.is_(True)
@@ -132,7 +128,7 @@ def _relation_clauses(viewer: User) -> dict[str, ColumnElement[bool]]:
     if viewer.role in people.TEACHING_ROLES:
         clauses[AS_TEACHER] = Assignment.subject_id.in_(taught_subjects(viewer.id))
     if viewer.role == Role.TUTOR.value:
-        clauses[AS_TUTOR] = _reaches(tutored_by(viewer.id))
+        clauses[AS_TUTOR] = _reaches(people.tutored_by(viewer.id))
     if viewer.role == Role.STUDENT.value:
         clauses[AS_STUDENT] = _reaches([viewer.id])
     if viewer.role == Role.PARENT.value:
@@ -189,7 +185,7 @@ def student_scope(viewer: User, relations: frozenset[str]) -> Any:
     if viewer.role == Role.PARENT.value:
         return people.children_of(viewer.id)
     if viewer.role == Role.TUTOR.value:
-        return tutored_by(viewer.id)
+        return people.tutored_by(viewer.id)
     return []
 
 

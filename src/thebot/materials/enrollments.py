@@ -22,7 +22,6 @@ from thebot.materials.progress import refresh_student_stats
 from thebot.materials.subject_resources import (
     AS_ADMIN,
     AS_TUTOR,
-    tutored_by,
     visible_enrollments_clause,
 )
 from thebot.materials.subjects import ACTIVE, STAFF_ROLES, flush_or_conflict
@@ -95,11 +94,11 @@ def create_enrollment(
             errors[0]["description"] if len(errors) == 1 else f"{len(errors)} fields are invalid"
         )
         raise APIProblem(400, detail, errors=errors)
+    tutored = people.tutored_by(actor.id).where(StudentProfile.user_id == student_id)
     allowed = (
         actor.role == Role.ADMIN.value
         or actor.id == teacher_id
-        or student_id
-        in dbsession.scalars(tutored_by(actor.id).where(StudentProfile.user_id == student_id))
+        or student_id in dbsession.scalars(tutored)
     )
     if not allowed:
         raise APIProblem(

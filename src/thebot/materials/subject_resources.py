@@ -19,7 +19,7 @@ from typing import Any
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
 from pyramid.httpexceptions import HTTPNotFound
-from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from thebot.accounts import visibility as people
@@ -52,28 +52,29 @@ AS_PARENT = "parent"
 EDITORS = frozenset({AS_ADMIN, AS_TEACHER, AS_TUTOR})
 
 
-def tutored_by(tutor_id: int) -> Select:
-    """``SELECT user_id`` of the students whose assigned tutor is ``tutor_id``."""
-    return select(StudentProfile.user_id).where(StudentProfile.tutor_id == tutor_id)
-
-
 def visible_enrollments_clause(viewer: User) -> ColumnElement[bool]:
     """WHERE clause on ``Enrollment`` selecting exactly what ``viewer`` may see."""
     if not viewer.is_active:
         return false()
-    if viewer.role == Role.ADMIN.value:
+    return enrollments_visible_to_role(viewer.role, viewer.id)
+
+
+def enrollments_visible_to_role(role: str, viewer_id: Any) -> ColumnElement[bool]:
+    """The enrollments an active user of ``role`` sees; ``viewer_id`` is their id or a bound
+    parameter (statements built once per role take it at execution)."""
+    if role == Role.ADMIN.value:
         return true()
-    if viewer.role == Role.TEACHER.value:
-        return Enrollment.teacher_id == viewer.id
-    if viewer.role == Role.TUTOR.value:
+    if role == Role.TEACHER.value:
+        return Enrollment.teacher_id == viewer_id
+    if role == Role.TUTOR.value:
         return or_(
-            Enrollment.teacher_id == viewer.id,
-            Enrollment.student_id.in_(tutored_by(viewer.id)),
+            Enrollment.teacher_id == viewer_id,
+            Enrollment.student_id.in_(people.tutored_by(viewer_id)),
         )
-    if viewer.role == Role.STUDENT.value:
-        return Enrollment.student_id == viewer.id
-    if viewer.role == Role.PARENT.value:
-        return Enrollment.student_id.in_(people.children_of(viewer.id))
+    if role == Role.STUDENT.value:
+        return Enrollment.student_id == viewer_id
+    if role == Role.PARENT.value:
+        return Enrollment.student_id.in_(people.children_of(viewer_id))
     return false()
 
 

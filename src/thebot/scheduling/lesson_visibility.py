@@ -11,6 +11,8 @@ caller's relations to a lesson (what its ACL grants), all from the same rules:
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -26,27 +28,28 @@ TUTOR = "tutor"  # the student's tutor
 PARENT = "parent"  # a parent of the student
 
 
-def students_of_tutor(tutor_id: int):  # type: ignore[no-untyped-def]
-    """``SELECT user_id`` of the students whose tutor is ``tutor_id``."""
-    return select(StudentProfile.user_id).where(StudentProfile.tutor_id == tutor_id)
-
-
 def visible_lessons_clause(viewer: User) -> ColumnElement[bool]:
     """WHERE clause selecting the lessons ``viewer`` may see."""
     if not viewer.is_active:
         return false()
-    if viewer.role == Role.ADMIN.value:
+    return visible_to_role(viewer.role, viewer.id)
+
+
+def visible_to_role(role: str, viewer_id: Any) -> ColumnElement[bool]:
+    """The lessons an active user of ``role`` sees; ``viewer_id`` is their id or a bound
+    parameter (statements built once per role take it at execution)."""
+    if role == Role.ADMIN.value:
         return true()
-    if viewer.role == Role.TEACHER.value:
-        return Lesson.teacher_id == viewer.id
-    if viewer.role == Role.TUTOR.value:
+    if role == Role.TEACHER.value:
+        return Lesson.teacher_id == viewer_id
+    if role == Role.TUTOR.value:
         return or_(
-            Lesson.teacher_id == viewer.id, Lesson.student_id.in_(students_of_tutor(viewer.id))
+            Lesson.teacher_id == viewer_id, Lesson.student_id.in_(people.tutored_by(viewer_id))
         )
-    if viewer.role == Role.STUDENT.value:
-        return Lesson.student_id == viewer.id
-    if viewer.role == Role.PARENT.value:
-        return Lesson.student_id.in_(people.children_of(viewer.id))
+    if role == Role.STUDENT.value:
+        return Lesson.student_id == viewer_id
+    if role == Role.PARENT.value:
+        return Lesson.student_id.in_(people.children_of(viewer_id))
     return false()
 
 

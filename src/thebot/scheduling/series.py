@@ -29,7 +29,6 @@ from thebot.accounts.models import Role, User
 from thebot.errors import APIProblem
 from thebot.scheduling import lessons, rules
 from thebot.scheduling.conflicts import conflict_payload, find_conflicts, lock_participants
-from thebot.scheduling.lesson_visibility import students_of_tutor
 from thebot.scheduling.models import Lesson, LessonSeries
 from thebot.scheduling.series_rrule import (
     Rule,
@@ -345,7 +344,7 @@ def visible_series_clause(viewer: User) -> ColumnElement[bool]:
     if viewer.role == Role.TUTOR.value:
         return or_(
             LessonSeries.teacher_id == viewer.id,
-            LessonSeries.student_id.in_(students_of_tutor(viewer.id)),
+            LessonSeries.student_id.in_(people.tutored_by(viewer.id)),
         )
     if viewer.role == Role.STUDENT.value:
         return LessonSeries.student_id == viewer.id
