@@ -6,10 +6,13 @@
 Seeds a realistic school with bulk Core inserts (``learning_seed.py``: 2,000 students, 1,600
 parents, 120 teachers + 80 tutors, 50 subjects, 8,000 enrollments, 20,000 materials, 10,000
 assignments, 200,000 progress rows, 6,000 homework submissions), starts the app under
-waitress in a subprocess (``--threads``, default 8), and drives authenticated GETs with
-``--clients`` concurrent keep-alive clients (default 16), ``--requests`` per endpoint, each
-request as the next user of a pool per role. Prints requests/s and p50/p99 latency per
-endpoint and writes them to ``bench/results/learning-<backend>-<clients>clients.json``.
+waitress as ``--workers`` processes (default: one per CPU) of ``--threads`` threads each
+(default 1) sharing one port, and drives authenticated GETs from ``--clients`` concurrent
+keep-alive clients (default 16; ``loadgen.py``, one thread), ``--requests`` per endpoint,
+each request as the next user of a pool per role. Every user of the pool calls an endpoint
+once before it is measured (warm connections and caches). Prints requests/s and p50/p99
+latency per endpoint and writes them to
+``bench/results/learning-<backend>-<clients>clients-<workers>workers.json``.
 ``GET /api/auth/me/`` is measured first as a baseline: token authentication and one small
 body, the floor under every endpoint.
 
@@ -233,10 +236,13 @@ def cli() -> None:
     parser.add_argument("--redis-url", help="cache in Redis (default: in memory)")
     parser.add_argument("--requests", type=int, default=800, help="per endpoint (max 20000)")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--threads", type=int, default=1, help="waitress threads per worker")
     parser.add_argument("--pool", type=int, default=64, help="users per role")
     parser.add_argument(
-        "--workers", type=int, default=1, help="server processes sharing the port (default 1)"
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="server processes sharing the port (default: one per CPU)",
     )
     parser.add_argument("--only", help="measure only endpoints whose label contains this")
     parser.add_argument("--server-log", help="file for the server's stderr (default: dropped)")
