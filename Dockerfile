@@ -65,7 +65,7 @@ WORKDIR /etc/thebot
 USER 10001:10001
 
 VOLUME ["/var/lib/thebot/media", "/var/lib/thebot/mail", "/var/lib/thebot/backups"]
-# [server:main] listen of production.ini.
+# http_port of production.ini ([server:main] port).
 EXPOSE 6543
 
 # Liveness, with the standard library only (no curl in a slim image). The gatekeeper checks

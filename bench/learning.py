@@ -12,7 +12,7 @@ keep-alive clients (default 16; ``loadgen.py``, one thread), ``--requests`` per 
 each request as the next user of a pool per role. Every user of the pool calls an endpoint
 once before it is measured (warm connections and caches). Prints requests/s and p50/p99
 latency per endpoint and writes them to
-``bench/results/learning-<backend>-<clients>clients-<workers>workers.json``.
+``bench/results/learning-<backend>-<clients>clients-<workers>x<threads>threads.json``.
 ``GET /api/auth/me/`` is measured first as a baseline: token authentication and one small
 body, the floor under every endpoint.
 
@@ -283,7 +283,10 @@ def cli() -> None:
         summary["load_after"] = [round(x, 2) for x in os.getloadavg()]
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    name = f"learning-{summary['backend']}-{args.clients}clients-{args.workers}workers.json"
+    name = (
+        f"learning-{summary['backend']}-{args.clients}clients-"
+        f"{args.workers}x{args.threads}threads.json"
+    )
     (out / name).write_text(json.dumps(summary, indent=2) + "\n")
     print(report(summary))
 

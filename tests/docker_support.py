@@ -289,8 +289,13 @@ def packaged_production_ini() -> configparser.ConfigParser:
 
 
 def served_port() -> int:
-    listen = packaged_production_ini()["server:main"]["listen"]
-    return int(listen.rsplit(":", 1)[1])
+    """The port ``pserve production.ini`` listens on: ``port``, or (PasteDeploy's ``get``)
+    the ``[DEFAULT]`` value it names, ``http_port`` (overridable on pserve's command line)."""
+    parser = packaged_production_ini()
+    server = parser["server:main"]
+    if "listen" in server:
+        return int(server["listen"].rsplit(":", 1)[1])
+    return int(server.get("port") or parser.defaults()[server["get port"]])
 
 
 INTERPOLATION = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")

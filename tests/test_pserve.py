@@ -80,3 +80,14 @@ def test_pserve_development_ini_serves_probes_and_status_page(tmp_path):
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_production_ini_port_defaults_to_6543_and_pserve_http_port_overrides_it():
+    """``pserve production.ini http_port=6544`` starts another instance on another port."""
+    from paste.deploy.loadwsgi import SERVER, loadcontext
+
+    uri = f"config:{REPO / 'production.ini'}"
+    assert loadcontext(SERVER, uri).local_conf["port"] == "6543"
+    given = loadcontext(SERVER, uri, global_conf={"http_port": "6544"}).local_conf
+    assert given["port"] == "6544" and given["host"] == "0.0.0.0"  # noqa: S104 (the proxy)
+    assert int(given["threads"]) >= 1

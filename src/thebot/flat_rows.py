@@ -10,7 +10,9 @@ dict per group::
     rows = dbsession.execute(select(*PEOPLE.columns, Enrollment.id).select_from(...))
     PEOPLE.part(row, "student")  # {"id": ..., "username": ..., ...}
 
-Columns appended after ``columns`` are read by their names (``row.id``).
+Columns appended after ``columns`` are read by their names (``row.id``). A group given a
+third item, a label prefix, uses it instead of ``<group>_`` (``""``: the bare field names,
+for a page cursor that reads its order columns by name).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from typing import Any
 
 
 class Layout:
-    def __init__(self, **groups: tuple[Any, Sequence[str]]):
+    def __init__(self, **groups: tuple[Any, ...]):
         columns: list[Any] = []
         self._parts: dict[str, tuple[slice, tuple[str, ...]]] = {}
-        for name, (entity, fields) in groups.items():
+        for name, (entity, fields, *prefix) in groups.items():
+            label = prefix[0] if prefix else f"{name}_"
             start = len(columns)
-            columns += [getattr(entity, field).label(f"{name}_{field}") for field in fields]
+            columns += [getattr(entity, field).label(label + field) for field in fields]
             self._parts[name] = (slice(start, len(columns)), tuple(fields))
         self.columns = tuple(columns)
 

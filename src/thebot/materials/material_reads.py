@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import User
 from thebot.accounts.service import BRIEF_FIELDS, iso
+from thebot.flat_rows import Layout
 from thebot.materials import visibility
 from thebot.materials.materials import assigned_student_ids, normalise_tags
 from thebot.materials.media import MEDIA_FIELDS, media_json
@@ -50,17 +51,15 @@ MATERIAL_FIELDS = (
     "created_at",
     "updated_at",
 )
-# Flat rows: the material's fields, then its subject's, author's and file's (for the shared
-# JSON helpers' field lists), sliced apart by position in ``material_item``.
-COLUMNS = (
-    *(getattr(Material, name) for name in MATERIAL_FIELDS),
-    *(getattr(Subject, name).label(f"subject_{name}") for name in SUBJECT_BRIEF_FIELDS),
-    *(getattr(Author, name).label(f"author_{name}") for name in BRIEF_FIELDS),
-    *(getattr(MediaFile, name).label(f"file_{name}") for name in MEDIA_FIELDS),
+# Flat rows: the material's fields (bare names: the page cursor reads ``created_at`` and
+# ``id``), then its subject's, author's and file's, for the shared JSON helpers.
+ITEM = Layout(
+    material=(Material, MATERIAL_FIELDS, ""),
+    subject=(Subject, SUBJECT_BRIEF_FIELDS),
+    author=(Author, BRIEF_FIELDS),
+    file=(MediaFile, MEDIA_FIELDS),
 )
-_SUBJECT = slice(len(MATERIAL_FIELDS), len(MATERIAL_FIELDS) + len(SUBJECT_BRIEF_FIELDS))
-_AUTHOR = slice(_SUBJECT.stop, _SUBJECT.stop + len(BRIEF_FIELDS))
-_FILE = slice(_AUTHOR.stop, _AUTHOR.stop + len(MEDIA_FIELDS))
+COLUMNS = ITEM.columns
 LIST_ORDER = ((Material.created_at, "desc"), (Material.id, "desc"))
 
 
@@ -165,16 +164,16 @@ def material_item(row: Row) -> dict[str, Any]:
         difficulty,
         created_at,
         updated_at,
-    ) = row[: len(MATERIAL_FIELDS)]
-    author, file = row[_AUTHOR], row[_FILE]
+    ) = ITEM.values(row, "material")
+    file = ITEM.values(row, "file")
     return {
         "id": id_,
         "title": title,
         "type": type_,
         "status": status,
         "published_at": iso(published_at),
-        "subject": dict(zip(SUBJECT_BRIEF_FIELDS, row[_SUBJECT], strict=True)),
-        "author": None if author[0] is None else dict(zip(BRIEF_FIELDS, author, strict=True)),
+        "subject": ITEM.part(row, "subject"),
+        "author": ITEM.part(row, "author"),
         "file": None if file[0] is None else media_json(*file),
         "video_url": video_url,
         "is_public": is_public,
