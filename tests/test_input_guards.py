@@ -18,6 +18,23 @@ def test_nul_in_a_json_body_is_400(testapp):
     assert response.json["errors"][0]["description"] == "NUL characters are not allowed"
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("where", ['{{"name": {n}}}', '{{"name": [1, {{"y": {n}}}]}}'])
+def test_nan_and_infinity_in_a_json_body_are_400(testapp, number, where):
+    """Python's JSON parser reads them; they are not JSON and JSONB refuses them."""
+    body = where.format(n=number)
+    response = testapp.post("/api/test/echo/", body, content_type="application/json", status=400)
+    assert response.json["errors"][0] == {
+        "location": "body",
+        "name": "name",
+        "description": "NaN and Infinity are not JSON numbers",
+    }
+
+
+def test_nan_as_the_whole_body_is_400(testapp):
+    testapp.post("/api/test/echo/", "NaN", content_type="application/json", status=400)
+
+
 def test_nul_in_a_query_string_is_400(testapp, make_user, auth_headers):
     admin = make_user("admin")
     testapp.get("/api/accounts/users/?q=a%00b", headers=auth_headers(admin), status=400)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -37,34 +38,50 @@ def json_cstruct(request: Any) -> dict[str, Any]:
         request.errors.status = 400
         request.body = b""
     cstruct = extract_cstruct(request)
-    reject_nul(request, cstruct)
+    reject_unstorable(request, cstruct)
     return cstruct
 
 
 def has_nul(value: Any) -> bool:
     """Whether a decoded JSON value or query string holds a NUL character anywhere."""
-    if isinstance(value, str):
-        return "\x00" in value
+    return _holds(value, lambda v: isinstance(v, str) and "\x00" in v)
+
+
+def has_non_finite(value: Any) -> bool:
+    """Whether a decoded JSON value holds ``NaN`` or ``Infinity`` anywhere."""
+    return _holds(value, lambda v: isinstance(v, float) and not math.isfinite(v))
+
+
+def _holds(value: Any, bad: Any) -> bool:
     if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+        return any(_holds(k, bad) or _holds(v, bad) for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return any(has_nul(v) for v in value)
-    return False
+        return any(_holds(v, bad) for v in value)
+    return bool(bad(value))
 
 
-def reject_nul(request: Any, cstruct: dict[str, Any]) -> None:
-    """NUL cannot be stored in PostgreSQL text: each field holding one is a 400 up front."""
+# What no field may hold, and why: NUL cannot be stored in PostgreSQL text; NaN and Infinity
+# are not JSON (RFC 8259), though Python's parser reads them, and JSONB refuses them.
+UNSTORABLE = (
+    (has_nul, "NUL characters are not allowed"),
+    (has_non_finite, "NaN and Infinity are not JSON numbers"),
+)
+
+
+def reject_unstorable(request: Any, cstruct: dict[str, Any]) -> None:
+    """Each field holding an ``UNSTORABLE`` value is a 400 up front (and is dropped)."""
     for location in ("body", "querystring", "path"):
         values = cstruct.get(location)
-        if isinstance(values, dict):
-            for name in [k for k, v in values.items() if has_nul(k) or has_nul(v)]:
-                request.errors.add(location, name, "NUL characters are not allowed")
+        for check, message in UNSTORABLE:
+            if isinstance(values, dict):
+                for name in [k for k, v in values.items() if check(k) or check(v)]:
+                    request.errors.add(location, name, message)
+                    request.errors.status = 400
+                    del values[name]
+            elif check(values):
+                request.errors.add(location, "", message)
                 request.errors.status = 400
-                del values[name]
-        elif has_nul(values):
-            request.errors.add(location, "", "NUL characters are not allowed")
-            request.errors.status = 400
-            cstruct[location] = {}
+                cstruct[location] = values = {}
 
 
 def validate(request: Any, **kwargs: Any) -> None:

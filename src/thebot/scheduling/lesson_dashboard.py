@@ -12,12 +12,18 @@ import functools
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import aliased
 
-from thebot.accounts.models import Role, User
+from thebot.accounts.models import Role
 from thebot.accounts.service import BRIEF_FIELDS
 from thebot.flat_rows import Layout
-from thebot.materials.dashboards import DashboardContext, register_section
+from thebot.materials.dashboards import (
+    VIEWER,
+    DashboardContext,
+    Student,
+    Teacher,
+    register_section,
+    viewer_params,
+)
 from thebot.materials.models import Subject
 from thebot.materials.subjects import SUBJECT_BRIEF_FIELDS
 from thebot.scheduling.lesson_data import local_iso
@@ -26,7 +32,6 @@ from thebot.scheduling.models import ACTIVE_STATUSES, Lesson
 
 UPCOMING_LIMIT = 10
 SECTION = "upcoming_lessons"
-Teacher, Student = aliased(User, name="teacher"), aliased(User, name="student")
 UPCOMING = Layout(
     subject=(Subject, SUBJECT_BRIEF_FIELDS),
     teacher=(Teacher, BRIEF_FIELDS),
@@ -39,7 +44,7 @@ def statements(role: str) -> tuple[Select, Select]:
     """The count and the first lessons for a ``role``, with the viewer's id and the time as
     parameters (``viewer_id``, ``now``): built and cached once, not at every request."""
     where = (
-        visible_to_role(role, bindparam("viewer_id")),
+        visible_to_role(role, VIEWER),
         Lesson.status.in_(ACTIVE_STATUSES),
         Lesson.end_at > bindparam("now"),
     )
@@ -69,7 +74,7 @@ def upcoming_lessons(ctx: DashboardContext) -> dict[str, Any]:
     if not ctx.user.is_active:
         return {"count": 0, "items": []}
     count, rows = statements(ctx.user.role)
-    params = {"viewer_id": ctx.user.id, "now": ctx.now}
+    params = viewer_params(ctx, now=ctx.now)
     total = ctx.dbsession.scalar(count, params)
     return {
         "count": total or 0,
