@@ -142,6 +142,23 @@ def test_create_demo_data_is_idempotent_and_prints_passwords_once(ini, db, capsy
     assert actions == ["account.demo_created"]
 
 
+def test_create_demo_data_reports_the_links_it_makes_to_the_people_listeners(
+    ini, db, capsys, monkeypatch
+):
+    """Dashboards cached in Redis by running servers learn that the demo student gained a
+    tutor and a parent (the same report as the accounts views make)."""
+    from thebot.accounts import changes
+
+    reported = []
+    monkeypatch.setitem(changes._listeners, "spy", lambda request, change: reported.append(change))
+    assert create_demo_data.main([ini]) == 0
+    (student,) = query(db, select(User).where(User.role == "student"))
+    assert reported == [changes.PeopleChange(student_ids=frozenset({student.id}))]
+    reported.clear()
+    assert create_demo_data.main([ini]) == 0  # nothing new: nothing to report
+    assert reported == []
+
+
 def test_development_first_start_creates_demo_accounts_once(tmp_path, capsys):
     db = tmp_path / "first.sqlite"
     ini = write_ini(tmp_path / "first.ini", database_url=f"sqlite:///{db}", auto_migrate="true")

@@ -51,6 +51,7 @@ class DemoResult:
     created: list[tuple[User, str]] = field(default_factory=list)  # (account, clear password)
     existing: list[User] = field(default_factory=list)
     links_created: int = 0
+    linked_student_id: int | None = None  # the student whose tutor or parent link was made
 
 
 def has_users(dbsession: Session) -> bool:
@@ -73,6 +74,8 @@ def create_demo_accounts(dbsession: Session) -> DemoResult:
             result.created.append((user, password))
         accounts[spec.role] = user
     result.links_created = _link(dbsession, accounts)
+    if result.links_created:
+        result.linked_student_id = accounts[Role.STUDENT.value].id
     dbsession.flush()
     return result
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from thebot.accounts.changes import student_relations_changed
 from thebot.accounts.demo import banner, create_demo_accounts, credentials_table, summary
 from thebot.scripts.common import bootstrap_app, parser
 from thebot.system.audit import audit
@@ -21,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         request = env["request"]
         with request.tm:
             result = create_demo_accounts(request.dbsession)
+            if result.linked_student_id is not None:  # cached dashboards that show them
+                student_relations_changed(request, result.linked_student_id)
             if result.created or result.links_created:
                 audit(request, "account.demo_created", **summary(result))
             lines = credentials_table(result)
