@@ -5,6 +5,9 @@ from typing import Any
 
 def includeme(config: Any) -> None:
     import thebot.materials.account_hooks  # registers the people listener (dashboards)
+    import thebot.materials.dashboard_cards  # the sections of the dashboards, per role
+    import thebot.materials.dashboard_student
+    import thebot.materials.dashboard_teacher
     import thebot.materials.visibility  # noqa: F401  (registers the enrollment relation)
 
     config.scan("thebot.materials")
