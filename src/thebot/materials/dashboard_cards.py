@@ -31,8 +31,6 @@ from thebot.materials.models import (
     MaterialStatus,
 )
 
-# --- tutor and parent: one card per student -----------------------------------------------
-
 Tutor = aliased(User, name="tutor")
 CARD = Layout(
     student=(User, BRIEF_FIELDS),

@@ -37,8 +37,6 @@ from thebot.materials.models import (
 from thebot.materials.subjects import SUBJECT_BRIEF_FIELDS
 from thebot.materials.visibility import visible_to_role
 
-# --- student ------------------------------------------------------------------------------
-
 
 def student_subjects(ctx: DashboardContext) -> list[dict[str, Any]]:
     """The student's active subjects and their teachers."""

@@ -31,8 +31,6 @@ from thebot.materials.models import (
 )
 from thebot.materials.subjects import SUBJECT_BRIEF_FIELDS, subjects_taught_ids
 
-# --- teacher ------------------------------------------------------------------------------
-
 TAUGHT = Layout(subject=(Subject, SUBJECT_BRIEF_FIELDS))
 TEACHER_STUDENT = Layout(subject=(Subject, SUBJECT_BRIEF_FIELDS), student=(Student, BRIEF_FIELDS))
 TAUGHT_IDS = subjects_taught_ids(VIEWER)
