@@ -13,6 +13,7 @@ from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, StudentProfile, User
 from thebot.accounts.service import BRIEF_FIELDS, iso
 from thebot.accounts.service_profiles import STUDENT_STATS
+from thebot.bound_lists import in_list
 from thebot.flat_rows import Layout
 from thebot.materials.dashboards import (
     STUDENT_IDS,
@@ -51,7 +52,7 @@ def _cards_statement() -> Select:
             func.max(MaterialProgress.last_accessed_at).label("last_at"),
         )
         .where(
-            MaterialProgress.student_id.in_(STUDENT_IDS),
+            in_list(MaterialProgress.student_id, STUDENT_IDS),
             # deleted materials are few: excluding them beats joining every live one
             MaterialProgress.material_id.not_in(
                 select(Material.id).where(Material.deleted_at.is_not(None))
@@ -66,7 +67,7 @@ def _cards_statement() -> Select:
         .where(
             Material.deleted_at.is_(None),
             Material.status == MaterialStatus.ACTIVE.value,
-            MaterialAssignment.student_id.in_(STUDENT_IDS),
+            in_list(MaterialAssignment.student_id, STUDENT_IDS),
         )
         .group_by(MaterialAssignment.student_id)
         .subquery("assigned")
@@ -87,7 +88,7 @@ def _cards_statement() -> Select:
         .outerjoin(progress, progress.c.student_id == User.id)
         .outerjoin(assigned, assigned.c.student_id == User.id)
         .where(
-            User.id.in_(STUDENT_IDS),
+            in_list(User.id, STUDENT_IDS),
             User.role == Role.STUDENT.value,
             User.is_active.is_(True),
         )

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from thebot.accounts.models import Role
 from thebot.accounts.service import BRIEF_FIELDS, iso
+from thebot.bound_lists import in_list
 from thebot.flat_rows import Layout
 from thebot.materials.dashboards import (
     ACTIVE,
@@ -83,7 +84,7 @@ WAITING = and_(
     Material.deleted_at.is_(None),
     or_(
         Material.author_id == VIEWER,
-        Material.subject_id.in_(bindparam("subject_ids", expanding=True)),
+        in_list(Material.subject_id, "subject_ids"),
     ),
 )
 ON_MATERIAL = Material.id == MaterialSubmission.material_id

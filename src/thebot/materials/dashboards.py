@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import Role, User
 from thebot.accounts.service import BRIEF_FIELDS, brief, iso
+from thebot.bound_lists import in_list
 from thebot.db import utcnow
 from thebot.flat_rows import Layout
 from thebot.materials.models import Enrollment, EnrollmentStatus, Subject
@@ -97,9 +98,9 @@ def build_dashboard(
 # parameter: a dashboard computed after an invalidation costs a few milliseconds of CPU.
 
 VIEWER = bindparam("viewer_id")
-# The card lists read the students' ids from this parameter (an expanding IN: one bound
-# list, not one bound value per id to build and cache each time).
-STUDENT_IDS = bindparam("student_ids", expanding=True)
+# The card lists read the students' ids from this parameter (``bound_lists.in_list``: one
+# bound list, not one bound value per id to build and cache each time).
+STUDENT_IDS = "student_ids"
 Teacher = aliased(User, name="teacher")
 Student = aliased(User, name="student")
 ENROLLMENT = Layout(subject=(Subject, SUBJECT_BRIEF_FIELDS), teacher=(Teacher, BRIEF_FIELDS))
@@ -121,7 +122,7 @@ def enrollments_statement(role: str, listed: bool) -> Select:
     """Active enrollments (visible to ``role``) with subject and teacher, of the viewer
     (``listed`` false) or of the ``student_ids`` parameter."""
     students = (
-        Enrollment.student_id.in_(STUDENT_IDS) if listed else Enrollment.student_id == VIEWER
+        in_list(Enrollment.student_id, STUDENT_IDS) if listed else Enrollment.student_id == VIEWER
     )
     return (
         select(*ENROLLMENT.columns, *ENROLLMENT_FIELDS)
