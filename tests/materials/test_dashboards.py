@@ -7,8 +7,10 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import literal, select
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
+from thebot.accounts import visibility as people
 from thebot.materials import dashboards
 from thebot.materials.dashboard_cache import bump_generations
 from thebot.materials.models import (
@@ -275,6 +277,26 @@ def test_tutor_sees_own_students_with_subjects_and_progress(
     assert set(mine["stats"]) == {"progress_percent", "streak_days", "points", "accuracy_percent"}
     assert [s["subject"]["name"] for s in by_id[taught.id]["subjects"]] == ["Physics"]
     assert "teachers" not in mine
+
+
+def test_tutor_dashboard_follows_teaching_relations_registered_after_import(
+    testapp, w, make_user, auth_headers
+):
+    """Features register teaching relations as they load: the tutor's students are read
+    through every relation registered by the time of the request, not of an import."""
+    other = make_user("student")
+
+    def relation():
+        return select(
+            literal(w.tutor.id).label("teacher_id"), literal(other.id).label("student_id")
+        )
+
+    people.register_teaching_relation("test_only", relation)
+    try:
+        cards = get(testapp, "tutor", w.tutor, auth_headers).json["sections"]["students"]
+    finally:
+        people.unregister_teaching_relation("test_only")
+    assert {c["student"]["id"] for c in cards} == {w.student.id, other.id}
 
 
 def test_parent_sees_each_child_with_subjects_progress_and_teachers(

@@ -8,11 +8,11 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import false, select
+from sqlalchemy import false, select, update
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
 from thebot.materials import enrollments as service
-from thebot.materials.models import Enrollment
+from thebot.materials.models import Enrollment, TeacherSubject
 from thebot.system.models import AuditEvent
 
 ENROLLMENTS = "/api/materials/enrollments/"
@@ -121,6 +121,18 @@ def test_a_tutor_teaching_the_subject_may_enroll_a_student_with_themself(
 def test_students_and_parents_cannot_create_enrollments(testapp, w, role, auth_headers):
     caller = w.student if role == "student" else w.parent
     testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(caller), status=403)
+
+
+def test_nobody_enrolls_themself(testapp, dbsession, w, make_user, auth_headers):
+    """Only students are enrolled and only staff create enrollments, so a self-enrollment is
+    refused whatever the role of the account that tries."""
+    for user in (w.teacher, w.tutor, w.admin):
+        res = testapp.post_json(
+            ENROLLMENTS, body(w, student_id=user.id), headers=auth_headers(user), status=403
+        )
+        assert res.content_type == "application/problem+json"
+    testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(w.student), status=403)
+    assert dbsession.scalar(select(Enrollment.id)) is None
 
 
 def test_anonymous_gets_401(testapp, w):
@@ -260,6 +272,52 @@ def test_reactivation_clears_ended_at(testapp, w, enrolled, auth_headers):
     testapp.patch_json(one(enrolled.id), {"status": "dropped"}, headers=headers)
     data = testapp.patch_json(one(enrolled.id), {"status": "active"}, headers=headers).json
     assert data["status"] == "active" and data["ended_at"] is None
+
+
+@pytest.mark.parametrize("who", ["admin", "teacher", "tutor"])
+def test_reactivating_with_a_teacher_no_longer_assigned_is_409(
+    testapp, dbsession, w, enrolled, who, auth_headers
+):
+    headers = auth_headers(getattr(w, who))
+    testapp.patch_json(one(enrolled.id), {"status": "dropped"}, headers=headers)
+    testapp.delete(
+        f"/api/materials/subjects/{w.subject.id}/teachers/{w.teacher.id}/",
+        headers=auth_headers(w.admin),
+        status=204,
+    )
+    res = testapp.patch_json(one(enrolled.id), {"status": "active"}, headers=headers, status=409)
+    assert res.json["errors"][0]["name"] == "teacher_id"
+    dbsession.expire_all()
+    assert dbsession.get(Enrollment, enrolled.id).status == "dropped"
+
+
+def test_reactivating_with_a_new_teacher_in_the_same_patch(
+    testapp, dbsession, w, enrolled, make_user, auth_headers
+):
+    headers = auth_headers(w.tutor)
+    testapp.patch_json(one(enrolled.id), {"status": "dropped"}, headers=headers)
+    dbsession.execute(
+        update(TeacherSubject)
+        .where(TeacherSubject.teacher_id == w.teacher.id)
+        .values(is_active=False)
+    )
+    other = make_user("teacher")
+    TeacherSubjectFactory(teacher_id=other.id, subject_id=w.subject.id)
+    dbsession.flush()
+    data = testapp.patch_json(
+        one(enrolled.id), {"status": "active", "teacher_id": other.id}, headers=headers
+    ).json
+    assert data["status"] == "active" and data["teacher"]["id"] == other.id
+
+
+def test_reactivating_with_a_deactivated_teacher_account_is_409(
+    testapp, dbsession, w, enrolled, auth_headers
+):
+    headers = auth_headers(w.admin)
+    testapp.patch_json(one(enrolled.id), {"status": "completed"}, headers=headers)
+    w.teacher.is_active = False
+    dbsession.flush()
+    testapp.patch_json(one(enrolled.id), {"status": "active"}, headers=headers, status=409)
 
 
 def test_only_admins_and_the_tutor_change_the_teacher(

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 from materials_support import API, make_subject, material_url, school_fixture, teach  # noqa: F401
+from media_samples import pdf_bytes
+from sqlalchemy import update
 
-from thebot.materials.models import Material
+from factories import MaterialCommentFactory, MaterialSubmissionFactory
+from thebot.materials.models import Material, TeacherSubject
 
 
 def new_material(subject_id, **extra):
@@ -156,3 +159,45 @@ def test_who_assigns_a_material(testapp, school, who, status):
         headers=school.headers(getattr(school, who)),
         status=status,
     )
+
+
+def test_an_author_no_longer_teaching_the_subject_sees_and_deletes_but_no_longer_writes(
+    testapp, school
+):
+    """Create and edit need an active assignment to the subject; authorship alone does not
+    let a former teacher edit, replace the file, moderate comments or review submissions."""
+    material = school.material(type="homework")
+    comment = MaterialCommentFactory(material_id=material.id, author_id=school.enrolled.id)
+    submission = MaterialSubmissionFactory(material_id=material.id, student_id=school.enrolled.id)
+    school.dbsession.execute(
+        update(TeacherSubject)
+        .where(TeacherSubject.teacher_id == school.teacher.id)
+        .values(is_active=False)
+    )
+    school.dbsession.flush()
+    headers = school.headers(school.teacher)
+    url = material_url(material)
+    assert testapp.get(url, headers=headers).json["id"] == material.id
+    for response in (
+        testapp.patch_json(url, {"title": "Mine still?"}, headers=headers, status=403),
+        testapp.post(
+            material_url(material, "file/"),
+            upload_files=[("file", "a.pdf", pdf_bytes())],
+            headers=headers,
+            status=403,
+        ),
+        testapp.patch_json(
+            f"{API}comments/{comment.id}/", {"is_flagged": True}, headers=headers, status=403
+        ),
+        testapp.post_json(
+            f"{API}submissions/{submission.id}/feedback/",
+            {"grade": 5, "text": "Well done"},
+            headers=headers,
+            status=403,
+        ),
+    ):
+        assert response.content_type == "application/problem+json"
+    school.dbsession.expire_all()
+    assert school.dbsession.get(Material, material.id).title == material.title
+    testapp.patch_json(url, {"title": "Edited"}, headers=school.headers(school.admin))
+    testapp.delete(url, headers=headers, status=204)

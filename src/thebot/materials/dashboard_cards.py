@@ -142,13 +142,14 @@ def student_cards(
     return cards
 
 
-TUTORED = people.students_taught_by(VIEWER)
 CHILDREN = people.children_of(VIEWER)
 
 
 def tutor_students(ctx: DashboardContext) -> list[dict[str, Any]]:
-    """The tutor's own students (as in ``GET /api/accounts/students/``)."""
-    return student_cards(ctx, TUTORED, with_teachers=False)
+    """The tutor's own students (as in ``GET /api/accounts/students/``). The statement is
+    built per call: the teaching relations are registered by features as they load, so one
+    built at import time could miss some."""
+    return student_cards(ctx, people.students_taught_by(VIEWER), with_teachers=False)
 
 
 def parent_children(ctx: DashboardContext) -> list[dict[str, Any]]:

@@ -120,6 +120,21 @@ def create_enrollment(
     return enrollment
 
 
+def still_teaches(dbsession: Session, enrollment: Enrollment) -> None:
+    """Reactivating keeps the create rule: the teacher must still be an active teacher or
+    tutor assigned to the subject, else the enrollment needs another teacher first (409)."""
+    teacher = dbsession.get(User, enrollment.teacher_id)
+    if (
+        teacher is None
+        or not teacher.is_active
+        or not teaches(dbsession, teacher, enrollment.subject_id)
+    ):
+        raise conflict(
+            "teacher_id",
+            "The teacher no longer teaches this subject: set another teacher to reactivate.",
+        )
+
+
 def update_enrollment(
     dbsession: Session,
     actor: User,
@@ -150,6 +165,8 @@ def update_enrollment(
     status = changes.get("status", enrollment.status)
     if status != enrollment.status:
         if status == ACTIVE:
+            if "teacher_id" not in changed:
+                still_teaches(dbsession, enrollment)
             if dbsession.scalar(
                 select(
                     active_duplicate(enrollment.student_id, enrollment.subject_id, enrollment.id)

@@ -116,10 +116,11 @@ def can_author(dbsession: Session, user: User, subject_id: int) -> bool:
 
 
 def can_edit(dbsession: Session, user: User, material: Material) -> bool:
-    """Edit: admins, or the subject's teachers/tutors who authored it or teach the subject."""
-    if user.role == Role.ADMIN.value:
-        return True
-    return material.author_id == user.id or teaches_subject(dbsession, user, material.subject_id)
+    """Edit: admins and the subject's teachers/tutors (an active assignment). Authorship alone
+    is not enough: an author no longer assigned to the subject still sees and may delete the
+    material and reviews submissions on it, but no longer edits it, replaces its file or
+    moderates its comments."""
+    return can_author(dbsession, user, material.subject_id)
 
 
 def can_delete(user: User, material: Material) -> bool:
@@ -133,8 +134,9 @@ def can_delete(user: User, material: Material) -> bool:
 
 
 def can_review(dbsession: Session, user: User, material: Material) -> bool:
-    """Give feedback on a material's submissions: the same people who may edit it."""
-    return can_edit(dbsession, user, material)
+    """Give feedback on a material's submissions: those who may edit it, and its author (who
+    set the homework and sees every submission on it)."""
+    return material.author_id == user.id or can_edit(dbsession, user, material)
 
 
 def visible_submissions_clause(viewer: User) -> ColumnElement[bool]:
