@@ -14,6 +14,7 @@ from factories import (
     AssignmentAssigneeFactory,
     AssignmentFactory,
     AssignmentSubmissionFactory,
+    MaterialFactory,
     ParentLinkFactory,
     RubricCriterionFactory,
     SubjectFactory,
@@ -224,6 +225,41 @@ def test_profile_stats_follow_grades_and_returns(testapp, desk, dbsession):
     testapp.post_json(f"/api/assignments/submissions/{a.id}/return/", {}, headers=desk.h)
     dbsession.refresh(profile)
     assert (profile.points, profile.accuracy_percent) == (45, 91)
+
+
+def test_graded_points_add_to_progress_points_and_dashboards_follow(testapp, desk, dbsession):
+    """One ``points`` figure with two shares: progress (1 per full 10 %, 10 per completion)
+    and the counted final scores. Neither overwrites the other, and the parents' cached
+    dashboards show each change at once."""
+    material = MaterialFactory(status="active", is_public=True, author_id=desk.teacher.id)
+    assignment = desk.assignment(max_score=Decimal("100"), attempts_limit=2)
+    submission = desk.submission(assignment)
+    student_h = desk.auth(desk.student)
+
+    def progress(percentage):
+        testapp.post_json(
+            f"/api/materials/{material.id}/progress/",
+            {"percentage": percentage},
+            headers=student_h,
+        )
+
+    def shown_points():
+        body = testapp.get("/api/dashboard/parent/", headers=desk.auth(desk.mother)).json
+        [child] = body["sections"]["children"]
+        return child["stats"]["points"], child["stats"]["accuracy_percent"]
+
+    progress(50)
+    assert shown_points() == (5, 0)  # now cached
+    grade(testapp, desk, submission, {"score": 80})
+    assert shown_points() == (85, 80)
+    progress(100)  # 10 + 10 for the completion
+    assert shown_points() == (100, 80)
+    grade(testapp, desk, submission, {"score": 60})
+    assert shown_points() == (80, 60)
+    testapp.post_json(f"/api/assignments/submissions/{submission.id}/return/", {}, headers=desk.h)
+    assert shown_points() == (20, 0)
+    dbsession.expire_all()
+    assert dbsession.get(StudentProfile, desk.student.id).points == 20
 
 
 def test_who_may_grade(testapp, desk, make_user):

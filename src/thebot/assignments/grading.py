@@ -8,17 +8,20 @@
   raw score, penalty and final score apart.
 - Grading a version makes it the counted one (``counts``); grading again replaces the grade.
 - Student profile stats, over the student's counted graded submissions (status ``graded``):
-  ``points`` = the sum of final scores, rounded half up to an integer; ``accuracy_percent``
-  = the mean of final_score / max_score, as a percentage rounded half up (0 when none).
+  their share of ``points`` = the sum of final scores, rounded half up to an integer, added
+  to the progress points (a points source of ``thebot.materials.progress``);
+  ``accuracy_percent`` = the mean of final_score / max_score, as a percentage rounded half
+  up (0 when none). A change invalidates the dashboards that show the student.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import StudentProfile, User
@@ -37,6 +40,7 @@ from thebot.assignments.models import (
     SubmissionStatus,
 )
 from thebot.assignments.rubrics import rubrics
+from thebot.materials.progress import refresh_student_stats, register_points_source, stats_changed
 
 GRADED = SubmissionStatus.GRADED.value
 ZERO = Decimal(0)
@@ -187,37 +191,58 @@ def refresh_lateness(
         update_profile_stats(dbsession, sid)
 
 
-def profile_stats(dbsession: Session, student_id: int) -> tuple[int, int]:
-    """(points, accuracy_percent) from the student's counted graded submissions."""
-    rows = dbsession.execute(
-        select(Grade.final_score, Assignment.max_score)
+def counted_grades(student_ids: Sequence[int]) -> Select:
+    """``(student_id, final_score, max_score)`` of the counted graded submissions."""
+    return (
+        select(AssignmentSubmission.student_id, Grade.final_score, Assignment.max_score)
         .join(AssignmentSubmission, AssignmentSubmission.id == Grade.submission_id)
         .join(Assignment, Assignment.id == AssignmentSubmission.assignment_id)
         .where(
-            AssignmentSubmission.student_id == student_id,
+            AssignmentSubmission.student_id.in_(student_ids),
             AssignmentSubmission.counts.is_(True),
             AssignmentSubmission.status == GRADED,
         )
-    ).all()
-    if not rows:
-        return 0, 0
-    total = sum((Decimal(final) for final, _ in rows), ZERO)
-    ratios = sum((Decimal(final) / Decimal(maximum) for final, maximum in rows), ZERO)
-    accuracy = ratios * 100 / len(rows)
-    return (
-        int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
-        int(accuracy.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
     )
 
 
+def whole(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def graded_points(dbsession: Session, student_ids: Sequence[int]) -> dict[int, int]:
+    """Each student's share of ``StudentProfile.points``: the sum of their counted final
+    scores, rounded half up (a points source, see ``progress.register_points_source``)."""
+    totals: dict[int, Decimal] = {}
+    for student_id, final, _ in dbsession.execute(counted_grades(student_ids)):
+        totals[student_id] = totals.get(student_id, ZERO) + Decimal(final)
+    return {student_id: whole(total) for student_id, total in totals.items()}
+
+
+register_points_source("assignments", graded_points)
+
+
+def accuracy_percent(dbsession: Session, student_id: int) -> int:
+    """The mean of final / max over the student's counted graded submissions, in percent."""
+    rows = dbsession.execute(counted_grades([student_id])).all()
+    if not rows:
+        return 0
+    ratios = sum((Decimal(final) / Decimal(maximum) for _, final, maximum in rows), ZERO)
+    return whole(ratios * 100 / len(rows))
+
+
 def update_profile_stats(dbsession: Session, student_id: int) -> None:
+    """After a grade, a return or new deadlines: the student's accuracy and points."""
     # Locked first: two grades of one student committing together must not both write
     # figures computed without the other.
     profile = dbsession.get(StudentProfile, student_id, with_for_update=True)
     if profile is None:  # a student account without a profile: nothing to keep up to date
         return
-    profile.points, profile.accuracy_percent = profile_stats(dbsession, student_id)
-    dbsession.flush()
+    accuracy = accuracy_percent(dbsession, student_id)
+    if profile.accuracy_percent != accuracy:
+        profile.accuracy_percent = accuracy
+        dbsession.flush()
+        stats_changed(dbsession, [student_id])
+    refresh_student_stats(dbsession, [student_id])  # points, with the graded share
 
 
 def grade_data(grade: Grade | None) -> dict[str, Any] | None:

@@ -14,18 +14,23 @@ Student statistics (``StudentProfile``), recomputed on every change that moves t
   A material of the set without progress counts 0; an empty set gives 0.
 - ``points``: over every progress row the student has (whatever became of the material,
   so points never go down): 1 point per full 10 % (``percentage // 10``) plus 10 points
-  per completed material, i.e. at most 20 per material.
+  per completed material, i.e. at most 20 per material; plus the points of every source
+  other features register (``register_points_source``: graded assignments add their final
+  scores), so no feature overwrites another's share.
 - ``streak_days``: the number of consecutive UTC days, ending on the day of the latest
   progress report, on each of which the student reported progress on some material. It
   is updated when the student reports progress: the same day keeps it, the next day adds
   one, a gap starts again at 1 (a stored streak is therefore "as of the last activity").
 - ``accuracy_percent`` is graded work; progress does not touch it.
+
+Whenever a recomputation changes a student's figures, the dashboards that show them (the
+student's and their watchers') are invalidated after the commit (``stats_changed``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, union
@@ -36,6 +41,7 @@ from thebot.accounts import visibility as people
 from thebot.accounts.models import StudentProfile, User
 from thebot.accounts.service import brief, iso
 from thebot.db import utcnow
+from thebot.materials.dashboard_cache import invalidate_dashboards_for
 from thebot.materials.materials import users_by_id
 from thebot.materials.models import (
     Enrollment,
@@ -49,6 +55,16 @@ from thebot.materials.models import (
 COMPLETE = 100
 POINTS_PER_COMPLETION = 10
 MAX_SECONDS = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
+
+# ``source(dbsession, student_ids) -> {student_id: points}`` (students without any may be
+# left out), summed into ``StudentProfile.points`` with the progress points.
+PointsSource = Callable[[Session, Sequence[int]], dict[int, int]]
+_points_sources: dict[str, PointsSource] = {}
+
+
+def register_points_source(name: str, source: PointsSource) -> None:
+    """Add (or replace) a source of points; read at every recomputation."""
+    _points_sources[name] = source
 
 
 def clamp_percentage(value: int) -> int:
@@ -168,7 +184,8 @@ def learning_set(student_ids: Sequence[int]) -> Select:
 
 
 def compute_stats(dbsession: Session, student_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """``{student_id: {"progress_percent", "points"}}`` for every given student (2 queries)."""
+    """``{student_id: {"progress_percent", "points"}}`` for every given student (2 queries,
+    and one per registered points source)."""
     pairs = learning_set(student_ids).subquery("learning")
     percent_rows = dbsession.execute(
         select(
@@ -200,6 +217,10 @@ def compute_stats(dbsession: Session, student_ids: Sequence[int]) -> dict[int, d
         stats[student_id]["progress_percent"] = (2 * total + count) // (2 * count) if count else 0
     for student_id, points in point_rows:
         stats[student_id]["points"] = int(points)
+    for source in list(_points_sources.values()):
+        for student_id, points in source(dbsession, student_ids).items():
+            if student_id in stats:
+                stats[student_id]["points"] += points
     return stats
 
 
@@ -216,13 +237,27 @@ def refresh_student_stats(dbsession: Session, student_ids: Iterable[int]) -> Non
     profiles = dbsession.scalars(
         select(StudentProfile).where(StudentProfile.user_id.in_(ids)).with_for_update()
     )
+    changed = []
     for profile in profiles:
         values = stats[profile.user_id]
-        if profile.progress_percent != values["progress_percent"]:
+        if (profile.progress_percent, profile.points) != (
+            values["progress_percent"],
+            values["points"],
+        ):
             profile.progress_percent = values["progress_percent"]
-        if profile.points != values["points"]:
             profile.points = values["points"]
+            changed.append(profile.user_id)
     dbsession.flush()
+    stats_changed(dbsession, changed)
+
+
+def stats_changed(dbsession: Session, student_ids: Iterable[int]) -> None:
+    """These students' profile figures changed in this session's transaction: their
+    dashboards and their watchers' are stale once it commits (nothing outside a request)."""
+    ids = sorted(set(student_ids))
+    request = dbsession.info.get("request")
+    if ids and request is not None:
+        invalidate_dashboards_for(request, student_ids=ids)
 
 
 # --- reading ----------------------------------------------------------------------------
