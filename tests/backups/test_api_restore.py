@@ -8,6 +8,7 @@ from backup_helpers import admin_headers, snapshot
 from backup_seed import change_everything, seed_every_model
 
 from conftest import flip_byte
+from thebot.materials.dashboard_cache import GEN_ALL
 
 CREATE = "/api/system/backups/create/"
 RESTORE = "/api/system/backups/restore/"
@@ -52,7 +53,10 @@ def test_restore_through_the_api_brings_back_the_backed_up_state(site):
         RESTORE, {"backup_id": backup["id"], "confirm": True}, headers=site.headers, status=202
     )
     assert response.json["restore"]["status"] == "pending"
+    dashboards = site.registry["cache_regions"]["dashboard"]
+    dashboards.set(GEN_ALL, "before the restore")
     drain(site)
+    assert dashboards.get(GEN_ALL) != "before the restore"  # every cached dashboard is stale
     restored = site.http.get(one(backup["id"]), headers=site.headers).json
     assert restored["restore"]["status"] == "completed", restored["restore"]["error"]
     assert restored["restore"]["progress"] == 100 and restored["restore"]["restored_at"]

@@ -43,6 +43,7 @@ from thebot.backups.service import (
 )
 from thebot.backups.verify import verify_chain
 from thebot.db import utcnow
+from thebot.events import DataReplaced
 from thebot.system.audit import audit
 
 log = logging.getLogger(__name__)
@@ -342,4 +343,5 @@ def restore_backup(
             requested_by=requested_by,
             archives=details["archives"],
         )
-        return record
+    registry.notify(DataReplaced(registry, f"backup #{backup_id} restored"))
+    return record

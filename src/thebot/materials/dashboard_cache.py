@@ -32,10 +32,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dogpile.cache.api import NO_VALUE
+from pyramid.events import subscriber
 from sqlalchemy import Select, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import ParentLink, StudentProfile, User
+from thebot.events import DataReplaced
 from thebot.materials.models import (
     Enrollment,
     EnrollmentStatus,
@@ -157,6 +159,12 @@ def _pending(request: Any) -> _Pending | None:
 
         txn.addAfterCommitHook(after_commit)
         return pending
+
+
+@subscriber(DataReplaced)
+def forget_every_dashboard(event: DataReplaced) -> None:
+    """A restore replaced the data every stored dashboard was computed from."""
+    bump_generations(event.registry, (), everyone=True)
 
 
 def invalidate_dashboards(request: Any, user_ids: Iterable[int | None]) -> None:
