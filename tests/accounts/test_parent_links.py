@@ -124,3 +124,20 @@ def test_who_may_not_manage_links(testapp, make_user, auth_headers, world):
     testapp.delete(parents_url(student, mum), headers=auth_headers(other_tutor), status=404)
     # Anonymous: 401.
     testapp.get(parents_url(student), status=401)
+
+
+@pytest.mark.parametrize("caller", ["tutor", "admin", "student"])
+def test_links_list_runs_a_constant_number_of_queries(
+    testapp, make_user, auth_headers, world, count_queries, caller
+):
+    user = make_user("admin") if caller == "admin" else world[caller]
+    headers = auth_headers(user)
+    url = parents_url(world["student"])
+    with count_queries() as few:  # the world links mum only
+        small = testapp.get(url, headers=headers).json["items"]
+    for _ in range(29):
+        ParentLinkFactory(student=world["student"], parent=make_user("parent"))
+    with count_queries() as many:
+        large = testapp.get(url, headers=headers).json["items"]
+    assert (len(small), len(large)) == (1, 30)
+    assert few.count == many.count

@@ -479,13 +479,39 @@ def test_submission_list_runs_a_constant_number_of_queries(
             dbsession.add(AssignmentSubmissionFile(submission_id=sub.id, file_id=media.id))
             dbsession.flush()
 
-    add(2)
+    add(1)
     testapp.get(path, headers=headers)
     with count_queries() as few:
         small = testapp.get(path, headers=headers)
-    add(5)
+    add(29)
     with count_queries() as many:
         large = testapp.get(path, headers=headers)
-    assert len(large.json["items"]) == len(small.json["items"]) + 5
+    assert (len(small.json["items"]), len(large.json["items"])) == (1, 30)
     assert all(len(s["files"]) == 1 and s["grade"] for s in large.json["items"])
+    assert many.count == few.count
+
+
+@pytest.mark.parametrize("who", ["teacher", "admin"])
+def test_extension_list_runs_a_constant_number_of_queries(
+    testapp, klass, count_queries, make_user, who
+):
+    assignment = klass.assignment()
+    path = f"/api/assignments/{assignment.id}/extensions/"
+    headers = klass.h(klass.teacher if who == "teacher" else make_user("admin"))
+
+    def add(n):
+        for _ in range(n):
+            student = make_user("student")
+            AssignmentAssigneeFactory(assignment_id=assignment.id, student_id=student.id)
+            AssignmentExtensionFactory(
+                assignment_id=assignment.id, student_id=student.id, granted_by_id=klass.teacher.id
+            )
+
+    add(1)
+    with count_queries() as few:
+        small = testapp.get(path, headers=headers).json["items"]
+    add(29)
+    with count_queries() as many:
+        large = testapp.get(path, headers=headers).json["items"]
+    assert (len(small), len(large)) == (1, 30)
     assert many.count == few.count

@@ -249,3 +249,25 @@ def test_polling_one_backup_gets_304_until_it_changes(testapp, admin, broker):
     finally:
         worker.stop()
     testapp.get(one(backup_id), headers={**admin, "If-None-Match": first.etag}, status=200)
+
+
+def test_list_runs_a_constant_number_of_queries(testapp, admin, dbsession, count_queries):
+    made = []
+
+    def add(n):
+        for _ in range(n):
+            k = len(made)
+            made.append(
+                Backup(uuid=f"{k:032x}", type="full", status="completed", path=f"/b/{k}.tar")
+            )
+            dbsession.add(made[-1])
+        dbsession.flush()
+
+    add(1)
+    with count_queries() as few:
+        small = testapp.get(LIST, headers=admin).json["items"]
+    add(29)
+    with count_queries() as many:
+        large = testapp.get(LIST, headers=admin).json["items"]
+    assert (len(small), len(large)) == (1, 30)
+    assert few.count == many.count

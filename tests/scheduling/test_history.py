@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 import time_machine
-from lessons_support import LESSONS, NOW, at, body, item, make_world
+from lessons_support import LESSONS, NOW, at, body, item, lesson, make_world
+
+from thebot.scheduling.models import LessonHistory
 
 
 @pytest.fixture(autouse=True)
@@ -102,3 +104,39 @@ def test_history_rejects_unknown_parameters(testapp, world, auth_headers):
     lesson_id = testapp.post_json(LESSONS, body(world), headers=teacher).json["id"]
     testapp.get(item(lesson_id, "history"), {"action": "created"}, headers=teacher, status=400)
     testapp.get(item(lesson_id, "history"), {"cursor": "!!"}, headers=teacher, status=400)
+
+
+@pytest.mark.parametrize("who", ["admin", "teacher", "tutor", "parent", "student"])
+def test_history_runs_a_constant_number_of_queries(
+    testapp, world, auth_headers, dbsession, count_queries, who
+):
+    target = lesson(world, at(hours=30))
+    url = item(target.id, "history")
+    headers = auth_headers(getattr(world, who))
+    actors = [world.teacher, world.tutor, world.student, world.admin, world.parent]
+    made = []
+
+    def add(n):
+        for _ in range(n):
+            k = len(made)
+            made.append(
+                LessonHistory(
+                    lesson_id=target.id,
+                    action="updated",
+                    actor_id=actors[k % len(actors)].id,  # different people act
+                    old_values={"description": f"v{k}", "notes": "private"},
+                    new_values={"description": f"v{k + 1}", "notes": "private"},
+                )
+            )
+            dbsession.add(made[-1])
+        dbsession.flush()
+
+    add(1)
+    with count_queries() as few:
+        small = testapp.get(url, headers=headers).json["items"]
+    add(29)
+    with count_queries() as many:
+        large = testapp.get(url, headers=headers).json["items"]
+    assert (len(small), len(large)) == (1, 30)
+    assert len({e["actor"]["id"] for e in large}) == len(actors)
+    assert few.count == many.count

@@ -20,6 +20,7 @@ from series_support import (
 )
 from sqlalchemy import func, select
 
+from factories import LessonSeriesFactory
 from thebot.notifications.models import Notification
 from thebot.scheduling.models import LessonHistory, LessonSeries
 from thebot.scheduling.series_rrule import (
@@ -363,3 +364,29 @@ def test_occurrences_keep_their_local_time_in_any_zone(testapp, world, as_, dbse
         dt.datetime(2026, 12, 8, 9, 30),
         dt.datetime(2026, 12, 15, 9, 30),
     ]
+
+
+@pytest.mark.parametrize("who", ["admin", "teacher", "tutor", "parent", "student"])
+def test_the_list_runs_a_constant_number_of_queries(
+    testapp, world, as_, dbsession, count_queries, who
+):
+    headers = as_(getattr(world, who))
+
+    def add(n):
+        for _ in range(n):
+            LessonSeriesFactory(
+                teacher_id=world.teacher.id,
+                student_id=world.student.id,
+                subject_id=world.subject.id,
+                created_by_id=world.teacher.id,
+            )
+        dbsession.flush()
+
+    add(1)
+    with count_queries() as few:
+        small = testapp.get(SERIES, headers=headers).json["items"]
+    add(29)
+    with count_queries() as many:
+        large = testapp.get(SERIES, headers=headers).json["items"]
+    assert (len(small), len(large)) == (1, 30)
+    assert few.count == many.count
