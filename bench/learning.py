@@ -16,6 +16,10 @@ latency per endpoint and writes them to
 ``GET /api/auth/me/`` is measured first as a baseline: token authentication and one small
 body, the floor under every endpoint.
 
+The header also gives a CPU reference: the best of five runs of a fixed pure-Python loop
+(``cpu_reference``), so results from machines of different speeds can be compared (the
+same commit's latencies scale with it).
+
 Dashboards are measured twice: with the ``dashboard`` cache off (every request computes it:
 the worst case, what a write's invalidation leads to) and on (the usual case). API rate
 limits are switched off for the run. Only loopback traffic; bounded request counts.
@@ -205,6 +209,18 @@ def run_phase(args: argparse.Namespace, tokens: dict, cache: bool, names: list[s
         stop(servers)
 
 
+def cpu_reference() -> float:
+    """Milliseconds for a fixed pure-Python loop (one million multiply-adds), best of 5."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
 def report(summary: dict) -> str:
     rows = summary["rows"]
     lines = [
@@ -213,7 +229,8 @@ def report(summary: dict) -> str:
         f"endpoint, {summary['cpus']} CPUs; seeded "
         f"in {summary['seed_seconds']} s ({rows['user_account']} users, {rows['material']} "
         f"materials, {rows['material_progress']} progress rows); load average "
-        f"{summary['load_before'][0]} before, {summary['load_after'][0]} after",
+        f"{summary['load_before'][0]} before, {summary['load_after'][0]} after; "
+        f"CPU reference {summary.get('cpu_reference_ms', '?')} ms",
         f"{'endpoint':<44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}",
     ]
     for phase, results in summary["phases"].items():
@@ -271,6 +288,7 @@ def cli() -> None:
             "requests": args.requests,
             "cpus": os.cpu_count(),
             "load_before": [round(x, 2) for x in os.getloadavg()],
+            "cpu_reference_ms": cpu_reference(),
             "seed_seconds": prepared["seed_seconds"],
             "rows": prepared["rows"],
             "phases": {
