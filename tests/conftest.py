@@ -267,3 +267,35 @@ def count_queries(engine: Any) -> Iterator[Callable[[], QueryCounter]]:
             event.remove(engine, "before_cursor_execute", counter)
 
     yield counting
+
+
+@pytest.fixture
+def queries_for_1_and_30(
+    count_queries: Callable[[], Any],
+) -> Callable[[Callable[[int], Any], Callable[[], list[Any]]], tuple[list[Any], list[Any]]]:
+    """``small, large = check(add, fetch)``: listing 30 rows costs the queries 1 row does.
+
+    ``add(n)`` creates ``n`` more rows and ``fetch()`` returns the listed items; ``check``
+    does ``add(1)``, counts ``fetch()``, ``add(29)``, counts again, and returns both lists.
+    """
+    import difflib
+
+    def check(
+        add: Callable[[int], Any], fetch: Callable[[], list[Any]]
+    ) -> tuple[list[Any], list[Any]]:
+        add(1)
+        with count_queries() as few:
+            small = fetch()
+        add(29)
+        with count_queries() as many:
+            large = fetch()
+        assert (len(small), len(large)) == (1, 30)
+        diff = difflib.unified_diff(
+            few.statements, many.statements, "1 row", "30 rows", n=0, lineterm=""
+        )
+        assert few.count == many.count, (
+            f"{few.count} queries for 1 row, {many.count} for 30:\n" + "\n".join(diff)
+        )
+        return small, large
+
+    return check
