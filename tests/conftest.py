@@ -142,16 +142,43 @@ def bind_app(connection: Any) -> Callable[[Any], Any]:
 @pytest.fixture
 def dbsession(app: Any, bind_app: Callable[[Any], Any]) -> Any:
     """A session on the test's connection, for arranging and asserting data."""
-    from factories import ALL_FACTORIES
+    from factories import factories_bound_to
 
     bind_app(app)
     session = app.registry["dbsession_factory"]()
-    for factory_ in ALL_FACTORIES:
-        factory_._meta.sqlalchemy_session = session
-    yield session
-    for factory_ in ALL_FACTORIES:
-        factory_._meta.sqlalchemy_session = None
+    with factories_bound_to(session):
+        yield session
     session.close()
+
+
+@pytest.fixture(scope="module")
+def scratch_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database of the module's own, empty (a SQLite file, or a PostgreSQL database made
+    next to ``THEBOT_TEST_DATABASE_URL`` and dropped afterwards), for tests whose app must
+    commit for real (concurrency), so not on the per-test connection."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    tag = request.module.__name__.rsplit(".", 1)[-1].replace("test_", "")
+    if not (TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql")):
+        folder = tmp_path_factory.mktemp(tag)
+        yield f"sqlite:///{folder}/{tag}.sqlite"
+        return
+    url = make_url(TEST_DATABASE_URL)
+    name = f"{url.database}_{tag}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

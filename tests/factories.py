@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
@@ -444,3 +447,16 @@ class CalendarTokenFactory(BaseFactory):
 
 
 ALL_FACTORIES += [LessonSeriesFactory, LessonReminderFactory, CalendarTokenFactory]
+
+
+@contextlib.contextmanager
+def factories_bound_to(session: Any) -> Iterator[Any]:
+    """The factories create their rows in ``session`` (the ``dbsession`` fixture uses it;
+    tests on a database of their own use it with their own sessions)."""
+    for factory_ in ALL_FACTORIES:
+        factory_._meta.sqlalchemy_session = session
+    try:
+        yield session
+    finally:
+        for factory_ in ALL_FACTORIES:
+            factory_._meta.sqlalchemy_session = None

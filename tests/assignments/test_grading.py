@@ -21,7 +21,7 @@ from factories import (
     TeacherSubjectFactory,
 )
 from thebot.accounts.models import StudentProfile
-from thebot.assignments.grading import raw_score_of
+from thebot.assignments.grading import raw_score_of, update_profile_stats
 from thebot.assignments.models import AssignmentSubmission, Grade
 from thebot.errors import APIProblem
 from thebot.notifications.models import Notification
@@ -260,6 +260,44 @@ def test_graded_points_add_to_progress_points_and_dashboards_follow(testapp, des
     assert shown_points() == (20, 0)
     dbsession.expire_all()
     assert dbsession.get(StudentProfile, desk.student.id).points == 20
+
+
+def test_profile_stats_of_many_students_cost_the_queries_of_one(
+    dbsession, make_user, count_queries
+):
+    """New deadlines re-grade every submission of an assignment; the students' stats are
+    then brought up to date together, not one student after another."""
+    assignment = AssignmentFactory(max_score=Decimal("10"))
+    students = []
+
+    def add(n):
+        for _ in range(n):
+            student = make_user("student")
+            submission = AssignmentSubmissionFactory(
+                assignment_id=assignment.id, student_id=student.id, status="graded"
+            )
+            dbsession.add(
+                Grade(
+                    submission_id=submission.id,
+                    raw_score=Decimal("8"),
+                    penalty=Decimal("0"),
+                    final_score=Decimal("8"),
+                )
+            )
+            students.append(student.id)
+        dbsession.flush()
+
+    add(1)
+    with count_queries() as one:
+        update_profile_stats(dbsession, students)
+    add(29)
+    with count_queries() as thirty:
+        update_profile_stats(dbsession, students)
+    assert one.count == thirty.count
+    profiles = dbsession.scalars(
+        select(StudentProfile).where(StudentProfile.user_id.in_(students))
+    ).all()
+    assert {(p.points, p.accuracy_percent) for p in profiles} == {(8, 80)}
 
 
 def test_who_may_grade(testapp, desk, make_user):

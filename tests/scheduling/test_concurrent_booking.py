@@ -23,8 +23,7 @@ from typing import Any
 
 import pytest
 import webtest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from thebot.accounts.models import StudentProfile, User
 from thebot.accounts.tokens import issue_token
@@ -38,29 +37,10 @@ CHECK_WAIT = 1.0  # seconds a booking waits after its check for the other one to
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory):
-    if not ON_POSTGRESQL:
-        folder = tmp_path_factory.mktemp("concurrent-booking")
-        yield f"sqlite:///{folder}/concurrent-booking.sqlite"
-        return
-    url = make_url(TEST_DATABASE_URL)
-    name = f"{url.database}_booking_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def own_app(make_app, database_url):
+def own_app(make_app, scratch_database_url):
     app = make_app(
         own_engine=True,
-        database_url=database_url,
+        database_url=scratch_database_url,
         auto_migrate="true",
         rate_limit_enabled="false",
     )

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -40,7 +40,7 @@ from thebot.assignments.models import (
     SubmissionStatus,
 )
 from thebot.assignments.rubrics import rubrics
-from thebot.materials.progress import refresh_student_stats, register_points_source, stats_changed
+from thebot.materials.progress import refresh_student_stats, register_points_source
 
 GRADED = SubmissionStatus.GRADED.value
 ZERO = Decimal(0)
@@ -132,7 +132,7 @@ def grade_submission(
     make_counted(dbsession, submission)
     submission.status = GRADED
     dbsession.flush()
-    update_profile_stats(dbsession, submission.student_id)
+    update_profile_stats(dbsession, [submission.student_id])
     return grade
 
 
@@ -187,8 +187,7 @@ def refresh_lateness(
             outcome = late_policy.apply_penalty(policy, late.lateness_seconds, grade.raw_score)
             grade.penalty, grade.final_score = outcome.penalty, outcome.final_score
     dbsession.flush()
-    for sid in sorted({s.student_id for s in submissions if s.id in grades}):
-        update_profile_stats(dbsession, sid)
+    update_profile_stats(dbsession, {s.student_id for s in submissions if s.id in grades})
 
 
 def counted_grades(student_ids: Sequence[int]) -> Select:
@@ -221,28 +220,39 @@ def graded_points(dbsession: Session, student_ids: Sequence[int]) -> dict[int, i
 register_points_source("assignments", graded_points)
 
 
-def accuracy_percent(dbsession: Session, student_id: int) -> int:
-    """The mean of final / max over the student's counted graded submissions, in percent."""
-    rows = dbsession.execute(counted_grades([student_id])).all()
-    if not rows:
-        return 0
-    ratios = sum((Decimal(final) / Decimal(maximum) for _, final, maximum in rows), ZERO)
-    return whole(ratios * 100 / len(rows))
+def accuracy_percents(dbsession: Session, student_ids: Sequence[int]) -> dict[int, int]:
+    """Per student, the mean of final / max over their counted graded submissions, in
+    percent (0 without any); one query."""
+    ratios: dict[int, list[Decimal]] = {sid: [] for sid in student_ids}
+    for student_id, final, maximum in dbsession.execute(counted_grades(student_ids)):
+        ratios[student_id].append(Decimal(final) / Decimal(maximum))
+    return {sid: whole(sum(r, ZERO) * 100 / len(r)) if r else 0 for sid, r in ratios.items()}
 
 
-def update_profile_stats(dbsession: Session, student_id: int) -> None:
-    """After a grade, a return or new deadlines: the student's accuracy and points."""
-    # Locked first: two grades of one student committing together must not both write
-    # figures computed without the other.
-    profile = dbsession.get(StudentProfile, student_id, with_for_update=True)
-    if profile is None:  # a student account without a profile: nothing to keep up to date
+def update_profile_stats(dbsession: Session, student_ids: Iterable[int]) -> None:
+    """After grades, a return or new deadlines: the students' accuracy and points (a
+    constant number of queries whatever the number of students)."""
+    ids = sorted(set(student_ids))
+    if not ids:
         return
-    accuracy = accuracy_percent(dbsession, student_id)
-    if profile.accuracy_percent != accuracy:
-        profile.accuracy_percent = accuracy
-        dbsession.flush()
-        stats_changed(dbsession, [student_id])
-    refresh_student_stats(dbsession, [student_id])  # points, with the graded share
+    # Locked first (in id order): two grades of one student committing together must not
+    # both write figures computed without the other.
+    profiles = list(
+        dbsession.scalars(
+            select(StudentProfile)
+            .where(StudentProfile.user_id.in_(ids))
+            .order_by(StudentProfile.user_id)
+            .with_for_update()
+        )
+    )
+    accuracy = accuracy_percents(dbsession, ids)
+    changed = []
+    for profile in profiles:  # a student without a profile has nothing to keep up to date
+        if profile.accuracy_percent != accuracy[profile.user_id]:
+            profile.accuracy_percent = accuracy[profile.user_id]
+            changed.append(profile.user_id)
+    # points, with the graded share; one dashboard invalidation for both
+    refresh_student_stats(dbsession, ids, changed=changed)
 
 
 def grade_data(grade: Grade | None) -> dict[str, Any] | None:

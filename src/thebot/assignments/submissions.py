@@ -158,7 +158,7 @@ def submit(
             409, "Another submission was made at the same time; reload and try again."
         ) from None
     if any(s.status == RETURNED for s in earlier):
-        update_profile_stats(dbsession, student.id)
+        update_profile_stats(dbsession, [student.id])
     return submission
 
 
@@ -194,7 +194,7 @@ def return_submission(
     submission.return_reason = reason
     dbsession.flush()
     if was_graded:
-        update_profile_stats(dbsession, submission.student_id)
+        update_profile_stats(dbsession, [submission.student_id])
 
 
 # --- lists and representation ---------------------------------------------------------------

@@ -149,8 +149,8 @@ def get_comment(request: Any) -> dict[str, Any]:
     response_schemas=responds(CommentSchema, "The moderated comment"),
 )
 def moderate_comment(request: Any) -> dict[str, Any]:
-    """Set or clear the moderation flag (admins, the material's author, its subject's
-    teachers and tutors); a flagged comment's body is hidden from other readers."""
+    """Set or clear the moderation flag (admins, the teachers and tutors of the material's
+    subject); a flagged comment's body is hidden from other readers."""
     target = require_live(request)
     check_if_match(request, comment_body(request))
     flagged = request.validated["body"]["is_flagged"]

@@ -5,8 +5,8 @@
   material is a 400.
 - Deleting is soft: the row stays so its replies keep their place, and the thread shows
   a placeholder (no author, no body) where it was.
-- Moderators (those who may edit the material: admins, its author, its subject's teachers
-  and tutors) flag comments; a flagged comment's body is withheld from everyone but its
+- Moderators (those who may edit the material: admins and its subject's teachers and
+  tutors) flag comments; a flagged comment's body is withheld from everyone but its
   author and the moderators.
 - Lists page through the top-level comments (oldest first); each comes with its whole
   thread, loaded for the page in one query.

@@ -170,7 +170,7 @@ def get_material(request: Any) -> dict[str, Any]:
     response_schemas=responds(MaterialSchema, "The updated material"),
 )
 def patch_material(request: Any) -> dict[str, Any]:
-    """Edit (its author, teachers/tutors of its subject, admins); ``status: active``
+    """Edit (teachers/tutors of its subject, admins); ``status: active``
     publishes it; ``If-Match`` with a stale ETag is a 412."""
     target = request.context.material
     check_if_match(request, material_body(request))

@@ -224,20 +224,30 @@ def compute_stats(dbsession: Session, student_ids: Sequence[int]) -> dict[int, d
     return stats
 
 
-def refresh_student_stats(dbsession: Session, student_ids: Iterable[int]) -> None:
+def refresh_student_stats(
+    dbsession: Session, student_ids: Iterable[int], *, changed: Iterable[int] = ()
+) -> None:
     """Recompute ``progress_percent`` and ``points`` of these students (constant queries).
 
     Call it after any change to what counts for them: progress, assignments, enrollments,
-    a material's status, subject, visibility or deletion.
+    a material's status, subject, visibility or deletion. The profiles are locked (in id
+    order) before anything is read, so a concurrent writer's share (a grade) is never
+    overwritten by figures computed without it. ``changed``: students whose other figures
+    the caller already changed, announced with these in one ``stats_changed``.
     """
     ids = sorted(set(student_ids))
     if not ids:
         return
-    stats = compute_stats(dbsession, ids)
-    profiles = dbsession.scalars(
-        select(StudentProfile).where(StudentProfile.user_id.in_(ids)).with_for_update()
+    profiles = list(
+        dbsession.scalars(
+            select(StudentProfile)
+            .where(StudentProfile.user_id.in_(ids))
+            .order_by(StudentProfile.user_id)
+            .with_for_update()
+        )
     )
-    changed = []
+    stats = compute_stats(dbsession, ids)
+    moved = set(changed)
     for profile in profiles:
         values = stats[profile.user_id]
         if (profile.progress_percent, profile.points) != (
@@ -246,9 +256,9 @@ def refresh_student_stats(dbsession: Session, student_ids: Iterable[int]) -> Non
         ):
             profile.progress_percent = values["progress_percent"]
             profile.points = values["points"]
-            changed.append(profile.user_id)
+            moved.add(profile.user_id)
     dbsession.flush()
-    stats_changed(dbsession, changed)
+    stats_changed(dbsession, moved)
 
 
 def stats_changed(dbsession: Session, student_ids: Iterable[int]) -> None:
