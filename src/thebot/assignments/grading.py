@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from thebot.accounts.models import StudentProfile, User
+from thebot.accounts.models import User
 from thebot.accounts.service import field_error
 from thebot.assignments import late_policy
 from thebot.assignments.assignments import (
@@ -40,7 +40,11 @@ from thebot.assignments.models import (
     SubmissionStatus,
 )
 from thebot.assignments.rubrics import rubrics
-from thebot.materials.progress import refresh_student_stats, register_points_source
+from thebot.materials.progress import (
+    lock_profiles,
+    refresh_student_stats,
+    register_points_source,
+)
 
 GRADED = SubmissionStatus.GRADED.value
 ZERO = Decimal(0)
@@ -237,14 +241,7 @@ def update_profile_stats(dbsession: Session, student_ids: Iterable[int]) -> None
         return
     # Locked first (in id order): two grades of one student committing together must not
     # both write figures computed without the other.
-    profiles = list(
-        dbsession.scalars(
-            select(StudentProfile)
-            .where(StudentProfile.user_id.in_(ids))
-            .order_by(StudentProfile.user_id)
-            .with_for_update()
-        )
-    )
+    profiles = lock_profiles(dbsession, ids)
     accuracy = accuracy_percents(dbsession, ids)
     changed = []
     for profile in profiles:  # a student without a profile has nothing to keep up to date

@@ -224,6 +224,19 @@ def compute_stats(dbsession: Session, student_ids: Sequence[int]) -> dict[int, d
     return stats
 
 
+def lock_profiles(dbsession: Session, student_ids: Sequence[int]) -> list[StudentProfile]:
+    """The students' profiles, locked until commit, always in id order (two writers locking
+    overlapping sets cannot deadlock); lock them before reading what the figures come from."""
+    return list(
+        dbsession.scalars(
+            select(StudentProfile)
+            .where(StudentProfile.user_id.in_(student_ids))
+            .order_by(StudentProfile.user_id)
+            .with_for_update()
+        )
+    )
+
+
 def refresh_student_stats(
     dbsession: Session, student_ids: Iterable[int], *, changed: Iterable[int] = ()
 ) -> None:
@@ -238,14 +251,7 @@ def refresh_student_stats(
     ids = sorted(set(student_ids))
     if not ids:
         return
-    profiles = list(
-        dbsession.scalars(
-            select(StudentProfile)
-            .where(StudentProfile.user_id.in_(ids))
-            .order_by(StudentProfile.user_id)
-            .with_for_update()
-        )
-    )
+    profiles = lock_profiles(dbsession, ids)
     stats = compute_stats(dbsession, ids)
     moved = set(changed)
     for profile in profiles:
