@@ -9,10 +9,10 @@ caller            relation to enrollment N     GET/PATCH     list  POST*
 ================  ===========================  ============  ====  =======
 admin A           any                          200 / 200     yes   201
 teacher E         the enrollment's teacher     200 / 200     yes   201
-teacher E2        none                         404 / 404     no    403
+teacher E2        none                         404 / 404     no    404
 tutor T           the student's tutor          200 / 200     yes   201
-tutor U           teaches the subject only     404 / 404     no    201**
-tutor T2          none                         404 / 404     no    403
+tutor U           teaches the subject only     404 / 404     no    404**
+tutor T2          none                         404 / 404     no    404
 student S         the enrolled student         200 / 403     yes   403
 student S2        none                         404 / 404     no    403
 parent P          the student's parent         200 / 403     yes   403
@@ -20,8 +20,10 @@ parent P2         none                         404 / 404     no    403
 anonymous         -                            401 / 401     401   401
 ================  ===========================  ============  ====  =======
 
-\\* POST enrolls S in subject Y with teacher E (E teaches Y). \\*\\* U enrolls S with
-themself (U teaches Y): the teacher may create the enrollment.
+\\* POST enrolls S in subject Y with teacher E (E teaches Y; E already teaches S in X).
+\\*\\* U tries to enroll S with themself (U teaches Y): teaching the subject is not a relation
+to the student, and an enrollment would make S visible to U, so S is a 404 to U (as to E2
+and T2), exactly like an unknown id.
 """
 
 from __future__ import annotations
@@ -49,10 +51,10 @@ VIEW_EDIT_LIST = {
 CREATE = {
     "A": 201,
     "E": 201,
-    "E2": 403,
+    "E2": 404,
     "T": 201,
-    "U": 201,
-    "T2": 403,
+    "U": 404,
+    "T2": 404,
     "S": 403,
     "S2": 403,
     "P": 403,

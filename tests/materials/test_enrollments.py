@@ -75,7 +75,16 @@ def test_admin_enrolls_a_student_with_a_teacher(testapp, dbsession, w, auth_head
     assert event.details["teacher_id"] == w.teacher.id
 
 
-def test_teacher_enrolls_a_student_with_themself_by_default(testapp, w, auth_headers):
+def teaching(student, teacher):
+    """An active enrollment of ``student`` with ``teacher`` in some other subject: the
+    teacher already teaches (and sees) the student."""
+    other = SubjectFactory()
+    TeacherSubjectFactory(teacher_id=teacher.id, subject_id=other.id)
+    return EnrollmentFactory(student_id=student.id, subject_id=other.id, teacher_id=teacher.id)
+
+
+def test_teacher_enrolls_a_student_they_teach_with_themself_by_default(testapp, w, auth_headers):
+    teaching(w.student, w.teacher)
     data = testapp.post_json(
         ENROLLMENTS,
         body(w, teacher_id=None),
@@ -87,6 +96,7 @@ def test_teacher_enrolls_a_student_with_themself_by_default(testapp, w, auth_hea
 
 
 def test_teacher_cannot_enroll_a_student_with_another_teacher(testapp, w, make_user, auth_headers):
+    teaching(w.student, w.teacher)
     other = make_user("teacher")
     TeacherSubjectFactory(teacher_id=other.id, subject_id=w.subject.id)
     res = testapp.post_json(
@@ -103,18 +113,65 @@ def test_students_tutor_enrolls_with_any_teacher_of_the_subject(testapp, w, auth
 def test_other_tutor_cannot_enroll_someone_elses_student_with_a_teacher(
     testapp, w, make_user, auth_headers
 ):
-    testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(make_user("tutor")), status=403)
+    testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(make_user("tutor")), status=404)
 
 
-def test_a_tutor_teaching_the_subject_may_enroll_a_student_with_themself(
+def test_a_tutor_teaching_the_student_may_enroll_them_with_themself(
     testapp, w, make_user, auth_headers
 ):
     tutor = make_user("tutor")
     TeacherSubjectFactory(teacher_id=tutor.id, subject_id=w.subject.id)
+    teaching(w.student, tutor)
     data = testapp.post_json(
         ENROLLMENTS, body(w, teacher_id=None), headers=auth_headers(tutor), status=201
     ).json
     assert data["teacher"]["id"] == tutor.id
+
+
+def without_request_id(res):
+    return {k: v for k, v in res.json.items() if k != "request_id"}
+
+
+@pytest.mark.parametrize("role", ["teacher", "tutor"])
+def test_an_unrelated_teacher_or_tutor_cannot_enroll_a_student_to_gain_sight_of_them(
+    testapp, dbsession, w, make_user, role, auth_headers
+):
+    """The hole: teacher_id = self made any student visible. Now every student the caller is
+    not related to is one 404, the same body whatever the id is."""
+    caller = make_user(role)
+    TeacherSubjectFactory(teacher_id=caller.id, subject_id=w.subject.id)
+    headers = auth_headers(caller)
+    unrelated = testapp.post_json(
+        ENROLLMENTS, body(w, teacher_id=None), headers=headers, status=404
+    )
+    assert unrelated.json["type"].endswith("/not-found")
+    assert dbsession.scalar(select(Enrollment.id)) is None
+    testapp.get(f"/api/accounts/users/{w.student.id}/", headers=headers, status=404)
+    answers = {
+        "does not exist": body(w, student_id=10**9, teacher_id=None),
+        "is not a student": body(w, student_id=w.parent.id, teacher_id=None),
+        "is a teacher": body(w, student_id=w.teacher.id, teacher_id=None),
+        "bad subject too": body(w, subject_id=10**9, teacher_id=None),
+    }
+    for why, payload in answers.items():
+        res = testapp.post_json(ENROLLMENTS, payload, headers=headers, status=404)
+        assert without_request_id(res) == without_request_id(unrelated), why
+    # Already enrolled (with someone else): still the same 404, not a 409.
+    testapp.post_json(ENROLLMENTS, body(w), headers=auth_headers(w.admin), status=201)
+    res = testapp.post_json(ENROLLMENTS, body(w, teacher_id=None), headers=headers, status=404)
+    assert without_request_id(res) == without_request_id(unrelated)
+
+
+def test_a_student_taught_in_the_past_only_is_not_enrollable_by_the_teacher(
+    testapp, dbsession, w, auth_headers
+):
+    """ "Already teaches" is an active enrollment: the students the teacher can see."""
+    past = teaching(w.student, w.teacher)
+    past.status = "completed"
+    dbsession.flush()
+    testapp.post_json(
+        ENROLLMENTS, body(w, teacher_id=None), headers=auth_headers(w.teacher), status=404
+    )
 
 
 @pytest.mark.parametrize("role", ["student", "parent"])

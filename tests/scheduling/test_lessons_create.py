@@ -93,6 +93,42 @@ def test_a_teacher_cannot_book_for_another_teacher(testapp, world, as_):
     post(testapp, as_(world.other_teacher), body(world), status=403)
 
 
+def without_request_id(res):
+    return {k: v for k, v in res.json.items() if k != "request_id"}
+
+
+def test_someone_elses_student_and_an_unknown_id_get_the_same_403(testapp, world, as_):
+    """The authority check reads the ids only: it cannot tell who exists."""
+    unrelated = post(testapp, as_(world.other_tutor), body(world), status=403)
+    missing = post(testapp, as_(world.other_tutor), body(world, student_id=10**9), status=403)
+    assert without_request_id(unrelated) == without_request_id(missing)
+
+
+def test_a_teacher_cannot_attach_a_student_they_do_not_teach(testapp, world, as_):
+    """Before: an existing unrelated student was a subject_id error (no enrollment) and the
+    wrong role "Not an active student", while an unknown id was "No such user": the teacher
+    learnt who exists. Now all of them are the unknown id's answer."""
+    data = body(world, teacher=world.teacher, student=world.other_student)
+    unrelated = post(testapp, as_(world.teacher), data, status=400)
+    assert unrelated.json["errors"] == [
+        {"location": "body", "name": "student_id", "description": "No such user"}
+    ]
+    for other in (10**9, world.other_parent.id, world.other_teacher.id):
+        res = post(testapp, as_(world.teacher), {**data, "student_id": other}, status=400)
+        assert without_request_id(res) == without_request_id(unrelated)
+
+
+def test_a_tutor_cannot_attach_a_teacher_who_does_not_teach_their_student(testapp, world, as_):
+    data = body(world, teacher=world.other_teacher)
+    unrelated = post(testapp, as_(world.tutor), data, status=400)
+    assert unrelated.json["errors"] == [
+        {"location": "body", "name": "teacher_id", "description": "No such user"}
+    ]
+    for other in (10**9, world.other_student.id, world.other_parent.id):
+        res = post(testapp, as_(world.tutor), {**data, "teacher_id": other}, status=400)
+        assert without_request_id(res) == without_request_id(unrelated)
+
+
 @pytest.mark.parametrize("role", ["student", "parent"])
 def test_students_and_parents_cannot_book(testapp, world, as_, role):
     post(testapp, as_(getattr(world, role)), body(world), status=403)
@@ -174,9 +210,14 @@ def test_booking_needs_an_active_enrollment(testapp, world, as_, dbsession):
     ).one()
     enrollment.status = "dropped"
     dbsession.flush()
-    res = post(testapp, as_(world.teacher), body(world), status=400)
+    res = post(testapp, as_(world.admin), body(world), status=400)
     assert problem_names(res) == ["subject_id"]
     assert "no active enrollment" in res.json["errors"][0]["description"]
+    # The teacher no longer teaches (so no longer sees) the student at all.
+    res = post(testapp, as_(world.teacher), body(world), status=400)
+    assert res.json["errors"] == [
+        {"location": "body", "name": "student_id", "description": "No such user"}
+    ]
 
 
 def test_an_enrollment_with_another_teacher_does_not_count(testapp, world, as_):

@@ -230,7 +230,10 @@ def test_anonymous_is_401(testapp, world):
 def test_another_teacher_without_enrollment_is_refused(testapp, world, as_, dbsession):
     data = series_body(world, teacher_id=world.other_teacher.id)
     res = create(testapp, as_(world.other_teacher), data, status=400)
-    assert "subject_id" in problem_names(res)
+    # A student the teacher does not teach is "No such user", like an unknown id.
+    assert problem_names(res) == ["student_id"]
+    missing = create(testapp, as_(world.other_teacher), {**data, "student_id": 10**9}, status=400)
+    assert missing.json["errors"] == res.json["errors"]
     assert dbsession.scalar(select(func.count()).select_from(LessonSeries)) == 0
 
 

@@ -2,7 +2,21 @@
 
 An enrollment joins a student, a subject and a teacher or tutor actively assigned to it; at
 most one is active per (student, subject): duplicates, even ones that lose the race to the
-partial unique index, are 409. Admins, the student's tutor or the teacher create them.
+partial unique index, are 409.
+
+An active enrollment is a teaching relation (``materials.visibility``): its teacher sees the
+student, their parents and reports. So creating one must never reach a student the caller is
+not already related to. Who may enroll whom (``enrollable``):
+
+- an admin: any active student, with any teacher of the subject;
+- the student's own tutor (``StudentProfile.tutor_id``): with any teacher of the subject;
+- a teacher or tutor who already teaches the student (an active enrollment with them as the
+  teacher, in any subject: exactly the students they can see): with themself as the teacher
+  only (naming another teacher is a 403);
+- nobody else. A student outside these sets is a 404 ``student_id`` that is the same whether
+  the id does not exist, is not a student, is inactive or is simply not the caller's; the
+  check runs before every other check that looks at the student (subject, teacher,
+  duplicate), so no answer tells such ids apart.
 """
 
 from __future__ import annotations
@@ -60,6 +74,32 @@ def active_duplicate(student_id: int, subject_id: int, exclude: int | None = Non
 DUPLICATE = "The student already has an active enrollment in this subject."
 
 
+STUDENT_NOT_FOUND = "No student with this id that you may enroll."
+
+
+def enrollable(dbsession: Session, actor: User, student_id: int) -> tuple[bool, bool]:
+    """``(may_enroll, with_any_teacher)`` for a non-admin ``actor`` and a student id: the
+    student's own tutor enrolls them with any teacher; a teacher or tutor who already teaches
+    them, with themself only. Unknown ids, other roles and inactive accounts are ``False``."""
+    student = dbsession.get(User, student_id)
+    if student is None or student.role != Role.STUDENT.value or not student.is_active:
+        return False, False
+    if actor.role not in people.TEACHING_ROLES:
+        return False, False
+    own = bool(
+        dbsession.scalar(
+            select(
+                exists().where(
+                    StudentProfile.user_id == student_id, StudentProfile.tutor_id == actor.id
+                )
+            )
+        )
+    )
+    if own:
+        return True, True
+    return people.teaches(dbsession, actor.id, student_id), False
+
+
 def create_enrollment(
     dbsession: Session,
     actor: User,
@@ -69,6 +109,7 @@ def create_enrollment(
     teacher_id: int | None = None,
     custom_subject_name: str | None = None,
 ) -> Enrollment:
+    """Enroll a student (see the module docstring for who may enroll whom)."""
     if actor.role not in STAFF_ROLES:
         raise APIProblem(403, "Students and parents cannot create enrollments.")
     if student_id == actor.id:
@@ -77,6 +118,16 @@ def create_enrollment(
         if actor.role not in people.TEACHING_ROLES:
             raise invalid("teacher_id", "Required: the teacher or tutor of the enrollment")
         teacher_id = actor.id
+    is_admin = actor.role == Role.ADMIN.value
+    with_any_teacher = is_admin
+    if not is_admin:
+        # Before any other check on the student: a 404 that does not depend on whether the
+        # id exists, what it is, or what it is enrolled in.
+        may_enroll, with_any_teacher = enrollable(dbsession, actor, student_id)
+        if not may_enroll:
+            raise APIProblem(
+                404, STUDENT_NOT_FOUND, errors=[field_error("student_id", STUDENT_NOT_FOUND)]
+            )
     errors = []
     student = dbsession.get(User, student_id)
     if student is None or student.role != Role.STUDENT.value or not student.is_active:
@@ -94,15 +145,11 @@ def create_enrollment(
             errors[0]["description"] if len(errors) == 1 else f"{len(errors)} fields are invalid"
         )
         raise APIProblem(400, detail, errors=errors)
-    tutored = people.tutored_by(actor.id).where(StudentProfile.user_id == student_id)
-    allowed = (
-        actor.role == Role.ADMIN.value
-        or actor.id == teacher_id
-        or student_id in dbsession.scalars(tutored)
-    )
-    if not allowed:
+    if not with_any_teacher and teacher_id != actor.id:
         raise APIProblem(
-            403, "Only admins, the student's tutor or the teacher may create this enrollment."
+            403,
+            "Only admins and the student's tutor may enroll a student with another teacher.",
+            errors=[field_error("teacher_id", "Only admins and the student's tutor")],
         )
     if dbsession.scalar(select(active_duplicate(student_id, subject_id))):
         raise conflict("subject_id", DUPLICATE)

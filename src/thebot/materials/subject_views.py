@@ -280,7 +280,9 @@ def list_enrollments(request: Any) -> dict[str, Any]:
     response_schemas=responds(EnrollmentSchema, "The new enrollment", 201),
 )
 def create_enrollment(request: Any) -> dict[str, Any]:
-    """Admins, the student's tutor, or the teacher (``teacher_id`` defaults to the caller)."""
+    """Admins and the student's tutor (any teacher of the subject); a teacher or tutor who
+    already teaches the student (themself only; ``teacher_id`` defaults to the caller). Any
+    other student is a 404 (``enrollments`` module docstring)."""
     new = enrollment_service.create_enrollment(
         request.dbsession, viewer_of(request), **request.validated["body"]
     )

@@ -31,7 +31,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from thebot.accounts.models import User
+from thebot.accounts import visibility as people
+from thebot.accounts.models import Role, User
 from thebot.errors import APIProblem
 from thebot.scheduling import lesson_visibility as seen
 from thebot.scheduling import rules
@@ -111,13 +112,48 @@ def bump(lesson: Lesson) -> None:
 
 
 def load_participants(
-    dbsession: Session, teacher_id: int, student_id: int
+    dbsession: Session, teacher_id: int, student_id: int, *, actor: User | None = None
 ) -> tuple[User | None, User | None]:
+    """The teacher and the student of a booking (``None`` for an unknown id).
+
+    With ``actor`` (a new booking or series, whose ids come from the client) two more rules
+    keep a booking from telling a caller who exists:
+
+    1. the authority check runs first, on the ids alone (``rules.may_book_for``: an admin,
+       the teacher themself, the student's tutor): a 403 that is the same for an unknown id
+       and for someone else's student;
+    2. a participant a non-admin is not related to is ``None``, so ``rules.validate_slot``
+       answers the same 400 ("No such user") for an id that does not exist and for a
+       student the caller does not teach. Related means: the actor themself; a student the
+       actor can see (``accounts.visibility``: they teach or tutor them); a teacher who
+       teaches that student, or whom the actor can see.
+
+    Booking still needs an active enrollment of the pair, so nobody unrelated is attached.
+    """
+    if actor is not None and not rules.may_book_for(dbsession, actor, teacher_id, student_id):
+        raise APIProblem(
+            403,
+            "Only the lesson's teacher, the student's tutor or an admin may book, reschedule "
+            "or cancel this lesson.",
+        )
     users = {
         u.id: u
         for u in dbsession.scalars(select(User).where(User.id.in_({teacher_id, student_id})))
     }
-    return users.get(teacher_id), users.get(student_id)
+    teacher, student = users.get(teacher_id), users.get(student_id)
+    if actor is None or actor.role == Role.ADMIN.value:
+        return teacher, student
+    if (
+        student is not None
+        and student.id != actor.id
+        and not people.can_see(dbsession, actor, student)
+    ):
+        student = None
+    if teacher is not None and teacher.id != actor.id:
+        teaches_student = student is not None and people.teaches(dbsession, teacher.id, student.id)
+        if not teaches_student and not people.can_see(dbsession, actor, teacher):
+            teacher = None
+    return teacher, student
 
 
 # --- booking -----------------------------------------------------------------------------
@@ -131,7 +167,7 @@ def check_slot(
     now: dt.datetime,
 ) -> bool:
     """Every booking rule for ``data``; returns whether an enrollment override was used."""
-    teacher, student = load_participants(dbsession, data.teacher_id, data.student_id)
+    teacher, student = load_participants(dbsession, data.teacher_id, data.student_id, actor=actor)
     return rules.validate_slot(
         dbsession,
         settings,

@@ -267,7 +267,9 @@ def create_series(
     start_local = to_local(data.start, data.timezone).replace(microsecond=0)
     found = checked_occurrences(settings, rule, start_local, data.timezone)
     wanted = [occurrence(t, data.timezone, data.duration_minutes) for t in found]
-    participants = lessons.load_participants(dbsession, data.teacher_id, data.student_id)
+    participants = lessons.load_participants(
+        dbsession, data.teacher_id, data.student_id, actor=actor
+    )
     override_used = False
     for occ in wanted:
         override_used = validate_occurrence(
