@@ -14,8 +14,9 @@ from pyramid.response import Response
 from zope.interface import implementer
 
 # Permission names: every view names one of these (or NO_PERMISSION_REQUIRED for public views).
-VIEW_SYSTEM = "system.view"
+VIEW_SYSTEM = "system.view"  # health, metrics, components, uptime: admins and monitoring
 MANAGE_SYSTEM = "system.manage"
+VIEW_AUDIT_LOG = "system.audit_log.view"  # admins only: never the monitoring token
 AUTHENTICATED = "authenticated"  # any signed-in user (not the monitoring token)
 DENY_ALL = "thebot.nobody"  # the default permission: a view that forgot to declare is closed
 
@@ -259,7 +260,8 @@ class Root:
     """Default context: signed-in users, and system endpoints for admins and monitoring."""
 
     __acl__ = [
-        (Allow, "role:admin", (VIEW_SYSTEM, MANAGE_SYSTEM)),
+        (Allow, "role:admin", (VIEW_SYSTEM, MANAGE_SYSTEM, VIEW_AUDIT_LOG)),
+        # Machine credentials see health, metrics, components and uptime: VIEW_SYSTEM only.
         (Allow, MONITOR_PRINCIPAL, VIEW_SYSTEM),
         (Allow, Authenticated, AUTHENTICATED),
         (Deny, Everyone, ALL_PERMISSIONS),

@@ -67,11 +67,15 @@ def test_admin_reads_events_newest_first(testapp, dbsession, make_user, admin_he
     assert body["items"][0]["actor"] is None
 
 
-def test_audit_log_is_for_admins_and_monitoring(testapp, make_user, auth_headers, monitor_headers):
+def test_audit_log_is_for_admins_only_not_the_metrics_token(
+    testapp, make_user, auth_headers, monitor_headers, admin_headers
+):
     testapp.get(URL, status=401)
     for role in ("student", "teacher", "tutor", "parent"):
         testapp.get(URL, headers=auth_headers(make_user(role)), status=403)
-    testapp.get(URL, headers=monitor_headers, status=200)
+    res = testapp.get(URL, headers=monitor_headers, status=403)
+    assert res.content_type == "application/problem+json"
+    testapp.get(URL, headers=admin_headers, status=200)
 
 
 def test_filters_by_actor_action_and_period(testapp, dbsession, make_user, admin_headers):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from thebot.accounts.models import User
 from thebot.api import ApiService
 from thebot.pagination import page_body, paginate_request
-from thebot.security import VIEW_SYSTEM
+from thebot.security import VIEW_AUDIT_LOG
 from thebot.system.audit_schemas import AUDIT_LOG_RESPONSES, AuditLogRequest
 from thebot.system.models import AuditEvent
 
@@ -47,7 +47,7 @@ def usernames_of(dbsession: Session, events: list[AuditEvent]) -> dict[int, str]
 
 
 @audit_log.get(
-    permission=VIEW_SYSTEM,
+    permission=VIEW_AUDIT_LOG,  # admins only: the metrics token must not read it
     schema=AuditLogRequest(),
     response_schemas=AUDIT_LOG_RESPONSES,
     tags=["system"],
