@@ -13,7 +13,6 @@ requires = [
     "apscheduler>=3.10,<4",
     "colander>=2.0",
     "cornice>=6.1",
-    "cornice_swagger>=1.0",
     "dogpile.cache>=1.3",
     "dramatiq[redis]>=1.17",
     "filetype>=1.2",
@@ -31,6 +30,7 @@ requires = [
     "python-dateutil>=2.8.2",
     "redis>=5",
     "SQLAlchemy>=2.0.30",
+    "swagger-ui-bundle>=1.1",  # /api/docs/ serves its files (no CDN)
     "transaction>=4",
     "tzdata>=2024.1",
     "waitress>=3",
@@ -42,10 +42,13 @@ extras = {
     "sentry": ["sentry-sdk>=2"],
     "testing": [
         "factory_boy>=3.3",
+        "jsonschema>=4.18",  # tests/contract: responses against the OpenAPI document
+        "openapi-spec-validator>=0.7",
         "pytest>=8",
         "pytest-cov",
         "PyYAML>=6",  # tests/test_docker_files.py reads docker-compose.yml
         "ruff>=0.6",
+        "schemathesis>=4.0",  # .ci/contract: the live server against the document
         "time-machine>=2.13",
         "WebTest>=3.0",
     ],

@@ -67,7 +67,7 @@ def main(global_config: dict[str, Any] | None = None, **raw_settings: Any) -> An
         config.include("pyramid_tm")
         config.include("pyramid_retry")
         config.include("cornice")
-        config.include("cornice_swagger")
+        config.include("thebot.openapi")  # before the features: their documentation args
         config.include("thebot.renderers")
         config.include("thebot.db")
         config.include("thebot.security")
@@ -78,7 +78,6 @@ def main(global_config: dict[str, Any] | None = None, **raw_settings: Any) -> An
         config.include("thebot.scheduler")
         for feature in FEATURES:
             config.include(feature)
-        config.include("thebot.openapi")
         for extra in settings["includes"]:
             config.include(extra)
         config.include("thebot.bootstrap")

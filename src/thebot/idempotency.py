@@ -181,6 +181,7 @@ def idempotent(scope: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], A
 
         return wrapper
 
+        wrapper.idempotency_scope = scope  # type: ignore[attr-defined]  # thebot.openapi
     return decorate
 
 

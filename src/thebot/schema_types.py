@@ -10,13 +10,6 @@ import zoneinfo
 from typing import Any
 
 import colander
-from cornice_swagger import CorniceSwagger
-from cornice_swagger.converters.schema import (
-    BooleanTypeConverter,
-    DateTimeTypeConverter,
-    StringTypeConverter,
-    TypeConverter,
-)
 
 RFC3339_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
@@ -52,6 +45,8 @@ def parse_rfc3339(text: str) -> dt.datetime:
 class RFC3339DateTime(colander.SchemaType):
     """A date-time on the wire: RFC 3339 with an offset; read as an aware datetime."""
 
+    json_schema = {"type": "string", "format": "date-time"}  # read by thebot.openapi
+
     def serialize(self, node: Any, appstruct: Any) -> Any:
         if appstruct is colander.null or appstruct is None:
             return colander.null
@@ -84,6 +79,7 @@ class QueryBoolean(colander.SchemaType):
     """``true``/``false`` (or ``1``/``0``) in a query string; anything else is an error."""
 
     TRUE, FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
+    json_schema = {"type": "boolean"}
 
     def serialize(self, node: Any, appstruct: Any) -> Any:
         return colander.null if appstruct is colander.null else str(bool(appstruct)).lower()
@@ -102,6 +98,8 @@ class QueryBoolean(colander.SchemaType):
 class ClockTime(colander.SchemaType):
     """``"HH:MM"`` (24-hour) as a ``datetime.time``; JSON ``null`` stays ``None`` (clears)."""
 
+    json_schema = {"type": ["string", "null"], "pattern": HHMM_RE.pattern}
+
     def serialize(self, node: Any, appstruct: Any) -> Any:
         if appstruct is colander.null or appstruct is None:
             return appstruct
@@ -118,6 +116,8 @@ class ClockTime(colander.SchemaType):
 
 class TimezoneName(colander.SchemaType):
     """An IANA time zone name such as ``Europe/Moscow``."""
+
+    json_schema = {"type": "string", "minLength": 1, "examples": ["Europe/Moscow"]}
 
     def serialize(self, node: Any, appstruct: Any) -> Any:
         return appstruct
@@ -136,6 +136,12 @@ MAX_UPLOAD_FILES = 10
 class Uploads(colander.SchemaType):
     """The ``files`` fields of a multipart body: one or more uploaded file parts."""
 
+    json_schema = {
+        "type": "array",
+        "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+        "maxItems": MAX_UPLOAD_FILES,
+    }
+
     def serialize(self, node: Any, appstruct: Any) -> Any:
         return colander.null
 
@@ -151,24 +157,3 @@ class Uploads(colander.SchemaType):
         if len(items) > MAX_UPLOAD_FILES:
             raise colander.Invalid(node, f"At most {MAX_UPLOAD_FILES} files")
         return items
-
-
-class UploadsConverter(TypeConverter):
-    type = "array"
-
-    def convert_type(self, schema_node: Any) -> dict[str, Any]:
-        converted = super().convert_type(schema_node)
-        converted["items"] = {"type": "string", "format": "binary"}
-        return converted
-
-
-# cornice_swagger's hook for custom types: without it the OpenAPI document cannot be built.
-CorniceSwagger.custom_type_converters.update(
-    {
-        RFC3339DateTime: DateTimeTypeConverter,
-        QueryBoolean: BooleanTypeConverter,
-        ClockTime: StringTypeConverter,
-        TimezoneName: StringTypeConverter,
-        Uploads: UploadsConverter,
-    }
-)

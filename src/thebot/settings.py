@@ -45,6 +45,19 @@ SSLMODE_STRENGTH = {
 }
 
 
+API_DOCS_MODES = ("public", "admin", "off")
+
+
+def as_choice(value: Any, choices: tuple[str, ...]) -> str | None:
+    """One of ``choices`` (case-insensitive), or ``None`` when empty (the default applies)."""
+    text = as_optional_str(value)
+    if text is None:
+        return None
+    if text.lower() not in choices:
+        raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+    return text.lower()
+
+
 S = Setting
 CORE_SETTINGS: tuple[Setting, ...] = (
     S(
@@ -240,6 +253,14 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         2.0,
         float,
         "Seconds each readiness dependency check may take.",
+    ),
+    S(
+        "api_docs",
+        "API_DOCS",
+        None,
+        lambda v: as_choice(v, API_DOCS_MODES),
+        "Who may open the API reference at ``/api/docs/``: ``public``, ``admin`` or ``off``; "
+        "unset: ``public`` with ``DEBUG``, ``admin`` otherwise.",
     ),
 )
 

@@ -20,7 +20,7 @@ MAX_TEXT = 5000
 class Field(colander.SchemaNode):
     """A JSON field: ``null`` is an error unless ``nullable=True`` (then it means "clear").
 
-    Plain colander types are kept (cornice_swagger converts them for OpenAPI); the node adds
+    Plain colander types are kept (thebot.openapi converts them for OpenAPI); the node adds
     what JSON needs: explicit nulls, and no bools or floats passing for integers.
     """
 

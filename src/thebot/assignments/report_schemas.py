@@ -11,13 +11,6 @@ import re
 from typing import Any
 
 import colander
-from cornice_swagger import CorniceSwagger
-from cornice_swagger.converters.schema import (
-    BooleanTypeConverter,
-    DateTypeConverter,
-    IntegerTypeConverter,
-    StringTypeConverter,
-)
 
 from thebot.api import StrictMapping
 from thebot.assignments.reports import MAX_PERIOD_DAYS, STATUSES, TYPES
@@ -34,6 +27,8 @@ class ISODate(colander.SchemaType):
     """A calendar day ``YYYY-MM-DD`` (nothing else: no time, no offset)."""
 
     def serialize(self, node: Any, appstruct: Any) -> Any:
+    json_schema = {"type": "string", "format": "date"}  # read by thebot.openapi
+
         if appstruct is colander.null or appstruct is None:
             return colander.null
         return appstruct.isoformat()
@@ -56,6 +51,8 @@ class JSONBoolean(colander.SchemaType):
     """A JSON ``true``/``false``: strings and numbers are errors, not guesses."""
 
     def serialize(self, node: Any, appstruct: Any) -> Any:
+    json_schema = {"type": "boolean"}
+
         return colander.null if appstruct is colander.null else bool(appstruct)
 
     def deserialize(self, node: Any, cstruct: Any) -> Any:
@@ -84,17 +81,6 @@ class JSONId(colander.Integer):
         if isinstance(cstruct, str) and not (cstruct.isascii() and cstruct.isdigit()):
             raise colander.Invalid(node, f"{cstruct!r} is not an id")
         return super().deserialize(node, cstruct)
-
-
-# cornice_swagger finds converters by exact type: without these the OpenAPI document fails.
-CorniceSwagger.custom_type_converters.update(
-    {
-        ISODate: DateTypeConverter,
-        JSONBoolean: BooleanTypeConverter,
-        JSONString: StringTypeConverter,
-        JSONId: IntegerTypeConverter,
-    }
-)
 
 
 def object_id(**kw: Any) -> colander.SchemaNode:

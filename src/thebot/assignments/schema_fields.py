@@ -2,7 +2,7 @@
 
 Scores are decimals with at most two places: accepted as JSON numbers or strings
 (``12``, ``12.5``, ``"12.50"``), sent back as strings with two places (``"12.50"``).
-Importing this module also teaches the OpenAPI document these types.
+Each type describes itself for the OpenAPI document (``json_schema``, read by thebot.openapi).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import colander
-from cornice_swagger import CorniceSwagger
-from cornice_swagger.converters.schema import StringTypeConverter, TypeConverter
 
 from thebot.accounts.schemas import Field
 from thebot.assignments.assignments import MAX_SCORE_LIMIT
@@ -22,6 +20,8 @@ from thebot.schema_types import RFC3339DateTime
 
 class Score(colander.SchemaType):
     """A decimal with at most two places, from a JSON number or string."""
+
+    json_schema = {"type": ["string", "number"], "format": "decimal"}
 
     def serialize(self, node: Any, appstruct: Any) -> Any:
         if appstruct is colander.null or appstruct is None:
@@ -87,6 +87,12 @@ def moment(**kw: Any) -> Any:
 class RubricScores(colander.SchemaType):
     """``{"<criterion id>": points, ...}`` with points as for ``Score``."""
 
+    json_schema = {
+        "type": "object",
+        "propertyNames": {"pattern": "^[0-9]+$"},
+        "additionalProperties": Score.json_schema,
+    }
+
     def serialize(self, node: Any, appstruct: Any) -> Any:
         return appstruct
 
@@ -114,27 +120,3 @@ class RubricScores(colander.SchemaType):
                 )
             raise error
         return result
-
-
-class ObjectConverter(TypeConverter):
-    type = "object"
-
-
-class ScoreConverter(StringTypeConverter):
-    """Scores are decimal strings in the document too (a ``Decimal`` default is not JSON)."""
-
-    def convert_type(self, schema_node: Any) -> dict[str, Any]:
-        converted = super().convert_type(schema_node)
-        if isinstance(converted.get("default"), Decimal):
-            converted["default"] = str(converted["default"].quantize(CENT))
-        converted["format"] = "decimal"
-        return converted
-
-
-CorniceSwagger.custom_type_converters.update(
-    {
-        PlainText: StringTypeConverter,
-        Score: ScoreConverter,
-        RubricScores: ObjectConverter,
-    }
-)

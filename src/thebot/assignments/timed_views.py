@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import colander
+
 from thebot.api import ApiService, EmptyRequest
 from thebot.assignments import submissions, timed_attempts
 from thebot.assignments.assignment_resources import AssignmentResource
@@ -18,7 +20,21 @@ start_service = ApiService(
 )
 
 
-@start_service.post(permission=SUBMIT_ASSIGNMENT, schema=EmptyRequest(), tags=["assignments"])
+class AttemptStartSchema(colander.MappingSchema):
+    attempt = colander.SchemaNode(colander.Integer())
+    started_at = colander.SchemaNode(colander.DateTime())
+    deadline = colander.SchemaNode(colander.DateTime())
+
+
+@start_service.post(
+    permission=SUBMIT_ASSIGNMENT,
+    schema=EmptyRequest(),
+    tags=["assignments"],
+    response_schemas={
+        "201": AttemptStartSchema(description="The attempt just started"),
+        "200": AttemptStartSchema(description="The attempt was already running"),
+    },
+)
 def start_attempt(request: Any) -> dict[str, Any]:
     """201 with the attempt's deadline; starting the same attempt again returns it (200)."""
     assignment = request.context.assignment

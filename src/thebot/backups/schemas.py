@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import colander
-from cornice_swagger import CorniceSwagger
-from cornice_swagger.converters.schema import BooleanTypeConverter, IntegerTypeConverter
 
 from thebot.api import StrictMapping
 from thebot.backups.models import BackupStatus, BackupType
@@ -19,6 +17,8 @@ MAX_ID = 2**31 - 1
 
 class JSONInteger(colander.SchemaType):
     """A JSON number that is an integer: ``"5"``, ``5.5`` and ``true`` are refused."""
+
+    json_schema = {"type": "integer"}  # read by thebot.openapi
 
     def serialize(self, node: Any, appstruct: Any) -> Any:
         return appstruct
@@ -34,6 +34,8 @@ class JSONInteger(colander.SchemaType):
 class JSONBoolean(colander.SchemaType):
     """JSON ``true`` or ``false`` only (colander's Boolean reads ``"banana"`` as true)."""
 
+    json_schema = {"type": "boolean"}
+
     def serialize(self, node: Any, appstruct: Any) -> Any:
         return appstruct
 
@@ -43,11 +45,6 @@ class JSONBoolean(colander.SchemaType):
         if not isinstance(cstruct, bool):
             raise colander.Invalid(node, "Expected true or false")
         return cstruct
-
-
-CorniceSwagger.custom_type_converters.update(
-    {JSONInteger: IntegerTypeConverter, JSONBoolean: BooleanTypeConverter}
-)
 
 
 def must_confirm(node: Any, value: bool) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import colander
-from cornice_swagger import CorniceSwagger
-from cornice_swagger.converters.schema import ObjectTypeConverter
 
 from thebot.api import StrictMapping
 from thebot.notifications.service import CATEGORIES, CHANNELS
@@ -21,7 +19,18 @@ class CategorySwitches(colander.SchemaType):
     register later are accepted without touching this schema.
     """
 
-    unknown = "preserve"  # read by the OpenAPI generator: any category name may appear
+    @staticmethod
+    def json_schema(node: Any) -> dict[str, Any]:
+        """Read by thebot.openapi once every feature has registered its categories."""
+        return {
+            "type": "object",
+            "propertyNames": {"enum": sorted(CATEGORIES)},
+            "additionalProperties": {
+                "type": "object",
+                "properties": {channel: {"type": "boolean"} for channel in CHANNELS},
+                "additionalProperties": False,
+            },
+        }
 
     def serialize(self, node: Any, appstruct: Any) -> Any:
         return appstruct
@@ -51,14 +60,6 @@ class CategorySwitches(colander.SchemaType):
         if problems:
             raise colander.Invalid(node, "; ".join(problems))
         return result
-
-
-# Describe the custom types in the OpenAPI document (cornice_swagger's hook for them).
-CorniceSwagger.custom_type_converters.update(
-    {
-        CategorySwitches: ObjectTypeConverter,
-    }
-)
 
 
 class NotificationListQuery(StrictMapping, PaginationQuery):

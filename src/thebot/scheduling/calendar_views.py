@@ -87,7 +87,12 @@ def issue_token(request: Any) -> dict[str, Any]:
     return service.token_json(token, row, url)
 
 
-@token_service.delete(permission=MANAGE_CALENDAR_FEED, schema=EmptyRequest(), tags=TAGS)
+@token_service.delete(
+    permission=MANAGE_CALENDAR_FEED,
+    schema=EmptyRequest(),
+    tags=TAGS,
+    response_schemas={"204": colander.MappingSchema(description="Revoked")},
+)
 def revoke_token(request: Any) -> Response:
     """The feed stops working (404) until a new token is issued."""
     user = owner(request)
@@ -98,7 +103,15 @@ def revoke_token(request: Any) -> Response:
 
 # Public by token: no Authorization header reaches a feed, the token in the path is checked
 # against its stored hash below (unknown, revoked or inactive owner: 404).
-@feed_service.get(permission=NO_PERMISSION_REQUIRED, tags=TAGS)
+@feed_service.get(
+    permission=NO_PERMISSION_REQUIRED,
+    tags=TAGS,
+    response_schemas={
+        "200": colander.SchemaNode(
+            colander.String(), description="The iCalendar feed", content_types=("text/calendar",)
+        )
+    },
+)
 def calendar_feed(request: Any) -> Response:
     """``text/calendar``; ``If-None-Match`` with the current ETag answers 304."""
     user = service.feed_owner(request.dbsession, request.matchdict.get("token", ""))

@@ -12,13 +12,17 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from thebot.api import ApiService
 from thebot.db import utcnow
 from thebot.security import VIEW_SYSTEM
-from thebot.system import service
+from thebot.system import schemas, service
 from thebot.system.checks import resource_usage
 from thebot.system.metrics import db_pool_checked_out
 from thebot.system.schemas import MetricsRequest, NoQuery
 from thebot.tasks import queue_depth
 
 TAGS = ["system"]
+READY = {
+    "200": schemas.ReadinessResponse(description="Every dependency answers"),
+    "503": schemas.ReadinessResponse(description="Not ready: `error` names each failing one"),
+}
 
 live = ApiService(
     name="health_live", path="/api/system/health/live/", description="Liveness probe"
@@ -47,14 +51,21 @@ status_page = ApiService(
 )
 
 
-@live.get(permission=NO_PERMISSION_REQUIRED, schema=NoQuery(), tags=TAGS)
+@live.get(
+    permission=NO_PERMISSION_REQUIRED,
+    schema=NoQuery(),
+    tags=TAGS,
+    response_schemas={"200": schemas.LiveResponse(description="Alive")},
+)
 def get_live(request: Any) -> dict[str, Any]:
     """The process answers: no dependency is checked."""
     return {"status": "alive", "timestamp": utcnow().isoformat()}
 
 
-@ready.get(permission=NO_PERMISSION_REQUIRED, schema=NoQuery(), tags=TAGS)
-@readiness.get(permission=NO_PERMISSION_REQUIRED, schema=NoQuery(), tags=TAGS)
+@ready.get(permission=NO_PERMISSION_REQUIRED, schema=NoQuery(), tags=TAGS, response_schemas=READY)
+@readiness.get(
+    permission=NO_PERMISSION_REQUIRED, schema=NoQuery(), tags=TAGS, response_schemas=READY
+)
 def get_ready(request: Any) -> dict[str, Any]:
     """Database and Redis reachable; 503 naming each failing dependency."""
     ok, body = service.readiness(request.registry)
@@ -64,22 +75,42 @@ def get_ready(request: Any) -> dict[str, Any]:
     return body
 
 
-@health.get(permission=VIEW_SYSTEM, schema=NoQuery(), tags=TAGS)
+@health.get(
+    permission=VIEW_SYSTEM,
+    schema=NoQuery(),
+    tags=TAGS,
+    response_schemas={"200": schemas.HealthStatus(description="Each component's status")},
+)
 def get_health(request: Any) -> dict[str, Any]:
     return service.health(request.registry)
 
 
-@health_extended.get(permission=VIEW_SYSTEM, schema=NoQuery(), tags=TAGS)
+@health_extended.get(
+    permission=VIEW_SYSTEM,
+    schema=NoQuery(),
+    tags=TAGS,
+    response_schemas={"200": schemas.HealthExtended(description="Health and host resources")},
+)
 def get_health_extended(request: Any) -> dict[str, Any]:
     return service.health_extended(request.registry)
 
 
-@components.get(permission=VIEW_SYSTEM, schema=NoQuery(), tags=TAGS)
+@components.get(
+    permission=VIEW_SYSTEM,
+    schema=NoQuery(),
+    tags=TAGS,
+    response_schemas={"200": schemas.ComponentsResponse(description="Component figures")},
+)
 def get_components(request: Any) -> dict[str, Any]:
     return service.components(request.registry)
 
 
-@uptime.get(permission=VIEW_SYSTEM, schema=NoQuery(), tags=TAGS)
+@uptime.get(
+    permission=VIEW_SYSTEM,
+    schema=NoQuery(),
+    tags=TAGS,
+    response_schemas={"200": schemas.UptimeResponse(description="Uptime and SLA")},
+)
 def get_uptime(request: Any) -> dict[str, Any]:
     return service.uptime(request.dbsession)
 
@@ -92,7 +123,17 @@ def wants_prometheus(request: Any) -> bool:
     return bool(offers) and offers[0][0] == "text/plain"
 
 
-@metrics.get(permission=VIEW_SYSTEM, schema=MetricsRequest(), tags=TAGS)
+@metrics.get(
+    permission=VIEW_SYSTEM,
+    schema=MetricsRequest(),
+    tags=TAGS,
+    response_schemas={
+        "200": schemas.MetricsResponse(
+            description="JSON; Prometheus text with ?format=prometheus or Accept: text/plain",
+            content_types=("application/json", "text/plain"),
+        )
+    },
+)
 def get_metrics(request: Any) -> Any:
     registry = request.registry
     if wants_prometheus(request):
@@ -115,7 +156,17 @@ def get_metrics(request: Any) -> Any:
     }
 
 
-@status_page.get(permission=NO_PERMISSION_REQUIRED, schema=NoQuery(), tags=TAGS)
+@status_page.get(
+    permission=NO_PERMISSION_REQUIRED,
+    schema=NoQuery(),
+    tags=TAGS,
+    response_schemas={
+        "200": schemas.StatusPageResponse(
+            description="HTML, or JSON with Accept: application/json",
+            content_types=("text/html", "application/json"),
+        )
+    },
+)
 def get_status_page(request: Any) -> Any:
     """HTML for browsers, JSON with ``Accept: application/json``; no internals either way."""
     data = service.status_page(request.registry, request.dbsession)
