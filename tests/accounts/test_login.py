@@ -168,6 +168,31 @@ def test_sixth_login_within_a_minute_gets_429_with_retry_after(testapp, user):
     login(testapp, "olga", PASSWORD, environ={"REMOTE_ADDR": "192.0.2.99"})
 
 
+def test_username_and_email_of_one_account_share_one_login_limit(testapp, user):
+    """Before, each spelling had its own counter: 5 guesses by username, 5 more by email."""
+    for _ in range(5):
+        login(testapp, "olga", "wrong password", status=401)
+    login(testapp, "olga@example.com", "wrong password", status=429)
+    login(testapp, " OLGA@Example.com ", PASSWORD, status=429)
+
+
+def test_the_email_spends_the_usernames_counter_too(testapp, user):
+    for _ in range(3):
+        login(testapp, "olga@example.com", "wrong password", status=401)
+    for _ in range(2):
+        login(testapp, "Olga", "wrong password", status=401)
+    login(testapp, "olga", PASSWORD, status=429)
+
+
+def test_unknown_logins_are_counted_by_their_normalised_spelling(testapp, user):
+    for _ in range(5):
+        login(testapp, "Nobody@Example.com", "wrong password", status=401)
+    login(testapp, "nobody@example.com", "wrong password", status=429)
+    # Another unknown login, and the real account, are counted on their own.
+    login(testapp, "someone-else", "wrong password", status=401)
+    login(testapp, "olga", PASSWORD)
+
+
 def test_rehash_on_login_when_argon2_parameters_change(testapp, dbsession, make_user):
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
     user = make_user("student", username="oldhash", password_hash=weak.hash(PASSWORD))

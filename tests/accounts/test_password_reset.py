@@ -192,8 +192,47 @@ def test_reset_is_audited_without_secrets(testapp, dbsession, user, broker, capl
         "auth.password_reset_requested",
         "auth.password_reset_completed",
     ]
-    assert rows[0].details == {"email": "irina@example.com", "sent": True}
+    assert rows[0].details == {"email": "irina@example.com"}
     for row in rows:
         assert token not in repr(row.details) and NEW not in repr(row.details)
     for record in caplog.records:
         assert token not in record.getMessage() and NEW not in record.getMessage()
+
+
+def audited_request(dbsession, address):
+    event = dbsession.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "auth.password_reset_requested")
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert event.details["email"] == address
+    return {
+        "actor_id": event.actor_id,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "details": {k: v for k, v in event.details.items() if k != "email"},
+    }
+
+
+def test_reset_audit_is_the_same_for_existing_unknown_and_inactive_accounts(
+    testapp, dbsession, user, make_user, broker, caplog
+):
+    """Before, the event named the user and said ``"sent": true`` or ``false``: whoever read
+    the audit log (the metrics token could) learnt which addresses have accounts."""
+    make_user("student", email="gone@example.com", is_active=False)
+    caplog.set_level(logging.INFO, logger="audit")
+    events = []
+    for address in ("irina@example.com", "nobody@example.com", "gone@example.com"):
+        testapp.post_json(RESET_URL, {"email": address}, status=202)
+        dbsession.expire_all()
+        events.append(audited_request(dbsession, address))
+    assert events[0] == events[1] == events[2]
+    lines = [
+        r.getMessage().replace(a, "<email>")
+        for r, a in zip(
+            [r for r in caplog.records if "password_reset_requested" in r.getMessage()],
+            ("irina@example.com", "nobody@example.com", "gone@example.com"),
+            strict=True,
+        )
+    ]
+    assert len(lines) == 3 and lines[0] == lines[1] == lines[2]

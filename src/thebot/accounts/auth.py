@@ -58,6 +58,14 @@ def find_user_by_login(dbsession: Session, login: str) -> User | None:
     return dbsession.execute(select(User).where(column == login)).scalar_one_or_none()
 
 
+def limit_subject(dbsession: Session, login: str) -> str:
+    """What the login rate limit counts: the account when ``login`` names one (its username
+    and its email share one counter, so two spellings are not twice the guesses), else the
+    normalised login itself."""
+    user = find_user_by_login(dbsession, login)
+    return f"user:{user.id}" if user is not None else f"login:{normalize_login(login)}"
+
+
 def authenticate(
     dbsession: Session, login: str, password: str
 ) -> tuple[LoginOutcome, User | None]:
