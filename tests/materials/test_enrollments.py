@@ -404,6 +404,27 @@ def test_new_teacher_must_teach_the_subject(testapp, w, enrolled, make_user, aut
     assert res.json["errors"][0]["name"] == "teacher_id"
 
 
+def test_a_tutor_learns_nothing_about_accounts_from_teacher_id(
+    testapp, w, enrolled, make_user, auth_headers
+):
+    """An unknown id, a student, and a teacher of other subjects are one answer to a tutor
+    (before: "No active teacher or tutor" told teachers apart from the rest)."""
+    headers = auth_headers(w.tutor)
+    candidates = [10**9, w.parent.id, make_user("teacher").id, make_user("tutor").id]
+    created, patched = set(), set()
+    for teacher_id in candidates:
+        res = testapp.post_json(
+            ENROLLMENTS, body(w, teacher_id=teacher_id), headers=headers, status=400
+        )
+        created.add(repr(res.json["errors"]))
+        res = testapp.patch_json(
+            one(enrolled.id), {"teacher_id": teacher_id}, headers=headers, status=400
+        )
+        patched.add(repr(res.json["errors"]))
+    assert len(created) == 1 and len(patched) == 1
+    assert created == patched
+
+
 def test_custom_subject_name_can_be_set_and_cleared(testapp, w, enrolled, auth_headers):
     headers = auth_headers(w.teacher)
     data = testapp.patch_json(

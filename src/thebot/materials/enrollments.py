@@ -39,7 +39,7 @@ from thebot.materials.subject_resources import (
     visible_enrollments_clause,
 )
 from thebot.materials.subjects import ACTIVE, STAFF_ROLES, flush_or_conflict
-from thebot.materials.teacher_subjects import find_teacher, teaches
+from thebot.materials.teacher_subjects import teaches
 
 
 def enrollments_query(viewer: User, **filters: Any) -> Select:
@@ -75,6 +75,15 @@ DUPLICATE = "The student already has an active enrollment in this subject."
 
 
 STUDENT_NOT_FOUND = "No student with this id that you may enroll."
+NO_TEACHER = "No active teacher or tutor with this id"
+NOT_ASSIGNED = "This teacher is not assigned to the subject"
+# Non-admins see the teachers of a subject (its teacher list), not every account: one answer
+# for an unknown id, another role and a teacher of other subjects.
+NOT_A_TEACHER_OF_SUBJECT = "No teacher of this subject with this id"
+
+
+def teacher_error(is_admin: bool, description: str) -> str:
+    return description if is_admin else NOT_A_TEACHER_OF_SUBJECT
 
 
 def enrollable(dbsession: Session, actor: User, student_id: int) -> tuple[bool, bool]:
@@ -137,9 +146,9 @@ def create_enrollment(
         errors.append(field_error("subject_id", "No subject with this id"))
     teacher = dbsession.get(User, teacher_id)
     if teacher is None or not teacher.is_active or teacher.role not in people.TEACHING_ROLES:
-        errors.append(field_error("teacher_id", "No active teacher or tutor with this id"))
+        errors.append(field_error("teacher_id", teacher_error(is_admin, NO_TEACHER)))
     elif subject is not None and not teaches(dbsession, teacher, subject.id):
-        errors.append(field_error("teacher_id", "This teacher is not assigned to the subject"))
+        errors.append(field_error("teacher_id", teacher_error(is_admin, NOT_ASSIGNED)))
     if errors:
         detail = (
             errors[0]["description"] if len(errors) == 1 else f"{len(errors)} fields are invalid"
@@ -199,9 +208,12 @@ def update_enrollment(
                 "Only admins and the student's tutor may change the teacher.",
                 errors=[field_error("teacher_id", "Only admins and the student's tutor")],
             )
-        teacher = find_teacher(dbsession, changes["teacher_id"])
+        is_admin = AS_ADMIN in relations
+        teacher = dbsession.get(User, changes["teacher_id"])
+        if teacher is None or not teacher.is_active or teacher.role not in people.TEACHING_ROLES:
+            raise invalid("teacher_id", teacher_error(is_admin, NO_TEACHER))
         if not teaches(dbsession, teacher, enrollment.subject_id):
-            raise invalid("teacher_id", "This teacher is not assigned to the subject")
+            raise invalid("teacher_id", teacher_error(is_admin, NOT_ASSIGNED))
         enrollment.teacher_id = teacher.id
         changed.append("teacher_id")
     if "custom_subject_name" in changes:
