@@ -116,6 +116,7 @@ def _start_session(request: Any, user: User) -> sessions.SessionData:
     validators=(json_only,),
     tags=TAGS,
     response_schemas={"200": LoginResponse(description="Logged in")},
+    problems=(401,),  # wrong login or password (documented in the OpenAPI document)
 )
 def post_login(request: Any) -> Any:
     """Email or username and password: an API token, or a browser session with a cookie."""

@@ -227,7 +227,10 @@ def list_parent_links(request: Any) -> dict[str, Any]:
     permission=MANAGE_PARENT_LINKS,
     schema=ParentLinkRequest(),
     tags=TAGS,
-    response_schemas=responds(ParentLinkSchema, "The link (201 new, 200 existing)", 201),
+    response_schemas={
+        **responds(ParentLinkSchema, "The new link", 201),
+        **responds(ParentLinkSchema, "The link already existed", 200),
+    },
 )
 def create_parent_link(request: Any) -> dict[str, Any]:
     """Link an existing parent account (201; 200 when they were already linked)."""

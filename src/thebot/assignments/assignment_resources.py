@@ -312,7 +312,8 @@ def _in_scope(dbsession: Session, scope: Any, student_id: int) -> bool:
         return True
     if isinstance(scope, list):
         return student_id in scope
-    return bool(dbsession.scalar(select(exists().where(literal(student_id).in_(scope)))))
+    # ``SELECT :id IN (<scope>)``: an EXISTS without a FROM is an error on SQLite.
+    return bool(dbsession.scalar(select(literal(student_id).in_(scope))))
 
 
 class SubmissionResource:

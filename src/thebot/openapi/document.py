@@ -222,7 +222,7 @@ def success_responses(args: dict[str, Any]) -> dict[str, Any]:
     for status, node in (args.get("response_schemas") or {}).items():
         response: dict[str, Any] = {"description": getattr(node, "description", "") or "Success"}
         if str(status) != "204":
-            schema = node_schema(node)
+            schema = node_schema(response_body(node))
             schema.pop("description", None)
             response["content"] = {
                 media: {"schema": schema if media.endswith("json") else {"type": "string"}}
@@ -230,6 +230,15 @@ def success_responses(args: dict[str, Any]) -> dict[str, Any]:
             }
         responses[str(status)] = response
     return responses
+
+
+def response_body(node: colander.SchemaNode) -> colander.SchemaNode:
+    """The body of a response node: itself, or its ``body`` child when it is written as
+    ``body`` (+ ``headers``), the layout Cornice response schemas also use."""
+    names = {child.name for child in node.children}
+    if "body" in names and names <= {"body", "headers"}:
+        return node["body"]
+    return node
 
 
 def error_statuses(

@@ -122,6 +122,8 @@ def mapping_schema(node: colander.SchemaNode) -> JSONSchema:
     unknown = getattr(node.typ, "unknown", "ignore")
     if unknown == "raise":
         schema["additionalProperties"] = False
+    elif unknown == "preserve":
+        schema["additionalProperties"] = True
     return schema
 
 

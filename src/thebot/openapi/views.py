@@ -35,7 +35,10 @@ DOCS_CSP = "; ".join(
 
 
 class OpenAPIDocument(colander.MappingSchema):
-    """An OpenAPI 3.1 document."""
+    """An OpenAPI 3.1 document (its own schema is the OpenAPI specification's)."""
+
+    def schema_type(self, **kw: Any) -> colander.Mapping:
+        return colander.Mapping(unknown="preserve")
 
     openapi = colander.SchemaNode(colander.String(), validator=colander.OneOf(["3.1.0"]))
     info = colander.SchemaNode(colander.Mapping(unknown="preserve"))
