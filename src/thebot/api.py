@@ -28,6 +28,17 @@ def parse_id(raw: Any) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
+def unparseable_form(request: Any) -> bool:
+    """A form body the parser refuses, e.g. ``multipart/form-data`` without a boundary."""
+    if not request.body or (request.content_type or "") not in FORM_TYPES:
+        return False
+    try:
+        request.POST  # noqa: B018 (parsed once here; Cornice reads the cached result)
+    except Exception:  # the multipart parser's errors are not one type (ValueError, KeyError)
+        return True
+    return False
+
+
 def json_cstruct(request: Any) -> dict[str, Any]:
     """Like Cornice's extractor, but a body that is not JSON is a 400, not a guess."""
     content_type = request.content_type or ""
@@ -37,6 +48,11 @@ def json_cstruct(request: Any) -> dict[str, Any]:
         )
         request.errors.status = 400
         request.body = b""
+    if unparseable_form(request):
+        request.errors.add("body", "", "Malformed form body (a multipart body needs a boundary)")
+        request.errors.status = 400
+        request.body = b""
+        request.content_type = "application/json"  # nothing left to parse
     cstruct = extract_cstruct(request)
     reject_unstorable(request, cstruct)
     return cstruct

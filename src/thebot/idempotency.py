@@ -179,9 +179,9 @@ def idempotent(scope: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], A
                 raise _key_problem("1 to 255 visible ASCII characters (a UUID is typical)")
             return _run(request, view, scope, user.id, raw)
 
+        wrapper.idempotency_scope = scope  # type: ignore[attr-defined]  # thebot.openapi
         return wrapper
 
-        wrapper.idempotency_scope = scope  # type: ignore[attr-defined]  # thebot.openapi
     return decorate
 
 

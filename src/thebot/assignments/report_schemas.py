@@ -26,9 +26,9 @@ FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
 class ISODate(colander.SchemaType):
     """A calendar day ``YYYY-MM-DD`` (nothing else: no time, no offset)."""
 
-    def serialize(self, node: Any, appstruct: Any) -> Any:
     json_schema = {"type": "string", "format": "date"}  # read by thebot.openapi
 
+    def serialize(self, node: Any, appstruct: Any) -> Any:
         if appstruct is colander.null or appstruct is None:
             return colander.null
         return appstruct.isoformat()
@@ -50,9 +50,9 @@ class ISODate(colander.SchemaType):
 class JSONBoolean(colander.SchemaType):
     """A JSON ``true``/``false``: strings and numbers are errors, not guesses."""
 
-    def serialize(self, node: Any, appstruct: Any) -> Any:
     json_schema = {"type": "boolean"}
 
+    def serialize(self, node: Any, appstruct: Any) -> Any:
         return colander.null if appstruct is colander.null else bool(appstruct)
 
     def deserialize(self, node: Any, cstruct: Any) -> Any:
