@@ -30,7 +30,7 @@ def parse_id(raw: Any) -> int | None:
 
 def unparseable_form(request: Any) -> bool:
     """A form body the parser refuses, e.g. ``multipart/form-data`` without a boundary."""
-    if not request.body or (request.content_type or "") not in FORM_TYPES:
+    if (request.content_type or "") not in FORM_TYPES:  # even without a body (a DELETE)
         return False
     try:
         request.POST  # noqa: B018 (parsed once here; Cornice reads the cached result)
