@@ -13,10 +13,13 @@ not already related to. Who may enroll whom (``enrollable``):
 - a teacher or tutor who already teaches the student (an active enrollment with them as the
   teacher, in any subject: exactly the students they can see): with themself as the teacher
   only (naming another teacher is a 403);
-- nobody else. A student outside these sets is a 404 ``student_id`` that is the same whether
-  the id does not exist, is not a student, is inactive or is simply not the caller's; the
-  check runs before every other check that looks at the student (subject, teacher,
-  duplicate), so no answer tells such ids apart.
+- nobody else (there is no request flow: when a teacher should take on a new student, the
+  student's tutor or an admin enrolls them with that teacher).
+
+A student outside these sets is a 404 ``student_id`` that is the same whether the id does
+not exist, is not a student, is inactive or is simply not the caller's; the check runs
+before every other check that looks at the student (subject, teacher, duplicate), so no
+answer tells such ids apart.
 """
 
 from __future__ import annotations
