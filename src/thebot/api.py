@@ -12,9 +12,12 @@ from cornice.validators import colander_validator, extract_cstruct
 
 from thebot import renderers
 from thebot.errors import cornice_errors_to_problem
+from thebot.schema_types import MAX_ID
 
-# Ids are 32-bit INTEGER columns: a larger value names no row (and would overflow PostgreSQL).
-MAX_ID = 2**31 - 1
+# Deeper JSON is refused: no API body nests beyond a few levels, the standard parser hits
+# Python's recursion limit near 1,000 (a RecursionError), and orjson will not render a value
+# nested beyond 254 levels, so a stored one would break every later read of it.
+MAX_JSON_DEPTH = 32
 JSON_RE = re.compile(r"^application/([\w.+-]+\+)?json$")
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
@@ -53,9 +56,30 @@ def json_cstruct(request: Any) -> dict[str, Any]:
         request.errors.status = 400
         request.body = b""
         request.content_type = "application/json"  # nothing left to parse
-    cstruct = extract_cstruct(request)
+    try:
+        cstruct = extract_cstruct(request)
+    except RecursionError:
+        cstruct = None
+    if cstruct is None or depth(cstruct.get("body")) > MAX_JSON_DEPTH:
+        request.errors.add("body", "", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        request.errors.status = 400
+        request.body = b""
+        cstruct = extract_cstruct(request)
     reject_unstorable(request, cstruct)
     return cstruct
+
+
+def depth(value: Any) -> int:
+    """How deeply a decoded JSON value nests (a scalar is 0); without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, (list, tuple)):
+            deepest = max(deepest, level + 1)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def has_nul(value: Any) -> bool:
@@ -68,19 +92,37 @@ def has_non_finite(value: Any) -> bool:
     return _holds(value, lambda v: isinstance(v, float) and not math.isfinite(v))
 
 
+SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a decoded JSON value holds an unpaired ``\\ud800``-``\\udfff`` escape."""
+    return _holds(value, lambda v: isinstance(v, str) and SURROGATE_RE.search(v) is not None)
+
+
 def _holds(value: Any, bad: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_holds(k, bad) or _holds(v, bad) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_holds(v, bad) for v in value)
-    return bool(bad(value))
+    # A loop, not recursion: nesting is bounded only after this has looked at the value.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif bad(item):
+            return True
+    return False
 
 
 # What no field may hold, and why: NUL cannot be stored in PostgreSQL text; NaN and Infinity
-# are not JSON (RFC 8259), though Python's parser reads them, and JSONB refuses them.
+# are not JSON (RFC 8259), though Python's parser reads them, and JSONB refuses them; a lone
+# surrogate (JSON's "\ud800" escape) is no Unicode character, so it cannot be encoded as
+# UTF-8 for the database, a password hash or a response.
 UNSTORABLE = (
     (has_nul, "NUL characters are not allowed"),
     (has_non_finite, "NaN and Infinity are not JSON numbers"),
+    (has_lone_surrogate, "Unpaired surrogate escapes (\\ud800-\\udfff) are not text"),
 )
 
 

@@ -19,6 +19,18 @@ RFC3339_RE = re.compile(
 DECODED_PLUS_RE = re.compile(r"(?<=\d) (\d{2}:\d{2})$")
 RFC3339_EXAMPLE = "2026-12-01T15:00:00+03:00"
 
+# Every id column, like every other integer column, is a 32-bit INTEGER (see the models): a
+# larger id names no row, PostgreSQL refuses it ("integer out of range") and SQLite's driver
+# raises OverflowError. Request schemas bound their integers with these, so such a value is
+# a 400 naming the field, never a database error.
+MAX_ID = 2**31 - 1
+MIN_INT, MAX_INT = -(2**31), 2**31 - 1
+
+
+def id_range() -> colander.Range:
+    """The validator of every id field: 1 to ``MAX_ID``."""
+    return colander.Range(1, MAX_ID, max_err="${val} is not an id (at most ${max})")
+
 
 def parse_rfc3339(text: str) -> dt.datetime:
     """An RFC 3339 date-time with its offset (``Z`` or ``+HH:MM``) as an aware datetime.
@@ -39,7 +51,14 @@ def parse_rfc3339(text: str) -> dt.datetime:
         offset = dt.timedelta(hours=hours, minutes=minutes)
         if match.group(9) == "-":
             offset = -offset
-    return dt.datetime(year, month, day, hour, minute, second, micro, dt.timezone(offset))
+    value = dt.datetime(year, month, day, hour, minute, second, micro, dt.timezone(offset))
+    try:
+        # Stored and compared in UTC: 9999-12-31T23:59:59-14:00 is in year 10000 there, which
+        # no datetime (nor the database) can hold.
+        value.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise ValueError("out of range once converted to UTC") from None
+    return value
 
 
 class RFC3339DateTime(colander.SchemaType):

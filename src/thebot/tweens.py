@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from pyramid.httpexceptions import HTTPMovedPermanently
 from pyramid.response import Response
@@ -141,6 +142,10 @@ def gatekeeper_tween_factory(handler: Handler, registry: Any) -> Handler:
         if not host_allowed(request.host, allowed_hosts):
             log.warning("rejected request for disallowed host %r", request.host)
             response = problem_response(400, "Invalid Host header.", request=request)
+        elif url_errors := path_errors(environ) + query_errors(environ):
+            response = problem_response(
+                400, "The URL is not valid UTF-8 text.", request=request, errors=url_errors
+            )
         elif redirect and request.scheme != "https" and not _is_probe(request.path):
             response = HTTPMovedPermanently(location=request.url.replace("http://", "https://", 1))
         elif request.content_length is not None and request.content_length > max_body:
@@ -148,7 +153,12 @@ def gatekeeper_tween_factory(handler: Handler, registry: Any) -> Handler:
                 413, f"The request body is larger than {max_body} bytes.", request=request
             )
         elif request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-            response = Response(status=204 if request.headers.get("Origin") in origins else 403)
+            if request.headers.get("Origin") in origins:
+                response = Response(status=204)
+            else:  # a client-caused error like any other: problem+json, not an empty 403
+                response = problem_response(
+                    403, "Cross-origin requests from this origin are not allowed.", request=request
+                )
         else:
             response = handler(request)
         _cors_headers(request, response, origins)
@@ -158,6 +168,51 @@ def gatekeeper_tween_factory(handler: Handler, registry: Any) -> Handler:
         return response
 
     return tween
+
+
+def _utf8(raw: bytes) -> str | None:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def path_errors(environ: dict[str, Any]) -> list[dict[str, str]]:
+    """The path as the one guard sees it, before anything decodes it (routing, rate limits,
+    logs): WSGI hands it over as latin-1 text, Pyramid decodes it as UTF-8 and raises on
+    anything else (``/%ff``, the overlong ``/%c0%ae``); NUL names no file and no route."""
+    try:
+        raw = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1")
+    except UnicodeEncodeError:
+        raw = b"\xff"  # a server handed over text no byte string maps to: just as malformed
+    path = _utf8(raw)
+    if path is None:
+        return [{"location": "path", "name": "", "description": "Not valid UTF-8"}]
+    if "\x00" in path:
+        return [{"location": "path", "name": "", "description": "NUL characters are not allowed"}]
+    return []
+
+
+def query_errors(environ: dict[str, Any]) -> list[dict[str, str]]:
+    """Each query parameter whose name or value is not UTF-8 once percent-decoded, split as
+    WebOb splits them (``&`` and ``;``, ``+`` is a space), so ``request.GET`` cannot raise."""
+    try:
+        raw = environ.get("QUERY_STRING", "").encode("latin-1")
+    except UnicodeEncodeError:
+        return [{"location": "querystring", "name": "", "description": "Not valid UTF-8"}]
+    errors = []
+    for pair in (p for part in raw.replace(b"+", b" ").split(b"&") for p in part.split(b";")):
+        name, _, value = pair.partition(b"=")
+        name_bytes = unquote_to_bytes(name)
+        if _utf8(name_bytes) is None or _utf8(unquote_to_bytes(value)) is None:
+            errors.append(
+                {
+                    "location": "querystring",
+                    "name": name_bytes.decode("utf-8", "replace"),
+                    "description": "Not valid UTF-8",
+                }
+            )
+    return errors
 
 
 def _is_probe(path: str) -> bool:

@@ -15,6 +15,7 @@ import colander
 from thebot.api import StrictMapping
 from thebot.assignments.reports import MAX_PERIOD_DAYS, STATUSES, TYPES
 from thebot.pagination import PaginationQuery
+from thebot.schema_types import id_range
 
 DROP = colander.drop
 SUMMARY_MAX = 20000
@@ -84,7 +85,7 @@ class JSONId(colander.Integer):
 
 
 def object_id(**kw: Any) -> colander.SchemaNode:
-    return colander.SchemaNode(JSONId(), validator=colander.Range(1, 2**62), **kw)
+    return colander.SchemaNode(JSONId(), validator=id_range(), **kw)
 
 
 def report_type(**kw: Any) -> colander.SchemaNode:

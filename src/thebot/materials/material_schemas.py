@@ -12,7 +12,7 @@ from thebot.accounts.schemas import DROP, Field, boolean, object_id, text
 from thebot.api import StrictMapping
 from thebot.materials.models import MaterialStatus, MaterialType, SubmissionStatus
 from thebot.pagination import PaginationQuery
-from thebot.schema_types import QueryBoolean, Uploads
+from thebot.schema_types import MAX_INT, MIN_INT, QueryBoolean, Uploads, id_range
 
 MATERIAL_TYPES = tuple(t.value for t in MaterialType)
 MATERIAL_STATUSES = tuple(s.value for s in MaterialStatus)
@@ -60,7 +60,7 @@ def body_integer(low: int | None = None, high: int | None = None, **kw: Any) -> 
 
 
 def body_id(**kw: Any) -> Any:
-    return body_integer(1, 2**62, **kw)
+    return JsonInteger(colander.Integer(strict=True), validator=id_range(), **kw)
 
 
 def choice(choices: tuple[str, ...], **kw: Any) -> Any:
@@ -151,6 +151,8 @@ class AssignRequest(colander.MappingSchema):
 
 class ProgressBody(StrictMapping):
     percentage = body_integer(
+        MIN_INT,
+        MAX_INT,
         missing=DROP,
         description="0-100; values outside are clamped; lower than the stored value is ignored",
     )

@@ -8,7 +8,7 @@ import colander
 
 from thebot.api import StrictMapping
 from thebot.pagination import PaginationQuery
-from thebot.schema_types import RFC3339DateTime
+from thebot.schema_types import RFC3339DateTime, id_range
 
 
 def check_period(node: Any, value: dict[str, Any]) -> None:
@@ -24,7 +24,7 @@ class AuditLogQuery(StrictMapping, PaginationQuery):
 
     actor = colander.SchemaNode(
         colander.Integer(),
-        validator=colander.Range(min=1),
+        validator=id_range(),
         missing=colander.drop,
         description="The acting user's id",
     )
