@@ -39,6 +39,7 @@ def import_models() -> MetaData:
     """Import every feature's models so ``Base.metadata`` is complete (alembic, tests)."""
     from thebot.db import Base
 
+    importlib.import_module("thebot.outbox")  # core tables (the transactional outbox)
     for feature in FEATURES:
         if importlib.util.find_spec(f"{feature}.models") is not None:
             importlib.import_module(f"{feature}.models")
@@ -72,6 +73,7 @@ def main(global_config: dict[str, Any] | None = None, **raw_settings: Any) -> An
         config.include("thebot.db")
         config.include("thebot.security")
         config.include("thebot.errors")
+        config.include("thebot.outages")
         config.include("thebot.tweens")
         config.include("thebot.cache")
         config.include("thebot.tasks")

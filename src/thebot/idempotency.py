@@ -45,8 +45,10 @@ from typing import Any, Protocol
 from pyramid.response import Response
 
 from thebot.errors import APIProblem
+from thebot.outages import OUTAGES
 
 log = logging.getLogger(__name__)
+OUTAGE_COMPONENT = "idempotency store"
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -193,8 +195,9 @@ def _run(request: Any, view: Callable[[Any], Any], scope: str, user_id: int, raw
     try:
         existing = store.claim(key, _claim(token, digest), CLAIM_TTL)
     except _store_errors() as exc:
-        log.error("idempotency store unavailable: %s", type(exc).__name__)
+        OUTAGES.failed(OUTAGE_COMPONENT, exc)  # once per outage (thebot.outages)
         raise APIProblem(503, "Idempotent requests are unavailable right now; retry.") from exc
+    OUTAGES.recovered(OUTAGE_COMPONENT)
     if existing is not None:
         replay = _answer_existing(existing, digest, token)
         if replay is not None:
@@ -216,7 +219,7 @@ def _run(request: Any, view: Callable[[Any], Any], scope: str, user_id: int, raw
         try:
             store.finish(key, record, RECORD_TTL)
         except _store_errors() as exc:  # the booking stands; only its replay is lost
-            log.error("could not record idempotency key: %s", type(exc).__name__)
+            OUTAGES.failed(OUTAGE_COMPONENT, exc, "a key not recorded")
 
     txn = request.tm.get()
     txn.addAfterCommitHook(after_commit)
@@ -284,4 +287,4 @@ def _release(store: IdempotencyStore, key: str, token: str) -> None:
     try:
         store.release(key, token)
     except _store_errors() as exc:  # the claim lapses by itself after CLAIM_TTL
-        log.warning("could not release idempotency key: %s", type(exc).__name__)
+        OUTAGES.failed(OUTAGE_COMPONENT, exc, "a key not released")

@@ -37,7 +37,22 @@ def add_periodic_task(
 
 
 def build_scheduler(registry: Any, scheduler: Any) -> Any:
-    """Add one job per periodic task; each job only sends a message (the worker does the work)."""
+    """Add one job per periodic task; each job only sends a message (the worker does the work).
+
+    One job runs here instead: the outbox relay, which must work while the broker is down
+    (it keeps retrying the messages the web processes could not hand over).
+    """
+    from thebot.outbox import RELAY_JOB_SECONDS, relay_job
+
+    scheduler.add_job(
+        relay_job,
+        IntervalTrigger(seconds=RELAY_JOB_SECONDS, timezone="UTC"),
+        args=[registry],
+        id="thebot.outbox.relay",
+        name="thebot.outbox.relay",
+        coalesce=True,
+        max_instances=1,
+    )
     for periodic in registry.get("periodic_tasks", []):
         actor = registry["task_actors"][periodic.task_name]
         scheduler.add_job(

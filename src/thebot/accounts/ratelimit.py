@@ -38,9 +38,11 @@ from limits.strategies import MovingWindowRateLimiter
 from pyramid.response import Response
 
 from thebot.errors import APIProblem, problem_response
+from thebot.outages import OUTAGES
 from thebot.system.audit import audit
 
 log = logging.getLogger(__name__)
+OUTAGE_COMPONENT = "rate limit storage"
 
 STORAGE_PREFIX = "thebot:ratelimit"
 AUDIT_ACTION = "rate_limited"
@@ -110,8 +112,10 @@ def hit(registry: Any, scope: str, key: str, limit: str) -> LimitState | None:
         allowed = limiter.hit(item, scope, key)
         stats = limiter.get_window_stats(item, scope, key)
     except StorageError as exc:
-        log.error("rate limit storage unavailable, %s not enforced: %s", scope, exc.storage_error)
+        # Logged once per outage, not per scope and request (thebot.outages).
+        OUTAGES.failed(OUTAGE_COMPONENT, exc.storage_error, "limits not enforced")
         return None
+    OUTAGES.recovered(OUTAGE_COMPONENT)
     return LimitState(allowed, item.amount, stats.remaining, stats.reset_time)
 
 

@@ -25,6 +25,7 @@ from thebot.accounts.models import ServerSession
 from thebot.accounts.tokens import hash_key
 from thebot.db import utcnow
 from thebot.errors import APIProblem
+from thebot.outages import OUTAGES
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ KEY_RE = re.compile(r"^[A-Za-z0-9_-]{43,64}$")  # what token_urlsafe(32) produce
 LAST_SEEN_EVERY = dt.timedelta(minutes=5)  # throttles the database write on each request
 REDIS_PREFIX = "thebot:session:"
 REDIS_USER_PREFIX = "thebot:user-sessions:"
+OUTAGE_COMPONENT = "session store"  # one log line per outage (thebot.outages)
 
 
 @dataclass
@@ -161,8 +163,9 @@ class RedisSessionStore:
             if user_ttl < seconds:
                 self.client.expire(user_key, seconds)
         except redis.RedisError as exc:
-            log.error("session store unavailable: %s", type(exc).__name__)
+            OUTAGES.failed(OUTAGE_COMPONENT, exc)
             raise APIProblem(503, "Sessions are unavailable right now; use a token.") from exc
+        OUTAGES.recovered(OUTAGE_COMPONENT)
         return data
 
     def load(self, dbsession: Session, key_hash: str) -> SessionData | None:
@@ -172,8 +175,9 @@ class RedisSessionStore:
             raw = self.client.get(REDIS_PREFIX + key_hash)
         except redis.RedisError as exc:
             # Fail closed: the caller is anonymous until the store answers again.
-            log.warning("session store unavailable: %s", type(exc).__name__)
+            OUTAGES.failed(OUTAGE_COMPONENT, exc)
             return None
+        OUTAGES.recovered(OUTAGE_COMPONENT)
         if raw is None:
             return None
         try:
@@ -213,11 +217,13 @@ class RedisSessionStore:
         import redis
 
         try:
-            return operation()
+            result = operation()
         except redis.RedisError as exc:
             # A revocation that did not happen must not look like one that did.
-            log.error("session store unavailable: %s", type(exc).__name__)
+            OUTAGES.failed(OUTAGE_COMPONENT, exc)
             raise APIProblem(503, "Sessions are unavailable right now; try again.") from exc
+        OUTAGES.recovered(OUTAGE_COMPONENT)
+        return result
 
 
 def make_store(settings: dict[str, Any]) -> SessionStore:

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from thebot import outbox
 from thebot.db import Base, UTCDateTime, enum_values, utcnow
 
 
@@ -67,7 +68,8 @@ class BackupOrigin(str, enum.Enum):
 
 CATALOG_TABLE = "backup_record"
 CHANGE_TABLE = "backup_change"
-EXCLUDED_TABLES = frozenset({CATALOG_TABLE, CHANGE_TABLE})
+# The outbox and processed message ids too: a restored outbox would send old mail again.
+EXCLUDED_TABLES = frozenset({CATALOG_TABLE, CHANGE_TABLE, *outbox.TABLES})
 
 
 class Backup(Base):

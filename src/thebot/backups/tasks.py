@@ -12,7 +12,13 @@ from thebot.backups.operations import create_backup, restore_backup, verify_back
 from thebot.backups.schedule import run_retention, scheduled_backup
 from thebot.tasks import task
 
-OPTIONS: dict[str, Any] = {"queue": "backups", "max_retries": 0, "time_limit": 12 * 3600 * 1000}
+# dedupe="claim": the operations commit on sessions of their own (thebot.tasks).
+OPTIONS: dict[str, Any] = {
+    "queue": "backups",
+    "max_retries": 0,
+    "time_limit": 12 * 3600 * 1000,
+    "dedupe": "claim",
+}
 
 
 @task("backups.create", **OPTIONS)

@@ -47,9 +47,11 @@ from thebot.materials.models import (
     MaterialSubmission,
     TeacherSubject,
 )
+from thebot.outages import OUTAGES
 from thebot.responses import encode_json
 
 log = logging.getLogger(__name__)
+OUTAGE_COMPONENT = "dashboard cache"
 
 REGION = "dashboard"
 GEN_ALL = "gen:all"
@@ -94,9 +96,10 @@ def cached_dashboard(
             gen_user = fresh[gen_key(user.id)] = new_token()
         if fresh:
             region.set_multi(fresh)  # before computing: a later bump must win (see above)
-    except Exception:
-        log.warning("dashboard cache unavailable; computing without it", exc_info=True)
+    except Exception as exc:  # logged once per outage, not per request (thebot.outages)
+        OUTAGES.failed(OUTAGE_COMPONENT, exc, "computing dashboards without it")
         return encode_json(build())
+    OUTAGES.recovered(OUTAGE_COMPONENT)
     generations = [gen_all, gen_user]
     if _is_current(stored, role, generations, region.expiration_time):
         return stored["body"], stored["etag"]
@@ -105,8 +108,8 @@ def cached_dashboard(
     entry.update(body=body, etag=etag)
     try:
         region.set(view_key(user.id), entry)
-    except Exception:
-        log.warning("could not store a dashboard in the cache", exc_info=True)
+    except Exception as exc:
+        OUTAGES.failed(OUTAGE_COMPONENT, exc, "a dashboard not stored")
     return body, etag
 
 
@@ -130,8 +133,8 @@ def bump_generations(registry: Any, user_ids: Iterable[int], *, everyone: bool =
         return
     try:
         region_of(registry).set_multi(mapping)
-    except Exception:  # the data is committed; a stale dashboard expires on its own
-        log.warning("could not invalidate %d dashboard(s)", len(mapping), exc_info=True)
+    except Exception as exc:  # the data is committed; a stale dashboard expires on its own
+        OUTAGES.failed(OUTAGE_COMPONENT, exc, f"{len(mapping)} dashboard(s) not invalidated")
 
 
 class _Pending:

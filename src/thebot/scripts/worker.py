@@ -6,12 +6,67 @@ import logging
 import signal
 import sys
 import threading
+import time
+from typing import Any
 
 import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
 
 from thebot.scripts.common import bootstrap_app, parser
 
 log = logging.getLogger("thebot.tasks.worker")
+BURST_POLL_SECONDS = 0.1
+BURST_QUIET_POLLS = 5  # idle this many polls in a row: a message between two hands is seen
+
+
+def waiting_in_broker(broker: dramatiq.Broker, queues: set[str]) -> int:
+    """Messages on the broker not yet taken by a worker, delayed ones included."""
+    total = 0
+    for queue in queues:
+        for name in (queue, dq_name(queue)):
+            if isinstance(broker, StubBroker):
+                total += broker.queues[name].qsize() if name in broker.queues else 0
+            else:
+                total += int(broker.client.llen(f"{broker.namespace}:{name}"))
+    return total
+
+
+def busy_here(worker: dramatiq.Worker) -> bool:
+    """Messages this worker holds: in progress, queued for its threads, or delayed and due."""
+    if worker.work_queue.unfinished_tasks:
+        return True
+    now_ms = time.time() * 1000
+    for consumer in worker.consumers.values():
+        due = [item for item in list(consumer.delay_queue.queue) if item.priority <= now_ms]
+        if due:
+            return True
+    return False
+
+
+def run_burst(
+    worker: dramatiq.Worker, broker: dramatiq.Broker, queues: set[str], stop: threading.Event
+) -> None:
+    """Return once every queue is empty and nothing is in progress.
+
+    ``Worker.join`` only waits for what the consumers have already fetched, which right after
+    the start is at most one message. Delayed messages that are not due yet are left on the
+    broker (the worker hands them back when it stops): a burst does not wait for tomorrow.
+    """
+    quiet = 0
+    while not stop.is_set():
+        if busy_here(worker) or waiting_in_broker(broker, queues):
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet >= BURST_QUIET_POLLS:
+                return
+        stop.wait(BURST_POLL_SECONDS)
+
+
+def declared_queues(broker: dramatiq.Broker, only: Any) -> set[str]:
+    declared = set(broker.get_declared_queues())
+    return declared & set(only) if only else declared
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         if args.burst:
-            worker.join()
+            run_burst(worker, broker, declared_queues(broker, args.queues), stop)
         else:
             stop.wait()
     finally:

@@ -14,6 +14,7 @@ import psutil
 import redis
 from sqlalchemy import text
 
+from thebot.outages import OUTAGES, reason
 from thebot.tasks import queue_depth
 
 log = logging.getLogger(__name__)
@@ -26,14 +27,17 @@ UNHEALTHY_PERCENT = 90.0
 class CheckResult:
     status: str  # ok | error | disabled
     response_ms: float = 0.0
-    error: str | None = None
+    error: str | None = None  # the driver's words (hosts, ports): admins and the log only
     details: dict[str, Any] | None = None
+    reason: str | None = None  # "unreachable", "timeout", "error": safe for public bodies
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "status": self.status,
             "response_time_ms": round(self.response_ms, 2),
         }
+        if self.reason:
+            body["reason"] = self.reason
         if self.error:
             body["error"] = self.error
         if self.details:
@@ -41,19 +45,31 @@ class CheckResult:
         return body
 
 
-def timed(fn: Callable[[], dict[str, Any] | None], timeout: float) -> CheckResult:
-    """Run ``fn`` in a worker thread; a hung dependency costs at most ``timeout`` seconds."""
+def timed(
+    fn: Callable[[], dict[str, Any] | None], timeout: float, component: str = "dependency"
+) -> CheckResult:
+    """Run ``fn`` in a worker thread; a hung dependency costs at most ``timeout`` seconds.
+
+    A failure is logged once per outage of ``component`` (probes run every few seconds).
+    """
     start = time.perf_counter()
     future = _EXECUTOR.submit(fn)
     try:
         details = future.result(timeout=timeout)
     except concurrent.futures.TimeoutError:
+        OUTAGES.failed(component, TimeoutError(f"no answer within {timeout}s"), "health check")
         return CheckResult(
-            "error", (time.perf_counter() - start) * 1000, f"timed out after {timeout}s"
+            "error",
+            (time.perf_counter() - start) * 1000,
+            f"timed out after {timeout}s",
+            reason="timeout",
         )
     except Exception as exc:  # any failure of the dependency is a failed check
-        log.warning("dependency check failed: %s", exc)
-        return CheckResult("error", (time.perf_counter() - start) * 1000, _reason(exc))
+        OUTAGES.failed(component, exc, "health check")
+        return CheckResult(
+            "error", (time.perf_counter() - start) * 1000, _reason(exc), reason=reason(exc)
+        )
+    OUTAGES.recovered(component)
     return CheckResult("ok", (time.perf_counter() - start) * 1000, details=details or None)
 
 
@@ -81,7 +97,7 @@ def check_database(registry: Any) -> CheckResult:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
-    return timed(probe, registry.settings["readiness_timeout"])
+    return timed(probe, registry.settings["readiness_timeout"], "database")
 
 
 def check_redis(registry: Any) -> CheckResult:
@@ -92,7 +108,7 @@ def check_redis(registry: Any) -> CheckResult:
     def probe() -> None:
         client.ping()
 
-    return timed(probe, registry.settings["readiness_timeout"])
+    return timed(probe, registry.settings["readiness_timeout"], "redis")
 
 
 def check_cache(registry: Any) -> CheckResult:
@@ -105,7 +121,7 @@ def check_cache(registry: Any) -> CheckResult:
         region.get(key)
         return {"backend": backend, **registry["cache_stats"].as_dict()}
 
-    return timed(probe, registry.settings["readiness_timeout"])
+    return timed(probe, registry.settings["readiness_timeout"], "cache")
 
 
 def check_queue(registry: Any) -> CheckResult:
@@ -114,7 +130,7 @@ def check_queue(registry: Any) -> CheckResult:
     def probe() -> dict[str, Any]:
         return {"broker": broker.thebot_kind, "queue_depth": queue_depth(broker)}
 
-    return timed(probe, registry.settings["readiness_timeout"])
+    return timed(probe, registry.settings["readiness_timeout"], "queue")
 
 
 def check_websocket(registry: Any) -> CheckResult:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from sqlalchemy import case, delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from thebot.db import utcnow
@@ -35,7 +36,12 @@ STATUS_PAGE_COMPONENTS = {
 
 
 def readiness(registry: Any) -> tuple[bool, dict[str, Any]]:
-    """Database (a query) and Redis (PING), each bounded by ``readiness_timeout``."""
+    """Database (a query) and Redis (PING), each bounded by ``readiness_timeout``.
+
+    The body is public: a failing dependency gets a short reason (``unreachable``,
+    ``timeout``), never the driver's message (hosts, ports); that goes to the log and to
+    the admin-only health endpoint.
+    """
     results = {"database": check_database(registry), "redis": check_redis(registry)}
     ready = all(r.status != "error" for r in results.values())
     body: dict[str, Any] = {
@@ -46,7 +52,9 @@ def readiness(registry: Any) -> tuple[bool, dict[str, Any]]:
         },
     }
     if not ready:
-        body["error"] = {name: r.error for name, r in results.items() if r.status == "error"}
+        body["error"] = {
+            name: r.reason or "error" for name, r in results.items() if r.status == "error"
+        }
     return ready, body
 
 
@@ -193,7 +201,15 @@ def incidents(
 
 
 def status_page(registry: Any, dbsession: Session) -> dict[str, Any]:
+    """Renders with the database down too: the incidents are then left out."""
     results = run_component_checks(registry)
+    recent: list[dict[str, Any]] = []
+    if results["database"].status != "error":
+        try:
+            recent = incidents(dbsession)
+        except SQLAlchemyError:  # went down since the check: the page still answers
+            dbsession.rollback()
+            results["database"] = CheckResult("error", error="lost during the page")
     public = {"api": "operational"}
     for name in ("database", "cache", "queue"):
         public[name] = "operational" if results[name].status != "error" else "outage"
@@ -203,6 +219,6 @@ def status_page(registry: Any, dbsession: Session) -> dict[str, Any]:
         "components": [
             {"name": STATUS_PAGE_COMPONENTS[k], "status": v} for k, v in public.items()
         ],
-        "incidents": incidents(dbsession),
+        "incidents": recent,
         "updated_at": utcnow().isoformat(),
     }
