@@ -239,3 +239,19 @@ def test_every_answer_matches_the_document(role, api, contract, world, auth_head
             failures.append(str(exc).split("\nassert")[0])
     assert failures == []
     assert len(checked) > 80
+
+
+def test_a_student_without_an_extension_reads_assignments_as_documented(
+    api, contract, world, make_user, auth_headers
+):
+    """Found by schemathesis: ``extension`` is null for a student without one."""
+    import factories as f
+
+    other = make_user("student")
+    assignment_id = world["ids"]["assignment_id"]
+    f.AssignmentAssigneeFactory(assignment_id=assignment_id, student_id=other.id)
+    headers = auth_headers(other)
+    for path in ("/api/assignments/", f"/api/assignments/{assignment_id}/"):
+        answer = api.get(path, headers=headers)
+        contract.check("GET", path, answer)
+    assert answer.json["extension"] is None

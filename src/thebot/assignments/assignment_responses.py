@@ -70,7 +70,9 @@ class AssignmentSchema(colander.MappingSchema):
     max_penalty = _s(missing=None, description="Same unit as penalty_value")
     rubric = CriteriaSchema()
     student_ids = IdsSchema(missing=colander.drop, description="Staff only")
-    extension = ExtensionSchema(missing=colander.drop, description="Student viewers: theirs")
+    extension = ExtensionSchema(
+        missing=colander.drop, nullable=True, description="Student viewers: theirs, or null"
+    )
     published_at = _s(missing=None)
     closed_at = _s(missing=None)
     cloned_from_id = _i(missing=None)
