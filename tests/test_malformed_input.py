@@ -8,16 +8,18 @@ import importlib
 import json
 import pkgutil
 import re
+from types import SimpleNamespace
 
 import colander
 import pytest
+from cornice.errors import Errors
 from cornice.service import get_services
 
 import support_views
 from factories import SubjectFactory, TeacherSubjectFactory
 from thebot import FEATURES
-from thebot.api import ApiService, validate
-from thebot.schema_types import MAX_ID, RFC3339DateTime, parse_rfc3339
+from thebot.api import ApiService, reject_stray_files, validate
+from thebot.schema_types import MAX_ID, RFC3339DateTime, Uploads, parse_rfc3339
 
 
 def import_every_service() -> None:
@@ -168,6 +170,76 @@ def test_json_nested_as_deep_as_allowed_is_read(testapp):
     body = '{"name": ' + "[" * 31 + "]" * 31 + "}"
     response = testapp.post("/api/test/echo/", body, content_type="application/json", status=400)
     assert "nested" not in response.json["errors"][0]["description"]
+
+
+@pytest.mark.parametrize("charset", ["bogus", "latin-1", "utf-16"])
+def test_json_in_another_charset_than_utf8_is_400(testapp, charset):
+    """RFC 8259: JSON is UTF-8. WebOb would decode with the named codec (an unknown name
+    was a LookupError, a 500)."""
+    response = testapp.request(
+        "/api/test/echo/",
+        method="POST",
+        body=b'{"name": "x"}',
+        headers={"Content-Type": f"application/json; charset={charset}"},
+        status=400,
+    )
+    assert_400(response, "header", "Content-Type")
+
+
+def test_json_declared_as_utf8_is_read(testapp):
+    response = testapp.request(
+        "/api/test/echo/",
+        method="POST",
+        body=b'{"name": "x"}',
+        headers={"Content-Type": "application/json; charset=UTF-8"},
+    )
+    assert response.json["name"] == "x"
+
+
+def multipart(name, filename=None):
+    disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+    body = f"--b\r\nContent-Disposition: {disposition}\r\n\r\nx\r\n--b--\r\n".encode()
+    return {"body": body, "headers": {"Content-Type": "multipart/form-data; boundary=b"}}
+
+
+def test_a_file_where_a_text_field_is_expected_is_400(testapp):
+    response = testapp.request(
+        "/api/test/echo/", method="POST", status=400, **multipart("name", "a.txt")
+    )
+    assert_400(response, "body", "name")
+    assert testapp.request("/api/test/echo/", method="POST", **multipart("name")).json == {
+        "name": "x",
+        "count": 0,
+    }
+
+
+BODY_FIELDS = {
+    (service.path, method, child.name): (args["schema"], child)
+    for service in get_services()
+    for method, _view, args in service.definitions
+    if args.get("schema") is not None and args["schema"].get("body") is not None
+    for child in args["schema"]["body"].children
+}
+
+
+class FilePart:
+    filename = "a.txt"
+    file = None
+
+
+@pytest.mark.parametrize("where", sorted(BODY_FIELDS), ids=lambda w: " ".join(w))
+def test_every_body_field_takes_a_file_part_only_if_it_takes_files(where):
+    """Multipart bodies reach every service's schema: a file part in a text, number or
+    object field is a field error (colander's types would crash on it), in a files field
+    it is kept."""
+    schema, node = BODY_FIELDS[where]
+    request = SimpleNamespace(errors=Errors())
+    cstruct = {"body": {node.name: FilePart()}}
+    reject_stray_files(request, cstruct, schema)
+    if isinstance(node.typ, Uploads):
+        assert cstruct["body"] and not request.errors
+    else:
+        assert cstruct["body"] == {} and request.errors[0]["name"] == node.name
 
 
 # --- ids --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from cornice.validators import colander_validator, extract_cstruct
 
 from thebot import renderers
 from thebot.errors import cornice_errors_to_problem
-from thebot.schema_types import MAX_ID
+from thebot.schema_types import MAX_ID, Uploads
 
 # Deeper JSON is refused: no API body nests beyond a few levels, the standard parser hits
 # Python's recursion limit near 1,000 (a RecursionError), and orjson will not render a value
@@ -49,6 +49,11 @@ def json_cstruct(request: Any) -> dict[str, Any]:
         request.errors.add(
             "header", "Content-Type", f"Expected application/json, got {content_type or 'none'}"
         )
+        request.errors.status = 400
+        request.body = b""
+    elif request.body and JSON_RE.match(content_type) and not utf8_charset(request):
+        # RFC 8259: JSON between systems is UTF-8 (WebOb would look an unknown name up: 500).
+        request.errors.add("header", "Content-Type", "JSON is UTF-8: no other charset")
         request.errors.status = 400
         request.body = b""
     if unparseable_form(request):
@@ -142,8 +147,42 @@ def reject_unstorable(request: Any, cstruct: dict[str, Any]) -> None:
                 cstruct[location] = values = {}
 
 
+def utf8_charset(request: Any) -> bool:
+    return request.charset.lower().replace("_", "-") in {"utf-8", "utf8"}
+
+
+def reject_stray_files(request: Any, cstruct: dict[str, Any], schema: Any) -> None:
+    """A file part of a multipart body is welcome only in a field that takes files
+    (``Uploads``); elsewhere it is a 400, not a crash in a text or number type."""
+    body = cstruct.get("body")
+    if not isinstance(body, dict):
+        return
+    if isinstance(schema, type):
+        schema = schema()
+    body_node = schema.get("body") if schema is not None else None
+    if body_node is None:  # the schema leaves the body to another validator (media uploads)
+        return
+    for name, value in list(body.items()):
+        parts = value if isinstance(value, list) else [value]
+        if not any(hasattr(p, "file") and hasattr(p, "filename") for p in parts):
+            continue
+        node = body_node.get(name)
+        if node is not None and not isinstance(node.typ, Uploads):  # unknown: the schema's
+            request.errors.add("body", name, "Expected text, not a file")
+            request.errors.status = 400
+            del body[name]
+
+
 def validate(request: Any, **kwargs: Any) -> None:
-    kwargs.setdefault("deserializer", json_cstruct)
+    deserializer = kwargs.get("deserializer") or json_cstruct
+    schema = kwargs.get("schema")
+
+    def deserialize(request: Any) -> dict[str, Any]:
+        cstruct = deserializer(request)
+        reject_stray_files(request, cstruct, schema)
+        return cstruct
+
+    kwargs["deserializer"] = deserialize
     colander_validator(request, **kwargs)
 
 
