@@ -342,10 +342,35 @@ def test_reactivating_with_a_teacher_no_longer_assigned_is_409(
         headers=auth_headers(w.admin),
         status=204,
     )
-    res = testapp.patch_json(one(enrolled.id), {"status": "active"}, headers=headers, status=409)
-    assert res.json["errors"][0]["name"] == "teacher_id"
+    if who == "teacher":  # no longer teaches the student: not theirs to bring back at all
+        testapp.patch_json(one(enrolled.id), {"status": "active"}, headers=headers, status=403)
+    else:
+        res = testapp.patch_json(
+            one(enrolled.id), {"status": "active"}, headers=headers, status=409
+        )
+        assert res.json["errors"][0]["name"] == "teacher_id"
     dbsession.expire_all()
     assert dbsession.get(Enrollment, enrolled.id).status == "dropped"
+
+
+def test_a_teacher_the_student_left_cannot_reactivate_the_enrollment(
+    testapp, dbsession, w, enrolled, auth_headers
+):
+    """Reactivating re-creates the teaching relation: before, the teacher of a dropped
+    enrollment could bring the student (profile, reports, parents) back into sight alone."""
+    testapp.patch_json(one(enrolled.id), {"status": "dropped"}, headers=auth_headers(w.tutor))
+    teacher = auth_headers(w.teacher)
+    student_url = f"/api/accounts/users/{w.student.id}/"
+    testapp.get(student_url, headers=teacher, status=404)
+    res = testapp.patch_json(one(enrolled.id), {"status": "active"}, headers=teacher, status=403)
+    assert res.json["errors"][0]["name"] == "status"
+    testapp.get(student_url, headers=teacher, status=404)
+    # Still teaching the student elsewhere: the teacher may.
+    teaching(w.student, w.teacher)
+    testapp.patch_json(one(enrolled.id), {"status": "active"}, headers=teacher, status=200)
+    # The student's tutor may, as at creation.
+    testapp.patch_json(one(enrolled.id), {"status": "completed"}, headers=teacher)
+    testapp.patch_json(one(enrolled.id), {"status": "active"}, headers=auth_headers(w.tutor))
 
 
 def test_reactivating_with_a_new_teacher_in_the_same_patch(

@@ -194,6 +194,24 @@ def still_teaches(dbsession: Session, enrollment: Enrollment) -> None:
         )
 
 
+def may_reattach(
+    dbsession: Session, actor: User, enrollment: Enrollment, relations: frozenset[str]
+) -> None:
+    """Reactivating makes the teacher teach (and see) the student again: the create rule
+    applies. Admins and the student's tutor may; the teacher only while they still teach
+    the student through another active enrollment (else 403: a teacher the student left
+    cannot bring them back, nor their profile, reports and parents into sight)."""
+    if relations & {AS_ADMIN, AS_TUTOR}:
+        return
+    if not people.teaches(dbsession, actor.id, enrollment.student_id):
+        raise APIProblem(
+            403,
+            "Only admins and the student's tutor may reactivate an enrollment of a student "
+            "you no longer teach.",
+            errors=[field_error("status", "Only admins and the student's tutor")],
+        )
+
+
 def update_enrollment(
     dbsession: Session,
     actor: User,
@@ -227,6 +245,7 @@ def update_enrollment(
     status = changes.get("status", enrollment.status)
     if status != enrollment.status:
         if status == ACTIVE:
+            may_reattach(dbsession, actor, enrollment, relations)
             if "teacher_id" not in changed:
                 still_teaches(dbsession, enrollment)
             if dbsession.scalar(
