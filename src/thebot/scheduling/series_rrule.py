@@ -140,9 +140,12 @@ def _parse_until(value: str, timezone: str) -> dt.datetime:
             local = dt.datetime.strptime(date_text + "T" + time_text, LOCAL_FORMAT)
     except ValueError as exc:
         raise RuleError("UNTIL is not a real date") from exc
-    if zulu:
-        return local.replace(tzinfo=UTC)
-    return to_utc(local, timezone)
+    try:
+        until = local.replace(tzinfo=UTC) if zulu else to_utc(local, timezone)
+        to_local(until, timezone)  # expanding the rule converts it back
+    except OverflowError:  # 9999-12-31 west of UTC is in year 10000 there (or east, back)
+        raise RuleError("UNTIL is out of range") from None
+    return until
 
 
 def to_utc(local: dt.datetime, timezone: str) -> dt.datetime:
