@@ -147,6 +147,18 @@ def test_a_body_over_the_app_limit_is_the_apps_problem_413(server, path):
     assert_problem(status, fields, 413)
 
 
+def test_a_chunked_body_over_the_app_limit_is_the_apps_problem_413(server):
+    """Without Content-Length the app still learns the size: waitress reads the chunks (up
+    to its own, higher limit) and passes their total on."""
+    ini, port = server
+    size = app_body_limit(ini) + 1
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in [b" " * 2**20] * (size // 2**20))
+    chunks += b"%x\r\n%s\r\n0\r\n\r\n" % (size % 2**20, b" " * (size % 2**20))
+    headers = b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+    status, fields, _ = exchange(port, b"POST /api/auth/login/", headers, chunks)
+    assert_problem(status, fields, 413)
+
+
 @pytest.mark.parametrize(
     "target", [b"/%ff", b"/api/%ff/", b"/media/%c0%ae%c0%ae/x", b"/api/accounts/users/?q=%ff"]
 )
