@@ -143,3 +143,15 @@ def test_a_form_body_the_parser_refuses_is_a_400(testapp, make_user, auth_header
     path = f"/api/materials/subjects/{subject.json['id']}/"
     answer = testapp.delete(path, headers=headers, expect_errors=True)
     assert answer.status_int == 400 and answer.content_type == "application/problem+json"
+
+
+def test_every_operation_declares_its_success_body(doc):
+    """Each view names its response schema (``response_schemas``): nothing is undocumented."""
+    for path, method, operation in operations(doc):
+        if path.startswith("/api/test/"):  # the test suite's own support views
+            continue
+        successes = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
+        assert successes, (method, path)
+        for status, response in successes.items():
+            if status != "204":
+                assert response.get("content"), (method, path, status)

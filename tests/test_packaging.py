@@ -35,6 +35,9 @@ def test_wheel_contents(wheel):
         "thebot/migrations/env.py",
         "thebot/migrations/script.py.mako",
         "thebot/templates/status_page.jinja2",
+        "thebot/templates/api_docs.jinja2",  # /api/docs/ (Swagger UI itself: its own wheel)
+        "thebot/static/api_docs.js",
+        "thebot/openapi/document.py",
         "thebot/static/status.css",
         "thebot/accounts/data/common-passwords.txt.gz",
     ):
