@@ -222,7 +222,7 @@ def success_responses(args: dict[str, Any]) -> dict[str, Any]:
     for status, node in (args.get("response_schemas") or {}).items():
         response: dict[str, Any] = {"description": getattr(node, "description", "") or "Success"}
         if str(status) != "204":
-            schema = node_schema(response_body(node))
+            schema = node_schema(response_body(node), response=True)
             schema.pop("description", None)
             response["content"] = {
                 media: {"schema": schema if media.endswith("json") else {"type": "string"}}

@@ -25,13 +25,17 @@ JSONSchema = dict[str, Any]
 JSON_SCALARS = (str, int, float, bool, type(None))
 
 
-def node_schema(node: colander.SchemaNode) -> JSONSchema:
-    """The JSON Schema of one node's value (type, limits, nullability, description)."""
-    schema = type_schema(node)
-    schema.update(validator_schema(node.validator))
+def node_schema(node: colander.SchemaNode, *, response: bool = False) -> JSONSchema:
+    """The JSON Schema of one node's value (type, limits, nullability, description).
+
+    ``response``: the node describes an answer, so only ``missing=drop`` makes a field
+    optional (``missing=None`` there means "present, maybe null"), and no default applies.
+    """
+    schema = type_schema(node, response)
+    schema.update(validator_schema(node.validator, array=schema.get("type") == "array"))
     if is_nullable(node):
         schema = nullable(schema)
-    default = wire_default(node)
+    default = colander.null if response else wire_default(node)
     if default is not colander.null:
         schema["default"] = default
     description = getattr(node, "description", None)
@@ -41,10 +45,17 @@ def node_schema(node: colander.SchemaNode) -> JSONSchema:
 
 
 def is_nullable(node: colander.SchemaNode) -> bool:
-    return bool(getattr(node, "nullable", False)) or node.missing is None
+    """A node that says (``nullable``) decides; otherwise ``missing=None`` means null is a
+    value (colander reads a JSON null as missing, so it becomes that ``None``)."""
+    explicit = getattr(node, "nullable", None)
+    if explicit is not None:
+        return bool(explicit)
+    return node.missing is None
 
 
-def is_required(node: colander.SchemaNode) -> bool:
+def is_required(node: colander.SchemaNode, response: bool = False) -> bool:
+    if response:
+        return node.missing is not colander.drop
     return node.missing is colander.required
 
 
@@ -74,20 +85,20 @@ def wire_default(node: colander.SchemaNode) -> Any:
     return colander.null
 
 
-def type_schema(node: colander.SchemaNode) -> JSONSchema:
+def type_schema(node: colander.SchemaNode, response: bool = False) -> JSONSchema:
     typ = node.typ
     own = getattr(typ, "json_schema", None)
     if own is not None:
         return dict(own(node) if callable(own) else own)
     if isinstance(typ, colander.Mapping):
-        return mapping_schema(node)
+        return mapping_schema(node, response)
     if isinstance(typ, colander.Sequence):
-        items = node_schema(node.children[0]) if node.children else {}
+        items = node_schema(node.children[0], response=response) if node.children else {}
         return {"type": "array", "items": items}
     if isinstance(typ, colander.Tuple):
         return {
             "type": "array",
-            "prefixItems": [node_schema(child) for child in node.children],
+            "prefixItems": [node_schema(child, response=response) for child in node.children],
             "minItems": len(node.children),
             "maxItems": len(node.children),
         }
@@ -110,12 +121,12 @@ def type_schema(node: colander.SchemaNode) -> JSONSchema:
     return {}  # a type that does not describe itself: any JSON value
 
 
-def mapping_schema(node: colander.SchemaNode) -> JSONSchema:
+def mapping_schema(node: colander.SchemaNode, response: bool = False) -> JSONSchema:
     schema: JSONSchema = {"type": "object", "properties": {}}
     required = []
     for child in node.children:
-        schema["properties"][child.name] = node_schema(child)
-        if is_required(child):
+        schema["properties"][child.name] = node_schema(child, response=response)
+        if is_required(child, response):
             required.append(child.name)
     if required:
         schema["required"] = required
@@ -127,18 +138,21 @@ def mapping_schema(node: colander.SchemaNode) -> JSONSchema:
     return schema
 
 
-def validator_schema(validator: Any) -> JSONSchema:
+def validator_schema(validator: Any, *, array: bool = False) -> JSONSchema:
     """JSON Schema keywords for the colander validators we can express."""
     if validator is None:
         return {}
     if isinstance(validator, colander.All):
         merged: JSONSchema = {}
         for each in validator.validators:
-            merged.update(validator_schema(each))
+            merged.update(validator_schema(each, array=array))
         return merged
     if isinstance(validator, colander.Length):
-        limits = {"minLength": validator.min, "maxLength": validator.max}
+        names = ("minItems", "maxItems") if array else ("minLength", "maxLength")
+        limits = dict(zip(names, (validator.min, validator.max), strict=True))
         return {k: v for k, v in limits.items() if v is not None}
+    if isinstance(validator, colander.ContainsOnly):
+        return {"items": {"enum": [json_scalar(choice) for choice in validator.choices]}}
     if isinstance(validator, colander.Range):
         limits = {"minimum": validator.min, "maximum": validator.max}
         return {k: json_number(v) for k, v in limits.items() if v is not None}
