@@ -155,6 +155,17 @@ def test_every_service_parses_its_body_through_the_one_json_guard():
 
 
 @pytest.mark.parametrize(
+    "number", ["1e999", "-1E+400", "1" + "0" * 400 + ".5", "1" + "0" * 300 + "e10", "0.5e309"]
+)
+def test_a_number_too_large_for_a_float_is_400_like_infinity(testapp, number):
+    """Python reads these as infinity; the cheap pre-check of a body must not miss them."""
+    body = '{"count": 1, "name": ["x", {"y": ' + number + "}]}"
+    response = testapp.post("/api/test/echo/", body, content_type="application/json", status=400)
+    error = assert_400(response, "body", "name")["errors"][0]
+    assert error["description"] == "NaN and Infinity are not JSON numbers"
+
+
+@pytest.mark.parametrize(
     "body",
     ["[" * 5000, '{"a":' * 5000, "[" * 5000 + "]" * 5000, '{"name": ' + "[" * 33 + "]" * 33 + "}"],
 )

@@ -18,6 +18,13 @@ from thebot.schema_types import MAX_ID, Uploads
 # Python's recursion limit near 1,000 (a RecursionError), and orjson will not render a value
 # nested beyond 254 levels, so a stored one would break every later read of it.
 MAX_JSON_DEPTH = 32
+# A NUL, a lone surrogate or a non-finite number reaches a decoded JSON body only as
+# "\u0000", "\ud800"-"\udfff", NaN, Infinity or a number too large for a float (raw control
+# characters and invalid UTF-8 are parse errors): a body spelling none of them needs no walk
+# through every value. A float overflows only with a 3-digit exponent or a long digit run.
+SUSPECT_ESCAPE_RE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+SUSPECT_NUMBERS = (b"0" * 100, b"e000", b"e+000", b"E000", b"E+000")
 JSON_RE = re.compile(r"^application/([\w.+-]+\+)?json$")
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
@@ -63,28 +70,44 @@ def json_cstruct(request: Any) -> dict[str, Any]:
         request.content_type = "application/json"  # nothing left to parse
     try:
         cstruct = extract_cstruct(request)
-    except RecursionError:
+    except RecursionError:  # the parser gave up (about 1,000 levels)
         cstruct = None
-    if cstruct is None or depth(cstruct.get("body")) > MAX_JSON_DEPTH:
+    if cstruct is None or nests_deeper(cstruct.get("body"), MAX_JSON_DEPTH):
         request.errors.add("body", "", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         request.errors.status = 400
         request.body = b""
         cstruct = extract_cstruct(request)
-    reject_unstorable(request, cstruct)
+    is_json = JSON_RE.match(request.content_type or "") is not None
+    clean = is_json and not suspect_json(request.body)
+    reject_unstorable(request, cstruct, skip=("body",) if clean else ())
     return cstruct
 
 
-def depth(value: Any) -> int:
-    """How deeply a decoded JSON value nests (a scalar is 0); without recursion."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, (list, tuple)):
-            deepest = max(deepest, level + 1)
-            stack.extend((child, level + 1) for child in item)
-    return deepest
+def suspect_json(raw: bytes) -> bool:
+    """Whether a JSON text may decode to an ``UNSTORABLE`` value (see ``SUSPECT_ESCAPE_RE``)."""
+    if b"NaN" in raw or b"Infinity" in raw or SUSPECT_ESCAPE_RE.search(raw) is not None:
+        return True
+    digits = raw.translate(DIGITS_AS_ZERO)
+    return any(spelling in digits for spelling in SUSPECT_NUMBERS)
+
+
+def nests_deeper(value: Any, limit: int) -> bool:
+    """Whether a decoded JSON value nests deeper than ``limit`` (a scalar: 0, ``[]``: 1).
+
+    Level by level, keeping only containers: no recursion, and a long flat list costs one
+    C-speed comprehension.
+    """
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(limit + 1):
+        if not level:
+            return False
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, (dict, list))
+        ]
+    return True
 
 
 def has_nul(value: Any) -> bool:
@@ -106,7 +129,7 @@ def has_lone_surrogate(value: Any) -> bool:
 
 
 def _holds(value: Any, bad: Any) -> bool:
-    # A loop, not recursion: nesting is bounded only after this has looked at the value.
+    # A loop, not recursion: form and query values are not depth-checked.
     stack = [value]
     while stack:
         item = stack.pop()
@@ -131,9 +154,11 @@ UNSTORABLE = (
 )
 
 
-def reject_unstorable(request: Any, cstruct: dict[str, Any]) -> None:
+def reject_unstorable(request: Any, cstruct: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
     """Each field holding an ``UNSTORABLE`` value is a 400 up front (and is dropped)."""
     for location in ("body", "querystring", "path"):
+        if location in skip:
+            continue
         values = cstruct.get(location)
         for check, message in UNSTORABLE:
             if isinstance(values, dict):
