@@ -76,8 +76,11 @@ def schema_child(args: dict[str, Any], name: str) -> colander.SchemaNode | None:
 def build_operation(service: Any, method: str, view: Any, args: dict[str, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": f"{service.name}_{method.lower()}",
-        "summary": summary_of(view, service),
+        "summary": str(service.description or service.name),
     }
+    described = description_of(view)
+    if described:
+        operation["description"] = described
     if args.get("tags"):
         operation["tags"] = list(args["tags"])
     parameters = path_parameters(service.path, schema_child(args, "path"))
@@ -97,9 +100,10 @@ def build_operation(service: Any, method: str, view: Any, args: dict[str, Any]) 
     return operation
 
 
-def summary_of(view: Any, service: Any) -> str:
-    doc = (getattr(view, "__doc__", None) or service.description or "").strip()
-    return " ".join(doc.split("\n\n")[0].split()) if doc else service.name
+def description_of(view: Any) -> str:
+    """The view's docstring, unwrapped (its paragraphs kept)."""
+    doc = inspect.getdoc(inspect.unwrap(view)) or ""
+    return "\n\n".join(" ".join(part.split()) for part in doc.split("\n\n") if part.strip())
 
 
 def path_parameters(pattern: str, path_schema: colander.SchemaNode | None) -> list[JSONSchema]:
