@@ -180,16 +180,14 @@ def _utf8(raw: bytes) -> str | None:
 def path_errors(environ: dict[str, Any]) -> list[dict[str, str]]:
     """The path as the one guard sees it, before anything decodes it (routing, rate limits,
     logs): WSGI hands it over as latin-1 text, Pyramid decodes it as UTF-8 and raises on
-    anything else (``/%ff``, the overlong ``/%c0%ae``); NUL names no file and no route."""
+    anything else (``/%ff``, the overlong ``/%c0%ae``). A NUL decodes: it names no route
+    and no file (404)."""
     try:
         raw = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1")
     except UnicodeEncodeError:
         raw = b"\xff"  # a server handed over text no byte string maps to: just as malformed
-    path = _utf8(raw)
-    if path is None:
+    if _utf8(raw) is None:
         return [{"location": "path", "name": "", "description": "Not valid UTF-8"}]
-    if "\x00" in path:
-        return [{"location": "path", "name": "", "description": "NUL characters are not allowed"}]
     return []
 
 

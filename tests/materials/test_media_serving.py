@@ -363,6 +363,16 @@ def test_if_modified_since_gives_304_unless_if_none_match_disagrees(world, put_m
     get(media, world.student, status=200, **{"If-Modified-Since": "not a date"})
 
 
+@pytest.mark.parametrize(
+    "date", ["Sat, 01 Jan 10000 00:00:00 GMT", "Sat, 01 Jan 0000 00:00:00 GMT"]
+)
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_an_if_modified_since_beyond_the_calendar_is_ignored(world, put_media, get, date, method):
+    """WebOb raises on a date it cannot convert (was a 500); an invalid one is ignored."""
+    media = put_media("material", world.lesson.id)
+    get(media, world.student, status=200, method=method, **{"If-Modified-Since": date})
+
+
 def test_conditional_requests_are_authorized_first(world, put_media, get):
     media = put_media("material", world.lesson.id)
     etag = f'"{media.sha256}"'

@@ -203,7 +203,10 @@ def not_modified(request: Any, etag: str, last_modified: dt.datetime) -> bool:
     """RFC 9110: ``If-None-Match`` decides when sent; otherwise ``If-Modified-Since``."""
     if "If-None-Match" in request.headers:
         return etag in request.if_none_match
-    since = request.if_modified_since
+    try:
+        since = request.if_modified_since
+    except (ValueError, OverflowError):  # a date WebOb cannot convert (year 10000) is ignored,
+        since = None  # like any invalid one (RFC 9110), not a 500
     return since is not None and last_modified <= since
 
 
