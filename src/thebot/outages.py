@@ -146,7 +146,10 @@ def database_unavailable_view(exc: Exception, request: Any) -> Response:
         from thebot.errors import server_error_view
 
         return server_error_view(exc, request)
-    OUTAGES.failed(DATABASE, exc, f"{request.method} {request.path}")
+    from pyramid_retry import is_error_retryable
+
+    if not is_error_retryable(request, exc):  # a serialization conflict is not an outage
+        OUTAGES.failed(DATABASE, exc, f"{request.method} {request.path}")
     return service_unavailable(request, "The database is unavailable right now; retry later.")
 
 

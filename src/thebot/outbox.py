@@ -256,7 +256,8 @@ def relay_job(registry: Any) -> None:
         sent = get_relay(registry).drain(force=True)  # the job's interval is its pace
         if sent:
             log.info("outbox: relayed %d waiting message(s)", sent)
-        prune_processed(registry)
+        with in_process_guard(registry):
+            prune_processed(registry)
     except Exception as exc:  # the database is down too: the next run tries again
         OUTAGES.failed("outbox relay", exc)
     else:

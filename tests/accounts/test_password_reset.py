@@ -63,7 +63,7 @@ def test_reset_flow_end_to_end_through_the_email_actor(
     before = set(glob.glob(os.path.join(mail_dir, "*.eml")))
     response = testapp.post_json(RESET_URL, {"email": "IRINA@example.com"}, status=202)
     assert response.json["detail"]
-    assert len(queued_emails(broker)) == 1
+    # (the running worker may already have taken the message: no look at the queue here)
     broker.join("email")
     worker.join()
     (path,) = set(glob.glob(os.path.join(mail_dir, "*.eml"))) - before

@@ -39,7 +39,8 @@ def down_app(request, make_app, tmp_root):
         url = CLOSED_PG
     else:
         url = f"sqlite:///{tmp_root}/no-such-folder/thebot.sqlite"
-    app = make_app(own_engine=True, database_url=url, db_connect_timeout="2")
+    # Sessions in the database (not Redis): the cookie case needs the database too.
+    app = make_app(own_engine=True, database_url=url, db_connect_timeout="2", redis_url="")
     yield app
     app.registry["dbengine"].dispose()
 
