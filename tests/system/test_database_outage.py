@@ -135,3 +135,18 @@ def test_hanging_database_answers_503_within_the_connect_timeout(make_app):
         app.registry["dbengine"].dispose()
     finally:
         listener.close()
+
+
+def test_a_commit_that_loses_the_database_is_a_503_and_sends_nothing(testapp, broker, monkeypatch):
+    """Raised by pyramid_tm at commit, outside the exception views (was a raw 500)."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    def lost(self, *args, **kwargs):
+        raise OperationalError("COMMIT", {}, ConnectionResetError("server closed the connection"))
+
+    monkeypatch.setattr(Session, "flush", lost)
+    response = testapp.post_json("/api/test/mail/", {"to": "a@example.com"}, expect_errors=True)
+    monkeypatch.undo()
+    assert_unavailable(response)
+    assert "email" not in broker.queues or broker.queues["email"].qsize() == 0
