@@ -94,11 +94,12 @@ _IN_PROCESS = threading.RLock()
 
 
 def in_process_guard(registry: Any) -> Any:
-    """With an in-process broker (development, tests) the actors run in this process's
-    threads, on the same database connection as the request in tests: a relay writing after
-    the broker took a message and the actor running it take turns. Other brokers: no lock."""
+    """With the ``stub`` broker (tests) the actors run in this process's threads on the
+    test's one database connection: a relay still writing after the broker took a message
+    and the actor running it take turns. Any other broker (``inprocess`` included: its
+    actors use connections of their own): no lock."""
     broker = registry.get("task_broker")
-    if getattr(broker, "thebot_kind", None) in {"stub", "inprocess"}:
+    if getattr(broker, "thebot_kind", None) == "stub":
         return _IN_PROCESS
     return contextlib.nullcontext()
 
@@ -162,12 +163,6 @@ def _remaining_ms(row: OutboxMessage) -> int | None:
         return None
     remaining = (row.due_at - utcnow()).total_seconds() * 1000
     return int(remaining) if remaining >= 1 else None
-
-
-def pending(dbsession: Session) -> int:
-    from sqlalchemy import func
-
-    return int(dbsession.scalar(select(func.count(OutboxMessage.id))) or 0)
 
 
 class Relay:
