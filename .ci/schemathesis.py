@@ -259,6 +259,10 @@ def main() -> int:
         env["DATABASE_URL"] = args.database_url
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
+    # The web process only enqueues, as in production (where thebot-worker runs the tasks):
+    # the contract is about HTTP answers, and development's in-process task threads can
+    # crash the server when a run starts backups and verifications concurrently.
+    env["TASK_BROKER"] = "redis" if args.redis_url else "stub"
     accounts = seed(ini, env)
     log = (workdir / "pserve.log").open("w")
     server = subprocess.Popen(
