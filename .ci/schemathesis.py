@@ -75,7 +75,12 @@ def seed(ini: Path, env: dict[str, str]) -> dict[str, tuple[str, str]]:
     output = ""
     for script in ("thebot-migrate", "thebot-create-demo-data"):
         done = subprocess.run(
-            [tool(script), str(ini)], check=True, env=env, capture_output=True, text=True
+            [tool(script), str(ini)],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=ini.parent,
         )
         output += done.stdout + done.stderr
     accounts = {m[1]: (m[2], m[3]) for m in map(DEMO_LINE.match, output.splitlines()) if m}
@@ -235,7 +240,7 @@ def run_role(base: str, role: str, token: str | None, args: argparse.Namespace) 
     if token:
         command += ["--header", f"Authorization: Token {token}"]
     print(f"\n== schemathesis as {role}", flush=True)
-    return subprocess.run(command, check=False).returncode
+    return subprocess.run(command, check=False, cwd=args.workdir).returncode
 
 
 def main() -> int:
@@ -250,7 +255,8 @@ def main() -> int:
     parser.add_argument("--roles", default=",".join(ROLES))
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="thebot-contract-"))
+    # Everything a run writes (backups, schemathesis' cache) stays in its own directory.
+    workdir = args.workdir = Path(tempfile.mkdtemp(prefix="thebot-contract-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     ini = prepare(workdir, port)
@@ -266,7 +272,7 @@ def main() -> int:
     accounts = seed(ini, env)
     log = (workdir / "pserve.log").open("w")
     server = subprocess.Popen(
-        [tool("pserve"), str(ini)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [tool("pserve"), str(ini)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir
     )
     failed: list[str] = []
     try:
