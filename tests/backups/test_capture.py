@@ -14,7 +14,7 @@ from thebot.backups import capture
 from thebot.backups.archive import ArchiveReader
 from thebot.backups.format import BackupError
 from thebot.backups.models import Backup, ChangeLogEntry
-from thebot.backups.operations import restore_backup
+from thebot.backups.operations import restore
 from thebot.backups.service import (
     BackupConflict,
     catalog,
@@ -125,7 +125,7 @@ def test_incrementals_need_an_unbroken_chain_of_the_same_schema(site):
         request_backup(session, "incremental")
     with catalog(site.registry) as session:
         session.get(Backup, full.id).alembic_revision = None
-    restored = restore_backup(site.request, full.id)
+    restored = restore(site.request, backup_id=full.id)
     assert restored.restore_status == "completed", restored.restore_error
     with catalog(site.registry) as session:
         assert not any(b.extendable for b in session.execute(select(Backup)).scalars())

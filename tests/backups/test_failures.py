@@ -1,6 +1,6 @@
 """A restore that cannot succeed changes nothing: damaged, tampered, too new, incomplete.
 
-Restores go through ``restore_file`` (archives outside the catalog) so manifests can be
+Restores go through ``restore(path=...)`` (archives outside the catalog) so manifests can be
 rewritten; the checks before the transaction and the rollback inside it are both exercised.
 """
 
@@ -17,8 +17,7 @@ from backup_seed import change_everything, seed_every_model
 
 from conftest import flip_byte, rewrite_archive
 from thebot.backups.format import BackupError, CorruptArchive, IncompatibleArchive
-from thebot.backups.importing import restore_file
-from thebot.backups.operations import restore_backup, verify_backup
+from thebot.backups.operations import restore, verify_backup
 from thebot.backups.restore import code_revision
 
 # Events the failed attempts write themselves (a safety backup is a real backup).
@@ -48,7 +47,7 @@ def test_a_flipped_byte_fails_verify_and_restore(site, member):
     flip_byte(Path(site.full.path), member)
     record = verify_backup(site.request, site.full.id)
     assert record.verify_status == "failed" and "checksum" in record.verify_error
-    record = restore_backup(site.request, site.full.id)
+    record = restore(site.request, backup_id=site.full.id)
     assert record.restore_status == "failed" and "checksum" in record.restore_error
     assert unchanged(site)
 
@@ -58,7 +57,7 @@ def test_a_truncated_archive_fails_verify_and_restore(site):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     assert verify_backup(site.request, site.full.id).verify_status == "failed"
-    assert restore_backup(site.request, site.full.id).restore_status == "failed"
+    assert restore(site.request, backup_id=site.full.id).restore_status == "failed"
     assert unchanged(site)
 
 
@@ -71,7 +70,7 @@ def test_a_failure_inside_the_restore_transaction_rolls_everything_back(site, tm
 
     tampered = rewrite_archive(Path(site.full.path), tmp_path / "tampered.tar", lie)
     with pytest.raises(CorruptArchive):
-        restore_file(site.request, tampered)
+        restore(site.request, path=tampered)
     assert unchanged(site)
 
 
@@ -85,7 +84,7 @@ def test_foreign_key_violations_roll_the_restore_back(site, tmp_path):
         rows={"user_account": lambda rows: [r for r in rows if r[0] != student]},
     )
     with pytest.raises(CorruptArchive, match="foreign key"):
-        restore_file(site.request, tampered)
+        restore(site.request, path=tampered)
     assert unchanged(site)
 
 
@@ -96,7 +95,7 @@ def test_a_backup_from_a_newer_schema_is_refused(site, tmp_path):
         lambda m: m.update(alembic_revision="ffffffffffff"),
     )
     with pytest.raises(IncompatibleArchive, match="upgrade THE_BOT first"):
-        restore_file(site.request, newer)
+        restore(site.request, path=newer)
     assert unchanged(site)
 
 
@@ -105,7 +104,7 @@ def test_an_unknown_format_version_is_refused(site, tmp_path):
         Path(site.full.path), tmp_path / "v2.tar", lambda m: m.update(format_version=2)
     )
     with pytest.raises(IncompatibleArchive, match="format version 2"):
-        restore_file(site.request, future)
+        restore(site.request, path=future)
     assert unchanged(site)
 
 
@@ -152,7 +151,7 @@ def test_a_backup_from_an_older_schema_is_migrated_forward(sites, site, tmp_path
         rows={name: without(idx) for name, idx in dropped.items()},
     )
     target = sites("target", migrate=False)
-    record = restore_file(target.request, archive)
+    record = restore(target.request, path=archive)
     assert record.restore_status == "completed"
     assert record.restore_details["revision"] == older
     assert record.restore_details["migrated_to"] == head
@@ -166,11 +165,11 @@ def test_an_incremental_whose_full_backup_is_gone_is_refused(site):
     incremental = take(site, "incremental")
     moved = Path(site.full.path).with_suffix(".moved")
     shutil.move(site.full.path, moved)
-    record = restore_backup(site.request, incremental.id)
+    record = restore(site.request, backup_id=incremental.id)
     assert record.restore_status == "failed" and "missing" in record.restore_error
     assert unchanged(site)
     with pytest.raises(BackupError, match="missing"):
-        restore_file(site.request, Path(incremental.path))
+        restore(site.request, path=Path(incremental.path))
 
 
 def test_media_paths_cannot_escape_the_media_root(sites, tmp_path):
@@ -206,7 +205,7 @@ def test_media_paths_cannot_escape_the_media_root(sites, tmp_path):
     )
     target = sites("target", migrate=False)
     with pytest.raises(CorruptArchive, match="unsafe media path"):
-        restore_file(target.request, path)
+        restore(target.request, path=path)
     assert not (target.root / "escaped.py").exists()
     assert not (target.root.parent / "escaped.py").exists()
     assert json.loads("[]") == []

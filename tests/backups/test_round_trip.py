@@ -10,7 +10,7 @@ from backup_helpers import snapshot, take
 from backup_seed import assert_every_table_seeded, change_everything, seed_every_model
 
 from conftest import PG
-from thebot.backups.importing import restore_file
+from thebot.backups.operations import restore
 
 
 def restored_snapshot(site) -> tuple[dict, dict]:
@@ -38,7 +38,7 @@ def build_history(site) -> list[tuple[object, tuple[dict, dict]]]:
 
 
 def assert_restores_exactly(target, archive: Path, expected: tuple[dict, dict]) -> None:
-    record = restore_file(target.request, archive)
+    record = restore(target.request, path=archive)
     assert record.restore_status == "completed", record.restore_error
     tables, files = restored_snapshot(target)
     expected_tables, expected_files = expected

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from backup_helpers import snapshot
 from backup_seed import change_everything, seed_every_model
 
 from conftest import TEST_HOST, flip_byte
+from thebot.backups.operations import restore
 from thebot.backups.progress import TerminalProgress
+from thebot.materials.dashboard_cache import cached_dashboard
 from thebot.scripts import create_backup, restore_backup, verify_backup
 
 
@@ -113,3 +116,77 @@ def test_progress_is_drawn_on_a_terminal_only():
     piped = io.StringIO()
     TerminalProgress(piped)(0.5, "x")
     assert piped.getvalue() == ""
+
+
+class CachedDashboard:
+    """A dashboard cached in the registry the script bootstraps; ``stale()`` says whether
+    the next read rebuilds it (``DataReplaced`` bumped every dashboard's generation)."""
+
+    def __init__(self, monkeypatch):
+        self.registry = None
+        self.builds = 0
+        real = restore_backup.bootstrap_app
+
+        def bootstrap(config_uri: str):
+            env = real(config_uri)
+            self.registry = env["registry"]
+            self.read()  # cached before the restore runs
+            return env
+
+        monkeypatch.setattr(restore_backup, "bootstrap_app", bootstrap)
+
+    def read(self) -> None:
+        def build() -> dict:
+            self.builds += 1
+            return {"built": self.builds}
+
+        cached_dashboard(self.registry, SimpleNamespace(id=1), "student", build)
+
+    def stale(self) -> bool:
+        before = self.builds
+        self.read()
+        return self.builds > before
+
+
+def test_a_file_restore_forgets_every_cached_dashboard(site, sites, tmp_path, capsys, monkeypatch):
+    assert create_backup.main([site.ini]) == 0
+    path = capsys.readouterr().out.split("completed: ")[1].split()[0]
+    target = sites("file-target")  # an installation with data, whose catalog lacks the file
+    ini = write_ini(target, tmp_path / "target.ini")
+    dashboard = CachedDashboard(monkeypatch)
+    assert restore_backup.main([ini, f"--file={path}", "--yes"]) == 0
+    assert "restored backup #" in capsys.readouterr().out
+    assert dashboard.stale()
+
+
+def test_a_file_already_in_the_catalog_is_restored_as_that_backup(site, capsys, monkeypatch):
+    assert create_backup.main([site.ini]) == 0
+    path = capsys.readouterr().out.split("completed: ")[1].split()[0]
+    dashboard = CachedDashboard(monkeypatch)
+    assert restore_backup.main([site.ini, f"--file={path}", "--yes"]) == 0
+    assert "restored backup #1" in capsys.readouterr().out
+    assert dashboard.stale()
+
+
+def test_a_catalog_restore_forgets_every_cached_dashboard(site, capsys, monkeypatch):
+    assert create_backup.main([site.ini]) == 0
+    dashboard = CachedDashboard(monkeypatch)
+    assert restore_backup.main([site.ini, "--backup-id=1", "--yes"]) == 0
+    assert dashboard.stale()
+
+
+def test_a_failed_restore_keeps_the_cached_dashboards(site, capsys, monkeypatch):
+    assert create_backup.main([site.ini]) == 0
+    path = capsys.readouterr().out.split("completed: ")[1].split()[0]
+    flip_byte(Path(path), "tables/")
+    dashboard = CachedDashboard(monkeypatch)
+    assert restore_backup.main([site.ini, "--backup-id=1", "--yes"]) == 1
+    assert restore_backup.main([site.ini, f"--file={path}", "--yes"]) == 1
+    assert not dashboard.stale()  # nothing was replaced: nothing to forget
+
+
+def test_restore_takes_exactly_one_source(site):
+    with pytest.raises(ValueError):
+        restore(site.request)
+    with pytest.raises(ValueError):
+        restore(site.request, backup_id=1, path=Path("x.tar"))

@@ -92,35 +92,40 @@ def _imported_rows(
     return rows
 
 
-def restore_file(
+def catalog_id_of(registry: Any, path: Path, links: list[Link]) -> int | None:
+    """The catalog id of the archive at ``path`` if this installation made it, else ``None``."""
+    with ArchiveReader(links[-1].path) as reader:
+        target_uuid = reader.id
+    with catalog(registry) as session:
+        if not inspect(session.connection()).has_table(Backup.__tablename__):
+            return None
+        known = session.execute(select(Backup).where(Backup.uuid == target_uuid)).scalar()
+        if known is None:
+            return None
+        if known.checksum != sha256_file(links[-1].path)[0]:
+            raise CorruptArchive(
+                f"{path.name} carries the id of backup #{known.id} but not its content"
+            )
+        return known.id
+
+
+def import_chain(
     request: Any,
     path: Path,
+    links: list[Link],
     *,
     requested_by: int | None = None,
     safety: bool = True,
     progress: Progress | None = None,
 ) -> Backup:
-    """Restore the chain ending at ``path``; returns the catalog record of that archive."""
-    from thebot.backups.operations import restore_backup, safety_backup
+    """Restore the chain ``links`` (ending at ``path``), none of it in the catalog; returns
+    the catalog record of that archive. Called by ``operations.restore`` only (it announces
+    the replaced data)."""
+    from thebot.backups.operations import safety_backup
 
     registry = request.registry
-    links = chain_from_file(path)
     with ArchiveReader(links[-1].path) as reader:
         target_uuid = reader.id
-    known_id = None
-    with catalog(registry) as session:
-        if inspect(session.connection()).has_table(Backup.__tablename__):
-            known = session.execute(select(Backup).where(Backup.uuid == target_uuid)).scalar()
-            if known is not None:
-                if known.checksum != sha256_file(links[-1].path)[0]:
-                    raise CorruptArchive(
-                        f"{path.name} carries the id of backup #{known.id} but not its content"
-                    )
-                known_id = known.id
-    if known_id is not None:
-        return restore_backup(
-            request, known_id, requested_by=requested_by, safety=safety, progress=progress
-        )
     config = Config.from_settings(registry.settings)
     engine = registry["dbengine"]
     report = fanout(progress)

@@ -243,13 +243,53 @@ def safety_backup(request: Any, requested_by: int | None, label: str, report: Pr
     return safety.id
 
 
-def restore_backup(
+def restore(
     request: Any,
-    backup_id: int,
     *,
+    backup_id: int | None = None,
+    path: Path | None = None,
     requested_by: int | None = None,
     safety: bool = True,
     progress: Progress | None = None,
+) -> Backup:
+    """The one restore path: every caller (the API's actor, ``thebot-restore-backup`` with
+    ``--backup-id`` or ``--file``) comes through here.
+
+    Restores the catalog's backup ``backup_id``, or the archive chain ending at ``path``
+    (an archive this catalog already holds is restored as that backup). Once the restored
+    data is committed, ``DataReplaced`` is announced: whatever a process derived from the
+    old data (cached dashboards...) is stale, whichever way the data came in. A failed
+    restore (recorded on the backup, or raised as ``BackupError``) announces nothing.
+    """
+    if (backup_id is None) == (path is None):
+        raise ValueError("restore needs exactly one of backup_id and path")
+    from thebot.backups.importing import catalog_id_of, chain_from_file, import_chain
+
+    registry = request.registry
+    if path is not None:
+        links = chain_from_file(path)
+        backup_id = catalog_id_of(registry, path, links)
+        if backup_id is None:
+            record = import_chain(
+                request, path, links, requested_by=requested_by, safety=safety, progress=progress
+            )
+            registry.notify(DataReplaced(registry, f"archive {path.name} restored"))
+            return record
+    record = _restore_catalog(
+        request, backup_id, requested_by=requested_by, safety=safety, progress=progress
+    )
+    if record.restore_status == RestoreStatus.COMPLETED.value:
+        registry.notify(DataReplaced(registry, f"backup #{backup_id} restored"))
+    return record
+
+
+def _restore_catalog(
+    request: Any,
+    backup_id: int,
+    *,
+    requested_by: int | None,
+    safety: bool,
+    progress: Progress | None,
 ) -> Backup:
     """Replace the database and ``MEDIA_ROOT`` with the state at ``backup_id``.
 
@@ -343,5 +383,4 @@ def restore_backup(
             requested_by=requested_by,
             archives=details["archives"],
         )
-    registry.notify(DataReplaced(registry, f"backup #{backup_id} restored"))
     return record

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from thebot.backups.operations import create_backup, restore_backup, verify_backup
+from thebot.backups.operations import create_backup, restore, verify_backup
 from thebot.backups.schedule import run_retention, scheduled_backup
 from thebot.tasks import task
 
@@ -32,8 +32,8 @@ def verify(request: Any, backup_id: int) -> None:
 
 
 @task("backups.restore", **OPTIONS)
-def restore(request: Any, backup_id: int, requested_by: int | None = None) -> None:
-    restore_backup(request, backup_id, requested_by=requested_by)
+def restore_task(request: Any, backup_id: int, requested_by: int | None = None) -> None:
+    restore(request, backup_id=backup_id, requested_by=requested_by)
 
 
 @task("backups.scheduled_full", **OPTIONS)

@@ -43,9 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     env = bootstrap_app(args.config_uri)
     try:
         from thebot.backups.format import BackupError
-        from thebot.backups.importing import restore_file
         from thebot.backups.models import Backup
-        from thebot.backups.operations import restore_backup
+        from thebot.backups.operations import restore
         from thebot.backups.progress import TerminalProgress
         from thebot.backups.service import catalog
 
@@ -63,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             return stop
         terminal = TerminalProgress()
         try:
-            if args.file is not None:
-                record = restore_file(env["request"], args.file, progress=terminal)
-            else:
-                record = restore_backup(env["request"], args.backup_id, progress=terminal)
+            # The one restore path: it announces DataReplaced (dashboards forgotten...).
+            record = restore(
+                env["request"], backup_id=args.backup_id, path=args.file, progress=terminal
+            )
         except BackupError as exc:
             return fail(f"restore failed, nothing was changed: {exc}", 1)
         finally:
