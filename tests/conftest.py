@@ -16,6 +16,7 @@ import webtest
 from sqlalchemy import event, text
 from sqlalchemy.orm import sessionmaker
 
+from testenv import METRICS_TOKEN, TEST_DATABASE_URL, TEST_HOST, TEST_REDIS_URL
 from thebot import main
 from thebot.db import get_engine
 from thebot.migrate import upgrade
@@ -25,11 +26,6 @@ from thebot.settings import SETTINGS, load_settings
 for _spec in SETTINGS:
     if _spec.env:
         os.environ.pop(_spec.env, None)
-
-TEST_DATABASE_URL = os.environ.get("THEBOT_TEST_DATABASE_URL")
-TEST_REDIS_URL = os.environ.get("THEBOT_TEST_REDIS_URL")
-TEST_HOST = "testserver"
-METRICS_TOKEN = "test-metrics-token-0123456789"
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -11,16 +12,29 @@ from typing import Any
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from thebot.accounts.models import ParentLink, StudentProfile, TeacherProfile, TutorProfile, User
+from thebot.accounts.models import (
+    AuthToken,
+    PairingCode,
+    ParentLink,
+    PasswordResetToken,
+    ServerSession,
+    StudentProfile,
+    TeacherProfile,
+    TutorProfile,
+    User,
+)
 from thebot.assignments.models import (
     Assignment,
     AssignmentAssignee,
     AssignmentExtension,
     AssignmentSubmission,
+    AssignmentSubmissionFile,
+    AttemptStart,
     Grade,
     RubricCriterion,
     StudentReport,
 )
+from thebot.backups.models import Backup, ChangeLogEntry
 from thebot.materials.models import (
     Enrollment,
     Material,
@@ -31,9 +45,19 @@ from thebot.materials.models import (
     MediaFile,
     Subject,
     SubmissionFeedback,
+    SubmissionFile,
     TeacherSubject,
 )
-from thebot.scheduling.models import CalendarToken, Lesson, LessonReminder, LessonSeries
+from thebot.notifications.models import Notification, NotificationPreference
+from thebot.outbox import OutboxMessage, ProcessedMessage
+from thebot.scheduling.models import (
+    CalendarToken,
+    Lesson,
+    LessonHistory,
+    LessonReminder,
+    LessonSeries,
+)
+from thebot.system.models import AuditEvent, HealthCheck
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -447,6 +471,262 @@ class CalendarTokenFactory(BaseFactory):
 
 
 ALL_FACTORIES += [LessonSeriesFactory, LessonReminderFactory, CalendarTokenFactory]
+
+
+# credentials: API tokens, browser sessions, password reset tokens, pairing codes.
+# Each keeps its clear value in an excluded ``key``/``token``/``code`` (pass your own to know
+# it); only its SHA-256 is stored, as the app does.
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class AuthTokenFactory(BaseFactory):
+    """A live API token for a day."""
+
+    class Meta:
+        model = AuthToken
+        exclude = ("key",)
+
+    key = factory.Sequence(lambda n: f"api-key-{n:06d}")
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    key_hash = factory.LazyAttribute(lambda o: _sha256(o.key))
+    expires_at = factory.LazyFunction(lambda: _now() + dt.timedelta(days=1))
+    revoked_at = None
+
+
+class ServerSessionFactory(BaseFactory):
+    """A live browser session (database store) for a day."""
+
+    class Meta:
+        model = ServerSession
+        exclude = ("key",)
+
+    key = factory.Sequence(lambda n: f"session-key-{n:06d}")
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    key_hash = factory.LazyAttribute(lambda o: _sha256(o.key))
+    expires_at = factory.LazyFunction(lambda: _now() + dt.timedelta(days=1))
+    last_seen_at = factory.LazyFunction(_now)
+
+
+class PasswordResetTokenFactory(BaseFactory):
+    """An unused reset token, valid for the hour."""
+
+    class Meta:
+        model = PasswordResetToken
+        exclude = ("token",)
+
+    token = factory.Sequence(lambda n: f"reset-token-{n:06d}")
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    token_hash = factory.LazyAttribute(lambda o: _sha256(o.token))
+    expires_at = factory.LazyFunction(lambda: _now() + dt.timedelta(hours=1))
+    used_at = None
+
+
+def _pairing_hash(code: str) -> str:
+    from thebot.accounts.service_relationships import hash_code
+
+    return hash_code(code)
+
+
+class PairingCodeFactory(BaseFactory):
+    """An unused code for a student, valid for a day."""
+
+    class Meta:
+        model = PairingCode
+        exclude = ("code",)
+
+    code = factory.Sequence(lambda n: f"PAIR{n:04d}")
+    student_id = factory.LazyFunction(lambda: UserFactory(role="student").id)
+    code_hash = factory.LazyAttribute(lambda o: _pairing_hash(o.code))
+    created_by_id = None
+    expires_at = factory.LazyFunction(lambda: _now() + dt.timedelta(days=1))
+    used_at = None
+
+
+ALL_FACTORIES += [
+    AuthTokenFactory,
+    ServerSessionFactory,
+    PasswordResetTokenFactory,
+    PairingCodeFactory,
+]
+
+
+# notifications, audit, health
+
+
+class NotificationFactory(BaseFactory):
+    """An unread in-app notification."""
+
+    class Meta:
+        model = Notification
+
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    kind = "lesson_created"
+    title = factory.Sequence(lambda n: f"Notification {n}")
+    body = ""
+    data = factory.LazyFunction(dict)
+    read_at = None
+
+
+class NotificationPreferenceFactory(BaseFactory):
+    """Defaults for every kind (``channels`` empty), UTC, no quiet hours."""
+
+    class Meta:
+        model = NotificationPreference
+
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    channels = factory.LazyFunction(dict)
+    timezone = "UTC"
+
+
+class AuditEventFactory(BaseFactory):
+    class Meta:
+        model = AuditEvent
+
+    actor_id = None
+    action = "login_succeeded"
+    details = factory.LazyFunction(dict)
+
+
+class HealthCheckFactory(BaseFactory):
+    class Meta:
+        model = HealthCheck
+
+    status = "ok"
+    response_ms = 1.0
+    components = factory.LazyFunction(dict)
+
+
+ALL_FACTORIES += [
+    NotificationFactory,
+    NotificationPreferenceFactory,
+    AuditEventFactory,
+    HealthCheckFactory,
+]
+
+
+# history and files of lessons, materials and assignments
+
+
+class LessonHistoryFactory(BaseFactory):
+    class Meta:
+        model = LessonHistory
+
+    lesson_id = factory.LazyFunction(lambda: LessonFactory().id)
+    action = "created"
+    actor_id = None
+    old_values = factory.LazyFunction(dict)
+    new_values = factory.LazyFunction(dict)
+
+
+class SubmissionFileFactory(BaseFactory):
+    class Meta:
+        model = SubmissionFile
+
+    submission_id = factory.LazyFunction(lambda: MaterialSubmissionFactory().id)
+    file_id = factory.LazyFunction(lambda: MediaFileFactory(kind="submission").id)
+
+
+class AttemptStartFactory(BaseFactory):
+    """Attempt 1 of a timed assignment, opened now, due in an hour."""
+
+    class Meta:
+        model = AttemptStart
+
+    assignment_id = factory.LazyFunction(lambda: AssignmentFactory().id)
+    student_id = factory.LazyFunction(lambda: UserFactory(role="student").id)
+    attempt = 1
+    started_at = factory.LazyFunction(_now)
+    deadline_at = factory.LazyAttribute(lambda o: o.started_at + dt.timedelta(hours=1))
+
+
+class AssignmentSubmissionFileFactory(BaseFactory):
+    class Meta:
+        model = AssignmentSubmissionFile
+
+    submission_id = factory.LazyFunction(lambda: AssignmentSubmissionFactory().id)
+    file_id = factory.LazyFunction(lambda: MediaFileFactory(kind="submission").id)
+
+
+ALL_FACTORIES += [
+    LessonHistoryFactory,
+    SubmissionFileFactory,
+    AttemptStartFactory,
+    AssignmentSubmissionFileFactory,
+]
+
+
+# backups and the outbox (machinery tables)
+
+
+class BackupFactory(BaseFactory):
+    """A completed full backup at a path that does not exist (pass ``path`` for a real one)."""
+
+    class Meta:
+        model = Backup
+
+    uuid = factory.Sequence(lambda n: f"{n:032x}")
+    type = "full"
+    origin = "manual"
+    status = "completed"
+    progress = 100
+    path = factory.LazyAttribute(lambda o: f"/nonexistent/{o.uuid}.tar")
+
+
+class ChangeLogEntryFactory(BaseFactory):
+    """A captured change; on SQLite/PostgreSQL the triggers write these too."""
+
+    class Meta:
+        model = ChangeLogEntry
+
+    table_name = "user_account"
+    op = "U"
+    pk = "[1]"
+    txid = None
+
+
+class OutboxMessageFactory(BaseFactory):
+    """A waiting message for ``actor`` (a dramatiq ``Message.asdict()`` shape)."""
+
+    class Meta:
+        model = OutboxMessage
+
+    message_id = factory.Sequence(lambda n: f"outbox-message-{n:06d}")
+    actor = "send_notification_email"
+    message = factory.LazyAttribute(
+        lambda o: {
+            "queue_name": "default",
+            "actor_name": o.actor,
+            "args": [],
+            "kwargs": {},
+            "options": {},
+            "message_id": o.message_id,
+            "message_timestamp": 0,
+        }
+    )
+    due_at = None
+
+
+class ProcessedMessageFactory(BaseFactory):
+    class Meta:
+        model = ProcessedMessage
+
+    message_id = factory.Sequence(lambda n: f"processed-message-{n:06d}")
+    actor = "send_notification_email"
+
+
+ALL_FACTORIES += [
+    BackupFactory,
+    ChangeLogEntryFactory,
+    OutboxMessageFactory,
+    ProcessedMessageFactory,
+]
 
 
 @contextlib.contextmanager

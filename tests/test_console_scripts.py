@@ -59,6 +59,7 @@ def test_migrate_creates_the_schema_and_is_idempotent(tmp_path, capsys):
     assert {"health_check", "user_account", "audit_event", "alembic_version"} <= tables
 
 
+@pytest.mark.slow
 def test_alembic_command_line_reads_the_ini(tmp_path):
     db = tmp_path / "a.sqlite"
     ini = write_ini(tmp_path / "a.ini", debug="true", database_url=f"sqlite:///{db}")
@@ -88,6 +89,7 @@ def test_init_config_keeps_existing_files(tmp_path, capsys):
     assert (tmp_path / "development.ini").read_text() == "mine"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "script",
     [
@@ -109,6 +111,7 @@ def test_console_scripts_are_installed(script):
     assert result.returncode == 0 and "usage" in result.stdout.lower()
 
 
+@pytest.mark.slow
 def test_scheduler_lists_periodic_tasks(tmp_path):
     ini = write_ini(
         tmp_path / "s.ini", debug="true", database_url=f"sqlite:///{tmp_path}/s.sqlite"
@@ -123,6 +126,7 @@ def test_scheduler_lists_periodic_tasks(tmp_path):
     assert "system.record_health_check" in result.stdout
 
 
+@pytest.mark.slow
 def test_pserve_refuses_unsafe_production_config(tmp_path):
     ini = tmp_path / "prod.ini"
     ini.write_text(textwrap.dedent((__import__("pathlib").Path("production.ini")).read_text()))

@@ -171,6 +171,7 @@ def test_copy_sources_exist_and_are_in_the_build_context(stages):
                     )
 
 
+@pytest.mark.slow
 def test_the_builder_context_makes_a_complete_wheel(stages, tmp_path):
     """The wheel the builder makes from only what it copies carries the package data."""
     context, out = tmp_path / "src", tmp_path / "dist"

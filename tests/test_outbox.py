@@ -12,7 +12,7 @@ import dramatiq
 import pytest
 from sqlalchemy import func, select
 
-from conftest import TEST_REDIS_URL
+from testenv import TEST_REDIS_URL
 from thebot.accounts.passwords import hash_password
 from thebot.outages import OUTAGES
 from thebot.outbox import OutboxMessage, ProcessedMessage, Relay, get_relay, relay_job

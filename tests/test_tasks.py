@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+from testenv import TEST_DATABASE_URL, TEST_REDIS_URL
 
 
 def email_queue_size(broker):
@@ -88,6 +88,7 @@ def test_email_actor_uses_smtp_when_configured(app, monkeypatch):
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not TEST_REDIS_URL, reason="needs THEBOT_TEST_REDIS_URL")
 def test_thebot_worker_processes_the_email_actor_against_redis(tmp_path, make_app, client):
     import redis

@@ -138,6 +138,7 @@ def assert_problem(status: int, headers: dict[str, str], expected: int) -> None:
     assert headers.get("x-request-id")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", [b"/api/auth/login/", b"/media/x.png"])
 def test_a_body_over_the_app_limit_is_the_apps_problem_413(server, path):
     ini, port = server
@@ -147,6 +148,7 @@ def test_a_body_over_the_app_limit_is_the_apps_problem_413(server, path):
     assert_problem(status, fields, 413)
 
 
+@pytest.mark.slow
 def test_a_chunked_body_over_the_app_limit_is_the_apps_problem_413(server):
     """Without Content-Length the app still learns the size: waitress reads the chunks (up
     to its own, higher limit) and passes their total on."""
@@ -159,6 +161,7 @@ def test_a_chunked_body_over_the_app_limit_is_the_apps_problem_413(server):
     assert_problem(status, fields, 413)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "target", [b"/%ff", b"/api/%ff/", b"/media/%c0%ae%c0%ae/x", b"/api/accounts/users/?q=%ff"]
 )
@@ -168,6 +171,7 @@ def test_a_url_that_is_not_utf8_is_a_problem_400_through_waitress(server, target
     assert_problem(status, fields, 400)
 
 
+@pytest.mark.slow
 def test_a_refused_cors_preflight_is_a_problem_403_through_waitress(server):
     _ini, port = server
     headers = b"Origin: https://evil.example\r\nAccess-Control-Request-Method: POST\r\n"
@@ -175,6 +179,7 @@ def test_a_refused_cors_preflight_is_a_problem_403_through_waitress(server):
     assert_problem(status, fields, 403)
 
 
+@pytest.mark.slow
 def test_a_body_announced_but_never_sent_is_dropped_quickly(server):
     """A client announcing 100 bytes and sending 10 holds a connection (and a slot of
     ``connection_limit``) only until waitress' idle timeout, not for minutes."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import TEST_REDIS_URL
+from testenv import TEST_REDIS_URL
 from thebot.scripts import worker as worker_script
 
 COUNT = 12

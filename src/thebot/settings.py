@@ -276,7 +276,6 @@ def _collect() -> tuple[Setting, ...]:
 
 
 SETTINGS = _collect()
-SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
 
 class ConfigurationError(Exception):
@@ -332,10 +331,6 @@ def database_url(settings: dict[str, Any]) -> URL:
     if settings.get("db_sslmode") and url.get_backend_name() == "postgresql":
         url = url.update_query_dict({"sslmode": settings["db_sslmode"]})
     return url
-
-
-def is_sqlite(settings: dict[str, Any]) -> bool:
-    return settings["sqlalchemy.url"].get_backend_name() == "sqlite"
 
 
 def check_settings(settings: dict[str, Any]) -> tuple[list[str], list[str]]:

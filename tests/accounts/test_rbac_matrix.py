@@ -165,7 +165,7 @@ def fresh_limits(app):
 
 
 @pytest.fixture
-def world(make_user):
+def world(make_user, monkeypatch):
     people = {"A": make_user("admin")}
     for suffix in ("", "2"):
         tutor = make_user("tutor")
@@ -175,14 +175,15 @@ def world(make_user):
         people.update({f"T{suffix}": tutor, f"S{suffix}": student, f"P{suffix}": parent})
         people[f"E{suffix}"] = make_user("teacher")
     teacher_id, student_id = people["E"].id, people["S"].id
+    # A copy of the registry for this test: the relation is gone afterwards.
+    monkeypatch.setattr(visibility, "_providers", dict(visibility._providers))
     visibility.register_teaching_relation(
         "rbac-test",
         lambda: select(
             literal(teacher_id).label("teacher_id"), literal(student_id).label("student_id")
         ),
     )
-    yield people
-    visibility.unregister_teaching_relation("rbac-test")
+    return people
 
 
 def target_of(role, target):
@@ -298,7 +299,7 @@ def test_visibility_rules_and_list_clause_agree(dbsession, world):
 
 
 def test_teacher_sees_nothing_without_a_teaching_relation(dbsession, world):
-    visibility.unregister_teaching_relation("rbac-test")
+    del visibility._providers["rbac-test"]  # the fixture's own copy of the registry
     teacher, student = world["E"], world["S"]
     assert not visibility.can_see(dbsession, teacher, student)
     assert not visibility.can_see(dbsession, student, teacher)

@@ -113,7 +113,7 @@ def world(dbsession: Any, make_user: Any) -> dict[str, Any]:
 
 
 def headers_for(role: str, world: dict[str, Any], auth_headers: Any) -> dict[str, str]:
-    from conftest import METRICS_TOKEN
+    from testenv import METRICS_TOKEN
 
     if role == "anonymous":
         return {}

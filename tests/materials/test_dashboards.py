@@ -280,7 +280,7 @@ def test_tutor_sees_own_students_with_subjects_and_progress(
 
 
 def test_tutor_dashboard_follows_teaching_relations_registered_after_import(
-    testapp, w, make_user, auth_headers
+    testapp, w, make_user, auth_headers, monkeypatch
 ):
     """Features register teaching relations as they load: the tutor's students are read
     through every relation registered by the time of the request, not of an import."""
@@ -291,11 +291,10 @@ def test_tutor_dashboard_follows_teaching_relations_registered_after_import(
             literal(w.tutor.id).label("teacher_id"), literal(other.id).label("student_id")
         )
 
+    # A copy of the registry for this test: the relation is gone afterwards.
+    monkeypatch.setattr(people, "_providers", dict(people._providers))
     people.register_teaching_relation("test_only", relation)
-    try:
-        cards = get(testapp, "tutor", w.tutor, auth_headers).json["sections"]["students"]
-    finally:
-        people.unregister_teaching_relation("test_only")
+    cards = get(testapp, "tutor", w.tutor, auth_headers).json["sections"]["students"]
     assert {c["student"]["id"] for c in cards} == {w.student.id, other.id}
 
 
@@ -323,19 +322,21 @@ def test_parent_sees_each_child_with_subjects_progress_and_teachers(
 # --- sections from other features ----------------------------------------------------------
 
 
-def test_other_features_add_sections(testapp, w, auth_headers):
+def test_other_features_add_sections(testapp, w, auth_headers, monkeypatch):
     def lessons(ctx):
         return {"next": None, "for": ctx.user.id}
 
+    # A copy of the registry for this test: the section is gone afterwards.
+    monkeypatch.setattr(
+        dashboards, "_SECTIONS", {role: dict(s) for role, s in dashboards._SECTIONS.items()}
+    )
     dashboards.register_section("parent", "lessons", lessons, order=5)
-    try:
-        body = get(testapp, "parent", w.parent, auth_headers).json
-        names = list(body["sections"])
-        assert names == [s.name for s in dashboards.sections_for("parent")]
-        assert names.index("lessons") < names.index("children")  # by ``order``
-        assert body["sections"]["lessons"] == {"next": None, "for": w.parent.id}
-    finally:
-        dashboards.unregister_section("parent", "lessons")
+    body = get(testapp, "parent", w.parent, auth_headers).json
+    names = list(body["sections"])
+    assert names == [s.name for s in dashboards.sections_for("parent")]
+    assert names.index("lessons") < names.index("children")  # by ``order``
+    assert body["sections"]["lessons"] == {"next": None, "for": w.parent.id}
+    monkeypatch.undo()
     assert "lessons" not in [s.name for s in dashboards.sections_for("parent")]
     with pytest.raises(ValueError):
         dashboards.register_section("admin", "x", lessons)

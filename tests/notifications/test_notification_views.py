@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from factories import NotificationFactory
 from thebot.accounts.ratelimit import reset_limits
 from thebot.notifications.models import Notification
 
@@ -21,7 +22,7 @@ def fresh_rate_limits(app):
 
 
 def add(dbsession, user, title="Hello", *, minutes=0, read=False, kind="lessons.moved"):
-    notification = Notification(
+    return NotificationFactory(
         user_id=user.id,
         kind=kind,
         title=title,
@@ -30,9 +31,6 @@ def add(dbsession, user, title="Hello", *, minutes=0, read=False, kind="lessons.
         created_at=T0 + dt.timedelta(minutes=minutes),
         read_at=T0 + dt.timedelta(hours=1) if read else None,
     )
-    dbsession.add(notification)
-    dbsession.flush()
-    return notification
 
 
 def titles(response):

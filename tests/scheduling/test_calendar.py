@@ -9,7 +9,6 @@ import zoneinfo
 
 import icalendar
 import pytest
-import time_machine
 from lessons_support import NOW, lesson, make_world
 from series_support import SERIES, series_body
 from sqlalchemy import select
@@ -18,33 +17,16 @@ from thebot.scheduling import lesson_changes, lesson_states
 from thebot.scheduling.models import CalendarToken
 from thebot.system.models import AuditEvent
 
+pytestmark = pytest.mark.usefixtures("frozen")
+
 UTC = dt.timezone.utc
 TOKEN_URL = "/api/scheduling/calendar-token/"
 TOMORROW = NOW + dt.timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
 @pytest.fixture
 def world(make_user):
     return make_world(make_user)
-
-
-@pytest.fixture
-def as_(auth_headers):
-    cache = {}
-
-    def headers(user):
-        if user.id not in cache:
-            cache[user.id] = auth_headers(user)
-        return cache[user.id]
-
-    return headers
 
 
 @pytest.fixture

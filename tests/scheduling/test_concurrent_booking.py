@@ -25,14 +25,13 @@ import pytest
 import webtest
 from sqlalchemy import func, select
 
+from testenv import PG as ON_POSTGRESQL
 from thebot.accounts.models import StudentProfile, User
 from thebot.accounts.tokens import issue_token
 from thebot.materials.models import Enrollment, Subject
 from thebot.scheduling import conflicts, lessons
 from thebot.scheduling.models import Lesson
 
-TEST_DATABASE_URL = __import__("conftest").TEST_DATABASE_URL
-ON_POSTGRESQL = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
 CHECK_WAIT = 1.0  # seconds a booking waits after its check for the other one to catch up
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
-from lessons_support import CHECK, LESSONS, NOW, at, body, item, lesson, make_world, problem_names
+from lessons_support import CHECK, LESSONS, at, body, item, lesson, make_world, problem_names
 from sqlalchemy import func, select
 
 from thebot.scheduling.models import Lesson
+
+pytestmark = pytest.mark.usefixtures("frozen")
 
 BASE = at(hours=30)  # the existing lesson: 2026-12-02 15:00-16:00 UTC
 
@@ -31,13 +32,6 @@ MATRIX = [
     (-1, 30, True),  # starts a minute before: 29 minutes of overlap
     (59, 30, True),  # starts a minute before the end: 1 minute of overlap
 ]
-
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

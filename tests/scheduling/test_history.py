@@ -4,17 +4,11 @@ new values; cursor-paginated."""
 from __future__ import annotations
 
 import pytest
-import time_machine
-from lessons_support import LESSONS, NOW, at, body, item, lesson, make_world
+from lessons_support import LESSONS, at, body, item, lesson, make_world
 
-from thebot.scheduling.models import LessonHistory
+from factories import LessonHistoryFactory
 
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
@@ -120,7 +114,7 @@ def test_history_runs_a_constant_number_of_queries(
         for _ in range(n):
             k = len(made)
             made.append(
-                LessonHistory(
+                LessonHistoryFactory(
                     lesson_id=target.id,
                     action="updated",
                     actor_id=actors[k % len(actors)].id,  # different people act
@@ -128,8 +122,6 @@ def test_history_runs_a_constant_number_of_queries(
                     new_values={"description": f"v{k + 1}", "notes": "private"},
                 )
             )
-            dbsession.add(made[-1])
-        dbsession.flush()
 
     _, large = queries_for_1_and_30(add, lambda: testapp.get(url, headers=headers).json["items"])
     assert len({e["actor"]["id"] for e in large}) == len(actors)

@@ -18,14 +18,9 @@ from thebot import idempotency
 from thebot.notifications.models import Notification
 from thebot.scheduling.models import Lesson
 
+pytestmark = pytest.mark.usefixtures("frozen")
+
 SCOPE = "scheduling.lessons"
-
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -4,35 +4,17 @@ who sees the private notes."""
 from __future__ import annotations
 
 import pytest
-import time_machine
-from lessons_support import NOW, at, item, lesson, make_world, problem_names
+from lessons_support import at, item, lesson, make_world, problem_names
 from sqlalchemy import select
 
 from thebot.scheduling.models import LessonHistory
 
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
 def world(make_user):
     return make_world(make_user)
-
-
-@pytest.fixture
-def as_(auth_headers):
-    cache = {}
-
-    def headers(user):
-        if user.id not in cache:
-            cache[user.id] = auth_headers(user)
-        return cache[user.id]
-
-    return headers
 
 
 def test_patch_edits_description_and_link_and_bumps_the_sequence(testapp, world, as_, dbsession):

@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import dramatiq
 import pytest
-import time_machine
-from lessons_support import LESSONS, NOW, at, body, item, lesson, make_world
+from lessons_support import LESSONS, at, body, item, lesson, make_world
 from sqlalchemy import select
 
 from factories import ParentLinkFactory
 from thebot.notifications.models import Notification, NotificationPreference
 
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture

@@ -9,12 +9,13 @@ The list, the single-lesson check and the ACL all answer from the same rules.
 from __future__ import annotations
 
 import pytest
-import time_machine
-from lessons_support import LESSONS, NOW, at, item, lesson, make_world
+from lessons_support import LESSONS, at, item, lesson, make_world
 from sqlalchemy import select
 
 from thebot.scheduling import lesson_visibility as seen
 from thebot.scheduling.models import Lesson
+
+pytestmark = pytest.mark.usefixtures("frozen")
 
 CALLERS = ("admin", "teacher", "tutor", "parent", "student")
 OTHERS = ("other_teacher", "other_tutor", "other_parent", "other_student")
@@ -35,13 +36,6 @@ MATRIX: dict[str, dict[str, int]] = {
     "POST cancel/": {"admin": 200, "teacher": 200, "tutor": 200, "parent": 403, "student": 403},
     "POST complete/": {"admin": 200, "teacher": 200, "tutor": 403, "parent": 403, "student": 403},
 }
-
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
 from lessons_support import LESSONS, NOW, at, body, item, lesson, make_world, problem_names
 from sqlalchemy import select
 
@@ -16,29 +15,12 @@ from thebot.scheduling import rules
 from thebot.scheduling.models import Lesson, LessonHistory
 from thebot.system.models import AuditEvent
 
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
 def world(make_user):
     return make_world(make_user)
-
-
-@pytest.fixture
-def as_(auth_headers):
-    cache = {}
-
-    def headers(user):
-        if user.id not in cache:
-            cache[user.id] = auth_headers(user)
-        return cache[user.id]
-
-    return headers
 
 
 def post(testapp, headers, data, status=201):

@@ -6,18 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
-from lessons_support import LESSONS, NOW, at, lesson, make_world
+from lessons_support import LESSONS, at, lesson, make_world
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory
 from thebot.materials.dashboard_cache import bump_generations
 
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture(autouse=True)

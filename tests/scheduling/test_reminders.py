@@ -9,7 +9,6 @@ import datetime as dt
 import threading
 
 import pytest
-import time_machine
 from lessons_support import NOW, lesson, make_world
 from pyramid.scripting import prepare
 from sqlalchemy import delete, func, select, text
@@ -24,16 +23,12 @@ from thebot.scheduling import reminders
 from thebot.scheduling.models import Lesson, LessonReminder
 from thebot.scheduling.reminder_tasks import REMINDERS_TASK
 
+pytestmark = pytest.mark.usefixtures("frozen")
+
 UTC = dt.timezone.utc
 START = NOW + dt.timedelta(days=2)  # Thursday 2026-12-03 09:00 UTC (12:00 Moscow)
 DAY_BEFORE = START - dt.timedelta(hours=24)
 HOUR_BEFORE = START - dt.timedelta(hours=1)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
-from lessons_support import NOW, make_world, problem_names
+from lessons_support import make_world, problem_names
 from series_support import (
     FIRST_MONDAY,
     MOSCOW,
@@ -33,31 +32,14 @@ from thebot.scheduling.series_rrule import (
 )
 from thebot.system.models import AuditEvent
 
+pytestmark = pytest.mark.usefixtures("frozen")
+
 UTC = dt.timezone.utc
-
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture
 def world(make_user):
     return make_world(make_user)
-
-
-@pytest.fixture
-def as_(auth_headers):
-    cache = {}
-
-    def headers(user):
-        if user.id not in cache:
-            cache[user.id] = auth_headers(user)
-        return cache[user.id]
-
-    return headers
 
 
 def create(testapp, headers, data, status=201, query=""):

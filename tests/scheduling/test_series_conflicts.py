@@ -6,22 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
-from lessons_support import NOW, lesson, make_world
+from lessons_support import lesson, make_world
 from series_support import FIRST_MONDAY, SERIES, lessons_of, local, series_body
 from sqlalchemy import func, select
 
 from thebot.scheduling.models import Lesson, LessonSeries
 
+pytestmark = pytest.mark.usefixtures("frozen")
+
 UTC = dt.timezone.utc
 SECOND_MONDAY = local(FIRST_MONDAY + dt.timedelta(weeks=1))  # 2026-12-14 15:00 Moscow
-
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

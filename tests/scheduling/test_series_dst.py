@@ -7,22 +7,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
-from lessons_support import NOW, make_world
+from lessons_support import make_world
 from series_support import SERIES, lessons_of, local, series_body, series_url, wall_clock
 
 from thebot.scheduling.series_rrule import expand, parse_rule, to_utc
 
+pytestmark = pytest.mark.usefixtures("frozen")
+
 UTC = dt.timezone.utc
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
-
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

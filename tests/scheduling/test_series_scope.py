@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
 from lessons_support import NOW, lesson, make_world, problem_names
 from series_support import FIRST_MONDAY, SERIES, lessons_of, local, series_body, series_url
 from series_support import wall_clock as clock
@@ -16,33 +15,14 @@ from thebot.scheduling import lesson_states
 from thebot.scheduling.models import LessonHistory, LessonSeries
 from thebot.scheduling.series import occurrences_of, record_exception
 
+pytestmark = pytest.mark.usefixtures("frozen")
+
 UTC = dt.timezone.utc
-
-
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
 def world(make_user):
     return make_world(make_user)
-
-
-@pytest.fixture
-def as_(auth_headers):
-    """Headers with a token of ``user`` (a new one once time moved: tokens last a day)."""
-    cache = {}
-
-    def headers(user):
-        key = (user.id, dt.datetime.now(UTC).date())
-        if key not in cache:
-            cache[key] = auth_headers(user)
-        return cache[key]
-
-    return headers
 
 
 @pytest.fixture

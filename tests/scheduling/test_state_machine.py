@@ -14,6 +14,8 @@ from thebot.errors import APIProblem
 from thebot.scheduling import lesson_states
 from thebot.scheduling.models import LessonHistory
 
+pytestmark = pytest.mark.usefixtures("frozen")
+
 ACTIONS = {"confirm": "confirmed", "cancel": "cancelled", "complete": "completed"}
 LEGAL = {
     ("pending", "confirm"),
@@ -24,28 +26,9 @@ LEGAL = {
 STATUSES = ("pending", "confirmed", "completed", "cancelled")
 
 
-@pytest.fixture(autouse=True)
-def frozen(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "rate_limit_enabled", False)
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
 @pytest.fixture
 def world(make_user):
     return make_world(make_user)
-
-
-@pytest.fixture
-def as_(auth_headers):
-    cache = {}
-
-    def headers(user):
-        if user.id not in cache:
-            cache[user.id] = auth_headers(user)
-        return cache[user.id]
-
-    return headers
 
 
 def history(dbsession, row):

@@ -7,10 +7,10 @@ from urllib.parse import quote
 
 import pytest
 
+from factories import AuditEventFactory
 from thebot.accounts.ratelimit import reset_limits
 from thebot.schema_types import parse_rfc3339
 from thebot.system.audit import scrub
-from thebot.system.models import AuditEvent
 
 URL = "/api/system/audit-log/"
 T0 = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
@@ -28,16 +28,13 @@ def admin_headers(make_user, auth_headers):
 
 
 def add_event(dbsession, action, *, minutes=0, actor=None, **details):
-    event = AuditEvent(
+    return AuditEventFactory(
         action=action,
         actor_id=getattr(actor, "id", None),
         created_at=T0 + dt.timedelta(minutes=minutes),
         ip="192.0.2.1",
         details=details,
     )
-    dbsession.add(event)
-    dbsession.flush()
-    return event
 
 
 def ids(response):

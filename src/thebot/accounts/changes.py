@@ -60,10 +60,6 @@ def register_people_listener(name: str, listener: PeopleListener) -> None:
     _listeners[name] = listener
 
 
-def unregister_people_listener(name: str) -> None:
-    _listeners.pop(name, None)
-
-
 def _ids(values: Iterable[int | None]) -> frozenset[int]:
     return frozenset(int(v) for v in values if v is not None)
 

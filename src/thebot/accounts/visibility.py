@@ -59,10 +59,6 @@ def register_teaching_relation(name: str, provider: TeachingRelation) -> None:
     _providers[name] = provider
 
 
-def unregister_teaching_relation(name: str) -> None:
-    _providers.pop(name, None)
-
-
 def tutor_relation() -> Select:
     """A student's assigned tutor teaches them."""
     return select(

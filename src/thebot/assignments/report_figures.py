@@ -52,7 +52,6 @@ COUNTS = (
     "assignments_graded",
     "materials_completed",
 )
-FIGURE_NAMES = (*COUNTS, "average_score_percent")
 
 
 def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -72,10 +72,6 @@ def register_section(role: str, name: str, build: SectionBuilder, *, order: int 
     return section
 
 
-def unregister_section(role: str, name: str) -> None:
-    _SECTIONS.get(role, {}).pop(name, None)
-
-
 def sections_for(role: str) -> list[Section]:
     return sorted(_SECTIONS.get(role, {}).values(), key=lambda s: (s.order, s.name))
 

@@ -21,11 +21,6 @@ class NoQuery(colander.MappingSchema):
     querystring = StrictMapping(missing=colander.drop)
 
 
-class HealthResponse(colander.MappingSchema):
-    status = colander.SchemaNode(colander.String())
-    timestamp = colander.SchemaNode(colander.String())
-
-
 # --- responses (OpenAPI) ------------------------------------------------------------------
 # Component figures vary by component and grow over time: their objects stay open.
 
