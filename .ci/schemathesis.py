@@ -203,7 +203,7 @@ def populate(base: str, tokens: dict[str, str]) -> None:
         "/api/reports/",
         tutor,
         {
-            "student": me["student"],
+            "student_id": me["student"],
             "period_start": (today - dt.timedelta(days=7)).isoformat(),
             "period_end": today.isoformat(),
         },

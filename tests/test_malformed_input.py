@@ -306,9 +306,9 @@ def test_ids_beyond_the_id_column_in_bodies_are_400(testapp, make_user, auth_hea
     material = {"title": "T", "type": "lesson", "subject_id": MAX_ID + 1}
     response = testapp.post_json("/api/materials/", material, headers=headers, status=400)
     assert_400(response, "body", "subject_id")
-    report = {"student": 2**40, "period_start": "2026-01-01", "period_end": "2026-01-31"}
+    report = {"student_id": 2**40, "period_start": "2026-01-01", "period_end": "2026-01-31"}
     response = testapp.post_json("/api/reports/", report, headers=headers, status=400)
-    assert_400(response, "body", "student")
+    assert_400(response, "body", "student_id")
 
 
 def id_routes():

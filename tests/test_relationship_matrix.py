@@ -271,7 +271,7 @@ def request_for(endpoint: str, world: Any, role: str, tid: int) -> tuple[str, st
         }
         return method, path, body
     if endpoint == "POST /api/reports/":
-        body = {"student": tid, "period_start": "2026-11-01", "period_end": "2026-11-30"}
+        body = {"student_id": tid, "period_start": "2026-11-01", "period_end": "2026-11-30"}
         return method, path, body
     if endpoint == "POST /api/scheduling/lessons/":
         start = in_days(2)

@@ -237,7 +237,7 @@ def test_api_reports_the_seeded_figures(testapp, dbsession, seeded, make_user, a
     admin = make_user("admin")
     body = testapp.post_json(
         "/api/reports/",
-        {"student": seeded.id, "period_start": "2026-03-02", "period_end": "2026-03-08"},
+        {"student_id": seeded.id, "period_start": "2026-03-02", "period_end": "2026-03-08"},
         headers=auth_headers(admin),
         status=201,
     ).json

@@ -40,7 +40,7 @@ def world(make_user, auth_headers):
 
 
 def create(testapp, world, expect=201, who="tutor", **body):
-    payload = {"student": world.student.id, **PERIOD, "summary": "Good week.", **body}
+    payload = {"student_id": world.student.id, **PERIOD, "summary": "Good week.", **body}
     return testapp.post_json(URL, payload, headers=world.h[who], status=expect)
 
 
@@ -97,7 +97,7 @@ def test_tutor_creates_a_draft_with_computed_figures(testapp, world, dbsession):
 
 def test_defaults_type_progress_and_shown_to_parents(testapp, world):
     body = testapp.post_json(
-        URL, {"student": world.student.id, **PERIOD}, headers=world.h["tutor"], status=201
+        URL, {"student_id": world.student.id, **PERIOD}, headers=world.h["tutor"], status=201
     ).json
     assert (body["type"], body["show_to_parent"], body["summary"]) == ("progress", True, "")
 
@@ -110,18 +110,31 @@ def test_figures_from_the_client_are_rejected(testapp, world):
 
 def test_teacher_of_the_student_may_create_but_not_a_stranger(testapp, world):
     res = create(testapp, world, expect=400, who="teacher")
-    assert res.json["errors"][0]["name"] == "student"
-    unknown = create(testapp, world, expect=400, student=999_999_999)
+    assert res.json["errors"][0]["name"] == "student_id"
+    unknown = create(testapp, world, expect=400, student_id=999_999_999)
     assert unknown.json["detail"] == res.json["detail"]  # no existence oracle
 
 
+def test_the_student_is_named_student_id_and_the_old_name_is_rejected(testapp, world):
+    """References in request bodies are ``<name>_id`` (as lessons and enrollments take);
+    the old ``student`` is an unknown field, never silently taken for ``student_id``."""
+    payload = {"student": world.student.id, **PERIOD}
+    res = testapp.post_json(URL, payload, headers=world.h["tutor"], status=400)
+    assert res.content_type == "application/problem+json"
+    [error] = res.json["errors"]
+    assert error["location"] == "body" and "Unrecognized keys" in error["description"]
+    assert "'student'" in error["description"]
+    both = {"student": world.student.id, "student_id": world.student.id, **PERIOD}
+    testapp.post_json(URL, both, headers=world.h["tutor"], status=400)
+
+
 def test_admin_reports_on_any_student(testapp, world):
-    body = create(testapp, world, who="admin", student=world.other_student.id).json
+    body = create(testapp, world, who="admin", student_id=world.other_student.id).json
     assert body["author"]["id"] == world.admin.id
 
 
 def test_a_non_student_cannot_be_reported_on(testapp, world):
-    create(testapp, world, expect=400, who="admin", student=world.parent.id)
+    create(testapp, world, expect=400, who="admin", student_id=world.parent.id)
 
 
 @pytest.mark.parametrize("who", ["student", "parent"])
@@ -130,7 +143,7 @@ def test_students_and_parents_cannot_create(testapp, world, who):
 
 
 def test_anonymous_gets_401(testapp, world):
-    res = testapp.post_json(URL, {"student": world.student.id, **PERIOD}, status=401)
+    res = testapp.post_json(URL, {"student_id": world.student.id, **PERIOD}, status=401)
     assert res.headers["WWW-Authenticate"] == "Token"
     testapp.get(URL, status=401)
 
@@ -149,9 +162,9 @@ def test_anonymous_gets_401(testapp, world):
         ({"show_to_parent": None}, "show_to_parent"),
         ({"summary": 5}, "summary"),
         ({"summary": "x" * 20001}, "summary"),
-        ({"student": "abc"}, "student"),
-        ({"student": 1.5}, "student"),
-        ({"student": -3}, "student"),
+        ({"student_id": "abc"}, "student_id"),
+        ({"student_id": 1.5}, "student_id"),
+        ({"student_id": -3}, "student_id"),
         ({"status": "sent"}, "status"),
         ({"is_weekly_draft": True}, "is_weekly_draft"),
     ],
@@ -167,7 +180,7 @@ def test_bad_input_is_a_400_problem(testapp, world, change, field):
 
 def test_missing_fields_and_malformed_json_are_400(testapp, world):
     res = testapp.post_json(
-        URL, {"student": world.student.id}, headers=world.h["tutor"], status=400
+        URL, {"student_id": world.student.id}, headers=world.h["tutor"], status=400
     )
     assert {e["name"] for e in res.json["errors"]} >= {"period_start", "period_end"}
     testapp.post(
@@ -224,7 +237,7 @@ def test_patch_rejects_unknown_fields_and_bad_periods(testapp, world):
     h = world.h["tutor"]
     testapp.patch_json(report_url(report_id), {"figures": {}}, headers=h, status=400)
     testapp.patch_json(
-        report_url(report_id), {"student": world.other_student.id}, headers=h, status=400
+        report_url(report_id), {"student_id": world.other_student.id}, headers=h, status=400
     )
     res = testapp.patch_json(
         report_url(report_id), {"period_end": "2026-03-01"}, headers=h, status=400
@@ -366,7 +379,7 @@ def test_send_with_a_stale_if_match_is_412(testapp, world):
 
 def test_list_filters_and_paginates(testapp, world, dbsession):
     ids = [create(testapp, world).json["id"] for _ in range(3)]
-    other = create(testapp, world, who="admin", student=world.other_student.id).json["id"]
+    other = create(testapp, world, who="admin", student_id=world.other_student.id).json["id"]
     testapp.post_json(report_url(ids[0], "send"), {}, headers=world.h["tutor"])
     testapp.patch_json(report_url(ids[1]), {"type": "attendance"}, headers=world.h["tutor"])
     h = world.h["tutor"]

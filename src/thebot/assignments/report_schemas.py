@@ -121,7 +121,8 @@ class ReportsListRequest(colander.MappingSchema):
 
 
 class CreateReportBody(StrictMapping):
-    student = object_id(description="The student's user id: one you teach")
+    # ``<name>_id`` like every reference in a request body (the list filter stays ?student=).
+    student_id = object_id(description="The student's user id: one you teach")
     type = report_type(missing="progress")
     period_start = colander.SchemaNode(ISODate(), description="First day (UTC), YYYY-MM-DD")
     period_end = colander.SchemaNode(ISODate(), description="Last day (UTC), included")

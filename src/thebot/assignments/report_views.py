@@ -130,7 +130,7 @@ def create_report(request: Any) -> dict[str, Any]:
     report = reports.create_report(
         request.dbsession,
         viewer_of(request),
-        student_id=body["student"],
+        student_id=body["student_id"],
         report_type=body["type"],
         period_start=body["period_start"],
         period_end=body["period_end"],

@@ -155,7 +155,7 @@ def reportable_student(dbsession: Session, author: User, student_id: int) -> Use
         # The same answer for "no such user" and "not yours": no existence oracle.
         raise body_problem(
             "You can only report on an active student you teach.",
-            "student",
+            "student_id",
             "Not an active student you teach",
         )
     return student
