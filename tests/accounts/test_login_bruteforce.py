@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from waitress.server import create_server
 
-from conftest import TEST_REDIS_URL
+from testenv import TEST_REDIS_URL
 
 
 def free_port() -> int:

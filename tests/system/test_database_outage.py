@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import webtest
 
-from conftest import TEST_HOST
+from testenv import TEST_HOST
 from thebot.outages import OUTAGES
 
 CLOSED_PG = "postgresql+psycopg://nobody@127.0.0.1:1/none"

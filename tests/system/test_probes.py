@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import TEST_REDIS_URL
+from testenv import TEST_REDIS_URL
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 

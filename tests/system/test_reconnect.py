@@ -6,7 +6,7 @@ import pytest
 import webtest
 from sqlalchemy import text
 
-from conftest import TEST_DATABASE_URL, TEST_HOST
+from testenv import TEST_DATABASE_URL, TEST_HOST
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL or "").startswith("postgresql"), reason="needs PostgreSQL"
