@@ -29,8 +29,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from thebot import main
-from thebot.backups.importing import restore_file
-from thebot.backups.operations import create_backup, verify_backup
+from thebot.backups.operations import create_backup, restore, verify_backup
 from thebot.backups.service import catalog, request_backup
 from thebot.migrate import upgrade
 
@@ -257,7 +256,7 @@ def run(rows: int, url: str | None, files: int) -> dict[str, Any]:
         target = build_app(target_url, root / "target")
         target_env = prepare(registry=target.registry)
         restored, restore_stats = meter.measure(
-            lambda: restore_file(target_env["request"], Path(incremental.path))
+            lambda: restore(target_env["request"], path=Path(incremental.path))
         )
         got = counts(target.registry["dbengine"], list(plan))
         if restored.restore_status != "completed" or got != expected:
