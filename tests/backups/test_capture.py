@@ -104,8 +104,23 @@ def test_the_change_log_is_pruned_after_each_backup(site):
     with site.session() as session, session.begin():
         change_everything(session, site.media, site.ids, 1)
     assert log_rows(site, "user_account")
-    take(site, "incremental")
+    record = take(site, "incremental")
+    if site.engine.dialect.name == "postgresql" and horizon_held(site, record.change_point):
+        pytest.skip("a transaction elsewhere on the server holds the prune horizon back")
     assert log_rows(site, "user_account") == []
+
+
+def horizon_held(site, point: str) -> bool:
+    """Pruning keeps rows a transaction still open at the snapshot may not have seen; that
+    horizon is server-wide, so another database's open transaction holds it back."""
+    with site.engine.connect() as conn:
+        oldest = conn.execute(
+            text("SELECT min(txid) FROM backup_change WHERE table_name = 'user_account'")
+        ).scalar()
+        xmin = conn.execute(
+            text("SELECT txid_snapshot_xmin(CAST(:p AS txid_snapshot))"), {"p": point}
+        ).scalar()
+    return oldest is not None and xmin is not None and oldest >= xmin
 
 
 def test_an_incremental_without_changes_holds_only_the_last_audit_event(site):
