@@ -1,11 +1,84 @@
-"""Events one feature announces and others react to, through ``registry.notify`` (Pyramid
-subscribers, registered with ``config.add_subscriber`` or ``@subscriber`` in a scanned
-module), so the announcing feature need not know who listens."""
+"""Domain events: the one path for side effects of a change.
+
+A service records what happened on the unit of work (``record(dbsession, LessonChanged(...))``)
+and never calls notifications, dashboard invalidation or task enqueueing itself. Features
+subscribe in their ``includeme`` with Pyramid config directives, in one of two phases:
+
+- ``config.add_subscriber(fn, Committing, event=LessonChanged)``: *in the transaction*, at
+  the moment the event is recorded. For effects that write rows (in-app notifications, the
+  task outbox) or must query the state the change left (the dashboard audience): their
+  writes join the transaction, so an abort rolls them back with the change, and whatever
+  they send outside (emails through the outbox, dashboard cache bumps) is itself deferred to
+  the commit. ``fn`` receives the ``Committing`` wrapper (``.event``, ``.request``).
+- ``config.add_subscriber(fn, LessonChanged)``: *after a successful commit*, through
+  ``registry.notify(event)``, in the order the events were recorded, once. An aborted (or
+  failed) transaction dispatches nothing and forgets its events. This is the path a realtime
+  gateway publishes from: every event has a stable dotted ``name``, a JSON ``payload()`` and
+  the ``user_ids`` it concerns.
+
+A failing subscriber is logged and skipped; it never fails the request nor stops the other
+subscribers (an in-transaction one runs in a savepoint, so its partial writes are undone).
+
+Sessions of a request (or task) are joined to its ``transaction`` manager and use its commit
+hooks; a plain session from ``registry["dbsession_factory"]()`` needs ``info["registry"]``
+and uses SQLAlchemy's session ``after_commit``/``after_rollback`` events.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+from zope.interface import providedBy
+
+log = logging.getLogger(__name__)
+
+EVENTS_KEY = "thebot.events"  # session.info: the events recorded in the open transaction
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Something that happened, recorded by a service. Subclasses are frozen dataclasses
+    with JSON-friendly fields (ids, strings, numbers, tuples of them) and a ``name``."""
+
+    name: ClassVar[str] = ""
+
+    @property
+    def user_ids(self) -> tuple[int, ...]:
+        """The users this event concerns (whose screens show the changed thing)."""
+        return ()
+
+    def payload(self) -> dict[str, Any]:
+        """The event's fields as JSON-serialisable data (tuples become lists)."""
+        return {key: _plain(value) for key, value in dataclasses.asdict(self).items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (tuple, list, set, frozenset)):
+        items = [_plain(v) for v in value]
+        return sorted(items) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def ids(*groups: Iterable[int | None]) -> tuple[int, ...]:
+    """Sorted distinct ids of ``groups`` (``None`` skipped): for event fields."""
+    return tuple(sorted({int(i) for group in groups for i in group if i is not None}))
+
+
+@dataclass(frozen=True)
+class Committing:
+    """The in-transaction phase of ``event`` (see the module docstring)."""
+
+    event: DomainEvent
+    request: Any
+    dbsession: Session
 
 
 @dataclass(frozen=True)
@@ -15,3 +88,91 @@ class DataReplaced:
 
     registry: Any
     reason: str
+
+
+class _EventPredicate:
+    """``config.add_subscriber(fn, Committing, event=Cls)``: only ``Cls`` events."""
+
+    def __init__(self, value: Any, config: Any) -> None:
+        self.kinds = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+    def text(self) -> str:
+        return "event = " + ", ".join(kind.__name__ for kind in self.kinds)
+
+    phash = text
+
+    def __call__(self, wrapper: Any) -> bool:
+        return isinstance(getattr(wrapper, "event", None), self.kinds)
+
+
+def dispatch(registry: Any, obj: Any, dbsession: Session | None = None) -> None:
+    """Call each subscriber of ``obj``; a failure is logged and the others still run.
+
+    With ``dbsession``, each subscriber runs in a savepoint: a failing one leaves no writes.
+    """
+    handlers = registry.adapters.subscriptions([providedBy(obj)], None)
+    for handler in handlers:
+        savepoint = dbsession.begin_nested() if dbsession is not None else None
+        try:
+            handler(obj)
+        except Exception:
+            log.exception("subscriber %r failed on %r", handler, obj)
+            if savepoint is not None and savepoint.is_active:
+                savepoint.rollback()
+        else:
+            if savepoint is not None and savepoint.is_active:
+                savepoint.commit()
+
+
+def record(dbsession: Session, event: DomainEvent) -> None:
+    """Record ``event`` on the unit of work of ``dbsession`` (see the module docstring)."""
+    request = dbsession.info.get("request")
+    registry = request.registry if request is not None else dbsession.info.get("registry")
+    if registry is None:
+        raise RuntimeError("record(): the session knows neither a request nor a registry")
+    pending = dbsession.info.get(EVENTS_KEY)
+    if pending is None:
+        pending = dbsession.info[EVENTS_KEY] = []
+        _on_outcome(dbsession, registry, request, pending)
+    pending.append(event)
+    dispatch(registry, Committing(event, request, dbsession), dbsession)
+
+
+def _on_outcome(dbsession: Session, registry: Any, request: Any, pending: list) -> None:
+    """Dispatch ``pending`` after a successful commit; forget it on abort."""
+
+    def forget() -> None:
+        if dbsession.info.get(EVENTS_KEY) is pending:
+            del dbsession.info[EVENTS_KEY]
+
+    def finished(success: bool) -> None:
+        forget()
+        if success:
+            for event in list(pending):
+                dispatch(registry, event)
+        pending.clear()
+
+    if request is not None:
+        txn = request.tm.get()
+        txn.addAfterCommitHook(finished)
+        txn.addAfterAbortHook(lambda: finished(False))
+        return
+
+    def after_commit(session: Session) -> None:
+        remove()
+        finished(True)
+
+    def after_rollback(session: Session) -> None:
+        remove()
+        finished(False)
+
+    def remove() -> None:
+        sa_event.remove(dbsession, "after_commit", after_commit)
+        sa_event.remove(dbsession, "after_rollback", after_rollback)
+
+    sa_event.listen(dbsession, "after_commit", after_commit)
+    sa_event.listen(dbsession, "after_rollback", after_rollback)
+
+
+def includeme(config: Any) -> None:
+    config.add_subscriber_predicate("event", _EventPredicate)

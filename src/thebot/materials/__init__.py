@@ -10,4 +10,5 @@ def includeme(config: Any) -> None:
     import thebot.materials.dashboard_teacher
     import thebot.materials.visibility  # noqa: F401  (registers the enrollment relation)
 
+    config.include("thebot.materials.events")  # subscribers: dashboards, notifications
     config.scan("thebot.materials")

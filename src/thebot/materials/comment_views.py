@@ -11,10 +11,11 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 
-from thebot.accounts.models import User
 from thebot.accounts.schemas import NoContent, NoQueryRequest, responds
 from thebot.api import ApiService
+from thebot.events import record
 from thebot.materials import comments as service
+from thebot.materials.events import CommentPosted
 from thebot.materials.material_resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
@@ -30,8 +31,7 @@ from thebot.materials.material_schemas import (
     CommentsListRequest,
     ModerateCommentRequest,
 )
-from thebot.materials.models import Material, MaterialComment
-from thebot.notifications.service import notify
+from thebot.materials.models import MaterialComment
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
 from thebot.security import ADD_COMMENT, DELETE_COMMENT, MODERATE_COMMENT, VIEW_COMMENTS
@@ -86,35 +86,19 @@ def add_comment(request: Any) -> dict[str, Any]:
     new = service.add_comment(
         request.dbsession, context.viewer, context.material, body["body"], body["parent_id"]
     )
-    tell_about_comment(request, context.material, new)
+    record(
+        request.dbsession,
+        CommentPosted(
+            material_id=context.material.id,
+            comment_id=new.id,
+            author_id=new.author_id,
+            parent_id=new.parent_id,
+        ),
+    )
     created(request, "materials_comment", comment_id=new.id)
     return service.comment_data(
         new, context.viewer, viewer=context.viewer, moderator=context.may_edit
     )
-
-
-def tell_about_comment(request: Any, material: Material, new: MaterialComment) -> None:
-    """The author of the comment answered (or, for a new thread, of the material) hears of it."""
-    dbsession = request.dbsession
-    if new.parent_id is not None:
-        parent = dbsession.get(MaterialComment, new.parent_id)
-        recipient_id, kind = (parent.author_id if parent else None), "materials.comment_reply"
-        title = f"New reply to your comment on “{material.title}”"
-    else:
-        recipient_id, kind = material.author_id, "materials.comment"
-        title = f"New comment on “{material.title}”"
-    if recipient_id is None or recipient_id == new.author_id:
-        return
-    recipient = dbsession.get(User, recipient_id)
-    if recipient is not None:
-        notify(
-            request,
-            recipient,
-            kind,
-            title,
-            new.body[:500],
-            data={"material_id": material.id, "comment_id": new.id},
-        )
 
 
 def comment_body(request: Any) -> dict[str, Any]:

@@ -14,10 +14,11 @@ from pyramid.response import Response
 
 from thebot.accounts.schemas import NoContent, NoQueryRequest, responds
 from thebot.api import ApiService
+from thebot.events import ids, record
 from thebot.materials import material_reads as reads
 from thebot.materials import materials as service
 from thebot.materials import progress
-from thebot.materials.dashboard_cache import invalidate_dashboards, invalidate_dashboards_for
+from thebot.materials.events import MaterialAssigned, MaterialChanged, ProgressRecorded
 from thebot.materials.material_resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
@@ -85,19 +86,12 @@ progress_service = ApiService(
 )
 
 
-def invalidate_material(request: Any, material: Material, subject_ids: Iterable[int]) -> None:
-    """Dashboards showing the material: its author, teachers and students (assigned, with
-    progress or submissions, or enrolled in its subject), and their watchers."""
-    invalidate_dashboards_for(request, material_ids=[material.id], subject_ids=set(subject_ids))
-
-
-def refresh_reach(request: Any, material: Material, subject_ids: Iterable[int]) -> None:
-    """After a change to what the material counts for: students' stats and dashboards."""
-    subjects = set(subject_ids)
-    progress.refresh_student_stats(
-        request.dbsession, service.reached_students(request.dbsession, material, subjects)
-    )
-    invalidate_material(request, material, subjects)
+def material_changed(
+    request: Any, material: Material, subject_ids: Iterable[int], *, reach: bool = False
+) -> None:
+    """The material changed (``reach``: in what it counts for, so students' stats too)."""
+    event = MaterialChanged(material_ids=(material.id,), subject_ids=ids(subject_ids), reach=reach)
+    record(request.dbsession, event)
 
 
 # --- materials ----------------------------------------------------------------------------
@@ -141,9 +135,9 @@ def create_material(request: Any) -> dict[str, Any]:
         status=new.status,
     )
     if new.status == MaterialStatus.ACTIVE.value:
-        refresh_reach(request, new, [new.subject_id])
+        material_changed(request, new, [new.subject_id], reach=True)
     else:  # a draft shows only on its author's dashboard
-        invalidate_dashboards(request, [viewer.id])
+        record(request.dbsession, MaterialChanged(users=(viewer.id,)))
     created(request, "materials_material", material_id=new.id)
     return reads.material_detail(request.dbsession, new, editor=True)
 
@@ -186,10 +180,8 @@ def patch_material(request: Any) -> dict[str, Any]:
             details.update(subject_from=subject_before, subject_to=target.subject_id)
         audit(request, "material_updated", target_type="material", target_id=target.id, **details)
         subjects = {subject_before, target.subject_id}
-        if service.REACH_FIELDS.intersection(changed):
-            refresh_reach(request, target, subjects)
-        else:
-            invalidate_material(request, target, subjects)
+        reach = bool(service.REACH_FIELDS.intersection(changed))
+        material_changed(request, target, subjects, reach=reach)
     return with_etag(request, material_body(request))
 
 
@@ -204,7 +196,7 @@ def delete_material(request: Any) -> Response:
     target = request.context.material
     service.delete_material(request.dbsession, target)
     audit(request, "material_deleted", target_type="material", target_id=target.id)
-    refresh_reach(request, target, [target.subject_id])
+    material_changed(request, target, [target.subject_id], reach=True)
     return no_content()
 
 
@@ -232,10 +224,8 @@ def assign_material(request: Any) -> dict[str, Any]:
             target_id=target.id,
             student_ids=result.assigned,
         )
-        progress.refresh_student_stats(request.dbsession, result.assigned)
-        invalidate_dashboards_for(
-            request, student_ids=result.assigned, user_ids=[target.author_id]
-        )
+        event = MaterialAssigned(users=(target.author_id,), student_ids=ids(result.assigned))
+        record(request.dbsession, event)
     return result.as_dict()
 
 
@@ -276,7 +266,6 @@ def record_progress(request: Any) -> dict[str, Any]:
         percentage=body.get("percentage"),
         time_spent_seconds=body["time_spent_seconds"],
     )
-    invalidate_dashboards_for(
-        request, student_ids=[context.viewer.id], user_ids=[context.material.author_id]
-    )
+    event = ProgressRecorded(users=(context.material.author_id,), student_ids=(context.viewer.id,))
+    record(request.dbsession, event)
     return progress.progress_data(row, context.viewer)

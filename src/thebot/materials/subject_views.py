@@ -14,14 +14,11 @@ from pyramid.response import Response
 from thebot.accounts.resources import viewer_of
 from thebot.accounts.schemas import NoContent, NoQueryRequest, responds
 from thebot.api import ApiService
+from thebot.events import ids, record
 from thebot.materials import enrollments as enrollment_service
 from thebot.materials import subjects as service
 from thebot.materials import teacher_subjects as teacher_service
-from thebot.materials.dashboard_cache import (
-    invalidate_all_dashboards,
-    invalidate_dashboards,
-    invalidate_dashboards_for,
-)
+from thebot.materials.events import EnrollmentChanged, SubjectChanged, TeacherAssignmentChanged
 from thebot.materials.models import Enrollment, Subject, TeacherSubject
 from thebot.materials.subject_resources import (
     EnrollmentResource,
@@ -162,7 +159,7 @@ def patch_subject(request: Any) -> dict[str, Any]:
         audit(
             request, "subject_updated", target_type="subject", target_id=target.id, fields=changed
         )
-        invalidate_all_dashboards(request)  # names and colours show on every dashboard
+        record(request.dbsession, SubjectChanged(subject_id=target.id))
     return with_etag(request, service.subject_data(target))
 
 
@@ -178,7 +175,8 @@ def delete_subject(request: Any) -> Response:
     subject_id, name = target.id, target.name
     teachers = service.delete_subject(request.dbsession, target)
     audit(request, "subject_deleted", target_type="subject", target_id=subject_id, name=name)
-    invalidate_dashboards(request, teachers)
+    event = SubjectChanged(subject_id=subject_id, deleted=True, teacher_ids=ids(teachers))
+    record(request.dbsession, event)
     return no_content()
 
 
@@ -222,7 +220,8 @@ def assign_teacher(request: Any) -> dict[str, Any]:
     if changed:
         action = "subject_teacher_assigned" if assignment.is_active else "subject_teacher_removed"
         audit(request, action, target_type="subject", target_id=target.id, teacher_id=teacher.id)
-        invalidate_dashboards(request, [teacher.id])
+        event = TeacherAssignmentChanged(users=(teacher.id,), subject_id=target.id)
+        record(request.dbsession, event)
     if is_new:
         request.response.status = 201
     return assignment_data(assignment, teacher)
@@ -246,7 +245,10 @@ def remove_subject_teacher(request: Any) -> Response:
             target_id=assignment.subject_id,
             teacher_id=assignment.teacher_id,
         )
-        invalidate_dashboards(request, [assignment.teacher_id])
+        event = TeacherAssignmentChanged(
+            users=(assignment.teacher_id,), subject_id=assignment.subject_id
+        )
+        record(request.dbsession, event)
     return no_content()
 
 
@@ -295,7 +297,10 @@ def create_enrollment(request: Any) -> dict[str, Any]:
         subject_id=new.subject_id,
         teacher_id=new.teacher_id,
     )
-    invalidate_dashboards_for(request, student_ids=[new.student_id], user_ids=[new.teacher_id])
+    event = EnrollmentChanged(
+        enrollment_id=new.id, student_ids=(new.student_id,), users=(new.teacher_id,)
+    )
+    record(request.dbsession, event)
     created(request, "materials_enrollment", enrollment_id=new.id)
     return one_enrollment(request, new)
 
@@ -354,9 +359,10 @@ def patch_enrollment(request: Any) -> dict[str, Any]:
             **details,
         )
     if changed:
-        invalidate_dashboards_for(
-            request,
-            student_ids=[target.student_id],
-            user_ids=[before["teacher_id"], target.teacher_id],
+        event = EnrollmentChanged(
+            enrollment_id=target.id,
+            student_ids=(target.student_id,),
+            users=ids([before["teacher_id"], target.teacher_id]),
         )
+        record(request.dbsession, event)
     return with_etag(request, one_enrollment(request, target))

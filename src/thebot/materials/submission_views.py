@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from thebot.accounts.models import User
 from thebot.accounts.schemas import NoQueryRequest, responds
 from thebot.api import ApiService
+from thebot.events import record
 from thebot.materials import submissions as service
-from thebot.materials.dashboard_cache import invalidate_dashboards_for
+from thebot.materials.events import SubmissionMade, SubmissionReviewed
 from thebot.materials.material_resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
@@ -30,8 +30,7 @@ from thebot.materials.material_schemas import (
     SubmissionsListRequest,
 )
 from thebot.materials.media import OWNER_SUBMISSION, discard_media, store_upload
-from thebot.materials.models import MediaKind, SubmissionStatus
-from thebot.notifications.service import notify
+from thebot.materials.models import MediaKind
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import created, with_etag
 from thebot.security import REVIEW_SUBMISSION, SUBMIT_MATERIAL, VIEW_SUBMISSIONS
@@ -113,8 +112,9 @@ def submit(request: Any) -> dict[str, Any]:
         service.attach_file(dbsession, answer, media)
     for media in replaced:
         discard_media(request, media)
-    invalidate_dashboards_for(
-        request, student_ids=[context.viewer.id], material_ids=[context.material.id]
+    record(
+        dbsession,
+        SubmissionMade(student_ids=(context.viewer.id,), material_ids=(context.material.id,)),
     )
     if is_new:
         created(request, "materials_submission", submission_id=answer.id)
@@ -165,24 +165,16 @@ def give_feedback(request: Any) -> dict[str, Any]:
         grade=review.grade,
         status=review.status,
     )
-    student = dbsession.get(User, target.student_id)
-    if student is not None:
-        returned = review.status == SubmissionStatus.RETURNED.value
-        notify(
-            request,
-            student,
-            "materials.feedback",
-            f"Feedback on “{material.title}”: {review.grade}/5"
-            + (" — returned for another try" if returned else ""),
-            review.text,
-            data={
-                "material_id": material.id,
-                "submission_id": target.id,
-                "feedback_id": review.id,
-                "grade": review.grade,
-                "status": review.status,
-            },
-        )
-    invalidate_dashboards_for(request, student_ids=[target.student_id], material_ids=[material.id])
+    record(
+        dbsession,
+        SubmissionReviewed(
+            student_ids=(target.student_id,),
+            material_ids=(material.id,),
+            submission_id=target.id,
+            feedback_id=review.id,
+            grade=review.grade,
+            status=review.status,
+        ),
+    )
     created(request, "materials_submission", submission_id=target.id)
     return service.submission_data(dbsession, target)
