@@ -12,4 +12,5 @@ def includeme(config: Any) -> None:
     config.add_periodic_task(REMINDERS_TASK, seconds=60)  # reminders: every minute
     import thebot.scheduling.account_hooks  # noqa: F401  (account writes refresh dashboards)
 
+    config.include("thebot.scheduling.events")  # subscribers: dashboards
     config.scan("thebot.scheduling")

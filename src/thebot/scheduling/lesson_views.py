@@ -16,14 +16,15 @@ from thebot.accounts.resources import viewer_of
 from thebot.api import ApiService
 from thebot.db import utcnow
 from thebot.errors import APIProblem
+from thebot.events import record
 from thebot.idempotency import idempotent
-from thebot.materials.dashboard_cache import invalidate_dashboards_for
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, with_etag
 from thebot.scheduling import lesson_changes, series
 from thebot.scheduling import lesson_states as states
 from thebot.scheduling import lessons as service
 from thebot.scheduling.conflicts import conflict_payload
+from thebot.scheduling.events import LessonChanged
 from thebot.scheduling.lesson_data import history_json, lessons_json, one_lesson_json
 from thebot.scheduling.lesson_history import history_query
 from thebot.scheduling.lesson_notifications import BOOKED, CANCELLED, RESCHEDULED, notify_lesson
@@ -139,9 +140,10 @@ def current(request: Any) -> Lesson:
 
 def changed(request: Any, target: Lesson) -> None:
     """After a change: the dashboards showing this lesson are stale once it commits."""
-    invalidate_dashboards_for(
-        request, user_ids=[target.teacher_id], student_ids=[target.student_id]
+    event = LessonChanged(
+        lesson_id=target.id, teacher_id=target.teacher_id, student_id=target.student_id
     )
+    record(request.dbsession, event)
 
 
 # --- collection --------------------------------------------------------------------------

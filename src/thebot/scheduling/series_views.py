@@ -19,13 +19,14 @@ from thebot.accounts.resources import parse_id, viewer_of
 from thebot.api import ApiService
 from thebot.db import utcnow
 from thebot.errors import APIProblem
+from thebot.events import record
 from thebot.idempotency import idempotent
-from thebot.materials.dashboard_cache import invalidate_dashboards_for
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, with_etag
 from thebot.scheduling import lesson_visibility as seen
 from thebot.scheduling import series as service
 from thebot.scheduling import series_scopes as scopes
+from thebot.scheduling.events import SeriesChanged
 from thebot.scheduling.lesson_data import lessons_json
 from thebot.scheduling.lesson_notifications import CANCELLED, RESCHEDULED, notify_lesson
 from thebot.scheduling.lessons import MANAGERS
@@ -130,9 +131,10 @@ def current(request: Any) -> LessonSeries:
 
 
 def changed(request: Any, series: LessonSeries) -> None:
-    invalidate_dashboards_for(
-        request, user_ids=[series.teacher_id], student_ids=[series.student_id]
+    event = SeriesChanged(
+        series_id=series.id, teacher_id=series.teacher_id, student_id=series.student_id
     )
+    record(request.dbsession, event)
 
 
 @collection.get(
