@@ -32,12 +32,13 @@ from thebot.assignments.assignment_schemas import (
     EmptyBodyRequest,
     UpdateAssignmentRequest,
 )
+from thebot.assignments.events import AssignmentPublished
 from thebot.assignments.late_policy import score_text
 from thebot.assignments.models import Assignment, AssignmentExtension, RubricCriterion
 from thebot.assignments.rubrics import rubrics
 from thebot.assignments.stats import assignment_stats
 from thebot.db import utcnow
-from thebot.notifications.service import notify
+from thebot.events import record
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
 from thebot.security import (
@@ -204,17 +205,11 @@ def render_many(request: Any, rows: list[Assignment]) -> list[dict[str, Any]]:
     ]
 
 
-def notify_assigned(request: Any, assignment: Assignment, students: list[User]) -> None:
-    """Tell students about a published assignment (emails leave after the commit)."""
-    for student in students:
-        notify(
-            request,
-            student,
-            "assignments.published",
-            f"New assignment: {assignment.title}",
-            f"Due {assignment.due_at.isoformat()}.",
-            data={"assignment_id": assignment.id},
-        )
+def announce_assigned(request: Any, assignment: Assignment, student_ids: list[int]) -> None:
+    """The assignment reached these students (subscribers tell them, see ``events``)."""
+    if student_ids:
+        event = AssignmentPublished(assignment_id=assignment.id, student_ids=tuple(student_ids))
+        record(request.dbsession, event)
 
 
 # --- the collection -------------------------------------------------------------------------
@@ -291,10 +286,10 @@ def patch_assignment(request: Any) -> dict[str, Any]:
             fields=changed,
         )
     if added and assignment.status == service.PUBLISHED:
-        users = request.dbsession.execute(
-            select(User).where(User.id.in_(added), User.is_active.is_(True)).order_by(User.id)
+        active = request.dbsession.execute(
+            select(User.id).where(User.id.in_(added), User.is_active.is_(True)).order_by(User.id)
         ).scalars()
-        notify_assigned(request, assignment, list(users))
+        announce_assigned(request, assignment, list(active))
     return with_etag(request, render(request, assignment, staff=True))
 
 
@@ -332,7 +327,7 @@ def publish_assignment(request: Any) -> dict[str, Any]:
     """Draft -> published; every assigned student is notified once the change commits."""
     assignment = request.context.assignment
     students = service.publish(request.dbsession, assignment, utcnow())
-    notify_assigned(request, assignment, students)
+    announce_assigned(request, assignment, [student.id for student in students])
     audit(
         request,
         "assignment_published",

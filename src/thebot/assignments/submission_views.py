@@ -11,9 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.response import Response
-from sqlalchemy import select
 
-from thebot.accounts import visibility as people
 from thebot.accounts.models import User
 from thebot.accounts.schemas import NoContent, NoQueryRequest, responds
 from thebot.api import ApiService, json_cstruct
@@ -30,6 +28,7 @@ from thebot.assignments.assignment_responses import (
     SubmissionSchema,
 )
 from thebot.assignments.assignment_views import extension_data
+from thebot.assignments.events import ExtensionGranted, SubmissionGraded, SubmissionReturned
 from thebot.assignments.late_policy import score_text
 from thebot.assignments.models import AssignmentExtension, AssignmentSubmission
 from thebot.assignments.submission_schemas import (
@@ -41,8 +40,8 @@ from thebot.assignments.submission_schemas import (
     SubmitRequest,
 )
 from thebot.db import utcnow
+from thebot.events import record
 from thebot.materials.media import store_upload
-from thebot.notifications.service import notify
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import created, no_content, with_etag
 from thebot.security import (
@@ -110,15 +109,6 @@ def form_or_json(request: Any) -> dict[str, Any]:
 
 def render(request: Any, submission: AssignmentSubmission) -> dict[str, Any]:
     return submissions.submissions_data(request.dbsession, [submission])[0]
-
-
-def parents(request: Any, student_id: int) -> list[User]:
-    stmt = (
-        select(User)
-        .where(User.id.in_(people.parents_of(student_id)), User.is_active.is_(True))
-        .order_by(User.id)
-    )
-    return list(request.dbsession.execute(stmt).scalars())
 
 
 # --- submissions ----------------------------------------------------------------------------
@@ -223,27 +213,13 @@ def grade(request: Any) -> dict[str, Any]:
         penalty=score_text(result.penalty),
         final_score=score_text(result.final_score),
     )
-    student = request.dbsession.get(User, submission.student_id)
-    final = f"{score_text(result.final_score)} / {score_text(assignment.max_score)}"
-    data = {"assignment_id": assignment.id, "submission_id": submission.id}
-    if student is not None:
-        notify(
-            request,
-            student,
-            "assignments.graded",
-            f"Graded: {assignment.title}",
-            f"Your score: {final}.",
-            data=data,
-        )
-        for parent in parents(request, student.id):
-            notify(
-                request,
-                parent,
-                "assignments.graded",
-                f"{student.full_name} was graded: {assignment.title}",
-                f"Score: {final}.",
-                data={**data, "student_id": student.id},
-            )
+    event = SubmissionGraded(
+        assignment_id=assignment.id,
+        submission_id=submission.id,
+        student_id=submission.student_id,
+        final_score=score_text(result.final_score),
+    )
+    record(request.dbsession, event)
     return render(request, submission)
 
 
@@ -268,16 +244,13 @@ def return_submission(request: Any) -> dict[str, Any]:
         target_id=submission.id,
         reason=reason,
     )
-    student = request.dbsession.get(User, submission.student_id)
-    if student is not None:
-        notify(
-            request,
-            student,
-            "assignments.returned",
-            f"Returned for another attempt: {assignment.title}",
-            reason,
-            data={"assignment_id": assignment.id, "submission_id": submission.id},
-        )
+    event = SubmissionReturned(
+        assignment_id=assignment.id,
+        submission_id=submission.id,
+        student_id=submission.student_id,
+        reason=reason,
+    )
+    record(request.dbsession, event)
     return render(request, submission)
 
 
@@ -335,16 +308,12 @@ def grant_extension(request: Any) -> dict[str, Any]:
             assignment_id=assignment.id,
             student_id=extension.student_id,
         )
-    student = request.dbsession.get(User, extension.student_id)
-    if student is not None:
-        notify(
-            request,
-            student,
-            "assignments.extension",
-            f"New due date: {assignment.title}",
-            f"Due {extension.due_at.isoformat()}.",
-            data={"assignment_id": assignment.id},
-        )
+    event = ExtensionGranted(
+        assignment_id=assignment.id,
+        student_id=extension.student_id,
+        due_at=extension.due_at.isoformat(),
+    )
+    record(request.dbsession, event)
     return extension_data(extension)
 
 

@@ -1,0 +1,171 @@
+"""What happens to assignments and their submissions, as domain events (see
+``thebot.events``), and this feature's subscribers: who is told, and what they read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from thebot.accounts import visibility as people
+from thebot.accounts.models import User
+from thebot.assignments.late_policy import score_text
+from thebot.assignments.models import Assignment
+from thebot.events import Committing, DomainEvent
+from thebot.notifications.service import notify
+
+
+@dataclass(frozen=True)
+class AssignmentPublished(DomainEvent):
+    """An assignment reached students: published, or students added to a published one."""
+
+    name = "assignment.published"
+    assignment_id: int = 0
+    student_ids: tuple[int, ...] = ()
+
+    @property
+    def user_ids(self) -> tuple[int, ...]:
+        return self.student_ids
+
+
+@dataclass(frozen=True)
+class _SubmissionEvent(DomainEvent):
+    assignment_id: int = 0
+    submission_id: int = 0
+    student_id: int = 0
+
+    @property
+    def user_ids(self) -> tuple[int, ...]:
+        return (self.student_id,)
+
+
+@dataclass(frozen=True)
+class SubmissionGraded(_SubmissionEvent):
+    """A submission was graded (``final_score``: as shown, penalty applied)."""
+
+    name = "assignment_submission.graded"
+    final_score: str = ""
+
+
+@dataclass(frozen=True)
+class SubmissionReturned(_SubmissionEvent):
+    """A submission was returned to the student for another attempt."""
+
+    name = "assignment_submission.returned"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ExtensionGranted(DomainEvent):
+    """A student got their own due date (``due_at``: ISO 8601)."""
+
+    name = "assignment_extension.granted"
+    assignment_id: int = 0
+    student_id: int = 0
+    due_at: str = ""
+
+    @property
+    def user_ids(self) -> tuple[int, ...]:
+        return (self.student_id,)
+
+
+# --- subscribers --------------------------------------------------------------------------
+
+
+def _parents(dbsession: Any, student_id: int) -> list[User]:
+    stmt = (
+        select(User)
+        .where(User.id.in_(people.parents_of(student_id)), User.is_active.is_(True))
+        .order_by(User.id)
+    )
+    return list(dbsession.execute(stmt).scalars())
+
+
+def tell_assigned(committing: Committing) -> None:
+    """Students hear of a published assignment (emails leave after the commit)."""
+    event, dbsession = committing.event, committing.dbsession
+    assignment = dbsession.get(Assignment, event.assignment_id)
+    if assignment is None:
+        return
+    for student_id in event.student_ids:
+        student = dbsession.get(User, student_id)
+        if student is None:
+            continue
+        notify(
+            committing.request,
+            student,
+            "assignments.published",
+            f"New assignment: {assignment.title}",
+            f"Due {assignment.due_at.isoformat()}.",
+            data={"assignment_id": assignment.id},
+        )
+
+
+def tell_graded(committing: Committing) -> None:
+    """The student and their parents hear of the grade."""
+    event, dbsession = committing.event, committing.dbsession
+    assignment = dbsession.get(Assignment, event.assignment_id)
+    student = dbsession.get(User, event.student_id)
+    if assignment is None or student is None:
+        return
+    final = f"{event.final_score} / {score_text(assignment.max_score)}"
+    data = {"assignment_id": assignment.id, "submission_id": event.submission_id}
+    notify(
+        committing.request,
+        student,
+        "assignments.graded",
+        f"Graded: {assignment.title}",
+        f"Your score: {final}.",
+        data=data,
+    )
+    for parent in _parents(dbsession, student.id):
+        notify(
+            committing.request,
+            parent,
+            "assignments.graded",
+            f"{student.full_name} was graded: {assignment.title}",
+            f"Score: {final}.",
+            data={**data, "student_id": student.id},
+        )
+
+
+def tell_returned(committing: Committing) -> None:
+    """The student hears that the submission came back, and why."""
+    event, dbsession = committing.event, committing.dbsession
+    assignment = dbsession.get(Assignment, event.assignment_id)
+    student = dbsession.get(User, event.student_id)
+    if assignment is None or student is None:
+        return
+    notify(
+        committing.request,
+        student,
+        "assignments.returned",
+        f"Returned for another attempt: {assignment.title}",
+        event.reason,
+        data={"assignment_id": assignment.id, "submission_id": event.submission_id},
+    )
+
+
+def tell_extension(committing: Committing) -> None:
+    """The student hears of their new due date."""
+    event, dbsession = committing.event, committing.dbsession
+    assignment = dbsession.get(Assignment, event.assignment_id)
+    student = dbsession.get(User, event.student_id)
+    if assignment is None or student is None:
+        return
+    notify(
+        committing.request,
+        student,
+        "assignments.extension",
+        f"New due date: {assignment.title}",
+        f"Due {event.due_at}.",
+        data={"assignment_id": assignment.id},
+    )
+
+
+def includeme(config: Any) -> None:
+    config.add_subscriber(tell_assigned, Committing, event=AssignmentPublished)
+    config.add_subscriber(tell_graded, Committing, event=SubmissionGraded)
+    config.add_subscriber(tell_returned, Committing, event=SubmissionReturned)
+    config.add_subscriber(tell_extension, Committing, event=ExtensionGranted)
