@@ -21,7 +21,7 @@ subscribers (an in-transaction one runs in a savepoint, so its partial writes ar
 
 Sessions of a request (or task) are joined to its ``transaction`` manager and use its commit
 hooks; a plain session from ``registry["dbsession_factory"]()`` needs ``info["registry"]``
-and uses SQLAlchemy's session ``after_commit``/``after_rollback`` events.
+and uses SQLAlchemy's session ``after_commit``/``after_soft_rollback`` events.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from zope.interface import providedBy
 log = logging.getLogger(__name__)
 
 EVENTS_KEY = "thebot.events"  # session.info: the events recorded in the open transaction
+_LISTENING = "thebot.events.listening"  # session.info: a plain session's listeners are set
 
 
 @dataclass(frozen=True)
@@ -141,12 +142,9 @@ def record(dbsession: Session, event: DomainEvent) -> None:
 def _on_outcome(dbsession: Session, registry: Any, request: Any, pending: list) -> None:
     """Dispatch ``pending`` after a successful commit; forget it on abort."""
 
-    def forget() -> None:
+    def finished(success: bool) -> None:
         if dbsession.info.get(EVENTS_KEY) is pending:
             del dbsession.info[EVENTS_KEY]
-
-    def finished(success: bool) -> None:
-        forget()
         if success:
             for event in list(pending):
                 dispatch(registry, event)
@@ -157,21 +155,30 @@ def _on_outcome(dbsession: Session, registry: Any, request: Any, pending: list) 
         txn.addAfterCommitHook(finished)
         txn.addAfterAbortHook(lambda: finished(False))
         return
+    if dbsession.info.get(_LISTENING):
+        return
+    # A plain session: listen once for its life; each outcome settles the open list.
+    dbsession.info[_LISTENING] = True
+
+    def settle(session: Session, success: bool) -> None:
+        current = session.info.pop(EVENTS_KEY, None)
+        if current is None:
+            return
+        if success:
+            for event in list(current):
+                dispatch(registry, event)
+        current.clear()
+
+    def after_soft_rollback(session: Session, previous: Any) -> None:
+        if previous.parent is None:  # the whole transaction, not a savepoint
+            settle(session, False)
 
     def after_commit(session: Session) -> None:
-        remove()
-        finished(True)
-
-    def after_rollback(session: Session) -> None:
-        remove()
-        finished(False)
-
-    def remove() -> None:
-        sa_event.remove(dbsession, "after_commit", after_commit)
-        sa_event.remove(dbsession, "after_rollback", after_rollback)
+        if not session.in_nested_transaction():  # a savepoint's commit fires it too
+            settle(session, True)
 
     sa_event.listen(dbsession, "after_commit", after_commit)
-    sa_event.listen(dbsession, "after_rollback", after_rollback)
+    sa_event.listen(dbsession, "after_soft_rollback", after_soft_rollback)
 
 
 def includeme(config: Any) -> None:
