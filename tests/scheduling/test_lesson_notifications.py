@@ -139,3 +139,27 @@ def test_confirming_completing_and_editing_are_not_announced(
     other = lesson(world, at(hours=30))
     testapp.patch_json(item(other.id), {"description": "x"}, headers=auth_headers(world.teacher))
     assert inbox(dbsession) == {}
+
+
+def test_a_booking_is_announced_as_lesson_changed_after_commit(
+    app, testapp, world, auth_headers, dbsession
+):
+    """The view records ``LessonChanged``; the notifications above are its subscriber's."""
+    from thebot.scheduling.events import LessonChanged
+
+    seen: list[LessonChanged] = []
+    app.registry.registerHandler(seen.append, (LessonChanged,))
+    try:
+        res = testapp.post_json(
+            LESSONS, body(world, at(hours=30)), headers=auth_headers(world.teacher)
+        )
+    finally:
+        app.registry.unregisterHandler(seen.append, (LessonChanged,))
+    [event] = seen
+    assert (event.name, event.lesson_id, event.change) == (
+        "lesson.changed",
+        res.json["id"],
+        "booked",
+    )
+    assert event.actor_id == world.teacher.id
+    assert event.user_ids == tuple(sorted({world.teacher.id, world.student.id}))

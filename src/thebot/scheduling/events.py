@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from thebot.accounts.models import User
 from thebot.events import Committing, DomainEvent
 from thebot.materials.dashboard_cache import invalidate_dashboards_for
+from thebot.scheduling.lesson_notifications import notify_lesson
+from thebot.scheduling.models import Lesson
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,10 @@ class LessonChanged(_TeacherAndStudent):
 
     name = "lesson.changed"
     lesson_id: int = 0
+    change: str = ""  # booked, cancelled, rescheduled: the people concerned are told
+    actor_id: int | None = None  # who did it (not told of their own change)
+    old_start: str = ""  # rescheduled: the previous times (ISO 8601)
+    old_end: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,5 +54,19 @@ def stale_dashboards(committing: Committing) -> None:
     )
 
 
+def tell_about_lesson(committing: Committing) -> None:
+    """The lesson's people (the actor excepted) hear of a booking, cancellation or move."""
+    event, dbsession = committing.event, committing.dbsession
+    if not event.change:
+        return
+    lesson = dbsession.get(Lesson, event.lesson_id)
+    if lesson is None:
+        return
+    actor = dbsession.get(User, event.actor_id) if event.actor_id is not None else None
+    old = {"start": event.old_start, "end": event.old_end} if event.old_start else None
+    notify_lesson(committing.request, lesson, event.change, actor=actor, old=old)
+
+
 def includeme(config: Any) -> None:
+    config.add_subscriber(tell_about_lesson, Committing, event=LessonChanged)
     config.add_subscriber(stale_dashboards, Committing, event=[LessonChanged, SeriesChanged])

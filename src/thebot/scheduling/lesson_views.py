@@ -27,7 +27,7 @@ from thebot.scheduling.conflicts import conflict_payload
 from thebot.scheduling.events import LessonChanged
 from thebot.scheduling.lesson_data import history_json, lessons_json, one_lesson_json
 from thebot.scheduling.lesson_history import history_query
-from thebot.scheduling.lesson_notifications import BOOKED, CANCELLED, RESCHEDULED, notify_lesson
+from thebot.scheduling.lesson_notifications import BOOKED, CANCELLED, RESCHEDULED
 from thebot.scheduling.lesson_resources import LessonResource, LessonsRoot
 from thebot.scheduling.lesson_schemas import (
     ActionRequest,
@@ -138,10 +138,24 @@ def current(request: Any) -> Lesson:
     return target
 
 
-def changed(request: Any, target: Lesson) -> None:
-    """After a change: the dashboards showing this lesson are stale once it commits."""
+def changed(
+    request: Any,
+    target: Lesson,
+    change: str = "",
+    *,
+    actor: User | None = None,
+    old: dict[str, Any] | None = None,
+) -> None:
+    """After a change: subscribers tell the people concerned by a ``change`` (booked,
+    cancelled, rescheduled from ``old``) and invalidate the dashboards showing the lesson."""
     event = LessonChanged(
-        lesson_id=target.id, teacher_id=target.teacher_id, student_id=target.student_id
+        lesson_id=target.id,
+        teacher_id=target.teacher_id,
+        student_id=target.student_id,
+        change=change,
+        actor_id=actor.id if actor is not None else None,
+        old_start=(old or {}).get("start") or "",
+        old_end=(old or {}).get("end") or "",
     )
     record(request.dbsession, event)
 
@@ -197,8 +211,7 @@ def create_lesson(request: Any) -> dict[str, Any]:
             teacher_id=booked.teacher_id,
             subject_id=booked.subject_id,
         )
-    notify_lesson(request, booked, BOOKED, actor=actor)
-    changed(request, booked)
+    changed(request, booked, BOOKED, actor=actor)
     created(request, "scheduling_lesson", lesson_id=booked.id)
     return render(request, booked)
 
@@ -297,8 +310,7 @@ def cancel_lesson(request: Any) -> dict[str, Any]:
     reason = request.validated["body"].get("reason", "")
     states.cancel(request.dbsession, request.registry.settings, actor, target, utcnow(), reason)
     series.record_exception(request.dbsession, target)  # an occurrence leaves an EXDATE
-    notify_lesson(request, target, CANCELLED, actor=actor)
-    changed(request, target)
+    changed(request, target, CANCELLED, actor=actor)
     return render(request, target)
 
 
@@ -338,6 +350,5 @@ def reschedule_lesson(request: Any) -> dict[str, Any]:
         now=utcnow(),
     )
     if old:
-        notify_lesson(request, target, RESCHEDULED, actor=actor, old=old)
-        changed(request, target)
+        changed(request, target, RESCHEDULED, actor=actor, old=old)
     return render(request, target)
