@@ -9,8 +9,14 @@ from typing import Any
 from thebot.accounts.models import User
 from thebot.events import Committing, DomainEvent
 from thebot.materials.dashboard_cache import invalidate_dashboards_for
-from thebot.scheduling.lesson_notifications import notify_lesson
-from thebot.scheduling.models import Lesson
+from thebot.scheduling.lesson_notifications import (
+    BOOKED,
+    CANCELLED,
+    RESCHEDULED,
+    notify_lesson,
+)
+from thebot.scheduling.models import Lesson, LessonSeries
+from thebot.scheduling.series_notifications import notify_series
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,14 @@ class SeriesChanged(_TeacherAndStudent):
 
     name = "lesson_series.changed"
     series_id: int = 0
+    actor_id: int | None = None  # who did it (not told of their own change)
+    booked_ids: tuple[int, ...] = ()  # lessons created by booking the series
+    skipped: int = 0  # occurrences not booked (conflicts)
+    rescheduled_ids: tuple[int, ...] = ()  # lessons moved (or created by a change)
+    cancelled_ids: tuple[int, ...] = ()
+    one_by_one: bool = False  # one occurrence changed: per-lesson notifications
+    old_start: str = ""  # one occurrence moved: its previous times (ISO 8601)
+    old_end: str = ""
 
 
 def stale_dashboards(committing: Committing) -> None:
@@ -67,6 +81,37 @@ def tell_about_lesson(committing: Committing) -> None:
     notify_lesson(committing.request, lesson, event.change, actor=actor, old=old)
 
 
+def tell_about_series(committing: Committing) -> None:
+    """The series' people (the actor excepted) hear of booked, moved or cancelled lessons:
+    one notification per person for the series, or per lesson for a single occurrence."""
+    event, dbsession = committing.event, committing.dbsession
+    series = dbsession.get(LessonSeries, event.series_id)
+    if series is None:
+        return
+    request = committing.request
+    actor = dbsession.get(User, event.actor_id) if event.actor_id is not None else None
+
+    def lessons(lesson_ids: tuple[int, ...]) -> list[Lesson]:
+        found = (dbsession.get(Lesson, lesson_id) for lesson_id in lesson_ids)
+        return [lesson for lesson in found if lesson is not None]
+
+    if event.one_by_one:
+        old = {"start": event.old_start, "end": event.old_end} if event.old_start else None
+        for lesson in lessons(event.rescheduled_ids):
+            notify_lesson(request, lesson, RESCHEDULED, actor=actor, old=old)
+        for lesson in lessons(event.cancelled_ids):
+            notify_lesson(request, lesson, CANCELLED, actor=actor)
+        return
+    if event.booked_ids:
+        booked = lessons(event.booked_ids)
+        notify_series(request, series, BOOKED, booked, actor=actor, skipped=event.skipped)
+    if event.rescheduled_ids:
+        notify_series(request, series, RESCHEDULED, lessons(event.rescheduled_ids), actor=actor)
+    if event.cancelled_ids:
+        notify_series(request, series, CANCELLED, lessons(event.cancelled_ids), actor=actor)
+
+
 def includeme(config: Any) -> None:
     config.add_subscriber(tell_about_lesson, Committing, event=LessonChanged)
+    config.add_subscriber(tell_about_series, Committing, event=SeriesChanged)
     config.add_subscriber(stale_dashboards, Committing, event=[LessonChanged, SeriesChanged])

@@ -8,6 +8,7 @@ one occurrence). A series answer carries an ``ETag``; PATCH and DELETE honour ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
@@ -28,10 +29,8 @@ from thebot.scheduling import series as service
 from thebot.scheduling import series_scopes as scopes
 from thebot.scheduling.events import SeriesChanged
 from thebot.scheduling.lesson_data import lessons_json
-from thebot.scheduling.lesson_notifications import CANCELLED, RESCHEDULED, notify_lesson
 from thebot.scheduling.lessons import MANAGERS
 from thebot.scheduling.models import Lesson, LessonSeries
-from thebot.scheduling.series_notifications import BOOKED, notify_series
 from thebot.scheduling.series_schemas import (
     CancelSeriesRequest,
     ChangedSeries,
@@ -130,9 +129,31 @@ def current(request: Any) -> LessonSeries:
     return series
 
 
-def changed(request: Any, series: LessonSeries) -> None:
+def changed(
+    request: Any,
+    series: LessonSeries,
+    *,
+    actor: User,
+    booked: Sequence[Lesson] = (),
+    skipped: int = 0,
+    rescheduled: Sequence[Lesson] = (),
+    cancelled: Sequence[Lesson] = (),
+    one_by_one: bool = False,
+    old: dict[str, Any] | None = None,
+) -> None:
+    """After a change: subscribers tell the people concerned and invalidate dashboards."""
     event = SeriesChanged(
-        series_id=series.id, teacher_id=series.teacher_id, student_id=series.student_id
+        series_id=series.id,
+        teacher_id=series.teacher_id,
+        student_id=series.student_id,
+        actor_id=actor.id,
+        booked_ids=tuple(x.id for x in booked),
+        skipped=skipped,
+        rescheduled_ids=tuple(x.id for x in rescheduled),
+        cancelled_ids=tuple(x.id for x in cancelled),
+        one_by_one=one_by_one,
+        old_start=old["start"].isoformat() if old else "",
+        old_end=old["end"].isoformat() if old else "",
     )
     record(request.dbsession, event)
 
@@ -202,10 +223,7 @@ def create_series(request: Any) -> dict[str, Any]:
             teacher_id=series.teacher_id,
             subject_id=series.subject_id,
         )
-    notify_series(
-        request, series, BOOKED, result.lessons, actor=actor, skipped=len(result.skipped)
-    )
-    changed(request, series)
+    changed(request, series, actor=actor, booked=result.lessons, skipped=len(result.skipped))
     created(request, "scheduling_series_item", series_id=series.id)
     answer = with_etag(request, detail(request, series))
     return {**answer, "skipped": [occ.payload(found) for occ, found in result.skipped]}
@@ -261,18 +279,25 @@ def patch_series(request: Any) -> dict[str, Any]:
         utcnow(),
         lesson_id=lesson_id,
     )
-    if scope == scopes.THIS:
-        for lesson in result.changed:
-            moved = old and (old["start"], old["end"]) != (lesson.start_at, lesson.end_at)
-            if moved:
-                old_times = {k: v.isoformat() for k, v in old.items()}
-                notify_lesson(request, lesson, RESCHEDULED, actor=actor, old=old_times)
-    else:
-        touched = result.changed + result.created
-        notify_series(request, result.series, RESCHEDULED, touched, actor=actor)
-        notify_series(request, result.series, CANCELLED, result.cancelled, actor=actor)
     if result.changed or result.created or result.cancelled:
-        changed(request, result.series)
+        if scope == scopes.THIS:
+            moved = [
+                lesson
+                for lesson in result.changed
+                if old and (old["start"], old["end"]) != (lesson.start_at, lesson.end_at)
+            ]
+            changed(
+                request, result.series, actor=actor, rescheduled=moved, one_by_one=True, old=old
+            )
+        else:
+            touched = result.changed + result.created
+            changed(
+                request,
+                result.series,
+                actor=actor,
+                rescheduled=touched,
+                cancelled=result.cancelled,
+            )
     return outcome(request, result)
 
 
@@ -304,11 +329,13 @@ def delete_series(request: Any) -> dict[str, Any]:
         lesson_id=query.get("lesson_id"),
         reason=query["reason"],
     )
-    if query["scope"] == scopes.THIS:
-        for lesson in result.cancelled:
-            notify_lesson(request, lesson, CANCELLED, actor=actor)
-    else:
-        notify_series(request, result.series, CANCELLED, result.cancelled, actor=actor)
     if result.cancelled:
-        changed(request, result.series)
+        one_by_one = query["scope"] == scopes.THIS
+        changed(
+            request,
+            result.series,
+            actor=actor,
+            cancelled=result.cancelled,
+            one_by_one=one_by_one,
+        )
     return outcome(request, result)
