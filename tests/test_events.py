@@ -52,18 +52,17 @@ def world() -> Any:
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE row (x INTEGER)"))
     config = Configurator()
-    config.include("thebot.events")
     seen: list[tuple[str, Any]] = []
 
-    def in_transaction(committing: Committing) -> None:
-        seen.append(("committing", committing.event))
+    def in_transaction(committing: Committing, event: Happened) -> None:
+        seen.append(("committing", event))
         committing.dbsession.execute(text("INSERT INTO row VALUES (:x)"), {"x": 1})
         zope.sqlalchemy.mark_changed(committing.dbsession)  # raw SQL: tell the manager
 
     def after_commit(event: Happened) -> None:
         seen.append(("committed", event))
 
-    config.add_subscriber(in_transaction, Committing, event=Happened)
+    config.add_subscriber(in_transaction, [Committing, Happened])
     config.add_subscriber(after_commit, Happened)
     config.commit()
     tm = transaction.TransactionManager(explicit=True)
@@ -86,6 +85,7 @@ def world() -> Any:
         session=session,
         seen=seen,
         rows=rows,
+        engine=engine,
         factory=factory,
     )
     engine.dispose()
@@ -108,6 +108,21 @@ def test_commit_dispatches_once_in_order(world: Any) -> None:
     assert [e.n for kind, e in world.seen if kind == "committed"] == [1, 2, 3]
 
 
+def test_only_the_events_own_subscribers_run_each_in_a_savepoint(world: Any) -> None:
+    from sqlalchemy import event as sa_event
+
+    statements: list[str] = []
+    sa_event.listen(
+        world.engine, "before_cursor_execute", lambda c, cur, sql, *a: statements.append(sql)
+    )
+    dbsession = world.session()
+    with world.tm:
+        record(dbsession, Other())  # nobody handles it in the transaction: no savepoint
+        assert not [s for s in statements if s.startswith("SAVEPOINT")]
+        record(dbsession, Happened(1))
+        assert len([s for s in statements if s.startswith("SAVEPOINT")]) == 1
+
+
 def test_abort_dispatches_nothing_and_forgets(world: Any) -> None:
     dbsession = world.session()
     with pytest.raises(RuntimeError), world.tm:
@@ -127,13 +142,13 @@ def test_a_failing_subscriber_is_logged_and_the_others_run(
     def broken_after(event: Happened) -> None:
         raise ValueError("after-commit subscriber broke")
 
-    def broken_inside(committing: Committing) -> None:
+    def broken_inside(committing: Committing, event: Happened) -> None:
         committing.dbsession.execute(text("INSERT INTO row VALUES (99)"))
         raise ValueError("in-transaction subscriber broke")
 
     later: list[Any] = []
     world.config.add_subscriber(broken_after, Happened)
-    world.config.add_subscriber(broken_inside, Committing, event=Happened)
+    world.config.add_subscriber(broken_inside, [Committing, Happened])
     world.config.add_subscriber(later.append, Happened)
     world.config.commit()
     dbsession = world.session()

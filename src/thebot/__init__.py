@@ -71,7 +71,6 @@ def main(global_config: dict[str, Any] | None = None, **raw_settings: Any) -> An
         config.include("thebot.openapi")  # before the features: their documentation args
         config.include("thebot.renderers")
         config.include("thebot.db")
-        config.include("thebot.events")  # the `event=` subscriber predicate
         config.include("thebot.security")
         config.include("thebot.errors")
         config.include("thebot.outages")

@@ -4,12 +4,13 @@ A service records what happened on the unit of work (``record(dbsession, LessonC
 and never calls notifications, dashboard invalidation or task enqueueing itself. Features
 subscribe in their ``includeme`` with Pyramid config directives, in one of two phases:
 
-- ``config.add_subscriber(fn, Committing, event=LessonChanged)``: *in the transaction*, at
+- ``config.add_subscriber(fn, [Committing, LessonChanged])``: *in the transaction*, at
   the moment the event is recorded. For effects that write rows (in-app notifications, the
   task outbox) or must query the state the change left (the dashboard audience): their
   writes join the transaction, so an abort rolls them back with the change, and whatever
   they send outside (emails through the outbox, dashboard cache bumps) is itself deferred to
-  the commit. ``fn`` receives the ``Committing`` wrapper (``.event``, ``.request``).
+  the commit. ``fn(committing, event)`` receives the ``Committing`` wrapper (``.request``,
+  ``.dbsession``) and the event.
 - ``config.add_subscriber(fn, LessonChanged)``: *after a successful commit*, through
   ``registry.notify(event)``, in the order the events were recorded, once. An aborted (or
   failed) transaction dispatches nothing and forgets its events. This is the path a realtime
@@ -91,33 +92,21 @@ class DataReplaced:
     reason: str
 
 
-class _EventPredicate:
-    """``config.add_subscriber(fn, Committing, event=Cls)``: only ``Cls`` events."""
-
-    def __init__(self, value: Any, config: Any) -> None:
-        self.kinds = tuple(value) if isinstance(value, (list, tuple)) else (value,)
-
-    def text(self) -> str:
-        return "event = " + ", ".join(kind.__name__ for kind in self.kinds)
-
-    phash = text
-
-    def __call__(self, wrapper: Any) -> bool:
-        return isinstance(getattr(wrapper, "event", None), self.kinds)
-
-
-def dispatch(registry: Any, obj: Any, dbsession: Session | None = None) -> None:
-    """Call each subscriber of ``obj``; a failure is logged and the others still run.
+def dispatch(registry: Any, *objects: Any, dbsession: Session | None = None) -> None:
+    """Call each subscriber of ``objects`` (one event, or ``Committing`` and its event); a
+    failure is logged and the others still run.
 
     With ``dbsession``, each subscriber runs in a savepoint: a failing one leaves no writes.
+    Only the subscribers of this event's class are looked up, so an event nobody handles in
+    the transaction costs no savepoint.
     """
-    handlers = registry.adapters.subscriptions([providedBy(obj)], None)
+    handlers = registry.adapters.subscriptions([providedBy(obj) for obj in objects], None)
     for handler in handlers:
         savepoint = dbsession.begin_nested() if dbsession is not None else None
         try:
-            handler(obj)
+            handler(*objects)
         except Exception:
-            log.exception("subscriber %r failed on %r", handler, obj)
+            log.exception("subscriber %r failed on %r", handler, objects[-1])
             if savepoint is not None and savepoint.is_active:
                 savepoint.rollback()
         else:
@@ -136,7 +125,7 @@ def record(dbsession: Session, event: DomainEvent) -> None:
         pending = dbsession.info[EVENTS_KEY] = []
         _on_outcome(dbsession, registry, request, pending)
     pending.append(event)
-    dispatch(registry, Committing(event, request, dbsession), dbsession)
+    dispatch(registry, Committing(event, request, dbsession), event, dbsession=dbsession)
 
 
 def _on_outcome(dbsession: Session, registry: Any, request: Any, pending: list) -> None:
@@ -179,7 +168,3 @@ def _on_outcome(dbsession: Session, registry: Any, request: Any, pending: list) 
 
     sa_event.listen(dbsession, "after_commit", after_commit)
     sa_event.listen(dbsession, "after_soft_rollback", after_soft_rollback)
-
-
-def includeme(config: Any) -> None:
-    config.add_subscriber_predicate("event", _EventPredicate)

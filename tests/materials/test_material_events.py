@@ -23,13 +23,13 @@ def subscribe(app: Any) -> Iterator[Any]:
     """Register raw handlers on the shared app's registry for one test."""
     added: list[tuple[Any, Any]] = []
 
-    def add(handler: Any, kind: Any) -> None:
-        app.registry.registerHandler(handler, (kind,))
-        added.append((handler, kind))
+    def add(handler: Any, *kinds: Any) -> None:
+        app.registry.registerHandler(handler, kinds)
+        added.append((handler, kinds))
 
     yield add
-    for handler, kind in added:
-        app.registry.unregisterHandler(handler, (kind,))
+    for handler, kinds in added:
+        app.registry.unregisterHandler(handler, kinds)
 
 
 def post_comment(testapp: Any, school: Any, material: Any) -> Any:
@@ -69,20 +69,19 @@ def test_a_comment_is_announced_after_commit_and_its_author_notified(
 def test_a_failing_subscriber_breaks_neither_the_response_nor_the_others(
     testapp: Any, school: Any, dbsession: Any, subscribe: Any
 ) -> None:
-    def broken_inside(committing: Committing) -> None:
-        if isinstance(committing.event, CommentPosted):
-            committing.dbsession.add(
-                Notification(user_id=school.enrolled.id, kind="materials.comment", title="x")
-            )
-            committing.dbsession.flush()
-            raise RuntimeError("an in-transaction subscriber broke")
+    def broken_inside(committing: Committing, event: CommentPosted) -> None:
+        committing.dbsession.add(
+            Notification(user_id=school.enrolled.id, kind="materials.comment", title="x")
+        )
+        committing.dbsession.flush()
+        raise RuntimeError("an in-transaction subscriber broke")
 
     def broken_after(event: CommentPosted) -> None:
         raise RuntimeError("an after-commit subscriber broke")
 
     material = school.material()
     committed: list[CommentPosted] = []
-    subscribe(broken_inside, Committing)
+    subscribe(broken_inside, Committing, CommentPosted)
     subscribe(broken_after, CommentPosted)
     subscribe(committed.append, CommentPosted)
     new = post_comment(testapp, school, material).json

@@ -82,9 +82,9 @@ def _parents(dbsession: Any, student_id: int) -> list[User]:
     return list(dbsession.execute(stmt).scalars())
 
 
-def tell_assigned(committing: Committing) -> None:
+def tell_assigned(committing: Committing, event: AssignmentPublished) -> None:
     """Students hear of a published assignment (emails leave after the commit)."""
-    event, dbsession = committing.event, committing.dbsession
+    dbsession = committing.dbsession
     assignment = dbsession.get(Assignment, event.assignment_id)
     if assignment is None:
         return
@@ -102,9 +102,9 @@ def tell_assigned(committing: Committing) -> None:
         )
 
 
-def tell_graded(committing: Committing) -> None:
+def tell_graded(committing: Committing, event: SubmissionGraded) -> None:
     """The student and their parents hear of the grade."""
-    event, dbsession = committing.event, committing.dbsession
+    dbsession = committing.dbsession
     assignment = dbsession.get(Assignment, event.assignment_id)
     student = dbsession.get(User, event.student_id)
     if assignment is None or student is None:
@@ -130,9 +130,9 @@ def tell_graded(committing: Committing) -> None:
         )
 
 
-def tell_returned(committing: Committing) -> None:
+def tell_returned(committing: Committing, event: SubmissionReturned) -> None:
     """The student hears that the submission came back, and why."""
-    event, dbsession = committing.event, committing.dbsession
+    dbsession = committing.dbsession
     assignment = dbsession.get(Assignment, event.assignment_id)
     student = dbsession.get(User, event.student_id)
     if assignment is None or student is None:
@@ -147,9 +147,9 @@ def tell_returned(committing: Committing) -> None:
     )
 
 
-def tell_extension(committing: Committing) -> None:
+def tell_extension(committing: Committing, event: ExtensionGranted) -> None:
     """The student hears of their new due date."""
-    event, dbsession = committing.event, committing.dbsession
+    dbsession = committing.dbsession
     assignment = dbsession.get(Assignment, event.assignment_id)
     student = dbsession.get(User, event.student_id)
     if assignment is None or student is None:
@@ -165,7 +165,7 @@ def tell_extension(committing: Committing) -> None:
 
 
 def includeme(config: Any) -> None:
-    config.add_subscriber(tell_assigned, Committing, event=AssignmentPublished)
-    config.add_subscriber(tell_graded, Committing, event=SubmissionGraded)
-    config.add_subscriber(tell_returned, Committing, event=SubmissionReturned)
-    config.add_subscriber(tell_extension, Committing, event=ExtensionGranted)
+    config.add_subscriber(tell_assigned, [Committing, AssignmentPublished])
+    config.add_subscriber(tell_graded, [Committing, SubmissionGraded])
+    config.add_subscriber(tell_returned, [Committing, SubmissionReturned])
+    config.add_subscriber(tell_extension, [Committing, ExtensionGranted])

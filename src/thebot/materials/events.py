@@ -121,9 +121,8 @@ class CommentPosted(DomainEvent):
 # --- subscribers --------------------------------------------------------------------------
 
 
-def stale_dashboards(committing: Committing) -> None:
+def stale_dashboards(committing: Committing, event: DashboardEvent) -> None:
     """The dashboards showing what changed are stale once the transaction commits."""
-    event = committing.event
     if committing.request is None:  # no request: no dashboard cache to reach
         return
     if not (event.student_ids or event.material_ids or event.subject_ids):
@@ -138,9 +137,8 @@ def stale_dashboards(committing: Committing) -> None:
     )
 
 
-def subject_dashboards(committing: Committing) -> None:
+def subject_dashboards(committing: Committing, event: SubjectChanged) -> None:
     """An edit shows on every dashboard; a deleted subject only on its teachers'."""
-    event = committing.event
     if committing.request is None:
         return
     if event.deleted:
@@ -149,9 +147,11 @@ def subject_dashboards(committing: Committing) -> None:
         invalidate_all_dashboards(committing.request)
 
 
-def refresh_reached_stats(committing: Committing) -> None:
+def refresh_reached_stats(
+    committing: Committing, event: MaterialChanged | MaterialAssigned
+) -> None:
     """Students' ``progress_percent`` and ``points`` follow what materials count for."""
-    event, dbsession = committing.event, committing.dbsession
+    dbsession = committing.dbsession
     if isinstance(event, MaterialAssigned):
         progress.refresh_student_stats(dbsession, event.student_ids)
         return
@@ -164,9 +164,9 @@ def refresh_reached_stats(committing: Committing) -> None:
             progress.refresh_student_stats(dbsession, reached)
 
 
-def tell_student_of_review(committing: Committing) -> None:
+def tell_student_of_review(committing: Committing, event: SubmissionReviewed) -> None:
     """The student hears of the grade (and whether the work came back for another try)."""
-    event, dbsession = committing.event, committing.dbsession
+    dbsession = committing.dbsession
     student = dbsession.get(User, event.student_ids[0]) if event.student_ids else None
     material = dbsession.get(Material, event.material_ids[0]) if event.material_ids else None
     review = dbsession.get(SubmissionFeedback, event.feedback_id)
@@ -190,9 +190,9 @@ def tell_student_of_review(committing: Committing) -> None:
     )
 
 
-def tell_about_comment(committing: Committing) -> None:
+def tell_about_comment(committing: Committing, event: CommentPosted) -> None:
     """The author of the comment answered (or, for a new thread, of the material) hears of it."""
-    event, dbsession = committing.event, committing.dbsession
+    dbsession = committing.dbsession
     material = dbsession.get(Material, event.material_id)
     new = dbsession.get(MaterialComment, event.comment_id)
     if material is None or new is None:
@@ -230,10 +230,10 @@ def includeme(config: Any) -> None:
     ]
     # Stats first: a dashboard computed after the bump must see the new figures (the bump
     # itself happens after commit, so the order is for readers, not for correctness).
-    config.add_subscriber(
-        refresh_reached_stats, Committing, event=[MaterialChanged, MaterialAssigned]
-    )
-    config.add_subscriber(stale_dashboards, Committing, event=dashboard_events)
-    config.add_subscriber(subject_dashboards, Committing, event=SubjectChanged)
-    config.add_subscriber(tell_student_of_review, Committing, event=SubmissionReviewed)
-    config.add_subscriber(tell_about_comment, Committing, event=CommentPosted)
+    config.add_subscriber(refresh_reached_stats, [Committing, MaterialChanged])
+    config.add_subscriber(refresh_reached_stats, [Committing, MaterialAssigned])
+    for kind in dashboard_events:
+        config.add_subscriber(stale_dashboards, [Committing, kind])
+    config.add_subscriber(subject_dashboards, [Committing, SubjectChanged])
+    config.add_subscriber(tell_student_of_review, [Committing, SubmissionReviewed])
+    config.add_subscriber(tell_about_comment, [Committing, CommentPosted])

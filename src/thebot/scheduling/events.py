@@ -57,9 +57,8 @@ class SeriesChanged(_TeacherAndStudent):
     old_end: str = ""
 
 
-def stale_dashboards(committing: Committing) -> None:
+def stale_dashboards(committing: Committing, event: LessonChanged | SeriesChanged) -> None:
     """The teacher's dashboard, and those watching the student, show the lesson."""
-    event = committing.event
     if committing.request is None:  # no request: no dashboard cache to reach
         return
     student_ids = [event.student_id] if event.student_id is not None else []
@@ -68,9 +67,9 @@ def stale_dashboards(committing: Committing) -> None:
     )
 
 
-def tell_about_lesson(committing: Committing) -> None:
+def tell_about_lesson(committing: Committing, event: LessonChanged) -> None:
     """The lesson's people (the actor excepted) hear of a booking, cancellation or move."""
-    event, dbsession = committing.event, committing.dbsession
+    dbsession = committing.dbsession
     if not event.change:
         return
     lesson = dbsession.get(Lesson, event.lesson_id)
@@ -81,10 +80,10 @@ def tell_about_lesson(committing: Committing) -> None:
     notify_lesson(committing.request, lesson, event.change, actor=actor, old=old)
 
 
-def tell_about_series(committing: Committing) -> None:
+def tell_about_series(committing: Committing, event: SeriesChanged) -> None:
     """The series' people (the actor excepted) hear of booked, moved or cancelled lessons:
     one notification per person for the series, or per lesson for a single occurrence."""
-    event, dbsession = committing.event, committing.dbsession
+    dbsession = committing.dbsession
     series = dbsession.get(LessonSeries, event.series_id)
     if series is None:
         return
@@ -112,6 +111,7 @@ def tell_about_series(committing: Committing) -> None:
 
 
 def includeme(config: Any) -> None:
-    config.add_subscriber(tell_about_lesson, Committing, event=LessonChanged)
-    config.add_subscriber(tell_about_series, Committing, event=SeriesChanged)
-    config.add_subscriber(stale_dashboards, Committing, event=[LessonChanged, SeriesChanged])
+    config.add_subscriber(tell_about_lesson, [Committing, LessonChanged])
+    config.add_subscriber(tell_about_series, [Committing, SeriesChanged])
+    config.add_subscriber(stale_dashboards, [Committing, LessonChanged])
+    config.add_subscriber(stale_dashboards, [Committing, SeriesChanged])
