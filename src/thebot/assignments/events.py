@@ -130,8 +130,10 @@ def tell_graded(committing: Committing, event: SubmissionGraded) -> None:
         )
 
 
-def tell_returned(committing: Committing, event: SubmissionReturned) -> None:
-    """The student hears that the submission came back, and why."""
+def _tell_student(
+    committing: Committing, event: Any, category: str, title: str, body: str, **data: Any
+) -> None:
+    """Notify the event's student about its assignment (gone: nobody to tell)."""
     dbsession = committing.dbsession
     assignment = dbsession.get(Assignment, event.assignment_id)
     student = dbsession.get(User, event.student_id)
@@ -140,27 +142,29 @@ def tell_returned(committing: Committing, event: SubmissionReturned) -> None:
     notify(
         committing.request,
         student,
+        category,
+        f"{title}: {assignment.title}",
+        body,
+        data={"assignment_id": assignment.id, **data},
+    )
+
+
+def tell_returned(committing: Committing, event: SubmissionReturned) -> None:
+    """The student hears that the submission came back, and why."""
+    _tell_student(
+        committing,
+        event,
         "assignments.returned",
-        f"Returned for another attempt: {assignment.title}",
+        "Returned for another attempt",
         event.reason,
-        data={"assignment_id": assignment.id, "submission_id": event.submission_id},
+        submission_id=event.submission_id,
     )
 
 
 def tell_extension(committing: Committing, event: ExtensionGranted) -> None:
     """The student hears of their new due date."""
-    dbsession = committing.dbsession
-    assignment = dbsession.get(Assignment, event.assignment_id)
-    student = dbsession.get(User, event.student_id)
-    if assignment is None or student is None:
-        return
-    notify(
-        committing.request,
-        student,
-        "assignments.extension",
-        f"New due date: {assignment.title}",
-        f"Due {event.due_at}.",
-        data={"assignment_id": assignment.id},
+    _tell_student(
+        committing, event, "assignments.extension", "New due date", f"Due {event.due_at}."
     )
 
 
