@@ -84,12 +84,14 @@ class Committing:
 
 
 @dataclass(frozen=True)
-class DataReplaced:
+class DataReplaced(DomainEvent):
     """All stored data was replaced at once (a backup restore, committed): whatever a
-    process keeps derived from it (cached dashboards...) is stale."""
+    process keeps derived from it (cached dashboards...) is stale. It concerns everyone
+    (``user_ids`` is empty). The restore commits on sessions of its own and announces it
+    with ``registry.notify`` once that commit is done."""
 
-    registry: Any
-    reason: str
+    name = "data.replaced"
+    reason: str = ""
 
 
 def dispatch(registry: Any, *objects: Any, dbsession: Session | None = None) -> None:

@@ -273,13 +273,13 @@ def restore(
             record = import_chain(
                 request, path, links, requested_by=requested_by, safety=safety, progress=progress
             )
-            registry.notify(DataReplaced(registry, f"archive {path.name} restored"))
+            registry.notify(DataReplaced(f"archive {path.name} restored"))
             return record
     record = _restore_catalog(
         request, backup_id, requested_by=requested_by, safety=safety, progress=progress
     )
     if record.restore_status == RestoreStatus.COMPLETED.value:
-        registry.notify(DataReplaced(registry, f"backup #{backup_id} restored"))
+        registry.notify(DataReplaced(f"backup #{backup_id} restored"))
     return record
 
 

@@ -9,6 +9,9 @@ def includeme(config: Any) -> None:
     import thebot.materials.dashboard_student
     import thebot.materials.dashboard_teacher
     import thebot.materials.visibility  # noqa: F401  (registers the enrollment relation)
+    from thebot.events import DataReplaced
+    from thebot.materials.dashboard_cache import forget_every_dashboard
 
     config.include("thebot.materials.events")  # subscribers: dashboards, notifications
+    config.add_subscriber(forget_every_dashboard(config.registry), DataReplaced)
     config.scan("thebot.materials")

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dogpile.cache.api import NO_VALUE
-from pyramid.events import subscriber
 from sqlalchemy import Select, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
@@ -164,10 +163,14 @@ def _pending(request: Any) -> _Pending | None:
         return pending
 
 
-@subscriber(DataReplaced)
-def forget_every_dashboard(event: DataReplaced) -> None:
-    """A restore replaced the data every stored dashboard was computed from."""
-    bump_generations(event.registry, (), everyone=True)
+def forget_every_dashboard(registry: Any) -> Callable[[DataReplaced], None]:
+    """A ``DataReplaced`` subscriber for ``registry``: a restore replaced the data every
+    stored dashboard was computed from."""
+
+    def forget(event: DataReplaced) -> None:
+        bump_generations(registry, (), everyone=True)
+
+    return forget
 
 
 def invalidate_dashboards(request: Any, user_ids: Iterable[int | None]) -> None:
