@@ -164,6 +164,11 @@ def refresh_reached_stats(
             progress.refresh_student_stats(dbsession, reached)
 
 
+def stale_stats_dashboards(committing: Committing, event: progress.StatsChanged) -> None:
+    """Changed figures show on the students' dashboards and on their watchers'."""
+    invalidate_dashboards_for(committing.request, student_ids=list(event.student_ids))
+
+
 def tell_student_of_review(committing: Committing, event: SubmissionReviewed) -> None:
     """The student hears of the grade (and whether the work came back for another try)."""
     dbsession = committing.dbsession
@@ -235,5 +240,6 @@ def includeme(config: Any) -> None:
     for kind in dashboard_events:
         config.add_subscriber(stale_dashboards, [Committing, kind])
     config.add_subscriber(subject_dashboards, [Committing, SubjectChanged])
+    config.add_subscriber(stale_stats_dashboards, [Committing, progress.StatsChanged])
     config.add_subscriber(tell_student_of_review, [Committing, SubmissionReviewed])
     config.add_subscriber(tell_about_comment, [Committing, CommentPosted])

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, union
@@ -41,7 +42,7 @@ from thebot.accounts import visibility as people
 from thebot.accounts.models import StudentProfile, User
 from thebot.accounts.service import brief, iso
 from thebot.db import utcnow
-from thebot.materials.dashboard_cache import invalidate_dashboards_for
+from thebot.events import DomainEvent, record
 from thebot.materials.materials import users_by_id
 from thebot.materials.models import (
     Enrollment,
@@ -267,13 +268,25 @@ def refresh_student_stats(
     stats_changed(dbsession, moved)
 
 
+@dataclass(frozen=True)
+class StatsChanged(DomainEvent):
+    """These students' profile figures (progress, points) changed: their dashboards and
+    their watchers' are stale."""
+
+    name = "student.stats_changed"
+    student_ids: tuple[int, ...] = ()
+
+    @property
+    def user_ids(self) -> tuple[int, ...]:
+        return self.student_ids
+
+
 def stats_changed(dbsession: Session, student_ids: Iterable[int]) -> None:
-    """These students' profile figures changed in this session's transaction: their
-    dashboards and their watchers' are stale once it commits (nothing outside a request)."""
-    ids = sorted(set(student_ids))
-    request = dbsession.info.get("request")
-    if ids and request is not None:
-        invalidate_dashboards_for(request, student_ids=ids)
+    """These students' profile figures changed in this session's transaction: recorded as
+    ``StatsChanged`` (a session outside a request has no dashboards to tell)."""
+    ids = tuple(sorted(set(student_ids)))
+    if ids and dbsession.info.get("request") is not None:
+        record(dbsession, StatsChanged(student_ids=ids))
 
 
 # --- reading ----------------------------------------------------------------------------
