@@ -142,18 +142,21 @@ def test_create_demo_data_is_idempotent_and_prints_passwords_once(ini, db, capsy
     assert actions == ["account.demo_created"]
 
 
-def test_create_demo_data_reports_the_links_it_makes_to_the_people_listeners(
+def test_create_demo_data_records_the_links_it_makes_as_people_changed(
     ini, db, capsys, monkeypatch
 ):
     """Dashboards cached in Redis by running servers learn that the demo student gained a
-    tutor and a parent (the same report as the accounts views make)."""
+    tutor and a parent (the same event as the accounts views record)."""
     from thebot.accounts import changes
 
     reported = []
-    monkeypatch.setitem(changes._listeners, "spy", lambda request, change: reported.append(change))
+    record = changes.record
+    monkeypatch.setattr(
+        changes, "record", lambda session, event: (reported.append(event), record(session, event))
+    )
     assert create_demo_data.main([ini]) == 0
     (student,) = query(db, select(User).where(User.role == "student"))
-    assert reported == [changes.PeopleChange(student_ids=frozenset({student.id}))]
+    assert reported == [changes.PeopleChanged(student_ids=(student.id,))]
     reported.clear()
     assert create_demo_data.main([ini]) == 0  # nothing new: nothing to report
     assert reported == []

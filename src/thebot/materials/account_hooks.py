@@ -1,7 +1,7 @@
-"""Account writes that change cached dashboards: the ``dashboards`` people listener.
+"""Account writes that change cached dashboards: a ``PeopleChanged`` subscriber.
 
-Accounts reports people changes (``thebot.accounts.changes``) without importing this
-feature; this listener turns each change into the dashboards it makes stale, which the
+Accounts records people changes (``thebot.accounts.changes``) without importing this
+feature; this subscriber turns each change into the dashboards it makes stale, which the
 dashboard cache bumps once the transaction commits:
 
 - a student whose tutor or parent links changed: they and everyone watching them now (their
@@ -12,18 +12,17 @@ dashboard cache bumps once the transaction commits:
   student's subjects with their teachers), the students they gave feedback to, and the
   reviewers of their submissions waiting for review.
 
-Other features showing people on a dashboard register their own listener (lessons:
+Other features showing people on a dashboard subscribe too (lessons:
 ``thebot.scheduling.account_hooks``).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Select, literal, select, union_all
 
 from thebot.accounts import visibility as people
-from thebot.accounts.changes import PeopleChange, register_people_listener
+from thebot.accounts.changes import PeopleChanged
+from thebot.events import Committing
 from thebot.materials.dashboard_cache import invalidate_dashboards_for
 from thebot.materials.models import (
     Material,
@@ -33,7 +32,6 @@ from thebot.materials.models import (
     TeacherSubject,
 )
 
-LISTENER = "dashboards"
 STUDENT, USER = "student", "user"  # the kind of each row of ``shown_to``
 
 
@@ -66,15 +64,12 @@ def shown_to(user_ids: frozenset[int]) -> Select:
     )
 
 
-def refresh_dashboards(request: Any, change: PeopleChange) -> None:
+def refresh_dashboards(committing: Committing, change: PeopleChanged) -> None:
     """Invalidate (after the commit) every dashboard ``change`` makes stale."""
-    student_ids = set(change.student_ids | change.user_ids)
+    student_ids = {*change.student_ids, *change.changed_ids}
     user_ids = set(change.related_ids)
-    if change.user_ids:
-        for kind, user_id in request.dbsession.execute(shown_to(change.user_ids)):
+    if change.changed_ids:
+        for kind, user_id in committing.dbsession.execute(shown_to(change.changed_ids)):
             (student_ids if kind == STUDENT else user_ids).add(user_id)
     # A non-student among ``student_ids`` reaches only themself (``dashboard_audience``).
-    invalidate_dashboards_for(request, user_ids=user_ids, student_ids=student_ids)
-
-
-register_people_listener(LISTENER, refresh_dashboards)
+    invalidate_dashboards_for(committing.request, user_ids=user_ids, student_ids=student_ids)

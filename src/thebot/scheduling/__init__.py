@@ -10,7 +10,10 @@ def includeme(config: Any) -> None:
     from thebot.scheduling.reminder_tasks import REMINDERS_TASK
 
     config.add_periodic_task(REMINDERS_TASK, seconds=60)  # reminders: every minute
-    import thebot.scheduling.account_hooks  # noqa: F401  (account writes refresh dashboards)
+    from thebot.accounts.changes import PeopleChanged
+    from thebot.events import Committing
+    from thebot.scheduling.account_hooks import refresh_lesson_dashboards
 
     config.include("thebot.scheduling.events")  # subscribers: dashboards
+    config.add_subscriber(refresh_lesson_dashboards, [Committing, PeopleChanged])
     config.scan("thebot.scheduling")
