@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from live_pserve import free_port, running_pserve
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, str]:
@@ -42,33 +31,10 @@ def test_pserve_development_ini_serves_probes_and_status_page(tmp_path):
         .replace("listen = localhost:6543", f"listen = 127.0.0.1:{port}")
     )
     (tmp_path / "development.ini").write_text(ini)
-    pserve = shutil.which("pserve", path=str(Path(sys.executable).parent)) or "pserve"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_", "DB_", "REDIS", "SECRET"))
-    }
-    proc = subprocess.Popen(
-        [pserve, "development.ini"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _ = get(f"{base}/api/system/health/live/")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "pserve did not start in 60 s"
-            time.sleep(0.3)
+    with running_pserve(
+        tmp_path, lambda: get(f"{base}/api/system/health/live/")[0] == 200, capture=True
+    ):
         status, body = get(f"{base}/api/system/health/ready/")
         assert status == 200 and json.loads(body)["dependencies"] == {
             "database": "ok",
@@ -77,12 +43,6 @@ def test_pserve_development_ini_serves_probes_and_status_page(tmp_path):
         status, body = get(f"{base}/api/system/status-page/")
         assert status == 200 and "THE_BOT status" in body
         assert (tmp_path / "thebot.sqlite").exists()
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_production_ini_port_defaults_to_6543_and_pserve_http_port_overrides_it():

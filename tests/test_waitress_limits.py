@@ -8,12 +8,7 @@ Checked against a live ``pserve`` on 127.0.0.1 over raw sockets, with the server
 from __future__ import annotations
 
 import configparser
-import os
-import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,17 +16,12 @@ from pathlib import Path
 import pytest
 from paste.deploy.loadwsgi import SERVER, loadcontext
 
+from live_pserve import free_port, running_pserve
 from thebot.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 INIS = ["development.ini", "production.ini"]
 SILENCE_BOUND = 15  # seconds a silent client may hold a connection, at most
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_conf(ini: str) -> dict[str, str]:
@@ -77,38 +67,8 @@ def server(request, tmp_path_factory) -> Iterator[tuple[str, int]]:
     folder = tmp_path_factory.mktemp("waitress")
     port = free_port()
     (folder / "development.ini").write_text(live_ini(request.param, port))
-    pserve = shutil.which("pserve", path=str(Path(sys.executable).parent)) or "pserve"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_", "DB_", "REDIS", "SECRET", "MAX_REQUEST"))
-    }
-    proc = subprocess.Popen(
-        [pserve, "development.ini"],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _headers, _body = exchange(port, b"GET /api/system/health/live/")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None, "pserve exited"
-            assert time.monotonic() < deadline, "pserve did not start in 60 s"
-            time.sleep(0.3)
+    with running_pserve(folder, lambda: exchange(port, b"GET /api/system/health/live/")[0] == 200):
         yield request.param, port
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def exchange(
