@@ -1,7 +1,7 @@
 """Alembic environment: the database comes from the application settings.
 
 ``alembic -c production.ini upgrade head`` reads ``[app:main]`` of that ini (with the same
-environment overrides the app uses); ``thebot.migrate`` passes settings or a connection in.
+environment overrides the app uses); ``thebot.db.migrate`` passes settings or a connection in.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from thebot import main
 from thebot.backups.operations import create_backup, restore, verify_backup
 from thebot.backups.service import catalog, request_backup
-from thebot.migrate import upgrade
+from thebot.db.migrate import upgrade
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 BATCH = 10_000

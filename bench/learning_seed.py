@@ -274,7 +274,7 @@ def issue_tokens(engine: Any, ids: dict[str, list[int]], pool: int) -> dict[str,
     """API tokens for ``pool`` users of each role, spread over the role's id range."""
     from sqlalchemy.orm import Session
 
-    from thebot.accounts.tokens import issue_token
+    from thebot.accounts.auth.tokens import issue_token
 
     tokens: dict[str, list[str]] = {}
     with Session(engine) as session, session.begin():
@@ -291,7 +291,7 @@ def prepare_database(settings: dict[str, Any], reset: bool, seed: int, pool: int
     import time
 
     from thebot.db import get_engine
-    from thebot.migrate import upgrade
+    from thebot.db.migrate import upgrade
 
     engine = get_engine(settings)
     if engine.dialect.name == "postgresql":

@@ -19,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 from testenv import METRICS_TOKEN, TEST_DATABASE_URL, TEST_HOST, TEST_REDIS_URL
 from thebot import main
 from thebot.db import get_engine
-from thebot.migrate import upgrade
+from thebot.db.migrate import upgrade
 from thebot.settings import SETTINGS, load_settings
 
 # The developer's or CI's environment must not leak into the app under test.
@@ -102,7 +102,7 @@ def app(make_app: Callable[..., Any]) -> Any:
 def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
     """Limiter counts live as long as the session app; start every test from zero."""
     if "app" in request.fixturenames:
-        from thebot.accounts.ratelimit import reset_limits
+        from thebot.accounts.auth.ratelimit import reset_limits
 
         reset_limits(request.getfixturevalue("app").registry)
 
@@ -249,7 +249,7 @@ def auth_headers(dbsession: Any) -> Callable[[Any], dict[str, str]]:
     """``Authorization`` headers carrying a fresh API token for ``user``."""
     import datetime as dt
 
-    from thebot.accounts.tokens import issue_token
+    from thebot.accounts.auth.tokens import issue_token
 
     def headers(user: Any) -> dict[str, str]:
         key, _token = issue_token(dbsession, user, dt.timedelta(days=1))

@@ -35,21 +35,18 @@ from thebot.assignments.models import (
     StudentReport,
 )
 from thebot.backups.models import Backup, ChangeLogEntry
+from thebot.catalog.models import Enrollment, Subject, TeacherSubject
 from thebot.materials.models import (
-    Enrollment,
     Material,
     MaterialAssignment,
     MaterialComment,
     MaterialProgress,
     MaterialSubmission,
-    MediaFile,
-    Subject,
     SubmissionFeedback,
     SubmissionFile,
-    TeacherSubject,
 )
+from thebot.media.models import MediaFile
 from thebot.notifications.models import Notification, NotificationPreference
-from thebot.outbox import OutboxMessage, ProcessedMessage
 from thebot.scheduling.models import (
     CalendarToken,
     Lesson,
@@ -58,6 +55,7 @@ from thebot.scheduling.models import (
     LessonSeries,
 )
 from thebot.system.models import AuditEvent, HealthCheck
+from thebot.tasks.outbox import OutboxMessage, ProcessedMessage
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -425,7 +423,7 @@ ALL_FACTORIES += [
 
 class LessonSeriesFactory(BaseFactory):
     """A weekly series of 4 lessons on Mondays 15:00 Europe/Moscow from 2026-12-07; no lesson
-    rows are made (``thebot.scheduling.series.create_series`` materialises them)."""
+    rows are made (``thebot.scheduling.series.service.create_series`` materialises them)."""
 
     class Meta:
         model = LessonSeries
@@ -452,7 +450,7 @@ class LessonReminderFactory(BaseFactory):
 
 
 def _token_hash(token: str) -> str:
-    from thebot.scheduling.calendar import hash_token
+    from thebot.scheduling.calendar.service import hash_token
 
     return hash_token(token)
 
@@ -529,7 +527,7 @@ class PasswordResetTokenFactory(BaseFactory):
 
 
 def _pairing_hash(code: str) -> str:
-    from thebot.accounts.service_relationships import hash_code
+    from thebot.accounts.relationships.service import hash_code
 
     return hash_code(code)
 

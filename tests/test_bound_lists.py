@@ -1,4 +1,4 @@
-"""``thebot.bound_lists.in_list``: ``IN`` a list bound at execution, on SQLite and PostgreSQL."""
+"""``thebot.db.lists.in_list``: ``IN`` a list bound at execution, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy import not_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from thebot.accounts.models import User
-from thebot.bound_lists import in_list
+from thebot.db.lists import in_list
 
 STMT = select(User.username).where(in_list(User.id, "ids")).order_by(User.username)
 

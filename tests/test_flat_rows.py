@@ -1,4 +1,4 @@
-"""``thebot.flat_rows.Layout``: groups of columns in one flat select, read back as dicts."""
+"""``thebot.db.rows.Layout``: groups of columns in one flat select, read back as dicts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from thebot.accounts.models import StudentProfile, User
-from thebot.flat_rows import Layout
+from thebot.db.rows import Layout
 
 Tutor = aliased(User, name="tutor")
 CARD = Layout(

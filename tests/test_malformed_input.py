@@ -17,9 +17,9 @@ from cornice.service import get_services
 
 import support_views
 from factories import SubjectFactory, TeacherSubjectFactory
-from thebot import FEATURES
 from thebot.api import ApiService, reject_stray_files, validate
-from thebot.schema_types import MAX_ID, RFC3339DateTime, Uploads, parse_rfc3339
+from thebot.schemas import MAX_ID, RFC3339DateTime, Uploads, parse_rfc3339
+from thebot.settings import FEATURES
 
 
 def import_every_service() -> None:

@@ -20,9 +20,8 @@ from factories import (
     factories_bound_to,
 )
 from thebot.accounts.models import StudentProfile
-from thebot.assignments import grading  # noqa: F401  (registers the graded points source)
+from thebot.db.migrate import alembic_config
 from thebot.materials.progress import compute_stats
-from thebot.migrate import alembic_config
 from thebot.settings import load_settings
 
 REVISION = "e3f1a2b4c5d6"

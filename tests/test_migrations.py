@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 
-from thebot.migrate import alembic_config, current_revision, head_revision, model_drift
+from thebot.db.migrate import alembic_config, current_revision, head_revision, model_drift
 
 
 def test_models_match_migrations(engine):

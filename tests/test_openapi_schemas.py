@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import colander
 
-from thebot.accounts.schemas import integer, text
+from thebot.accounts.users.schemas import integer, text
 from thebot.api import StrictMapping
 from thebot.openapi.schemas import node_schema
-from thebot.schema_types import ClockTime, RFC3339DateTime
+from thebot.schemas import ClockTime, RFC3339DateTime
 
 
 class Tags(colander.SequenceSchema):

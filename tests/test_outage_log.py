@@ -47,7 +47,7 @@ def test_public_reasons_are_short_words():
 
 def test_redis_down_logs_once_not_per_request(make_app, client, make_user, auth_headers, caplog):
     """The API limits ask Redis twice per request (burst, then hourly): once logged in all."""
-    from thebot.accounts.ratelimit import make_limiter
+    from thebot.accounts.auth.ratelimit import make_limiter
 
     app = make_app(redis_url=CLOSED_PORT_REDIS, redis_timeout="0.2")
     user = make_user("student")

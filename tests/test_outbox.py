@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from testenv import TEST_REDIS_URL
-from thebot.accounts.passwords import hash_password
+from thebot.accounts.auth.passwords import hash_password
 from thebot.outages import OUTAGES
-from thebot.outbox import OutboxMessage, ProcessedMessage, Relay, get_relay, relay_job
+from thebot.tasks.outbox import OutboxMessage, ProcessedMessage, Relay, get_relay, relay_job
 
 RESET_URL = "/api/auth/password-reset/"
 
@@ -165,10 +165,10 @@ def test_the_relay_backs_off_while_the_broker_is_down(
 def test_thebot_scheduler_runs_the_relay_job(app):
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from thebot.scheduler import build_scheduler
+    from thebot.tasks.periodic import build_scheduler
 
     scheduler = build_scheduler(app.registry, BackgroundScheduler(timezone="UTC"))
-    job = scheduler.get_job("thebot.outbox.relay")
+    job = scheduler.get_job("thebot.tasks.outbox.relay")
     assert job is not None and job.func is relay_job
 
 

@@ -1,7 +1,7 @@
 """backups catalog and change log
 
 The capture triggers that fill ``backup_change`` are not created here: they depend on the
-tables that exist at run time, so ``thebot.backups.capture.ensure_capture`` installs and
+tables that exist at run time, so ``thebot.backups.engine.capture.ensure_capture`` installs and
 refreshes them before every backup and after a restore. The downgrade removes them.
 
 Revision ID: d7b0c0a1e001

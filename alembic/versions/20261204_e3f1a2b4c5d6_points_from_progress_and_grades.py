@@ -3,7 +3,7 @@
 ``student_profile.points`` now has two shares, summed: progress (1 point per full 10 % of
 every progress row, plus 10 per completed material; ``thebot.materials.progress``) and
 graded assignments (the counted final scores, rounded half up;
-``thebot.assignments.grading``). Before, grading and progress each wrote their own figure
+``thebot.assignments.submissions.grading``). Before, grading and progress each wrote their own figure
 over the other's, so stored points were whichever came last: recompute every profile once.
 The statement is this revision's own copy of the rule (a migration must not change when
 the application code does). The downgrade leaves the figures as they are.

@@ -1,7 +1,7 @@
 """transactional outbox
 
 ``outbox``: task messages written in the transaction that asked for them, relayed to the
-broker after the commit (``thebot.outbox``). ``processed_message``: message ids an actor has
+broker after the commit (``thebot.tasks.outbox``). ``processed_message``: message ids an actor has
 run, so a message relayed twice runs once.
 
 Revision ID: 0e0d6a364472

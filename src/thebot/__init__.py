@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import importlib.util
 import logging
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -23,33 +22,21 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 log = logging.getLogger(__name__)
 
-# Feature packages, in include order. Each has includeme() and may have models.py.
-FEATURES = (
-    "thebot.accounts",
-    "thebot.materials",
-    "thebot.scheduling",
-    "thebot.assignments",
-    "thebot.system",
-    "thebot.notifications",
-    "thebot.backups",
-)
-
 
 def import_models() -> MetaData:
     """Import every feature's models so ``Base.metadata`` is complete (alembic, tests)."""
     from thebot.db import Base
+    from thebot.settings import feature_modules
 
-    importlib.import_module("thebot.outbox")  # core tables (the transactional outbox)
-    for feature in FEATURES:
-        if importlib.util.find_spec(f"{feature}.models") is not None:
-            importlib.import_module(f"{feature}.models")
+    importlib.import_module("thebot.tasks.outbox")  # core tables (the transactional outbox)
+    feature_modules("models")
     return Base.metadata
 
 
 def main(global_config: dict[str, Any] | None = None, **raw_settings: Any) -> Any:
     """Build the WSGI application from ini settings (environment variables win)."""
     from thebot.logs import configure_logging, configure_sentry
-    from thebot.settings import load_settings, validate_settings
+    from thebot.settings import FEATURES, load_settings, validate_settings
 
     settings = load_settings(raw_settings)
     warnings = validate_settings(settings)  # raises ConfigurationError listing every problem
@@ -77,12 +64,12 @@ def main(global_config: dict[str, Any] | None = None, **raw_settings: Any) -> An
         config.include("thebot.tweens")
         config.include("thebot.cache")
         config.include("thebot.tasks")
-        config.include("thebot.scheduler")
+        config.include("thebot.tasks.periodic")
         for feature in FEATURES:
             config.include(feature)
         for extra in settings["includes"]:
             config.include(extra)
-        config.include("thebot.bootstrap")
+        config.include("thebot.db.bootstrap")
         config.add_static_view("static", "thebot:static", cache_max_age=3600)
     app = config.make_wsgi_app()
     # Everything built so far lives as long as the process: move it out of the garbage

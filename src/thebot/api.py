@@ -12,7 +12,7 @@ from cornice.validators import colander_validator, extract_cstruct
 
 from thebot import renderers
 from thebot.errors import cornice_errors_to_problem
-from thebot.schema_types import MAX_ID, Uploads
+from thebot.schemas import MAX_ID, Uploads
 
 # Deeper JSON is refused: no API body nests beyond a few levels, the standard parser hits
 # Python's recursion limit near 1,000 (a RecursionError), and orjson will not render a value

@@ -35,12 +35,12 @@ MANAGE_PARENT_LINKS = "accounts.parents.manage"
 CREATE_PAIRING_CODE = "accounts.pairing.create"
 REDEEM_PAIRING_CODE = "accounts.pairing.redeem"
 
-# materials: subjects, enrollments, dashboards (granted by thebot.materials.subject_resources)
+# materials: subjects, enrollments, dashboards (granted by thebot.catalog.resources)
 VIEW_SUBJECTS = "materials.subjects.view"  # the subject catalogue and who teaches what
 MANAGE_SUBJECTS = "materials.subjects.manage"  # create, edit, delete subjects
 MANAGE_SUBJECT_TEACHERS = "materials.subjects.teachers.manage"  # teacher-subject assignments
 VIEW_ENROLLMENTS = "materials.enrollments.view"  # the list, filtered by enrollment visibility
-CREATE_ENROLLMENT = "materials.enrollments.create"  # who exactly: thebot.materials.enrollments
+CREATE_ENROLLMENT = "materials.enrollments.create"  # who exactly: thebot.catalog.enrollments
 VIEW_ENROLLMENT = "materials.enrollment.view"
 EDIT_ENROLLMENT = "materials.enrollment.edit"
 VIEW_STUDENT_DASHBOARD = "dashboard.student.view"
@@ -48,7 +48,7 @@ VIEW_TEACHER_DASHBOARD = "dashboard.teacher.view"
 VIEW_TUTOR_DASHBOARD = "dashboard.tutor.view"
 VIEW_PARENT_DASHBOARD = "dashboard.parent.view"
 
-# materials: materials (granted by thebot.materials.material_resources)
+# materials: materials (granted by thebot.materials.materials.resources)
 LIST_MATERIALS = "materials.materials.list"  # rows filtered by material visibility
 CREATE_MATERIAL = "materials.materials.create"  # the subject is checked by the service
 VIEW_MATERIAL = "materials.material.view"
@@ -65,12 +65,12 @@ VIEW_SUBMISSIONS = "materials.submissions.view"  # rows filtered by submission v
 SUBMIT_MATERIAL = "materials.submissions.create"
 REVIEW_SUBMISSION = "materials.submission.review"
 
-# materials: media (granted by thebot.materials.media_resources)
+# materials: media (granted by thebot.media.resources)
 VIEW_MEDIA = "materials.media.view"  # GET /media/{path}: whoever may see the file's owner
 UPLOAD_MATERIAL_FILE = "materials.material.upload_file"  # those who may edit the material
 MANAGE_AVATAR = "accounts.user.avatar"  # upload or remove an avatar: the user and admins
 
-# assignments: assignments, submissions, grades (thebot.assignments.assignment_resources)
+# assignments: assignments, submissions, grades (thebot.assignments.assignments.resources)
 LIST_ASSIGNMENTS = "assignments.list"  # rows filtered by assignment visibility
 CREATE_ASSIGNMENT = "assignments.create"  # teachers, tutors, admins; the subject is checked
 VIEW_ASSIGNMENT = "assignments.assignment.view"
@@ -86,7 +86,7 @@ SUBMIT_ASSIGNMENT = "assignments.submissions.create"  # an assigned student
 VIEW_ASSIGNMENT_SUBMISSION = "assignments.submission.view"
 GRADE_SUBMISSION = "assignments.submission.grade"  # grade and return: graders
 
-# assignments: reports (granted by thebot.assignments.report_resources)
+# assignments: reports (granted by thebot.assignments.reports.resources)
 LIST_REPORTS = "assignments.reports.list"  # rows filtered by report visibility
 CREATE_REPORT = "assignments.reports.create"  # teachers, tutors, admins; the student is checked
 VIEW_REPORT = "assignments.report.view"
@@ -95,7 +95,7 @@ SEND_REPORT = "assignments.report.send"  # author/admin
 ACKNOWLEDGE_REPORT = "assignments.report.acknowledge"  # a parent of the student
 ARCHIVE_REPORT = "assignments.report.archive"  # author/admin
 
-# scheduling: lessons (granted by thebot.scheduling.lesson_resources)
+# scheduling: lessons (granted by thebot.scheduling.lessons.resources)
 VIEW_LESSONS = "scheduling.lessons.view"  # the list: rows filtered by lesson visibility
 BOOK_LESSONS = "scheduling.lessons.book"  # book, check conflicts: teachers, tutors, admins
 VIEW_LESSON = "scheduling.lesson.view"
@@ -105,7 +105,7 @@ CANCEL_LESSON = "scheduling.lesson.cancel"  # the notice rule is checked by the 
 COMPLETE_LESSON = "scheduling.lesson.complete"  # the lesson's teacher and admins
 VIEW_LESSON_HISTORY = "scheduling.lesson.history"
 
-# scheduling: series and calendar (granted by thebot.scheduling.series_views, calendar_views)
+# scheduling: series and calendar (granted by thebot.scheduling.series.views, calendar_views)
 VIEW_SERIES_LIST = "scheduling.series.list"  # the list: rows filtered by who sees the lessons
 CREATE_SERIES = "scheduling.series.create"  # teachers, tutors, admins; rules.validate_slot decides
 VIEW_SERIES = "scheduling.series.view"
@@ -164,7 +164,7 @@ class SecurityPolicy:
         credentials = bearer_credentials(request)
         if credentials:
             return self._token_identity(request, credentials)
-        from thebot.accounts.sessions import COOKIE_NAME
+        from thebot.accounts.auth.sessions import COOKIE_NAME
 
         key = request.cookies.get(COOKIE_NAME)
         return self._session_identity(request, key) if key else None
@@ -174,7 +174,7 @@ class SecurityPolicy:
             credentials.encode(), self.metrics_token.encode()
         ):
             return Identity(kind="monitor", principals=[MONITOR_PRINCIPAL])
-        from thebot.accounts.tokens import find_token
+        from thebot.accounts.auth.tokens import find_token
 
         token = find_token(request.dbsession, credentials)
         if token is None or not token.user.is_active:
@@ -182,8 +182,8 @@ class SecurityPolicy:
         return user_identity(token.user, token=token)
 
     def _session_identity(self, request: Any, key: str) -> Identity | None:
+        from thebot.accounts.auth.sessions import load_session
         from thebot.accounts.models import User
-        from thebot.accounts.sessions import load_session
 
         data = load_session(request.registry, request.dbsession, key)
         if data is None:
@@ -225,7 +225,7 @@ class SessionCSRFPolicy:
         return self.get_csrf_token(request)
 
     def get_csrf_token(self, request: Any) -> str:
-        from thebot.accounts.sessions import csrf_token
+        from thebot.accounts.auth.sessions import csrf_token
 
         session = getattr(request.identity, "session", None)
         if session is None:
@@ -233,7 +233,7 @@ class SessionCSRFPolicy:
         return csrf_token(request.registry.settings["secret_key"], session)
 
     def check_csrf_token(self, request: Any, supplied_token: str) -> bool:
-        from thebot.accounts.sessions import check_csrf_token
+        from thebot.accounts.auth.sessions import check_csrf_token
 
         session = getattr(request.identity, "session", None)
         if session is None:

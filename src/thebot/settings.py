@@ -7,6 +7,8 @@ at start-up so the rest of the code reads typed values from ``registry.settings`
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import secrets
 from typing import Any
@@ -265,14 +267,37 @@ CORE_SETTINGS: tuple[Setting, ...] = (
 )
 
 
+# Feature packages, in include order: each has ``includeme`` and may have ``models.py`` and
+# ``settings.py`` (a ``SETTINGS`` tuple). Named, not imported: core imports no feature.
+FEATURES = (
+    "thebot.accounts",
+    "thebot.catalog",
+    "thebot.media",
+    "thebot.materials",
+    "thebot.dashboards",
+    "thebot.scheduling",
+    "thebot.assignments",
+    "thebot.system",
+    "thebot.notifications",
+    "thebot.backups",
+)
+
+
+def feature_modules(leaf: str) -> list[Any]:
+    """Each feature's ``<feature>.<leaf>`` module, imported by name, in feature order."""
+    found = []
+    for feature in FEATURES:
+        if importlib.util.find_spec(f"{feature}.{leaf}") is not None:
+            found.append(importlib.import_module(f"{feature}.{leaf}"))
+    return found
+
+
 def _collect() -> tuple[Setting, ...]:
     """The core table plus each feature's own ``settings.SETTINGS``."""
-    from thebot.accounts.settings import SETTINGS as ACCOUNTS
-    from thebot.backups.settings import SETTINGS as BACKUPS
-    from thebot.materials.settings import SETTINGS as MATERIALS
-    from thebot.scheduling.settings import SETTINGS as SCHEDULING
-
-    return CORE_SETTINGS + ACCOUNTS + MATERIALS + SCHEDULING + BACKUPS
+    collected = CORE_SETTINGS
+    for module in feature_modules("settings"):
+        collected += module.SETTINGS
+    return collected
 
 
 SETTINGS = _collect()

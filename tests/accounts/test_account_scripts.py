@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from thebot.accounts.auth.passwords import verify_password
 from thebot.accounts.models import ParentLink, StudentProfile, User
-from thebot.accounts.passwords import verify_password
 from thebot.scripts import create_demo_data, createsuperuser
 from thebot.scripts import migrate as migrate_script
 from thebot.scripts.common import bootstrap_app
@@ -147,7 +147,7 @@ def test_create_demo_data_records_the_links_it_makes_as_people_changed(
 ):
     """Dashboards cached in Redis by running servers learn that the demo student gained a
     tutor and a parent (the same event as the accounts views record)."""
-    from thebot.accounts import changes
+    from thebot.accounts import events as changes
 
     reported = []
     record = changes.record

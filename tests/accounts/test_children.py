@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from factories import ParentLinkFactory
+from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import ParentLink
-from thebot.accounts.ratelimit import reset_limits
 from thebot.system.models import AuditEvent
 
 CHILDREN = "/api/accounts/children/"

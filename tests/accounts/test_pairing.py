@@ -10,9 +10,9 @@ import time_machine
 from sqlalchemy import select
 
 from factories import ParentLinkFactory
+from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import PairingCode, ParentLink
-from thebot.accounts.ratelimit import reset_limits
-from thebot.accounts.service_relationships import INVALID_CODE, PAIRING_ALPHABET
+from thebot.accounts.relationships.service import INVALID_CODE, PAIRING_ALPHABET
 from thebot.db import utcnow
 from thebot.system.models import AuditEvent
 

@@ -15,10 +15,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from thebot.accounts.auth.passwords import hash_password, verify_password
+from thebot.accounts.auth.ratelimit import reset_limits
+from thebot.accounts.auth.tokens import hash_key
 from thebot.accounts.models import PasswordResetToken
-from thebot.accounts.passwords import hash_password, verify_password
-from thebot.accounts.ratelimit import reset_limits
-from thebot.accounts.tokens import hash_key
 from thebot.system.models import AuditEvent
 
 OLD = "old but gold password"
@@ -99,7 +99,7 @@ def test_aborted_request_sends_no_mail(testapp, user, broker, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr("thebot.accounts.auth_views.audit", fail)
+    monkeypatch.setattr("thebot.accounts.auth.views.audit", fail)
     testapp.post_json(RESET_URL, {"email": "irina@example.com"}, status=500)
     assert queued_emails(broker) == []
 

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import literal, select
 
 from factories import ParentLinkFactory
-from thebot.accounts import visibility
+from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import StudentProfile
-from thebot.accounts.ratelimit import reset_limits
-from thebot.accounts.service_profiles import profile_data
+from thebot.accounts.relationships import visibility
+from thebot.accounts.users.profiles import profile_data
 from thebot.system.models import AuditEvent
 
 PRIVATE_STUDENT = {"goal", "tutor", "parents"}

@@ -16,16 +16,16 @@ import pytest
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
-from thebot.accounts.ratelimit import (
+from thebot.accounts.auth.ratelimit import (
     AUDIT_ACTION,
     enforce,
     hit,
     make_limiter,
     reset_limits,
 )
+from thebot.audit import audit
 from thebot.errors import APIProblem
 from thebot.settings import ConfigurationError, load_settings
-from thebot.system.audit import audit
 from thebot.system.models import AuditEvent
 
 TEST_REDIS_URL = os.environ.get("THEBOT_TEST_REDIS_URL")

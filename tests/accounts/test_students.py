@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from factories import ParentLinkFactory
+from thebot.accounts.auth.passwords import verify_password
+from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import ParentLink, StudentProfile, User
-from thebot.accounts.passwords import verify_password
-from thebot.accounts.ratelimit import reset_limits
-from thebot.accounts.usernames import transliterate, username_base
+from thebot.accounts.users.usernames import transliterate, username_base
 from thebot.system.models import AuditEvent
 
 STUDENTS = "/api/accounts/students/"

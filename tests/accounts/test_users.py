@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from factories import ParentLinkFactory, UserFactory
+from thebot.accounts.auth.passwords import verify_password
+from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import AuthToken, StudentProfile, TeacherProfile, User
-from thebot.accounts.passwords import verify_password
-from thebot.accounts.ratelimit import reset_limits
 from thebot.system.models import AuditEvent
 
 USERS = "/api/accounts/users/"

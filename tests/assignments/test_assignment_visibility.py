@@ -18,7 +18,7 @@ from factories import (
     TeacherSubjectFactory,
 )
 from thebot.accounts.models import StudentProfile
-from thebot.materials.models import Enrollment
+from thebot.catalog.models import Enrollment
 
 VIEWERS = (
     "admin",

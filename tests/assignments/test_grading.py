@@ -21,8 +21,8 @@ from factories import (
     TeacherSubjectFactory,
 )
 from thebot.accounts.models import StudentProfile
-from thebot.assignments.grading import raw_score_of, update_profile_stats
 from thebot.assignments.models import AssignmentSubmission, Grade
+from thebot.assignments.submissions.grading import raw_score_of, update_profile_stats
 from thebot.errors import APIProblem
 from thebot.notifications.models import Notification
 

@@ -27,8 +27,8 @@ from factories import (
     factories_bound_to,
 )
 from thebot.accounts.models import StudentProfile, User
-from thebot.assignments import grading
 from thebot.assignments.models import Assignment, AssignmentSubmission
+from thebot.assignments.submissions import grading
 from thebot.materials.progress import refresh_student_stats
 
 pytestmark = pytest.mark.skipif(

@@ -10,7 +10,7 @@ import pytest
 
 from factories import SubjectFactory
 from thebot.assignments.models import Assignment, AssignmentSubmission, Grade
-from thebot.assignments.report_figures import (
+from thebot.assignments.reports.figures import (
     average_percent,
     compute_figures,
     compute_many,

@@ -9,8 +9,8 @@ from pyramid.scripting import prepare
 from sqlalchemy import select, update
 
 from factories import ParentLinkFactory, StudentReportFactory
-from thebot.assignments import reports
 from thebot.assignments.models import StudentReport
+from thebot.assignments.reports import service as reports
 from thebot.errors import APIProblem
 from thebot.notifications.models import Notification
 

@@ -27,7 +27,7 @@ from factories import (
     TeacherSubjectFactory,
 )
 from thebot.assignments.models import AssignmentSubmission, AssignmentSubmissionFile, Grade
-from thebot.materials.models import MediaFile
+from thebot.media.models import MediaFile
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 9, 1, 9, 0, tzinfo=UTC)

@@ -11,17 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from factories import StudentReportFactory, SubjectFactory
-from thebot.assignments import report_tasks
 from thebot.assignments.models import StudentReport
-from thebot.assignments.report_tasks import (
+from thebot.assignments.reports import tasks as report_tasks
+from thebot.assignments.reports.tasks import (
     WEEKLY_CRON,
     WEEKLY_TASK,
     draft_weekly_reports,
     previous_iso_week,
 )
 from thebot.notifications.models import Notification
-from thebot.scheduler import PeriodicTask
 from thebot.scheduling.models import Lesson
+from thebot.tasks.periodic import PeriodicTask
 
 UTC = dt.timezone.utc
 WEDNESDAY = dt.datetime(2026, 3, 11, 10, tzinfo=UTC)  # last week: 2026-03-02..03-08

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from thebot.accounts.auth.tokens import revoke_tokens
 from thebot.accounts.models import (
     AuthToken,
     PairingCode,
@@ -29,9 +30,8 @@ from thebot.accounts.models import (
     TutorProfile,
     User,
 )
-from thebot.accounts.tokens import revoke_tokens
-from thebot.backups.capture import backup_tables
-from thebot.backups.format import encoder, type_tag
+from thebot.backups.engine.capture import backup_tables
+from thebot.backups.engine.format import encoder, type_tag
 from thebot.notifications.models import Notification, NotificationPreference
 from thebot.system.models import AuditEvent, HealthCheck
 

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.assignments import models as work
+from thebot.catalog import models as catalog
 from thebot.materials import models as learning
+from thebot.media import models as media
 from thebot.scheduling import models as lessons
 
 T0 = dt.datetime(2026, 11, 28, 9, 30, 15, 123456, tzinfo=dt.timezone.utc)
@@ -23,13 +25,13 @@ def _hash(text: str) -> str:
 def seed_learning(
     session: Session, *, teacher: User, student: User, other: User, tutor: User
 ) -> None:
-    maths = learning.Subject(
+    maths = catalog.Subject(
         name="Математика", description="Algebra", created_at=T0, updated_at=T0
     )
-    physics = learning.Subject(name="Physics", color="#000000", created_at=T0, updated_at=T0)
+    physics = catalog.Subject(name="Physics", color="#000000", created_at=T0, updated_at=T0)
     session.add_all([maths, physics])
     session.flush()
-    upload = learning.MediaFile(
+    upload = media.MediaFile(
         kind="material",
         storage_name="materials/1/lesson.pdf",
         original_name="Урок 1.pdf",
@@ -41,7 +43,7 @@ def seed_learning(
         owner_id=1,
         created_at=T0,
     )
-    answer = learning.MediaFile(
+    answer = media.MediaFile(
         kind="submission",
         storage_name="submissions/answer.png",
         content_type="image/png",
@@ -56,11 +58,11 @@ def seed_learning(
         [
             upload,
             answer,
-            learning.TeacherSubject(teacher_id=teacher.id, subject_id=maths.id, created_at=T0),
-            learning.TeacherSubject(
+            catalog.TeacherSubject(teacher_id=teacher.id, subject_id=maths.id, created_at=T0),
+            catalog.TeacherSubject(
                 teacher_id=tutor.id, subject_id=physics.id, is_active=False, created_at=T0
             ),
-            learning.Enrollment(
+            catalog.Enrollment(
                 student_id=student.id,
                 subject_id=maths.id,
                 teacher_id=teacher.id,
@@ -69,7 +71,7 @@ def seed_learning(
                 created_at=T0,
                 updated_at=T0,
             ),
-            learning.Enrollment(
+            catalog.Enrollment(
                 student_id=other.id,
                 subject_id=maths.id,
                 teacher_id=teacher.id,

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from thebot import main
-from thebot.migrate import upgrade
+from thebot.db.migrate import upgrade
 
 # pytest imports this file as the module ``conftest`` too (no packages under tests/), so it
 # cannot import from tests/conftest.py, and test modules collected after it that do

@@ -8,7 +8,7 @@ from backup_helpers import admin_headers, snapshot
 from backup_seed import change_everything, seed_every_model
 
 from conftest import flip_byte
-from thebot.materials.dashboard_cache import GEN_ALL
+from thebot.dashboards.cache import GEN_ALL
 
 CREATE = "/api/system/backups/create/"
 RESTORE = "/api/system/backups/restore/"

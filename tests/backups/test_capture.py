@@ -10,9 +10,9 @@ from backup_seed import change_everything, seed_every_model
 from sqlalchemy import select, text
 
 from conftest import PG
-from thebot.backups import capture
-from thebot.backups.archive import ArchiveReader
-from thebot.backups.format import BackupError
+from thebot.backups.engine import capture
+from thebot.backups.engine.archive import ArchiveReader
+from thebot.backups.engine.format import BackupError
 from thebot.backups.models import Backup, ChangeLogEntry
 from thebot.backups.operations import restore
 from thebot.backups.service import (

@@ -16,9 +16,9 @@ from backup_helpers import snapshot, take
 from backup_seed import change_everything, seed_every_model
 
 from conftest import flip_byte, rewrite_archive
-from thebot.backups.format import BackupError, CorruptArchive, IncompatibleArchive
+from thebot.backups.engine.format import BackupError, CorruptArchive, IncompatibleArchive
+from thebot.backups.engine.restore import code_revision
 from thebot.backups.operations import restore, verify_backup
-from thebot.backups.restore import code_revision
 
 # Events the failed attempts write themselves (a safety backup is a real backup).
 ATTEMPTS = ("backup_restore_failed", "backup_verified", "backup_created")
@@ -112,7 +112,7 @@ def test_a_backup_from_an_older_schema_is_migrated_forward(sites, site, tmp_path
     from alembic.script import ScriptDirectory
     from sqlalchemy import inspect
 
-    from thebot.migrate import alembic_config, upgrade
+    from thebot.db.migrate import alembic_config, upgrade
 
     (head,) = code_revision().split(",")
     older = ScriptDirectory.from_config(alembic_config()).get_revision(head).down_revision
@@ -156,7 +156,7 @@ def test_a_backup_from_an_older_schema_is_migrated_forward(sites, site, tmp_path
     assert record.restore_details["revision"] == older
     assert record.restore_details["migrated_to"] == head
     with target.engine.connect() as conn:
-        from thebot.backups.restore import database_revision
+        from thebot.backups.engine.restore import database_revision
 
         assert database_revision(conn) == head
 
@@ -173,8 +173,8 @@ def test_an_incremental_whose_full_backup_is_gone_is_refused(site):
 
 
 def test_media_paths_cannot_escape_the_media_root(sites, tmp_path):
-    from thebot.backups.archive import ArchiveWriter
-    from thebot.backups.format import FORMAT_NAME, MEDIA_INDEX_MEMBER
+    from thebot.backups.engine.archive import ArchiveWriter
+    from thebot.backups.engine.format import FORMAT_NAME, MEDIA_INDEX_MEMBER
 
     writer = ArchiveWriter(tmp_path, "evil.tar")
     sha, size, _ = writer.media_file(Path(__file__))

@@ -27,15 +27,15 @@ from sqlalchemy import (
     Uuid,
 )
 
-from thebot.backups.format import (
+from thebot.backups.engine.format import (
     CorruptArchive,
     IncompatibleArchive,
     decoder,
     encoder,
     type_tag,
 )
-from thebot.backups.manifest import validate_manifest
-from thebot.backups.media import safe_path
+from thebot.backups.engine.manifest import validate_manifest
+from thebot.backups.engine.media import safe_path
 from thebot.db import UTCDateTime
 
 MSK = dt.timezone(dt.timedelta(hours=3))

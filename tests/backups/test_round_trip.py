@@ -88,7 +88,7 @@ def test_full_and_incrementals_restore_into_empty_databases_losing_nothing(sites
 def test_incremental_captures_core_bulk_updates_and_cascades(sites):
     source = sites("source")
     history = build_history(source)
-    from thebot.backups.archive import ArchiveReader
+    from thebot.backups.engine.archive import ArchiveReader
 
     with ArchiveReader(history[1][0].path) as reader:
         entries = {t["name"]: t for t in reader.manifest["tables"]}

@@ -13,7 +13,7 @@ from backup_seed import change_everything, seed_every_model
 from conftest import TEST_HOST, flip_byte
 from thebot.backups.operations import restore
 from thebot.backups.progress import TerminalProgress
-from thebot.materials.dashboard_cache import cached_dashboard
+from thebot.dashboards.cache import cached_dashboard
 from thebot.scripts import create_backup, restore_backup, verify_backup
 
 

@@ -43,7 +43,7 @@ def world(dbsession: Any, make_user: Any) -> dict[str, Any]:
     """One of everything, related: the tutor's student, enrolled with the teacher, with a
     parent; a material, lesson, assignment (submitted, graded) and report about them."""
     import factories as f
-    from thebot.assignments.report_figures import compute_figures
+    from thebot.assignments.reports.figures import compute_figures
 
     admin = make_user("admin")
     teacher = make_user("teacher")

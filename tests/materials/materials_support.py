@@ -19,7 +19,8 @@ from factories import (
     MaterialFactory,
     ParentLinkFactory,
 )
-from thebot.materials.models import Enrollment, Material, Subject, TeacherSubject
+from thebot.catalog.models import Enrollment, Subject, TeacherSubject
+from thebot.materials.models import Material
 
 API = "/api/materials/"
 _subject_numbers = itertools.count(1)
@@ -124,8 +125,8 @@ def school_fixture(dbsession: Any, make_user: Any, auth_headers: Any) -> School:
 
 def mark_dashboards(app: Any, users: list[Any]) -> Any:
     """Give these users' dashboards a known generation; returns a function telling which of
-    them were invalidated since (``thebot.materials.dashboard_cache``)."""
-    from thebot.materials.dashboard_cache import gen_key, region_of
+    them were invalidated since (``thebot.dashboards.cache``)."""
+    from thebot.dashboards.cache import gen_key, region_of
 
     region = region_of(app.registry)
     region.set_multi({gen_key(u.id): "marked" for u in users})

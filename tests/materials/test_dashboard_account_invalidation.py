@@ -18,7 +18,7 @@ from factories import (
     SubmissionFeedbackFactory,
     TeacherSubjectFactory,
 )
-from thebot.materials import dashboard_cache as dc
+from thebot.dashboards import cache as dc
 
 USERS = "/api/accounts/users/"
 

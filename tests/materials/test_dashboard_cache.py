@@ -12,7 +12,7 @@ import time_machine
 import transaction
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
-from thebot.materials import dashboard_cache as dc
+from thebot.dashboards import cache as dc
 from thebot.materials.models import Material, MaterialAssignment, MaterialProgress
 
 STUDENT = "/api/dashboard/student/"

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import literal, select
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
-from thebot.accounts import visibility as people
-from thebot.materials import dashboards
-from thebot.materials.dashboard_cache import bump_generations
+from thebot.accounts.relationships import visibility as people
+from thebot.dashboards import registry as dashboards
+from thebot.dashboards.cache import bump_generations
 from thebot.materials.models import (
     Material,
     MaterialAssignment,

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import false, select, update
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
-from thebot.materials import enrollments as service
-from thebot.materials.models import Enrollment, TeacherSubject
+from thebot.catalog import enrollments as service
+from thebot.catalog.models import Enrollment, TeacherSubject
 from thebot.system.models import AuditEvent
 
 ENROLLMENTS = "/api/materials/enrollments/"

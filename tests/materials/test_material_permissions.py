@@ -9,7 +9,8 @@ from media_samples import pdf_bytes
 from sqlalchemy import update
 
 from factories import MaterialCommentFactory, MaterialSubmissionFactory
-from thebot.materials.models import Material, TeacherSubject
+from thebot.catalog.models import TeacherSubject
+from thebot.materials.models import Material
 
 
 def new_material(subject_id, **extra):

@@ -239,7 +239,7 @@ def test_progress_invalidates_the_dashboards_that_show_it(testapp, app, school):
 def test_dropping_an_enrollment_refreshes_the_stats(testapp, school):
     from sqlalchemy import select
 
-    from thebot.materials.models import Enrollment
+    from thebot.catalog.models import Enrollment
 
     a = school.material(assign=False)
     school.material(assign=False)

@@ -9,7 +9,8 @@ from materials_support import API, mark_dashboards, material_url, school_fixture
 from sqlalchemy import func, select
 
 from factories import MaterialSubmissionFactory, SubmissionFeedbackFactory
-from thebot.materials.models import MaterialSubmission, MediaFile, SubmissionFile
+from thebot.materials.models import MaterialSubmission, SubmissionFile
+from thebot.media.models import MediaFile
 from thebot.notifications.models import Notification
 from thebot.notifications.service import update_preferences
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from materials_support import API, material_url, school_fixture  # noqa: F401  (fixture)
 
-from thebot.accounts.ratelimit import reset_limits
+from thebot.accounts.auth.ratelimit import reset_limits
 
 # relation -> the School attribute of the viewer
 RELATIONS = {
@@ -102,7 +102,7 @@ def test_anonymous_callers_get_401_without_a_lookup(testapp, school):
 def test_parent_stops_seeing_once_the_enrollment_ends(testapp, school):
     from sqlalchemy import update
 
-    from thebot.materials.models import Enrollment
+    from thebot.catalog.models import Enrollment
 
     material = school.material(assign=False)
     headers = school.headers(school.enrolled_parent)

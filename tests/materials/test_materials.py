@@ -15,7 +15,7 @@ from materials_support import (  # noqa: F401
 from sqlalchemy import select
 
 from factories import MaterialFactory, MaterialSubmissionFactory
-from thebot.accounts.ratelimit import reset_limits
+from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.system.models import AuditEvent
 
 PROBLEM = "application/problem+json"

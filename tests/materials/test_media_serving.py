@@ -10,15 +10,10 @@ from types import SimpleNamespace
 import pytest
 
 from factories import MediaFileFactory, ParentLinkFactory
-from thebot.accounts.ratelimit import reset_limits
-from thebot.materials.media import media_path, new_storage_name
-from thebot.materials.models import (
-    Enrollment,
-    Material,
-    MaterialSubmission,
-    Subject,
-    TeacherSubject,
-)
+from thebot.accounts.auth.ratelimit import reset_limits
+from thebot.catalog.models import Enrollment, Subject, TeacherSubject
+from thebot.materials.models import Material, MaterialSubmission
+from thebot.media.service import media_path, new_storage_name
 
 PROBLEM = "application/problem+json"
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"

@@ -14,9 +14,11 @@ import zope.sqlalchemy
 from sqlalchemy import func, select
 from transaction.interfaces import NoTransaction
 
-from thebot.materials import media_views
-from thebot.materials.media import discard_media, media_path, store_upload
-from thebot.materials.models import Material, MediaFile, Subject, TeacherSubject
+from thebot.catalog.models import Subject, TeacherSubject
+from thebot.materials.models import Material
+from thebot.media import views as media_views
+from thebot.media.models import MediaFile
+from thebot.media.service import discard_media, media_path, store_upload
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 

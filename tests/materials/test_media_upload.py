@@ -21,9 +21,11 @@ from media_samples import (
 )
 from sqlalchemy import func, select
 
-from thebot.accounts.ratelimit import reset_limits
-from thebot.materials.media import sanitize_filename
-from thebot.materials.models import Material, MediaFile, Subject, TeacherSubject
+from thebot.accounts.auth.ratelimit import reset_limits
+from thebot.catalog.models import Subject, TeacherSubject
+from thebot.materials.models import Material
+from thebot.media.models import MediaFile
+from thebot.media.service import sanitize_filename
 from thebot.system.models import AuditEvent
 
 PROBLEM = "application/problem+json"
@@ -400,8 +402,8 @@ def test_only_the_user_or_an_admin_changes_an_avatar(avatar, make_user, testapp,
 
 
 def test_the_temporary_folder_is_hidden_from_backups():
-    from thebot.materials.media import TMP_DIR
+    from thebot.media.service import TMP_DIR
 
-    backups_media = pytest.importorskip("thebot.backups.media")
+    backups_media = pytest.importorskip("thebot.backups.engine.media")
     assert TMP_DIR.startswith(backups_media.RESERVED_PREFIX)
     assert not os.path.isabs(TMP_DIR)

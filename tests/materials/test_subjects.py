@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from factories import EnrollmentFactory, SubjectFactory, TeacherSubjectFactory
-from thebot.materials.models import Material, Subject, TeacherSubject
+from thebot.catalog.models import Subject, TeacherSubject
+from thebot.materials.models import Material
 from thebot.system.models import AuditEvent
 
 SUBJECTS = "/api/materials/subjects/"

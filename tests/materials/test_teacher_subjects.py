@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
-from thebot.materials.models import TeacherSubject
-from thebot.materials.subjects import subjects_taught
+from thebot.catalog.models import TeacherSubject
+from thebot.catalog.subjects import subjects_taught
 from thebot.system.models import AuditEvent
 
 SUBJECTS = "/api/materials/subjects/"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from factories import NotificationFactory
-from thebot.accounts.ratelimit import reset_limits
+from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.notifications.models import Notification
 
 URL = "/api/notifications/"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from thebot.accounts.ratelimit import reset_limits
+from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.notifications.models import NotificationPreference
 from thebot.notifications.service import CATEGORIES
 

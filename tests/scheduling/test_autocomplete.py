@@ -9,10 +9,10 @@ import time_machine
 from lessons_support import NOW, at, lesson, make_world
 from sqlalchemy import select
 
-from thebot.scheduler import PeriodicTask
-from thebot.scheduling.lesson_states import complete_finished_lessons
+from thebot.scheduling.lessons.states import complete_finished_lessons
+from thebot.scheduling.lessons.tasks import COMPLETE_CRON, COMPLETE_TASK
 from thebot.scheduling.models import LessonHistory
-from thebot.scheduling.tasks import COMPLETE_CRON, COMPLETE_TASK
+from thebot.tasks.periodic import PeriodicTask
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from lessons_support import NOW, lesson, make_world
 from series_support import SERIES, series_body
 from sqlalchemy import select
 
-from thebot.scheduling import lesson_changes, lesson_states
+from thebot.scheduling.lessons import changes as lesson_changes
+from thebot.scheduling.lessons import states as lesson_states
 from thebot.scheduling.models import CalendarToken
 from thebot.system.models import AuditEvent
 

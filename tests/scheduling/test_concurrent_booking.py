@@ -26,10 +26,11 @@ import webtest
 from sqlalchemy import func, select
 
 from testenv import PG as ON_POSTGRESQL
+from thebot.accounts.auth.tokens import issue_token
 from thebot.accounts.models import StudentProfile, User
-from thebot.accounts.tokens import issue_token
-from thebot.materials.models import Enrollment, Subject
-from thebot.scheduling import conflicts, lessons
+from thebot.catalog.models import Enrollment, Subject
+from thebot.scheduling import conflicts
+from thebot.scheduling.lessons import service as lessons
 from thebot.scheduling.models import Lesson
 
 CHECK_WAIT = 1.0  # seconds a booking waits after its check for the other one to catch up

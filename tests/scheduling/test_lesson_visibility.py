@@ -12,7 +12,7 @@ import pytest
 from lessons_support import LESSONS, at, item, lesson, make_world
 from sqlalchemy import select
 
-from thebot.scheduling import lesson_visibility as seen
+from thebot.scheduling.lessons import visibility as seen
 from thebot.scheduling.models import Lesson
 
 pytestmark = pytest.mark.usefixtures("frozen")

@@ -9,8 +9,8 @@ import pytest
 from lessons_support import LESSONS, NOW, at, body, item, lesson, make_world, problem_names
 from sqlalchemy import select
 
+from thebot.catalog.models import Enrollment
 from thebot.errors import APIProblem
-from thebot.materials.models import Enrollment
 from thebot.scheduling import rules
 from thebot.scheduling.models import Lesson, LessonHistory
 from thebot.system.models import AuditEvent

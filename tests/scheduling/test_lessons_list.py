@@ -9,7 +9,7 @@ import pytest
 from lessons_support import LESSONS, at, lesson, make_world
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory
-from thebot.materials.dashboard_cache import bump_generations
+from thebot.dashboards.cache import bump_generations
 
 pytestmark = pytest.mark.usefixtures("frozen")
 

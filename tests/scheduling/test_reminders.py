@@ -15,13 +15,13 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from thebot.accounts.models import ParentLink, StudentProfile, User
+from thebot.catalog.models import Subject
 from thebot.db import WRITER
-from thebot.materials.models import Subject
 from thebot.notifications.models import Notification, NotificationPreference
-from thebot.scheduler import PeriodicTask
-from thebot.scheduling import reminders
 from thebot.scheduling.models import Lesson, LessonReminder
-from thebot.scheduling.reminder_tasks import REMINDERS_TASK
+from thebot.scheduling.reminders import service as reminders
+from thebot.scheduling.reminders.tasks import REMINDERS_TASK
+from thebot.tasks.periodic import PeriodicTask
 
 pytestmark = pytest.mark.usefixtures("frozen")
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from factories import LessonSeriesFactory
 from thebot.notifications.models import Notification
 from thebot.scheduling.models import LessonHistory, LessonSeries
-from thebot.scheduling.series_rrule import (
+from thebot.scheduling.series.rrule import (
     Rule,
     RuleError,
     check_caps,

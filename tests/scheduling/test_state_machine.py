@@ -11,7 +11,7 @@ from lessons_support import NOW, at, item, lesson, make_world, problem_names
 from sqlalchemy import select
 
 from thebot.errors import APIProblem
-from thebot.scheduling import lesson_states
+from thebot.scheduling.lessons import states as lesson_states
 from thebot.scheduling.models import LessonHistory
 
 pytestmark = pytest.mark.usefixtures("frozen")

@@ -8,9 +8,9 @@ from urllib.parse import quote
 import pytest
 
 from factories import AuditEventFactory
-from thebot.accounts.ratelimit import reset_limits
-from thebot.schema_types import parse_rfc3339
-from thebot.system.audit import scrub
+from thebot.accounts.auth.ratelimit import reset_limits
+from thebot.audit import scrub
+from thebot.schemas import parse_rfc3339
 
 URL = "/api/system/audit-log/"
 T0 = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)

@@ -4,7 +4,7 @@ from typing import Any
 
 
 def includeme(config: Any) -> None:
-    config.include("thebot.accounts.ratelimit")
-    config.include("thebot.accounts.sessions")
+    config.include("thebot.accounts.auth.ratelimit")
+    config.include("thebot.accounts.auth.sessions")
     config.add_periodic_task("accounts.purge_expired_credentials", cron="17 3 * * *")
     config.scan("thebot.accounts")

@@ -1,7 +1,7 @@
 """Route factories of the accounts API: resources whose ``__acl__`` comes from relationships.
 
 A user resource's ACL grants the caller what their relation to that user allows (see
-``thebot.accounts.visibility.relations``). A caller who may not even see the user gets a
+``thebot.accounts.relationships.visibility.relations``). A caller who may not even see the user gets a
 404 from the factory itself, so existence is never revealed; anonymous callers are not
 looked up at all and get the 401 of the forbidden view.
 """
@@ -14,8 +14,8 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Deny, Everyone
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 
-from thebot.accounts import visibility
 from thebot.accounts.models import ParentLink, Role, User
+from thebot.accounts.relationships import visibility
 from thebot.api import parse_id
 from thebot.errors import APIProblem
 from thebot.security import (
@@ -49,7 +49,7 @@ ADMIN_ON_USER = (
 )
 SELF_ON_USER = (VIEW_USER, VIEW_PRIVATE, EDIT_USER, EDIT_PROFILE)
 SELF_ON_STUDENT = (*SELF_ON_USER, VIEW_PARENT_LINKS, CREATE_PAIRING_CODE)
-# What each relation of the caller to a user grants (relations: thebot.accounts.visibility).
+# What each relation of the caller to a user grants (relations: thebot.accounts.relationships.visibility).
 RELATION_PERMISSIONS: dict[str, tuple[str, ...]] = {
     visibility.TUTOR: (
         VIEW_USER,

@@ -4,7 +4,7 @@ from typing import Any
 
 
 def includeme(config: Any) -> None:
-    from thebot.assignments.report_tasks import WEEKLY_CRON, WEEKLY_TASK
+    from thebot.assignments.reports.tasks import WEEKLY_CRON, WEEKLY_TASK
 
     config.add_periodic_task(WEEKLY_TASK, cron=WEEKLY_CRON)  # weekly report drafts
     config.include("thebot.assignments.events")  # subscribers: notifications

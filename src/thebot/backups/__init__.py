@@ -1,8 +1,8 @@
 """Backups: full and incremental archives of every table and ``MEDIA_ROOT``; verify; restore.
 
-The format is documented in ``thebot.backups.format``; change capture (how incrementals see
-deletions and bulk updates) in ``thebot.backups.capture``; restore in
-``thebot.backups.restore``.
+The format is documented in ``thebot.backups.engine.format``; change capture (how incrementals see
+deletions and bulk updates) in ``thebot.backups.engine.capture``; restore in
+``thebot.backups.engine.restore``.
 """
 
 from __future__ import annotations

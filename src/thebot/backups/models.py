@@ -27,8 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from thebot import outbox
 from thebot.db import Base, UTCDateTime, enum_values, utcnow
+from thebot.tasks import outbox
 
 
 class BackupType(str, enum.Enum):
@@ -136,7 +136,7 @@ class ChangeLogEntry(Base):
 
     ``pk`` is the JSON array of the row's primary key; ``op`` is ``I``, ``U``, ``D`` or
     ``T`` (the whole table must be copied: capture was (re)installed, or a TRUNCATE).
-    ``txid`` is the writing transaction on PostgreSQL (see ``thebot.backups.capture``).
+    ``txid`` is the writing transaction on PostgreSQL (see ``thebot.backups.engine.capture``).
     """
 
     __tablename__ = CHANGE_TABLE

@@ -14,10 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from thebot import __version__
-from thebot.backups import capture
-from thebot.backups.dump import Parent, write_backup
-from thebot.backups.format import BackupError
-from thebot.backups.manifest import summary
+from thebot.audit import audit
+from thebot.backups.engine import capture
+from thebot.backups.engine.dump import Parent, write_backup
+from thebot.backups.engine.format import BackupError
+from thebot.backups.engine.manifest import summary
+from thebot.backups.engine.restore import (
+    code_revision,
+    database_revision,
+    open_chain,
+    restore_chain,
+)
+from thebot.backups.engine.verify import verify_chain
 from thebot.backups.models import (
     Backup,
     BackupOrigin,
@@ -27,12 +35,6 @@ from thebot.backups.models import (
     VerifyStatus,
 )
 from thebot.backups.progress import Progress, RecordProgress, fanout, scaled
-from thebot.backups.restore import (
-    code_revision,
-    database_revision,
-    open_chain,
-    restore_chain,
-)
 from thebot.backups.service import (
     Config,
     catalog,
@@ -41,10 +43,8 @@ from thebot.backups.service import (
     new_record,
     operation_lock,
 )
-from thebot.backups.verify import verify_chain
 from thebot.db import utcnow
 from thebot.events import DataReplaced
-from thebot.system.audit import audit
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ def restore(
     """
     if (backup_id is None) == (path is None):
         raise ValueError("restore needs exactly one of backup_id and path")
-    from thebot.backups.importing import catalog_id_of, chain_from_file, import_chain
+    from thebot.backups.engine.importing import catalog_id_of, chain_from_file, import_chain
 
     registry = request.registry
     if path is not None:

@@ -76,9 +76,9 @@ def scheduled_backup(request: Any, kind: str) -> Any:
 
 def run_retention(request: Any) -> dict[str, Any] | None:
     """Apply the retention settings (skipped while a backup or restore runs)."""
+    from thebot.audit import audit
     from thebot.backups import retention
     from thebot.backups.service import BackupConflict, Config, catalog, operation_lock
-    from thebot.system.audit import audit
 
     registry = request.registry
     config = Config.from_settings(registry.settings)

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from thebot.backups.format import BackupError
+from thebot.backups.engine.format import BackupError
+from thebot.backups.engine.restore import Link, code_revision
 from thebot.backups.models import (
     Backup,
     BackupOrigin,
@@ -27,7 +28,6 @@ from thebot.backups.models import (
     RestoreStatus,
     VerifyStatus,
 )
-from thebot.backups.restore import Link, code_revision
 from thebot.db import utcnow
 
 # A pending or running record untouched for this long was interrupted (worker killed).

@@ -11,8 +11,9 @@ import os
 from typing import Any
 
 from thebot.api import ApiService
+from thebot.audit import audit
 from thebot.backups import service
-from thebot.backups.format import BackupError
+from thebot.backups.engine.format import BackupError
 from thebot.backups.models import Backup
 from thebot.backups.schemas import (
     ACCEPTED_RESPONSES,
@@ -28,7 +29,6 @@ from thebot.errors import APIProblem
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import with_etag
 from thebot.security import MANAGE_SYSTEM
-from thebot.system.audit import audit
 from thebot.tasks import enqueue
 
 TAGS = ["system"]

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from thebot.accounts.models import User
-from thebot.events import Committing, DomainEvent
-from thebot.materials import materials, progress
-from thebot.materials.dashboard_cache import (
+from thebot.dashboards.cache import (
     invalidate_all_dashboards,
     invalidate_dashboards,
     invalidate_dashboards_for,
 )
+from thebot.events import Committing, DomainEvent
+from thebot.materials import progress
+from thebot.materials.materials import service as materials
 from thebot.materials.models import (
     Material,
     MaterialComment,

@@ -1,5 +1,5 @@
-"""Learning core models: subjects, teaching assignments, enrollments, materials and their
-progress, comments and submissions, and uploaded media files."""
+"""Materials models: materials, their assignment to students, progress, comments,
+homework submissions and feedback."""
 
 from __future__ import annotations
 
@@ -11,22 +11,16 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from thebot.catalog.models import Subject
 from thebot.db import Base, UTCDateTime, enum_values, user_fk, utcnow
-
-
-class EnrollmentStatus(str, enum.Enum):
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    DROPPED = "dropped"
+from thebot.media.models import MediaFile
 
 
 class MaterialType(str, enum.Enum):
@@ -48,104 +42,6 @@ class SubmissionStatus(str, enum.Enum):
     SUBMITTED = "submitted"
     REVIEWED = "reviewed"
     RETURNED = "returned"
-
-
-class MediaKind(str, enum.Enum):
-    MATERIAL = "material"
-    SUBMISSION = "submission"
-    AVATAR = "avatar"
-
-
-class Subject(Base):
-    __tablename__ = "subject"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
-    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    color: Mapped[str] = mapped_column(String(7), nullable=False, default="#4a90d9")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
-    )
-
-
-class TeacherSubject(Base):
-    """Who may teach what: a teacher or tutor assigned to a subject."""
-
-    __tablename__ = "teacher_subject"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    teacher_id: Mapped[int] = mapped_column(user_fk(), nullable=False, index=True)
-    subject_id: Mapped[int] = mapped_column(
-        ForeignKey("subject.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-
-    __table_args__ = (UniqueConstraint("teacher_id", "subject_id", name="uq_teacher_subject"),)
-
-
-class Enrollment(Base):
-    """A student learning a subject with a teacher; at most one active per (student, subject)."""
-
-    __tablename__ = "enrollment"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    student_id: Mapped[int] = mapped_column(user_fk(), nullable=False, index=True)
-    subject_id: Mapped[int] = mapped_column(
-        ForeignKey("subject.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    teacher_id: Mapped[int] = mapped_column(user_fk(), nullable=False, index=True)
-    assigned_by_id: Mapped[int | None] = mapped_column(
-        user_fk("SET NULL"), nullable=True, index=True
-    )
-    custom_subject_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active", index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
-    )
-    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-    subject: Mapped[Subject] = relationship()
-
-    __table_args__ = (
-        CheckConstraint(f"status IN {enum_values(EnrollmentStatus)}", name="status_valid"),
-        Index(
-            "uq_enrollment_active_student_subject",
-            "student_id",
-            "subject_id",
-            unique=True,
-            postgresql_where=text("status = 'active'"),
-            sqlite_where=text("status = 'active'"),
-        ),
-    )
-
-
-class MediaFile(Base):
-    """An uploaded file: stored under MEDIA_ROOT with a generated name, type verified."""
-
-    __tablename__ = "media_file"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
-    storage_name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
-    original_name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
-    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
-    size: Mapped[int] = mapped_column(Integer, nullable=False)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    uploaded_by_id: Mapped[int | None] = mapped_column(
-        user_fk("SET NULL"), nullable=True, index=True
-    )
-    # The object whose visibility governs GET /media/{path}.
-    owner_type: Mapped[str] = mapped_column(String(32), nullable=False)
-    owner_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-
-    __table_args__ = (
-        CheckConstraint(f"kind IN {enum_values(MediaKind)}", name="kind_valid"),
-        Index("ix_media_file_owner", "owner_type", "owner_id"),
-    )
 
 
 class Material(Base):

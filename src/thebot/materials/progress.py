@@ -4,7 +4,7 @@ A progress row per (student, material): ``percentage`` is clamped to 0-100 and n
 down (a lower value is ignored); reaching 100 completes the material (``is_completed``,
 ``completed_at`` set once); ``time_spent_seconds`` accumulates the non-negative amounts
 reported. Students write only their own rows; others read the rows of students they may see
-(``thebot.accounts.visibility``).
+(``thebot.accounts.relationships.visibility``).
 
 Student statistics (``StudentProfile``), recomputed on every change that moves them:
 
@@ -38,20 +38,14 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from thebot.accounts import visibility as people
 from thebot.accounts.models import StudentProfile, User
-from thebot.accounts.service import brief, iso
+from thebot.accounts.relationships import visibility as people
+from thebot.accounts.users.service import brief, iso
+from thebot.catalog.models import Enrollment, EnrollmentStatus
 from thebot.db import utcnow
 from thebot.events import DomainEvent, record
-from thebot.materials.materials import users_by_id
-from thebot.materials.models import (
-    Enrollment,
-    EnrollmentStatus,
-    Material,
-    MaterialAssignment,
-    MaterialProgress,
-    MaterialStatus,
-)
+from thebot.materials.materials.service import users_by_id
+from thebot.materials.models import Material, MaterialAssignment, MaterialProgress, MaterialStatus
 
 COMPLETE = 100
 POINTS_PER_COMPLETION = 10

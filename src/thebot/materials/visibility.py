@@ -15,29 +15,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
+from thebot.accounts.relationships import visibility as people
+from thebot.catalog.models import Enrollment, EnrollmentStatus, TeacherSubject
 from thebot.materials.models import (
-    Enrollment,
-    EnrollmentStatus,
     Material,
     MaterialAssignment,
     MaterialStatus,
     MaterialSubmission,
-    TeacherSubject,
 )
 
 ACTIVE = MaterialStatus.ACTIVE.value
-
-
-def enrollment_relation():  # type: ignore[no-untyped-def]
-    """Teaching relation for the accounts rules: a teacher teaches their enrolled students."""
-    return select(
-        Enrollment.teacher_id.label("teacher_id"), Enrollment.student_id.label("student_id")
-    ).where(Enrollment.status == EnrollmentStatus.ACTIVE.value)
-
-
-people.register_teaching_relation("enrollment", enrollment_relation)
 
 
 def _reaches_students(student_ids: Any) -> ColumnElement[bool]:

@@ -9,7 +9,7 @@ import colander
 from thebot.api import StrictMapping
 from thebot.notifications.service import CATEGORIES, CHANNELS
 from thebot.pagination import PaginationQuery
-from thebot.schema_types import ClockTime, QueryBoolean, TimezoneName
+from thebot.schemas import ClockTime, QueryBoolean, TimezoneName
 
 
 class CategorySwitches(colander.SchemaType):

@@ -6,7 +6,7 @@ What the converter reads from a node, and why:
   ``json_schema`` attribute (a dict, or a callable taking the node), so core code never has
   to know the features' types;
 * ``missing``: a node without one is ``required``; ``missing=None`` (or ``nullable=True`` on
-  ``thebot.accounts.schemas.Field``, or ``nullable=True`` on any node) allows ``null``;
+  ``thebot.accounts.users.schemas.Field``, or ``nullable=True`` on any node) allows ``null``;
 * ``unknown="raise"`` on a mapping (``thebot.api.StrictMapping``) is what makes the server
   reject unknown fields, so that, and only that, closes the object
   (``additionalProperties: false``); ``"preserve"`` opens it explicitly;

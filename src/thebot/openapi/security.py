@@ -6,7 +6,9 @@ from typing import Any
 
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-SESSION_COOKIE = "thebot_session"  # thebot.accounts.sessions.COOKIE_NAME (core imports no feature)
+SESSION_COOKIE = (
+    "thebot_session"  # thebot.accounts.auth.sessions.COOKIE_NAME (core imports no feature)
+)
 
 SCHEMES: dict[str, Any] = {
     "token": {

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from thebot.accounts.models import User
+from thebot.dashboards.cache import invalidate_dashboards_for
 from thebot.events import Committing, DomainEvent
-from thebot.materials.dashboard_cache import invalidate_dashboards_for
-from thebot.scheduling.lesson_notifications import (
+from thebot.scheduling.lessons.notices import (
     BOOKED,
     CANCELLED,
     RESCHEDULED,
     notify_lesson,
 )
 from thebot.scheduling.models import Lesson, LessonSeries
-from thebot.scheduling.series_notifications import notify_series
+from thebot.scheduling.series.notices import notify_series
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The booking rules shared by single lessons and recurring series.
 
-Contract (``thebot.scheduling.series`` calls these; keep them stable):
+Contract (``thebot.scheduling.series.service`` calls these; keep them stable):
 
 ``validate_slot(dbsession, settings, *, actor, teacher, student, subject_id, start, end,
 timezone, meeting_link, now, override_enrollment=False, require_enrollment=True) -> bool``
@@ -44,9 +44,9 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import TEACHING_ROLES, Role, StudentProfile, User
+from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
 from thebot.errors import APIProblem
-from thebot.materials.models import Enrollment, EnrollmentStatus, Subject
-from thebot.schema_types import is_timezone
+from thebot.schemas import is_timezone
 
 DEFAULTS: dict[str, Any] = {
     "lesson_min_minutes": 30,

@@ -47,7 +47,9 @@ SETTINGS: tuple[S, ...] = (
         "lesson_reminder_offsets",
         "LESSON_REMINDER_OFFSETS",
         "1440 60",
-        lambda v: __import__("thebot.scheduling.reminders", fromlist=["_"]).as_minute_offsets(v),
+        lambda v: __import__(
+            "thebot.scheduling.reminders.service", fromlist=["_"]
+        ).as_minute_offsets(v),
         "Minutes before a lesson when its teacher, student and parents are reminded "
         "(space-separated; empty: no reminders).",
     ),

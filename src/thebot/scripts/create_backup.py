@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     env = bootstrap_app(args.config_uri)
     try:
-        from thebot.backups.format import BackupError
+        from thebot.backups.engine.format import BackupError
         from thebot.backups.operations import create_backup
         from thebot.backups.progress import TerminalProgress
         from thebot.backups.service import catalog, request_backup

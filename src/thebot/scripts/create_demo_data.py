@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from thebot.accounts.changes import student_relations_changed
-from thebot.accounts.demo import banner, create_demo_accounts, credentials_table, summary
+from thebot.accounts.events import student_relations_changed
+from thebot.accounts.users.demo import banner, create_demo_accounts, credentials_table, summary
+from thebot.audit import audit
 from thebot.scripts.common import bootstrap_app, parser
-from thebot.system.audit import audit
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,10 +13,10 @@ import re
 import sys
 from typing import Any
 
-from thebot.accounts.auth import create_superuser
-from thebot.accounts.passwords import validate_password
+from thebot.accounts.auth.passwords import validate_password
+from thebot.accounts.auth.service import create_superuser
+from thebot.audit import audit
 from thebot.scripts.common import bootstrap_app, fail, parser
-from thebot.system.audit import audit
 
 PASSWORD_ENV = "THEBOT_SUPERUSER_PASSWORD"  # noqa: S105 - the variable's name
 

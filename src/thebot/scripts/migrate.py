@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from thebot.db import get_engine
-from thebot.migrate import current_revision, head_revision, upgrade
+from thebot.db.migrate import current_revision, head_revision, upgrade
 from thebot.scripts.common import fail, parser, read_settings
 from thebot.settings import ConfigurationError
 

@@ -7,8 +7,8 @@ import sys
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from thebot.scheduler import build_scheduler
 from thebot.scripts.common import bootstrap_app, parser
+from thebot.tasks.periodic import build_scheduler
 
 log = logging.getLogger("thebot.tasks.scheduler")
 

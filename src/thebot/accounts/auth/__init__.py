@@ -1,0 +1,1 @@
+"""thebot.accounts.auth.service."""

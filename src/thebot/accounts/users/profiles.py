@@ -1,0 +1,139 @@
+"""Role profiles: what each role's profile holds, who may change it, who sees which fields.
+
+Private fields (a student's goal, tutor and parents; a teacher's or tutor's bio and
+experience) are left out of the body for viewers without ``VIEW_PRIVATE``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from thebot.accounts.models import ParentLink, Role, StudentProfile, User
+from thebot.accounts.relationships import visibility
+from thebot.accounts.users.service import (
+    PROFILE_MODELS,
+    ProtectedFieldsDenied,
+    brief,
+    ensure_profile,
+    field_error,
+    invalid,
+    is_admin,
+)
+from thebot.errors import APIProblem
+
+PROTECTED_PROFILE_FIELDS = frozenset({"tutor_id"})
+# Editable profile fields per role; the stats of a student profile are read-only.
+PROFILE_FIELDS: dict[str, frozenset[str]] = {
+    Role.STUDENT.value: frozenset({"grade", "goal", "tutor_id"}),
+    Role.TEACHER.value: frozenset({"experience_years", "bio"}),
+    Role.TUTOR.value: frozenset({"specialization", "experience_years", "bio"}),
+    Role.PARENT.value: frozenset(),
+    Role.ADMIN.value: frozenset(),
+}
+STUDENT_STATS = ("progress_percent", "streak_days", "points", "accuracy_percent")
+
+
+def update_profile(
+    dbsession: Session, actor: User, user: User, changes: dict[str, Any]
+) -> list[str]:
+    """Apply a profile PATCH; fields of another role are a 400, ``tutor_id`` is admin-only."""
+    allowed = PROFILE_FIELDS.get(user.role, frozenset())
+    foreign = sorted(changes.keys() - allowed)
+    if foreign:
+        raise APIProblem(
+            400,
+            f"Not a field of the {user.role} profile: {', '.join(foreign)}.",
+            errors=[field_error(f, f"Not a field of the {user.role} profile") for f in foreign],
+        )
+    protected = PROTECTED_PROFILE_FIELDS & changes.keys()
+    if protected and not is_admin(actor):
+        raise ProtectedFieldsDenied(protected)
+    if changes.get("tutor_id") is not None:
+        tutor = dbsession.get(User, changes["tutor_id"])
+        if tutor is None or tutor.role != Role.TUTOR.value or not tutor.is_active:
+            raise invalid("tutor_id", "No active tutor with this id")
+    profile = ensure_profile(dbsession, user)
+    changed = [f for f in sorted(changes) if getattr(profile, f) != changes[f]]
+    for field in changed:
+        setattr(profile, field, changes[field])
+    dbsession.flush()
+    return changed
+
+
+def tutor_id_of(dbsession: Session, user: User) -> int | None:
+    """The assigned tutor of a student (``None`` for other roles)."""
+    if user.role != Role.STUDENT.value:
+        return None
+    profile = dbsession.get(StudentProfile, user.id)
+    return profile.tutor_id if profile is not None else None
+
+
+def student_profiles(
+    dbsession: Session, students: list[User], *, private: bool
+) -> dict[int, dict[str, Any]]:
+    """Profile JSON of several students in two queries (profiles + tutors, parents)."""
+    ids = [s.id for s in students]
+    if not ids:
+        return {}
+    rows = dbsession.execute(
+        select(StudentProfile, User)
+        .outerjoin(User, User.id == StudentProfile.tutor_id)
+        .where(StudentProfile.user_id.in_(ids))
+    ).all()
+    profiles = {profile.user_id: (profile, tutor) for profile, tutor in rows}
+    parents: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    if private:
+        links = dbsession.execute(
+            select(ParentLink.student_id, User)
+            .join(User, User.id == ParentLink.parent_id)
+            .where(ParentLink.student_id.in_(ids))
+            .order_by(ParentLink.id)
+        ).all()
+        for student_id, parent in links:
+            parents[student_id].append(brief(parent))
+    result = {}
+    for student in students:
+        profile, tutor = profiles.get(student.id, (None, None))
+        data: dict[str, Any] = {
+            "user_id": student.id,
+            "role": student.role,
+            "grade": profile.grade if profile else None,
+            "stats": {name: getattr(profile, name) if profile else 0 for name in STUDENT_STATS},
+        }
+        if private:
+            data["goal"] = profile.goal if profile else ""
+            data["tutor"] = brief(tutor) if tutor is not None else None
+            data["parents"] = parents[student.id]
+        result[student.id] = data
+    return result
+
+
+def profile_data(dbsession: Session, user: User, *, viewer: User, private: bool) -> dict[str, Any]:
+    """The role profile of ``user`` as ``viewer`` may see it (private fields omitted if not)."""
+    if user.role == Role.STUDENT.value:
+        return student_profiles(dbsession, [user], private=private)[user.id]
+    data: dict[str, Any] = {"user_id": user.id, "role": user.role}
+    if user.role in visibility.TEACHING_ROLES:
+        # Imported here: the learning feature builds on accounts, not the other way round.
+        from thebot.catalog.subjects import subjects_taught
+
+        profile = dbsession.get(PROFILE_MODELS[user.role], user.id)
+        data["subjects"] = subjects_taught(dbsession, [user.id])[user.id]
+        if user.role == Role.TUTOR.value:
+            data["specialization"] = profile.specialization if profile else ""
+        if private:
+            data["experience_years"] = profile.experience_years if profile else 0
+            data["bio"] = profile.bio if profile else ""
+    elif user.role == Role.PARENT.value:
+        # Only the children the viewer may see: a profile must not reveal other families.
+        children = dbsession.scalars(
+            select(User)
+            .where(User.id.in_(visibility.children_of(user.id)))
+            .where(visibility.visible_users_clause(viewer))
+            .order_by(User.id)
+        ).all()
+        data["children"] = [brief(child) for child in children]
+    return data

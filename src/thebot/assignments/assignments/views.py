@@ -1,0 +1,383 @@
+"""Assignments API: the list, one assignment, publish/close/clone, statistics.
+
+Each view parses (schema), is authorized by its resource's ACL (``assignment_resources``),
+calls the service (``assignments``, ``stats``) and notifies. Submissions, grades and
+extensions: ``submission_views``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.response import Response
+from sqlalchemy import select
+
+from thebot.accounts.models import Role, User
+from thebot.accounts.users.schemas import NoContent, NoQueryRequest, responds
+from thebot.accounts.users.service import iso
+from thebot.api import ApiService
+from thebot.assignments.assignments.assignees import explicit_assignees
+from thebot.assignments.assignments.resources import (
+    AssignmentResource,
+    AssignmentsRoot,
+    taught_subjects,
+    visible_assignments_clause,
+)
+from thebot.assignments.assignments.responses import AssignmentPage, AssignmentSchema, StatsSchema
+from thebot.assignments.assignments.rubrics import rubrics
+from thebot.assignments.assignments.schemas import (
+    AssignmentsListRequest,
+    CreateAssignmentRequest,
+    EmptyBodyRequest,
+    UpdateAssignmentRequest,
+)
+from thebot.assignments.assignments import service
+from thebot.assignments.assignments.stats import assignment_stats
+from thebot.assignments.events import AssignmentPublished
+from thebot.assignments.models import Assignment, AssignmentExtension, RubricCriterion
+from thebot.assignments.submissions.late_policy import score_text
+from thebot.assignments.submissions import service as submissions
+from thebot.audit import audit
+from thebot.db import utcnow
+from thebot.events import record
+from thebot.pagination import page_body, paginate_request
+from thebot.responses import check_if_match, created, no_content, with_etag
+from thebot.security import (
+    CLONE_ASSIGNMENT,
+    CREATE_ASSIGNMENT,
+    DELETE_ASSIGNMENT,
+    EDIT_ASSIGNMENT,
+    LIST_ASSIGNMENTS,
+    PUBLISH_ASSIGNMENT,
+    VIEW_ASSIGNMENT,
+    VIEW_ASSIGNMENT_STATS,
+)
+
+TAGS = ["assignments"]
+
+collection = ApiService(
+    name="assignments",
+    path="/api/assignments/",
+    description="Assignments the caller may see; teachers, tutors and admins create them",
+    factory=AssignmentsRoot,
+)
+item = ApiService(
+    name="assignment",
+    path="/api/assignments/{assignment_id}/",
+    description="One assignment; only its author or an admin edits or deletes it",
+    factory=AssignmentResource,
+)
+publish_service = ApiService(
+    name="assignment_publish",
+    path="/api/assignments/{assignment_id}/publish/",
+    description="Publish a draft and notify its students",
+    factory=AssignmentResource,
+)
+close_service = ApiService(
+    name="assignment_close",
+    path="/api/assignments/{assignment_id}/close/",
+    description="Close a published assignment: no new submissions",
+    factory=AssignmentResource,
+)
+clone_service = ApiService(
+    name="assignment_clone",
+    path="/api/assignments/{assignment_id}/clone/",
+    description="A draft copy (rubric, policy, assignees) authored by the caller",
+    factory=AssignmentResource,
+)
+stats_service = ApiService(
+    name="assignment_stats",
+    path="/api/assignments/{assignment_id}/stats/",
+    description="Submitted / late / graded counts, mean and median final score",
+    factory=AssignmentResource,
+)
+
+
+def viewer(request: Any) -> User:
+    return request.identity.user
+
+
+def criterion_data(criterion: RubricCriterion) -> dict[str, Any]:
+    return {
+        "id": criterion.id,
+        "position": criterion.position,
+        "name": criterion.name,
+        "description": criterion.description,
+        "max_points": score_text(criterion.max_points),
+    }
+
+
+def extension_data(extension: AssignmentExtension) -> dict[str, Any]:
+    return {
+        "assignment_id": extension.assignment_id,
+        "student_id": extension.student_id,
+        "due_at": iso(extension.due_at),
+        "late_deadline": iso(extension.late_deadline),
+        "reason": extension.reason,
+        "granted_by_id": extension.granted_by_id,
+        "created_at": iso(extension.created_at),
+    }
+
+
+def assignment_data(
+    assignment: Assignment,
+    rubric: list[RubricCriterion],
+    *,
+    student_ids: list[int] | None = None,
+    extension: AssignmentExtension | None = None,
+    as_student: bool = False,
+) -> dict[str, Any]:
+    """The JSON of an assignment. ``student_ids`` only for its staff (others must not learn
+    who else is assigned); ``extension`` only for a student viewer (their own, or null)."""
+    data: dict[str, Any] = {
+        "id": assignment.id,
+        "title": assignment.title,
+        "instructions": assignment.instructions,
+        "subject_id": assignment.subject_id,
+        "author_id": assignment.author_id,
+        "type": assignment.type,
+        "status": assignment.status,
+        "max_score": score_text(assignment.max_score),
+        "start_at": iso(assignment.start_at),
+        "due_at": iso(assignment.due_at),
+        "attempts_limit": assignment.attempts_limit,
+        "time_limit_minutes": assignment.time_limit_minutes,
+        "assign_to_subject": assignment.assign_to_subject,
+        "allow_late": assignment.allow_late,
+        "late_deadline": iso(assignment.late_deadline),
+        "penalty_type": assignment.penalty_type,
+        "penalty_value": score_text(assignment.penalty_value),
+        "penalty_frequency": assignment.penalty_frequency,
+        "max_penalty": score_text(assignment.max_penalty),
+        "rubric": [criterion_data(c) for c in rubric],
+        "published_at": iso(assignment.published_at),
+        "closed_at": iso(assignment.closed_at),
+        "cloned_from_id": assignment.cloned_from_id,
+        "created_at": iso(assignment.created_at),
+        "updated_at": iso(assignment.updated_at),
+    }
+    if student_ids is not None:
+        data["student_ids"] = student_ids
+    if as_student:
+        data["extension"] = extension_data(extension) if extension is not None else None
+    return data
+
+
+def render(request: Any, assignment: Assignment, *, staff: bool) -> dict[str, Any]:
+    """One assignment as the caller may see it (staff: with its student ids)."""
+    rubric = rubrics(request.dbsession, [assignment.id])[assignment.id]
+    student_ids = None
+    if staff:
+        student_ids = explicit_assignees(request.dbsession, [assignment.id])[assignment.id]
+    as_student = viewer(request).role == Role.STUDENT.value
+    extension = None
+    if as_student:
+        extension = submissions.extension_of(request.dbsession, assignment.id, viewer(request).id)
+    return assignment_data(
+        assignment, rubric, student_ids=student_ids, extension=extension, as_student=as_student
+    )
+
+
+def render_many(request: Any, rows: list[Assignment]) -> list[dict[str, Any]]:
+    """A page of assignments in a constant number of queries."""
+    user = viewer(request)
+    dbsession = request.dbsession
+    ids = [a.id for a in rows]
+    rubric = rubrics(dbsession, ids)
+    staff_ids: set[int] = set()
+    if user.role == Role.ADMIN.value:
+        staff_ids = set(ids)
+    elif user.role in (Role.TEACHER.value, Role.TUTOR.value) and ids:
+        subjects = set(dbsession.execute(taught_subjects(user.id)).scalars())
+        staff_ids = {a.id for a in rows if a.author_id == user.id or a.subject_id in subjects}
+    assignees = explicit_assignees(dbsession, sorted(staff_ids))
+    as_student = user.role == Role.STUDENT.value
+    extensions = submissions.extensions_for(dbsession, user.id, ids) if as_student else {}
+    return [
+        assignment_data(
+            a,
+            rubric[a.id],
+            student_ids=assignees.get(a.id) if a.id in staff_ids else None,
+            extension=extensions.get(a.id),
+            as_student=as_student,
+        )
+        for a in rows
+    ]
+
+
+def announce_assigned(request: Any, assignment: Assignment, student_ids: list[int]) -> None:
+    """The assignment reached these students (subscribers tell them, see ``events``)."""
+    if student_ids:
+        event = AssignmentPublished(assignment_id=assignment.id, student_ids=tuple(student_ids))
+        record(request.dbsession, event)
+
+
+# --- the collection -------------------------------------------------------------------------
+
+
+@collection.get(
+    permission=LIST_ASSIGNMENTS,
+    schema=AssignmentsListRequest(),
+    tags=TAGS,
+    response_schemas=responds(AssignmentPage, "A page of assignments, newest first"),
+)
+def list_assignments(request: Any) -> dict[str, Any]:
+    """Assignments the caller may see; filters ``subject``, ``status``, ``author``."""
+    query = request.validated["querystring"]
+    stmt = service.assignments_query(
+        visible_assignments_clause(viewer(request)),
+        subject_id=query.get("subject"),
+        status=query.get("status"),
+        author_id=query.get("author"),
+    )
+    rows, next_cursor = paginate_request(request, stmt, [(Assignment.id, "desc")])
+    return page_body(render_many(request, rows), next_cursor)
+
+
+@collection.post(
+    permission=CREATE_ASSIGNMENT,
+    schema=CreateAssignmentRequest(),
+    tags=TAGS,
+    response_schemas=responds(AssignmentSchema, "The new draft", 201),
+)
+def create_assignment(request: Any) -> dict[str, Any]:
+    """A draft in a subject the caller teaches (admins: any subject)."""
+    assignment = service.create_assignment(
+        request.dbsession, viewer(request), request.validated["body"], utcnow()
+    )
+    audit(request, "assignment_created", target_type="assignment", target_id=assignment.id)
+    created(request, "assignment", assignment_id=assignment.id)
+    return render(request, assignment, staff=True)
+
+
+# --- one assignment -------------------------------------------------------------------------
+
+
+@item.get(
+    permission=VIEW_ASSIGNMENT,
+    schema=NoQueryRequest(),
+    tags=TAGS,
+    response_schemas=responds(AssignmentSchema, "The assignment"),
+)
+def get_assignment(request: Any) -> dict[str, Any]:
+    context = request.context
+    return with_etag(request, render(request, context.assignment, staff=context.is_staff))
+
+
+@item.patch(
+    permission=EDIT_ASSIGNMENT,
+    schema=UpdateAssignmentRequest(),
+    tags=TAGS,
+    response_schemas=responds(AssignmentSchema, "The updated assignment"),
+)
+def patch_assignment(request: Any) -> dict[str, Any]:
+    """Any field of the create body; ``rubric`` and ``student_ids`` replace the lists."""
+    assignment = request.context.assignment
+    check_if_match(request, render(request, assignment, staff=True))
+    changed, added = service.update_assignment(
+        request.dbsession, viewer(request), assignment, request.validated["body"]
+    )
+    if changed:
+        audit(
+            request,
+            "assignment_updated",
+            target_type="assignment",
+            target_id=assignment.id,
+            fields=changed,
+        )
+    if added and assignment.status == service.PUBLISHED:
+        active = request.dbsession.execute(
+            select(User.id).where(User.id.in_(added), User.is_active.is_(True)).order_by(User.id)
+        ).scalars()
+        announce_assigned(request, assignment, list(active))
+    return with_etag(request, render(request, assignment, staff=True))
+
+
+@item.delete(
+    permission=DELETE_ASSIGNMENT,
+    schema=NoQueryRequest(),
+    tags=TAGS,
+    response_schemas=responds(NoContent, "Deleted", 204),
+)
+def delete_assignment(request: Any) -> Response:
+    """Drafts, and published ones nobody has submitted to (409 otherwise: close it)."""
+    assignment = request.context.assignment
+    assignment_id, title = assignment.id, assignment.title
+    service.delete_assignment(request.dbsession, assignment)
+    audit(
+        request,
+        "assignment_deleted",
+        target_type="assignment",
+        target_id=assignment_id,
+        title=title,
+    )
+    return no_content()
+
+
+# --- state changes --------------------------------------------------------------------------
+
+
+@publish_service.post(
+    permission=PUBLISH_ASSIGNMENT,
+    schema=EmptyBodyRequest(),
+    tags=TAGS,
+    response_schemas=responds(AssignmentSchema, "The published assignment"),
+)
+def publish_assignment(request: Any) -> dict[str, Any]:
+    """Draft -> published; every assigned student is notified once the change commits."""
+    assignment = request.context.assignment
+    students = service.publish(request.dbsession, assignment, utcnow())
+    announce_assigned(request, assignment, [student.id for student in students])
+    audit(
+        request,
+        "assignment_published",
+        target_type="assignment",
+        target_id=assignment.id,
+        students=len(students),
+    )
+    return render(request, assignment, staff=True)
+
+
+@close_service.post(
+    permission=PUBLISH_ASSIGNMENT,
+    schema=EmptyBodyRequest(),
+    tags=TAGS,
+    response_schemas=responds(AssignmentSchema, "The closed assignment"),
+)
+def close_assignment(request: Any) -> dict[str, Any]:
+    """Published -> closed: no new submissions (grading goes on)."""
+    assignment = request.context.assignment
+    service.close(request.dbsession, assignment, utcnow())
+    audit(request, "assignment_closed", target_type="assignment", target_id=assignment.id)
+    return render(request, assignment, staff=True)
+
+
+@clone_service.post(
+    permission=CLONE_ASSIGNMENT,
+    schema=EmptyBodyRequest(),
+    tags=TAGS,
+    response_schemas=responds(AssignmentSchema, "The new draft copy", 201),
+)
+def clone_assignment(request: Any) -> dict[str, Any]:
+    """A draft copy authored by the caller, with the rubric, dates, policy and assignees."""
+    source = request.context.assignment
+    copy = service.clone(request.dbsession, viewer(request), source, utcnow())
+    audit(
+        request,
+        "assignment_cloned",
+        target_type="assignment",
+        target_id=copy.id,
+        source_id=source.id,
+    )
+    created(request, "assignment", assignment_id=copy.id)
+    return render(request, copy, staff=True)
+
+
+@stats_service.get(
+    permission=VIEW_ASSIGNMENT_STATS,
+    schema=NoQueryRequest(),
+    tags=TAGS,
+    response_schemas=responds(StatsSchema, "Statistics of the assignment"),
+)
+def get_stats(request: Any) -> dict[str, Any]:
+    return assignment_stats(request.dbsession, request.context.assignment)

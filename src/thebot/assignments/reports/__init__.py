@@ -1,0 +1,1 @@
+"""thebot.assignments.reports.service."""

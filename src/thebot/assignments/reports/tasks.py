@@ -1,0 +1,130 @@
+"""Weekly summaries: every Monday, a draft report per (tutor, student) for the week before.
+
+The pairs are the students' assigned tutors (``StudentProfile.tutor_id``), both accounts
+active. Each draft covers the previous ISO week (Monday..Sunday, UTC days), carries the
+computed figures and a one-line account of them as its summary, and waits for the tutor to
+review, edit and send it; the tutor gets one notification per run listing how many wait.
+
+Running twice (a retry, a second scheduler, a manual run) drafts nothing new: pairs that
+already have the week's weekly draft are skipped, and the partial unique index
+``uq_student_report_weekly`` (one weekly draft per author, student and week) turns a race
+between two runs into an ``IntegrityError`` that the loser skips. A weekly draft keeps its
+flag when sent or archived, so a discarded (archived) summary is not drafted again either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from thebot.accounts.models import Role, StudentProfile, User
+from thebot.assignments.models import ReportType, StudentReport
+from thebot.assignments.reports.figures import compute_many, describe
+from thebot.assignments.reports.service import DRAFT
+from thebot.db import utcnow
+from thebot.tasks import task
+
+log = logging.getLogger(__name__)
+
+WEEKLY_TASK = "assignments.weekly_reports"
+WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC: the previous week is over in every time zone
+
+
+def previous_iso_week(today: dt.date) -> tuple[dt.date, dt.date]:
+    """Monday and Sunday of the ISO week before the one ``today`` falls in."""
+    this_monday = today - dt.timedelta(days=today.weekday())
+    monday = this_monday - dt.timedelta(days=7)
+    return monday, monday + dt.timedelta(days=6)
+
+
+def tutor_student_pairs(dbsession: Session) -> list[tuple[int, int]]:
+    """``(tutor_id, student_id)`` of every active student with an active assigned tutor."""
+    tutor, student = aliased(User), aliased(User)
+    stmt = (
+        select(StudentProfile.tutor_id, StudentProfile.user_id)
+        .join(tutor, tutor.id == StudentProfile.tutor_id)
+        .join(student, student.id == StudentProfile.user_id)
+        .where(
+            tutor.is_active.is_(True),
+            tutor.role == Role.TUTOR.value,
+            student.is_active.is_(True),
+            student.role == Role.STUDENT.value,
+        )
+        .order_by(StudentProfile.tutor_id, StudentProfile.user_id)
+    )
+    return [(int(t), int(s)) for t, s in dbsession.execute(stmt)]
+
+
+def draft_weekly_reports(dbsession: Session, today: dt.date) -> list[StudentReport]:
+    """Draft the missing weekly reports of the week before ``today``; returns the new ones."""
+    monday, sunday = previous_iso_week(today)
+    pairs = tutor_student_pairs(dbsession)
+    done = {
+        (int(author_id), int(student_id))
+        for author_id, student_id in dbsession.execute(
+            select(StudentReport.author_id, StudentReport.student_id).where(
+                StudentReport.is_weekly_draft.is_(True), StudentReport.period_start == monday
+            )
+        )
+    }
+    todo = [pair for pair in pairs if pair not in done]
+    figures = compute_many(dbsession, {student for _, student in todo}, monday, sunday)
+    drafted = []
+    for tutor_id, student_id in todo:
+        report = StudentReport(
+            student_id=student_id,
+            author_id=tutor_id,
+            type=ReportType.PROGRESS.value,
+            period_start=monday,
+            period_end=sunday,
+            summary=describe(figures[student_id]),
+            figures=dict(figures[student_id]),
+            show_to_parent=True,
+            status=DRAFT,
+            is_weekly_draft=True,
+        )
+        try:
+            with dbsession.begin_nested():
+                dbsession.add(report)
+        except IntegrityError:  # a concurrent run drafted this one first
+            log.info("weekly report of tutor %s for student %s exists", tutor_id, student_id)
+            continue
+        drafted.append(report)
+    return drafted
+
+
+def tell_tutors(request: Any, drafted: list[StudentReport]) -> None:
+    """One notification per tutor: how many weekly summaries wait for review."""
+    from thebot.notifications.service import notify
+
+    counts = Counter(report.author_id for report in drafted)
+    if not counts:
+        return
+    tutors = request.dbsession.execute(select(User).where(User.id.in_(counts))).scalars()
+    week = drafted[0].period_start.isoformat()
+    for tutor in sorted(tutors, key=lambda u: u.id):
+        n = counts[tutor.id]
+        notify(
+            request,
+            tutor,
+            "reports.weekly_drafted",
+            f"{n} weekly {'summary' if n == 1 else 'summaries'} to review",
+            f"Draft progress reports for the week of {week} are ready: review and send them.",
+            data={"week_start": week, "count": n},
+        )
+
+
+@task(WEEKLY_TASK, max_retries=3)
+def weekly_reports(request: Any, today: str | None = None) -> int:
+    """Draft last week's summaries (``today``: ISO date to draft the week before, for reruns)."""
+    day = dt.date.fromisoformat(today) if today else utcnow().date()
+    drafted = draft_weekly_reports(request.dbsession, day)
+    tell_tutors(request, drafted)
+    log.info("drafted %d weekly reports for the week before %s", len(drafted), day)
+    return len(drafted)

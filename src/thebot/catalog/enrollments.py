@@ -1,0 +1,276 @@
+"""Enrollments: the rules, as plain functions over a session.
+
+An enrollment joins a student, a subject and a teacher or tutor actively assigned to it; at
+most one is active per (student, subject): duplicates, even ones that lose the race to the
+partial unique index, are 409.
+
+An active enrollment is a teaching relation (``materials.visibility``): its teacher sees the
+student, their parents and reports. So creating one must never reach a student the caller is
+not already related to. Who may enroll whom (``enrollable``):
+
+- an admin: any active student, with any teacher of the subject;
+- the student's own tutor (``StudentProfile.tutor_id``): with any teacher of the subject;
+- a teacher or tutor who already teaches the student (an active enrollment with them as the
+  teacher, in any subject: exactly the students they can see): with themself as the teacher
+  only (naming another teacher is a 403);
+- nobody else (there is no request flow: when a teacher should take on a new student, the
+  student's tutor or an admin enrolls them with that teacher).
+
+A student outside these sets is a 404 ``student_id`` that is the same whether the id does
+not exist, is not a student, is inactive or is simply not the caller's; the check runs
+before every other check that looks at the student (subject, teacher, duplicate), so no
+answer tells such ids apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session, joinedload
+
+from thebot.accounts.models import Role, StudentProfile, User
+from thebot.accounts.relationships import visibility as people
+from thebot.accounts.users.service import conflict, field_error, invalid
+from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
+from thebot.catalog.resources import (
+    AS_ADMIN,
+    AS_TUTOR,
+    visible_enrollments_clause,
+)
+from thebot.catalog.subjects import ACTIVE, STAFF_ROLES, flush_or_conflict
+from thebot.catalog.teachers import teaches
+from thebot.db import utcnow
+from thebot.errors import APIProblem
+from thebot.materials.progress import refresh_student_stats
+
+
+def enrollments_query(viewer: User, **filters: Any) -> Select:
+    """Enrollments ``viewer`` may see; filtered by student, subject, teacher, status."""
+    stmt = (
+        select(Enrollment)
+        .options(joinedload(Enrollment.subject))
+        .where(visible_enrollments_clause(viewer))
+    )
+    columns = {
+        "student": Enrollment.student_id,
+        "subject": Enrollment.subject_id,
+        "teacher": Enrollment.teacher_id,
+        "status": Enrollment.status,
+    }
+    for name, column in columns.items():
+        if filters.get(name) is not None:
+            stmt = stmt.where(column == filters[name])
+    return stmt
+
+
+def active_duplicate(student_id: int, subject_id: int, exclude: int | None = None) -> Any:
+    others = [Enrollment.id != exclude] if exclude is not None else []
+    return exists().where(
+        Enrollment.student_id == student_id,
+        Enrollment.subject_id == subject_id,
+        Enrollment.status == ACTIVE,
+        *others,
+    )
+
+
+DUPLICATE = "The student already has an active enrollment in this subject."
+
+
+STUDENT_NOT_FOUND = "No student with this id that you may enroll."
+NO_TEACHER = "No active teacher or tutor with this id"
+NOT_ASSIGNED = "This teacher is not assigned to the subject"
+# Non-admins see the teachers of a subject (its teacher list), not every account: one answer
+# for an unknown id, another role and a teacher of other subjects.
+NOT_A_TEACHER_OF_SUBJECT = "No teacher of this subject with this id"
+
+
+def teacher_error(is_admin: bool, description: str) -> str:
+    return description if is_admin else NOT_A_TEACHER_OF_SUBJECT
+
+
+def enrollable(dbsession: Session, actor: User, student_id: int) -> tuple[bool, bool]:
+    """``(may_enroll, with_any_teacher)`` for a non-admin ``actor`` and a student id: the
+    student's own tutor enrolls them with any teacher; a teacher or tutor who already teaches
+    them, with themself only. Unknown ids, other roles and inactive accounts are ``False``."""
+    student = dbsession.get(User, student_id)
+    if student is None or student.role != Role.STUDENT.value or not student.is_active:
+        return False, False
+    if actor.role not in people.TEACHING_ROLES:
+        return False, False
+    own = bool(
+        dbsession.scalar(
+            select(
+                exists().where(
+                    StudentProfile.user_id == student_id, StudentProfile.tutor_id == actor.id
+                )
+            )
+        )
+    )
+    if own:
+        return True, True
+    return people.teaches(dbsession, actor.id, student_id), False
+
+
+def create_enrollment(
+    dbsession: Session,
+    actor: User,
+    *,
+    student_id: int,
+    subject_id: int,
+    teacher_id: int | None = None,
+    custom_subject_name: str | None = None,
+) -> Enrollment:
+    """Enroll a student (see the module docstring for who may enroll whom)."""
+    if actor.role not in STAFF_ROLES:
+        raise APIProblem(403, "Students and parents cannot create enrollments.")
+    if student_id == actor.id:
+        raise APIProblem(403, "You cannot enroll yourself.")
+    if teacher_id is None:
+        if actor.role not in people.TEACHING_ROLES:
+            raise invalid("teacher_id", "Required: the teacher or tutor of the enrollment")
+        teacher_id = actor.id
+    is_admin = actor.role == Role.ADMIN.value
+    with_any_teacher = is_admin
+    if not is_admin:
+        # Before any other check on the student: a 404 that does not depend on whether the
+        # id exists, what it is, or what it is enrolled in.
+        may_enroll, with_any_teacher = enrollable(dbsession, actor, student_id)
+        if not may_enroll:
+            raise APIProblem(
+                404, STUDENT_NOT_FOUND, errors=[field_error("student_id", STUDENT_NOT_FOUND)]
+            )
+    errors = []
+    student = dbsession.get(User, student_id)
+    if student is None or student.role != Role.STUDENT.value or not student.is_active:
+        errors.append(field_error("student_id", "No active student with this id"))
+    subject = dbsession.get(Subject, subject_id)
+    if subject is None:
+        errors.append(field_error("subject_id", "No subject with this id"))
+    teacher = dbsession.get(User, teacher_id)
+    if teacher is None or not teacher.is_active or teacher.role not in people.TEACHING_ROLES:
+        errors.append(field_error("teacher_id", teacher_error(is_admin, NO_TEACHER)))
+    elif subject is not None and not teaches(dbsession, teacher, subject.id):
+        errors.append(field_error("teacher_id", teacher_error(is_admin, NOT_ASSIGNED)))
+    if errors:
+        detail = (
+            errors[0]["description"] if len(errors) == 1 else f"{len(errors)} fields are invalid"
+        )
+        raise APIProblem(400, detail, errors=errors)
+    if not with_any_teacher and teacher_id != actor.id:
+        raise APIProblem(
+            403,
+            "Only admins and the student's tutor may enroll a student with another teacher.",
+            errors=[field_error("teacher_id", "Only admins and the student's tutor")],
+        )
+    if dbsession.scalar(select(active_duplicate(student_id, subject_id))):
+        raise conflict("subject_id", DUPLICATE)
+    enrollment = Enrollment(
+        student_id=student_id,
+        subject_id=subject_id,
+        teacher_id=teacher_id,
+        assigned_by_id=actor.id,
+        custom_subject_name=custom_subject_name or None,
+        status=ACTIVE,
+    )
+    dbsession.add(enrollment)
+    flush_or_conflict(dbsession, "subject_id", DUPLICATE)
+    refresh_student_stats(dbsession, [student_id])  # the subject's materials now count
+    return enrollment
+
+
+def still_teaches(dbsession: Session, enrollment: Enrollment) -> None:
+    """Reactivating keeps the create rule: the teacher must still be an active teacher or
+    tutor assigned to the subject, else the enrollment needs another teacher first (409)."""
+    teacher = dbsession.get(User, enrollment.teacher_id)
+    if (
+        teacher is None
+        or not teacher.is_active
+        or not teaches(dbsession, teacher, enrollment.subject_id)
+    ):
+        raise conflict(
+            "teacher_id",
+            "The teacher no longer teaches this subject: set another teacher to reactivate.",
+        )
+
+
+def may_reattach(
+    dbsession: Session, actor: User, enrollment: Enrollment, relations: frozenset[str]
+) -> None:
+    """Reactivating makes the teacher teach (and see) the student again: the create rule
+    applies. Admins and the student's tutor may; the teacher only while they still teach
+    the student through another active enrollment (else 403: a teacher the student left
+    cannot bring them back, nor their profile, reports and parents into sight)."""
+    if relations & {AS_ADMIN, AS_TUTOR}:
+        return
+    if not people.teaches(dbsession, actor.id, enrollment.student_id):
+        raise APIProblem(
+            403,
+            "Only admins and the student's tutor may reactivate an enrollment of a student "
+            "you no longer teach.",
+            errors=[field_error("status", "Only admins and the student's tutor")],
+        )
+
+
+def update_enrollment(
+    dbsession: Session,
+    actor: User,
+    enrollment: Enrollment,
+    relations: frozenset[str],
+    changes: dict[str, Any],
+) -> list[str]:
+    """Apply a PATCH by an editor (admin, the teacher, the student's tutor); returns the names
+    of the fields that changed. Changing the teacher is for admins and the student's tutor."""
+    changed: list[str] = []
+    if "teacher_id" in changes and changes["teacher_id"] != enrollment.teacher_id:
+        if not relations & {AS_ADMIN, AS_TUTOR}:
+            raise APIProblem(
+                403,
+                "Only admins and the student's tutor may change the teacher.",
+                errors=[field_error("teacher_id", "Only admins and the student's tutor")],
+            )
+        is_admin = AS_ADMIN in relations
+        teacher = dbsession.get(User, changes["teacher_id"])
+        if teacher is None or not teacher.is_active or teacher.role not in people.TEACHING_ROLES:
+            raise invalid("teacher_id", teacher_error(is_admin, NO_TEACHER))
+        if not teaches(dbsession, teacher, enrollment.subject_id):
+            raise invalid("teacher_id", teacher_error(is_admin, NOT_ASSIGNED))
+        enrollment.teacher_id = teacher.id
+        changed.append("teacher_id")
+    if "custom_subject_name" in changes:
+        name = changes["custom_subject_name"] or None
+        if name != enrollment.custom_subject_name:
+            enrollment.custom_subject_name = name
+            changed.append("custom_subject_name")
+    status = changes.get("status", enrollment.status)
+    if status != enrollment.status:
+        if status == ACTIVE:
+            may_reattach(dbsession, actor, enrollment, relations)
+            if "teacher_id" not in changed:
+                still_teaches(dbsession, enrollment)
+            if dbsession.scalar(
+                select(
+                    active_duplicate(enrollment.student_id, enrollment.subject_id, enrollment.id)
+                )
+            ):
+                raise conflict("status", DUPLICATE)
+            enrollment.ended_at = None
+        elif enrollment.status == ACTIVE:
+            enrollment.ended_at = utcnow()
+        enrollment.status = status
+        changed.append("status")
+    if changed:
+        flush_or_conflict(dbsession, "status", DUPLICATE)
+    if "status" in changed:
+        refresh_student_stats(dbsession, [enrollment.student_id])
+    return changed
+
+
+def enrollment_relation():  # type: ignore[no-untyped-def]
+    """Teaching relation for the accounts rules: a teacher teaches their enrolled students."""
+    return select(
+        Enrollment.teacher_id.label("teacher_id"), Enrollment.student_id.label("student_id")
+    ).where(Enrollment.status == EnrollmentStatus.ACTIVE.value)
+
+
+people.register_teaching_relation("enrollment", enrollment_relation)

@@ -1,0 +1,299 @@
+"""Colander schemas of subjects, teacher assignments, enrollments and dashboards: request
+bodies, query strings and (for the OpenAPI document) responses; and the JSON builders of
+those responses, next to the schemas that describe them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import colander
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from thebot.accounts.models import User
+from thebot.accounts.users.schemas import BriefUser, Field, boolean
+from thebot.accounts.users.service import brief, iso
+from thebot.api import MAX_ID, StrictMapping
+from thebot.catalog.models import Enrollment, EnrollmentStatus, TeacherSubject
+from thebot.catalog.subjects import subject_brief
+from thebot.errors import APIProblem
+from thebot.pagination import PaginationQuery, decode_cursor
+
+DROP = colander.drop
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+DEFAULT_COLOR = "#4a90d9"
+ENROLLMENT_STATUSES = tuple(s.value for s in EnrollmentStatus)
+MAX_DESCRIPTION = 5000
+
+
+def no_nul(node: Any, value: Any) -> None:
+    if "\x00" in value:  # PostgreSQL text cannot hold it: a 400, not a database error
+        raise colander.Invalid(node, "May not contain NUL characters")
+
+
+def text(max_length: int, *, min_length: int = 0, **kw: Any) -> Any:
+    return Field(
+        colander.String(allow_empty=min_length == 0),
+        validator=colander.All(colander.Length(min_length, max_length), no_nul),
+        **kw,
+    )
+
+
+def object_id(**kw: Any) -> Any:
+    return Field(colander.Integer(strict=True), validator=colander.Range(1, MAX_ID), **kw)
+
+
+def cursor_node(*kinds: type) -> Any:
+    """``cursor`` whose values must have these types (ids in range): a forged cursor is a
+    400, never a database error."""
+
+    def check(node: Any, value: str) -> None:
+        try:
+            values = decode_cursor(value, len(kinds))
+        except APIProblem:
+            raise colander.Invalid(node, "Invalid cursor") from None
+        for item, kind in zip(values, kinds, strict=True):
+            wrong = isinstance(item, bool) or not isinstance(item, kind)
+            if wrong or (kind is int and not 0 < item <= MAX_ID):
+                raise colander.Invalid(node, "Invalid cursor")
+
+    return colander.SchemaNode(colander.String(), missing=None, validator=check)
+
+
+def validate_color(node: Any, value: Any) -> None:
+    if not COLOR_RE.match(value):
+        raise colander.Invalid(node, "A colour as #RRGGBB, e.g. #4a90d9")
+
+
+def color_node(**kw: Any) -> Any:
+    return Field(colander.String(), validator=validate_color, **kw)
+
+
+def status_node(**kw: Any) -> Any:
+    return Field(
+        colander.String(),
+        validator=colander.OneOf(ENROLLMENT_STATUSES),
+        description=" | ".join(ENROLLMENT_STATUSES),
+        **kw,
+    )
+
+
+# --- subjects -----------------------------------------------------------------------------
+
+
+class SubjectsQuery(StrictMapping, PaginationQuery):
+    q = text(100, min_length=1, missing=DROP, description="part of the name")
+    teacher = object_id(missing=DROP, description="subjects this user actively teaches")
+    cursor = cursor_node(str, int)
+
+
+class SubjectsListRequest(colander.MappingSchema):
+    querystring = SubjectsQuery()
+
+
+class CreateSubjectBody(StrictMapping):
+    name = text(200, min_length=1)
+    description = text(MAX_DESCRIPTION, missing="")
+    color = color_node(missing=DEFAULT_COLOR)
+
+
+class CreateSubjectRequest(colander.MappingSchema):
+    body = CreateSubjectBody()
+
+
+class UpdateSubjectBody(StrictMapping):
+    name = text(200, min_length=1, missing=DROP)
+    description = text(MAX_DESCRIPTION, missing=DROP)
+    color = color_node(missing=DROP)
+
+
+class UpdateSubjectRequest(colander.MappingSchema):
+    body = UpdateSubjectBody()
+
+
+# --- teacher assignments --------------------------------------------------------------
+
+
+class TeachersQuery(StrictMapping, PaginationQuery):
+    is_active = boolean(missing=True, description="default true; inactive ones: admins only")
+    cursor = cursor_node(int)
+
+
+class TeachersListRequest(colander.MappingSchema):
+    querystring = TeachersQuery()
+
+
+class AssignTeacherBody(StrictMapping):
+    teacher_id = object_id()
+    is_active = boolean(missing=True)
+
+
+class AssignTeacherRequest(colander.MappingSchema):
+    body = AssignTeacherBody()
+
+
+# --- enrollments ----------------------------------------------------------------------
+
+
+class EnrollmentsQuery(StrictMapping, PaginationQuery):
+    student = object_id(missing=DROP)
+    subject = object_id(missing=DROP)
+    teacher = object_id(missing=DROP)
+    status = status_node(missing=DROP)
+    cursor = cursor_node(int)
+
+
+class EnrollmentsListRequest(colander.MappingSchema):
+    querystring = EnrollmentsQuery()
+
+
+class CreateEnrollmentBody(StrictMapping):
+    student_id = object_id()
+    subject_id = object_id()
+    teacher_id = object_id(missing=DROP, description="default: the caller, if they teach")
+    custom_subject_name = text(200, nullable=True, missing=None)
+
+
+class CreateEnrollmentRequest(colander.MappingSchema):
+    body = CreateEnrollmentBody()
+
+
+class UpdateEnrollmentBody(StrictMapping):
+    status = status_node(missing=DROP)
+    teacher_id = object_id(missing=DROP, description="admins and the student's tutor")
+    custom_subject_name = text(200, nullable=True, missing=DROP)
+
+
+class UpdateEnrollmentRequest(colander.MappingSchema):
+    body = UpdateEnrollmentBody()
+
+
+# --- responses (OpenAPI) ------------------------------------------------------------
+
+
+def node(typ: Any, **kw: Any) -> Any:
+    return colander.SchemaNode(typ, **kw)
+
+
+class SubjectSchema(colander.MappingSchema):
+    id = node(colander.Integer())
+    name = node(colander.String())
+    description = node(colander.String())
+    color = node(colander.String())
+    created_at = node(colander.DateTime())
+    updated_at = node(colander.DateTime())
+
+
+class SubjectList(colander.SequenceSchema):
+    subject = SubjectSchema()
+
+
+class SubjectPage(colander.MappingSchema):
+    items = SubjectList()
+    next_cursor = node(colander.String(), missing=None)
+
+
+class SubjectBrief(colander.MappingSchema):
+    id = node(colander.Integer())
+    name = node(colander.String())
+    color = node(colander.String())
+
+
+class TeacherAssignmentSchema(colander.MappingSchema):
+    id = node(colander.Integer())
+    subject_id = node(colander.Integer())
+    teacher = BriefUser()
+    is_active = node(colander.Boolean())
+    created_at = node(colander.DateTime())
+
+
+class TeacherAssignmentList(colander.SequenceSchema):
+    assignment = TeacherAssignmentSchema()
+
+
+class TeacherAssignmentPage(colander.MappingSchema):
+    items = TeacherAssignmentList()
+    next_cursor = node(colander.String(), missing=None)
+
+
+class EnrollmentSchema(colander.MappingSchema):
+    id = node(colander.Integer())
+    student = BriefUser()
+    subject = SubjectBrief()
+    subject_name = node(colander.String(), description="custom_subject_name or the subject's")
+    custom_subject_name = node(colander.String(), missing=None)
+    teacher = BriefUser()
+    assigned_by = BriefUser(missing=None)
+    status = node(colander.String(), validator=colander.OneOf(ENROLLMENT_STATUSES))
+    created_at = node(colander.DateTime())
+    updated_at = node(colander.DateTime())
+    ended_at = node(colander.DateTime(), missing=None)
+
+
+class EnrollmentList(colander.SequenceSchema):
+    enrollment = EnrollmentSchema()
+
+
+class EnrollmentPage(colander.MappingSchema):
+    items = EnrollmentList()
+    next_cursor = node(colander.String(), missing=None)
+
+
+class OpenMapping(colander.MappingSchema):
+    def schema_type(self, **kw: Any) -> colander.Mapping:
+        return colander.Mapping(unknown="preserve")
+
+
+class DashboardSchema(colander.MappingSchema):
+    role = node(colander.String())
+    user = BriefUser()
+    generated_at = node(colander.DateTime())
+    sections = OpenMapping(description="one key per section; features register their own")
+
+
+# --- JSON representations (beside the response schemas that describe them) -----------
+
+
+def load_users(dbsession: Session, ids: Iterable[int | None]) -> dict[int, User]:
+    """Users by id in one query (none when there is nothing to load)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u for u in dbsession.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def assignment_data(assignment: TeacherSubject, teacher: User) -> dict[str, Any]:
+    return {
+        "id": assignment.id,
+        "subject_id": assignment.subject_id,
+        "teacher": brief(teacher),
+        "is_active": assignment.is_active,
+        "created_at": iso(assignment.created_at),
+    }
+
+
+def enrollment_data(item: Enrollment, users: dict[int, User]) -> dict[str, Any]:
+    by = users.get(item.assigned_by_id) if item.assigned_by_id else None
+    return {
+        "id": item.id,
+        "student": brief(users[item.student_id]),
+        "subject": subject_brief(item.subject),
+        "subject_name": item.custom_subject_name or item.subject.name,
+        "custom_subject_name": item.custom_subject_name,
+        "teacher": brief(users[item.teacher_id]),
+        "assigned_by": brief(by) if by is not None else None,
+        "status": item.status,
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.updated_at),
+        "ended_at": iso(item.ended_at),
+    }
+
+
+def enrollment_items(dbsession: Session, items: list[Enrollment]) -> list[dict[str, Any]]:
+    """JSON of enrollments (subjects eager-loaded) with one query for all the people."""
+    users = load_users(
+        dbsession, [i for e in items for i in (e.student_id, e.teacher_id, e.assigned_by_id)]
+    )
+    return [enrollment_data(e, users) for e in items]

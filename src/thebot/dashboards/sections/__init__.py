@@ -1,0 +1,1 @@
+"""thebot.dashboards.sections."""

@@ -1,0 +1,122 @@
+"""The teacher dashboard's sections: ``subjects`` (taught or with active students, and
+those students) and ``pending_submissions`` (waiting for review, the longest-waiting
+first). Statements built once; the viewer's id is a parameter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from thebot.accounts.models import Role
+from thebot.accounts.users.service import BRIEF_FIELDS, iso
+from thebot.catalog.models import Enrollment, Subject
+from thebot.catalog.subjects import SUBJECT_BRIEF_FIELDS, subjects_taught_ids
+from thebot.dashboards.registry import (
+    ACTIVE,
+    ENROLLMENT_FIELDS,
+    ITEMS_LIMIT,
+    MATERIAL_BRIEF_FIELDS,
+    VIEWER,
+    DashboardContext,
+    Student,
+    register_section,
+    viewer_params,
+)
+from thebot.db.lists import in_list
+from thebot.db.rows import Layout
+from thebot.materials.models import Material, MaterialSubmission, SubmissionStatus
+
+TAUGHT = Layout(subject=(Subject, SUBJECT_BRIEF_FIELDS))
+TEACHER_STUDENT = Layout(subject=(Subject, SUBJECT_BRIEF_FIELDS), student=(Student, BRIEF_FIELDS))
+TAUGHT_IDS = subjects_taught_ids(VIEWER)
+TAUGHT_SUBJECTS = select(*TAUGHT.columns).where(Subject.id.in_(TAUGHT_IDS))
+TEACHER_STUDENTS = (
+    select(*TEACHER_STUDENT.columns, *ENROLLMENT_FIELDS)
+    .select_from(Enrollment)
+    .join(Subject, Subject.id == Enrollment.subject_id)
+    .join(Student, Student.id == Enrollment.student_id)
+    .where(Enrollment.teacher_id == VIEWER, Enrollment.status == ACTIVE)
+    .order_by(Student.last_name, Student.first_name, Student.id)
+)
+
+
+def teacher_subjects(ctx: DashboardContext) -> list[dict[str, Any]]:
+    """Subjects the teacher is assigned to or has active students in, with those students."""
+    params = viewer_params(ctx)
+
+    def entry(subject: dict[str, Any], assigned: bool) -> dict[str, Any]:
+        return {"subject": subject, "is_assigned": assigned, "students": []}
+
+    entries = {}
+    for row in ctx.dbsession.execute(TAUGHT_SUBJECTS, params):
+        subject = TAUGHT.part(row, "subject")
+        entries[subject["id"]] = entry(subject, True)
+    for row in ctx.dbsession.execute(TEACHER_STUDENTS, params):
+        subject = TEACHER_STUDENT.part(row, "subject")
+        entries.setdefault(subject["id"], entry(subject, False))["students"].append(
+            {
+                "enrollment_id": row.enrollment_id,
+                "student": TEACHER_STUDENT.part(row, "student"),
+                "subject_name": row.custom_subject_name or subject["name"],
+                "since": iso(row.created_at),
+            }
+        )
+    ordered = sorted(entries.values(), key=lambda e: (e["subject"]["name"], e["subject"]["id"]))
+    return [{**e, "student_count": len(e["students"])} for e in ordered]
+
+
+PENDING = Layout(
+    material=(Material, MATERIAL_BRIEF_FIELDS),
+    subject=(Subject, SUBJECT_BRIEF_FIELDS),
+    student=(Student, BRIEF_FIELDS),
+)
+# The taught subject ids are read first and bound as a list: ``author = me OR subject_id IN
+# (ids)`` lets both databases combine two index lookups, where the subquery form scanned
+# every material.
+WAITING = and_(
+    MaterialSubmission.status == SubmissionStatus.SUBMITTED.value,
+    Material.deleted_at.is_(None),
+    or_(
+        Material.author_id == VIEWER,
+        in_list(Material.subject_id, "subject_ids"),
+    ),
+)
+ON_MATERIAL = Material.id == MaterialSubmission.material_id
+PENDING_COUNT = (
+    select(func.count(MaterialSubmission.id)).join(Material, ON_MATERIAL).where(WAITING)
+)
+PENDING_ITEMS = (
+    select(*PENDING.columns, MaterialSubmission.id, MaterialSubmission.submitted_at)
+    .select_from(MaterialSubmission)
+    .join(Material, ON_MATERIAL)
+    .join(Subject, Subject.id == Material.subject_id)
+    .join(Student, Student.id == MaterialSubmission.student_id)
+    .where(WAITING)
+    .order_by(MaterialSubmission.submitted_at, MaterialSubmission.id)
+    .limit(ITEMS_LIMIT)
+)
+
+
+def pending_submissions(ctx: DashboardContext) -> dict[str, Any]:
+    """Submissions waiting for review on materials the teacher wrote or whose subject they
+    teach; the longest-waiting first."""
+    params = viewer_params(ctx)
+    params["subject_ids"] = list(ctx.dbsession.scalars(TAUGHT_IDS, params))
+    return {
+        "count": ctx.dbsession.scalar(PENDING_COUNT, params) or 0,
+        "items": [
+            {
+                "id": row.id,
+                "material": PENDING.part(row, "material"),
+                "subject": PENDING.part(row, "subject"),
+                "student": PENDING.part(row, "student"),
+                "submitted_at": iso(row.submitted_at),
+            }
+            for row in ctx.dbsession.execute(PENDING_ITEMS, params)
+        ],
+    }
+
+
+register_section(Role.TEACHER.value, "subjects", teacher_subjects, order=10)
+register_section(Role.TEACHER.value, "pending_submissions", pending_submissions, order=20)

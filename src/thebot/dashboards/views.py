@@ -1,0 +1,99 @@
+"""Dashboards: ``GET /api/dashboard/{student,teacher,tutor,parent}/``, each for its own role.
+
+The body is built from the sections registered for the role (``dashboards``) and served
+from the ``dashboard`` cache region until a write invalidates it (``dashboard_cache``).
+Responses carry an ``ETag``; ``If-None-Match`` gives a 304.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.response import Response
+
+from thebot.accounts.resources import viewer_of
+from thebot.accounts.users.schemas import NoQueryRequest, responds
+from thebot.api import ApiService
+from thebot.catalog.resources import DashboardRoot
+from thebot.catalog.schemas import DashboardSchema
+from thebot.dashboards.cache import cached_dashboard
+from thebot.dashboards.registry import build_dashboard
+from thebot.responses import encoded_response
+from thebot.security import (
+    VIEW_PARENT_DASHBOARD,
+    VIEW_STUDENT_DASHBOARD,
+    VIEW_TEACHER_DASHBOARD,
+    VIEW_TUTOR_DASHBOARD,
+)
+
+TAGS = ["dashboards"]
+
+
+def dashboard(request: Any, role: str) -> Response:
+    user = viewer_of(request)
+    data, tag = cached_dashboard(
+        request.registry, user, role, lambda: build_dashboard(request.dbsession, user, role)
+    )
+    request.response.cache_control = "private, no-cache"
+    return encoded_response(request, data, tag)
+
+
+def dashboard_service(role: str, description: str) -> ApiService:
+    return ApiService(
+        name=f"dashboard_{role}",
+        path=f"/api/dashboard/{role}/",
+        description=description,
+        factory=DashboardRoot,
+    )
+
+
+student = dashboard_service(
+    "student", "Subjects and teachers, assigned materials with progress, recent feedback"
+)
+teacher = dashboard_service("teacher", "Students per subject, submissions waiting for review")
+tutor = dashboard_service("tutor", "Own students with their subjects and progress")
+parent = dashboard_service("parent", "Each child with subjects, progress and teachers")
+
+
+@student.get(
+    permission=VIEW_STUDENT_DASHBOARD,
+    schema=NoQueryRequest(),
+    tags=TAGS,
+    response_schemas=responds(DashboardSchema, "The student's dashboard"),
+)
+def student_dashboard(request: Any) -> Response:
+    """Sections ``subjects``, ``materials`` (summary + the newest assigned), ``feedback``."""
+    return dashboard(request, "student")
+
+
+@teacher.get(
+    permission=VIEW_TEACHER_DASHBOARD,
+    schema=NoQueryRequest(),
+    tags=TAGS,
+    response_schemas=responds(DashboardSchema, "The teacher's dashboard"),
+)
+def teacher_dashboard(request: Any) -> Response:
+    """Sections ``subjects`` (with their active students) and ``pending_submissions``."""
+    return dashboard(request, "teacher")
+
+
+@tutor.get(
+    permission=VIEW_TUTOR_DASHBOARD,
+    schema=NoQueryRequest(),
+    tags=TAGS,
+    response_schemas=responds(DashboardSchema, "The tutor's dashboard"),
+)
+def tutor_dashboard(request: Any) -> Response:
+    """Section ``students``: each with profile stats, subjects and progress totals."""
+    return dashboard(request, "tutor")
+
+
+@parent.get(
+    permission=VIEW_PARENT_DASHBOARD,
+    schema=NoQueryRequest(),
+    tags=TAGS,
+    response_schemas=responds(DashboardSchema, "The parent's dashboard"),
+)
+def parent_dashboard(request: Any) -> Response:
+    """Section ``children``: each with stats, subjects, progress, tutor and teachers."""
+    return dashboard(request, "parent")

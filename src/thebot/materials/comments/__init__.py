@@ -1,0 +1,1 @@
+"""thebot.materials.comments.service."""

@@ -1,0 +1,1 @@
+"""thebot.materials.materials.service."""

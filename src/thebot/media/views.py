@@ -1,0 +1,246 @@
+"""Media endpoints: a material's file, avatars, and ``GET /media/{path}`` serving files.
+
+Uploads go through ``thebot.media.service.store_upload`` (size limit, type from the bytes,
+generated names, transaction-bound files); who may do what is decided by the resources in
+``thebot.media.resources``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import unicodedata
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.response import FileResponse, Response
+from sqlalchemy import select
+
+from thebot.api import ApiService
+from thebot.audit import audit
+from thebot.errors import APIProblem
+from thebot.media.models import MediaFile, MediaKind
+from thebot.media.resources import AvatarResource, MaterialFileResource, MediaResource
+from thebot.media.schemas import (
+    MaterialFileSchema,
+    MediaFileSchema,
+    NoContent,
+    NoQueryRequest,
+    responds,
+    upload_validator,
+)
+from thebot.media.service import (
+    OWNER_MATERIAL,
+    OWNER_USER,
+    discard_media,
+    media_path,
+    media_payload,
+    store_upload,
+)
+from thebot.responses import no_content
+from thebot.security import MANAGE_AVATAR, UPLOAD_MATERIAL_FILE, VIEW_MEDIA, VIEW_USER
+
+log = logging.getLogger(__name__)
+
+TAGS = ["media"]
+# Files never change under a name, but who may read them does: revalidate every time
+# (a conditional GET is a 304 after the permission check).
+CACHE_CONTROL = "private, no-cache"
+
+material_file = ApiService(
+    name="materials_material_file",
+    path="/api/materials/{material_id}/file/",
+    description="The file of a material: multipart upload, replaces the previous file",
+    factory=MaterialFileResource,
+)
+avatar = ApiService(
+    name="accounts_user_avatar",
+    path="/api/accounts/users/{user_id}/avatar/",
+    description="A user's avatar image (PNG, JPEG, WebP)",
+    factory=AvatarResource,
+)
+media_file = ApiService(
+    name="media_file",
+    path="/media/{path:.*}",
+    description="An uploaded file, for those who may see the object it belongs to",
+    factory=MediaResource,
+)
+
+
+# --- uploads ----------------------------------------------------------------------------
+
+
+def _created(request: Any, media: MediaFile) -> None:
+    request.response.status = 201
+    request.response.headers["Location"] = request.application_url + media_payload(media)["url"]
+
+
+@material_file.post(
+    permission=UPLOAD_MATERIAL_FILE,
+    validators=(upload_validator,),
+    tags=TAGS,
+    response_schemas=responds(MaterialFileSchema, "The material's new file", 201),
+)
+def upload_material_file(request: Any) -> dict[str, Any]:
+    """Multipart field ``file``: PDF, Word, PowerPoint, Excel, OpenDocument, plain text or an
+    image, sniffed from its bytes; replaces (and deletes) the material's previous file."""
+    material = request.context.material
+    previous = material.file
+    media = store_upload(
+        request,
+        request.validated["file"],
+        kind=MediaKind.MATERIAL.value,
+        owner_type=OWNER_MATERIAL,
+        owner_id=material.id,
+    )
+    material.file = media
+    if previous is not None:
+        discard_media(request, previous)
+    audit(
+        request,
+        "material_file_uploaded",
+        target_type="material",
+        target_id=material.id,
+        file_id=media.id,
+        content_type=media.content_type,
+        size=media.size,
+        replaced_file_id=previous.id if previous is not None else None,
+    )
+    request.dbsession.flush()
+    _created(request, media)
+    return {"material_id": material.id, "file": media_payload(media)}
+
+
+def user_avatars(request: Any, user_id: int) -> list[MediaFile]:
+    """The user's avatar files, newest first (the first one is the avatar)."""
+    return list(
+        request.dbsession.scalars(
+            select(MediaFile)
+            .where(
+                MediaFile.kind == MediaKind.AVATAR.value,
+                MediaFile.owner_type == OWNER_USER,
+                MediaFile.owner_id == user_id,
+            )
+            .order_by(MediaFile.created_at.desc(), MediaFile.id.desc())
+        )
+    )
+
+
+@avatar.get(
+    permission=VIEW_USER,
+    schema=NoQueryRequest(),
+    tags=TAGS,
+    response_schemas=responds(MediaFileSchema, "The current avatar"),
+)
+def get_avatar(request: Any) -> dict[str, Any]:
+    """The avatar's file (its ``url`` serves the image); 404 when the user has none."""
+    avatars = user_avatars(request, request.context.user.id)
+    if not avatars:
+        raise APIProblem(404, "This user has no avatar.")
+    return media_payload(avatars[0])
+
+
+@avatar.post(
+    permission=MANAGE_AVATAR,
+    validators=(upload_validator,),
+    tags=TAGS,
+    response_schemas=responds(MediaFileSchema, "The new avatar", 201),
+)
+def upload_avatar(request: Any) -> dict[str, Any]:
+    """Multipart field ``file``: a PNG, JPEG or WebP image; replaces the previous avatar.
+    The user themself or an admin."""
+    user = request.context.user
+    previous = user_avatars(request, user.id)
+    media = store_upload(
+        request,
+        request.validated["file"],
+        kind=MediaKind.AVATAR.value,
+        owner_type=OWNER_USER,
+        owner_id=user.id,
+    )
+    for old in previous:
+        discard_media(request, old)
+    audit(request, "avatar_changed", target_type="user", target_id=user.id, file_id=media.id)
+    request.dbsession.flush()
+    _created(request, media)
+    return media_payload(media)
+
+
+@avatar.delete(
+    permission=MANAGE_AVATAR,
+    schema=NoQueryRequest(),
+    tags=TAGS,
+    response_schemas=responds(NoContent, "Removed", 204),
+)
+def delete_avatar(request: Any) -> Response:
+    """Remove the avatar (its file is deleted once this commits); 204 also when there was
+    none, so a repeated DELETE is harmless."""
+    user = request.context.user
+    avatars = user_avatars(request, user.id)
+    for old in avatars:
+        discard_media(request, old)
+    if avatars:
+        audit(request, "avatar_removed", target_type="user", target_id=user.id)
+    return no_content()
+
+
+# --- serving ----------------------------------------------------------------------------
+
+
+def content_disposition(media: MediaFile) -> str:
+    """Images inline, everything else as a download; ``filename*`` carries the real name."""
+    disposition = "inline" if media.content_type.startswith("image/") else "attachment"
+    name = media.original_name or "file"
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    fallback = "".join(c if c.isalnum() or c in "._- ()" else "_" for c in fallback).strip()
+    fallback = fallback or "file"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def not_modified(request: Any, etag: str, last_modified: dt.datetime) -> bool:
+    """RFC 9110: ``If-None-Match`` decides when sent; otherwise ``If-Modified-Since``."""
+    if "If-None-Match" in request.headers:
+        return etag in request.if_none_match
+    try:
+        since = request.if_modified_since
+    except (ValueError, OverflowError):  # a date WebOb cannot convert (year 10000) is ignored,
+        since = None  # like any invalid one (RFC 9110), not a 500
+    return since is not None and last_modified <= since
+
+
+def stored_file(request: Any, media: MediaFile) -> Path:
+    """The file on disk, inside ``MEDIA_ROOT`` (a symlink out of it is not followed)."""
+    settings = request.registry.settings
+    path = media_path(settings, media.storage_name)
+    root = Path(settings["media_root"]).resolve()
+    try:
+        resolved = path.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        resolved = None
+    if resolved is None or not resolved.is_relative_to(root) or not resolved.is_file():
+        log.error("media file %s (id %s) is missing from MEDIA_ROOT", media.storage_name, media.id)
+        raise HTTPNotFound()
+    return resolved
+
+
+# No query schema: a cache-busting ``?v=`` from a front end is harmless and ignored.
+@media_file.get(permission=VIEW_MEDIA, tags=TAGS)
+def get_media(request: Any) -> Response:
+    """The file with its verified type; ``ETag`` (SHA-256) and ``Last-Modified`` give 304s."""
+    media = request.context.media
+    path = stored_file(request, media)
+    modified = dt.datetime.fromtimestamp(int(path.stat().st_mtime), dt.timezone.utc)
+    if not_modified(request, media.sha256, modified):
+        response = Response(status=304)
+    else:
+        # FileResponse streams through wsgi.file_wrapper when the server offers it.
+        response = FileResponse(str(path), request=request, content_type=media.content_type)
+        response.conditional_response = False  # decided above, after the permission check
+        response.headers["Content-Disposition"] = content_disposition(media)
+    response.etag = media.sha256
+    response.last_modified = modified
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

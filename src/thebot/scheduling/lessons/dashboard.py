@@ -1,0 +1,99 @@
+"""The ``upcoming_lessons`` section of the student, teacher, tutor and parent dashboards.
+
+The lessons the user may see (``lesson_visibility``) that are pending or confirmed and have
+not ended yet (one in progress is still listed), soonest first: the next ``UPCOMING_LIMIT``
+with their people and subject, and how many there are in all. Two queries whatever the
+number of lessons. Lesson writes invalidate the cached dashboards (``lesson_views``).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, select
+
+from thebot.accounts.models import Role
+from thebot.accounts.users.service import BRIEF_FIELDS
+from thebot.catalog.models import Subject
+from thebot.catalog.subjects import SUBJECT_BRIEF_FIELDS
+from thebot.dashboards.registry import (
+    VIEWER,
+    DashboardContext,
+    Student,
+    Teacher,
+    register_section,
+    viewer_params,
+)
+from thebot.db.rows import Layout
+from thebot.scheduling.lessons.bodies import local_iso
+from thebot.scheduling.lessons.visibility import visible_to_role
+from thebot.scheduling.models import ACTIVE_STATUSES, Lesson
+
+UPCOMING_LIMIT = 10
+SECTION = "upcoming_lessons"
+UPCOMING = Layout(
+    subject=(Subject, SUBJECT_BRIEF_FIELDS),
+    teacher=(Teacher, BRIEF_FIELDS),
+    student=(Student, BRIEF_FIELDS),
+)
+
+
+@functools.cache  # one pair per role
+def statements(role: str) -> tuple[Select, Select]:
+    """The count and the first lessons for a ``role``, with the viewer's id and the time as
+    parameters (``viewer_id``, ``now``): built and cached once, not at every request."""
+    where = (
+        visible_to_role(role, VIEWER),
+        Lesson.status.in_(ACTIVE_STATUSES),
+        Lesson.end_at > bindparam("now"),
+    )
+    count = select(func.count(Lesson.id)).where(*where)
+    rows = (
+        select(
+            *UPCOMING.columns,
+            Lesson.id,
+            Lesson.start_at,
+            Lesson.end_at,
+            Lesson.timezone,
+            Lesson.status,
+            Lesson.meeting_link,
+        )
+        .select_from(Lesson)
+        .join(Subject, Subject.id == Lesson.subject_id)
+        .join(Teacher, Teacher.id == Lesson.teacher_id)
+        .join(Student, Student.id == Lesson.student_id)
+        .where(*where)
+        .order_by(Lesson.start_at, Lesson.id)
+        .limit(UPCOMING_LIMIT)
+    )
+    return count, rows
+
+
+def upcoming_lessons(ctx: DashboardContext) -> dict[str, Any]:
+    if not ctx.user.is_active:
+        return {"count": 0, "items": []}
+    count, rows = statements(ctx.user.role)
+    params = viewer_params(ctx, now=ctx.now)
+    total = ctx.dbsession.scalar(count, params)
+    return {
+        "count": total or 0,
+        "items": [
+            {
+                "id": row.id,
+                "start": local_iso(row.start_at, row.timezone),
+                "end": local_iso(row.end_at, row.timezone),
+                "timezone": row.timezone,
+                "status": row.status,
+                "subject": UPCOMING.part(row, "subject"),
+                "teacher": UPCOMING.part(row, "teacher"),
+                "student": UPCOMING.part(row, "student"),
+                "meeting_link": row.meeting_link,
+            }
+            for row in ctx.dbsession.execute(rows, params)
+        ],
+    }
+
+
+for _role in (Role.STUDENT, Role.TEACHER, Role.TUTOR, Role.PARENT):
+    register_section(_role.value, SECTION, upcoming_lessons, order=5)

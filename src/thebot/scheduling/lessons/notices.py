@@ -1,0 +1,146 @@
+"""Tell the people of a lesson that it was booked, rescheduled or cancelled.
+
+Recipients: the teacher, the student and the student's parents, except whoever made the
+change (they know). Each gets ``notify()`` of kind ``lessons.<event>``: the in-app
+notification is stored in the same transaction (so it exists only if the change commits)
+and an email, per their preferences, leaves only after the commit. Times are written in the
+recipient's own time zone (their notification preferences) or, without preferences, in the
+lesson's. Looking people up takes the same few queries however many parents there are
+(then one insert per notification).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from sqlalchemy import select
+
+from thebot.accounts.models import ParentLink, User
+from thebot.catalog.models import Subject
+from thebot.notifications.models import NotificationPreference
+from thebot.notifications.service import notify
+from thebot.scheduling.models import Lesson
+
+BOOKED = "booked"
+RESCHEDULED = "rescheduled"
+CANCELLED = "cancelled"
+EVENTS = (BOOKED, RESCHEDULED, CANCELLED)
+
+
+def recipients(dbsession: Any, lesson: Lesson) -> list[User]:
+    """Teacher, student and the student's parents (one query), in that order."""
+    parents = select(ParentLink.parent_id).where(ParentLink.student_id == lesson.student_id)
+    users = {
+        u.id: u
+        for u in dbsession.scalars(
+            select(User).where(
+                (User.id.in_([lesson.teacher_id, lesson.student_id])) | User.id.in_(parents)
+            )
+        )
+    }
+    ordered = [users.pop(lesson.teacher_id, None), users.pop(lesson.student_id, None)]
+    return [u for u in ordered if u is not None] + sorted(users.values(), key=lambda u: u.id)
+
+
+def _zone(name: str | None) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
+def when(start: dt.datetime, end: dt.datetime, timezone: str) -> str:
+    """``Tue 01 Dec 2026, 15:00-16:00 (Europe/Moscow)``."""
+    zone = _zone(timezone)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    same_day = local_start.date() == local_end.date()
+    until = f"{local_end:%H:%M}" if same_day else f"{local_end:%a %d %b %Y, %H:%M}"
+    return f"{local_start:%a %d %b %Y, %H:%M}-{until} ({timezone})"
+
+
+def message(
+    event: str,
+    lesson: Lesson,
+    subject: str,
+    teacher: str,
+    student: str,
+    timezone: str,
+    old: dict[str, Any] | None,
+) -> tuple[str, str]:
+    """(title, body) of one notification, times in ``timezone``."""
+    slot = when(lesson.start_at, lesson.end_at, timezone)
+    who = f"{subject} with {teacher} for {student}"
+    link = f"\nMeeting link: {lesson.meeting_link}" if lesson.meeting_link else ""
+    if event == BOOKED:
+        return f"Lesson booked: {subject}", f"{who}: {slot}.{link}"
+    if event == RESCHEDULED:
+        before = ""
+        if old and old.get("start") and old.get("end"):
+            previous = when(
+                dt.datetime.fromisoformat(old["start"]),
+                dt.datetime.fromisoformat(old["end"]),
+                timezone,
+            )
+            before = f" (was {previous})"
+        return f"Lesson moved: {subject}", f"{who} is now {slot}{before}.{link}"
+    reason = f"\nReason: {lesson.cancel_reason}" if lesson.cancel_reason else ""
+    return f"Lesson cancelled: {subject}", f"{who} on {slot} is cancelled.{reason}"
+
+
+def notify_lesson(
+    request: Any,
+    lesson: Lesson,
+    event: str,
+    *,
+    actor: User | None,
+    old: dict[str, Any] | None = None,
+) -> int:
+    """Notify everyone concerned by ``event`` on ``lesson``; returns how many were told.
+
+    ``old``: for a reschedule, the previous ``start``/``end`` (as ``lesson_changes.reschedule``
+    returns them).
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown lesson event {event!r}")
+    dbsession = request.dbsession
+    people = recipients(dbsession, lesson)
+    by_id = {u.id: u for u in people}
+    targets = [u for u in people if actor is None or u.id != actor.id]
+    if not targets:
+        return 0
+    # Loaded once here; notify() then finds each preference in the session's identity map.
+    prefs = {
+        p.user_id: p
+        for p in dbsession.scalars(
+            select(NotificationPreference).where(
+                NotificationPreference.user_id.in_([u.id for u in targets])
+            )
+        )
+    }
+    subject = dbsession.get(Subject, lesson.subject_id)
+    subject_name = subject.name if subject is not None else "Lesson"
+    teacher, student = by_id.get(lesson.teacher_id), by_id.get(lesson.student_id)
+    data = {
+        "lesson_id": lesson.id,
+        "event": event,
+        "start": lesson.start_at.isoformat(),
+        "end": lesson.end_at.isoformat(),
+        "timezone": lesson.timezone,
+        "status": lesson.status,
+    }
+    for user in targets:
+        pref = prefs.get(user.id)
+        timezone = pref.timezone if pref is not None else lesson.timezone
+        title, body = message(
+            event,
+            lesson,
+            subject_name,
+            teacher.full_name if teacher else "the teacher",
+            student.full_name if student else "the student",
+            timezone,
+            old,
+        )
+        notify(request, user, f"lessons.{event}", title, body, data=data)
+    return len(targets)

@@ -1,0 +1,1 @@
+"""thebot.scheduling.reminders.service."""

@@ -1,0 +1,127 @@
+"""Tell the people of a series about a change to many of its lessons in one notification
+each (a series of 30 lessons booked is one message, not 30).
+
+Recipients and wording follow ``lesson_notifications`` (teacher, student, the student's
+parents, except whoever made the change; times in each recipient's time zone), and the kinds
+are the same ``lessons.booked`` / ``lessons.rescheduled`` / ``lessons.cancelled`` so
+people's channel choices apply. A change to one occurrence uses ``notify_lesson`` itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from thebot.accounts.models import User
+from thebot.catalog.models import Subject
+from thebot.notifications.models import NotificationPreference
+from thebot.notifications.service import notify
+from thebot.scheduling.lessons.notices import (
+    BOOKED,
+    CANCELLED,
+    EVENTS,
+    RESCHEDULED,
+    recipients,
+    when,
+)
+from thebot.scheduling.models import Lesson, LessonSeries
+from thebot.scheduling.series.rrule import WEEKDAYS, parse_rule
+
+DAY_NAMES = dict(
+    zip(
+        WEEKDAYS,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
+)
+
+
+def describe(series: LessonSeries) -> str:
+    """``every 2 weeks on Monday and Wednesday at 15:00 (Europe/Moscow)``."""
+    rule = parse_rule(series.rrule, series.timezone)
+    days = [DAY_NAMES[d] for d in rule.byday] or [series.start_local.strftime("%A")]
+    on = days[0] if len(days) == 1 else ", ".join(days[:-1]) + " and " + days[-1]
+    every = "every week" if rule.interval == 1 else f"every {rule.interval} weeks"
+    return f"{every} on {on} at {series.start_local:%H:%M} ({series.timezone})"
+
+
+def message(
+    event: str,
+    series: LessonSeries,
+    lessons: Sequence[Lesson],
+    names: tuple[str, str, str],
+    timezone: str,
+    skipped: int,
+) -> tuple[str, str]:
+    subject, teacher, student = names
+    who = f"{subject} with {teacher} for {student}"
+    count = len(lessons)
+    plural = "lesson" if count == 1 else "lessons"
+    first = min(lessons, key=lambda x: x.start_at)
+    slot = when(first.start_at, first.end_at, timezone)
+    if event == BOOKED:
+        body = f"{who}: {count} {plural}, {describe(series)}. First: {slot}."
+        if skipped:
+            dates = "1 date was" if skipped == 1 else f"{skipped} dates were"
+            body += f" {dates} not booked: they overlap other lessons."
+        return f"Lessons booked: {subject}", body
+    if event == RESCHEDULED:
+        body = f"{who}: {count} upcoming {plural} changed, now {describe(series)}. Next: {slot}."
+        return f"Lessons changed: {subject}", body
+    body = f"{who}: {count} upcoming {plural} cancelled, from {slot}."
+    return f"Lessons cancelled: {subject}", body
+
+
+def notify_series(
+    request: Any,
+    series: LessonSeries,
+    event: str,
+    lessons: Sequence[Lesson],
+    *,
+    actor: User | None,
+    skipped: int = 0,
+) -> int:
+    """One ``lessons.<event>`` notification per person about ``lessons`` of ``series``;
+    returns how many people were told (none when no lesson is concerned)."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown lesson event {event!r}")
+    if not lessons:
+        return 0
+    dbsession = request.dbsession
+    people = recipients(dbsession, lessons[0])
+    by_id = {u.id: u for u in people}
+    targets = [u for u in people if actor is None or u.id != actor.id]
+    if not targets:
+        return 0
+    prefs = {
+        p.user_id: p
+        for p in dbsession.scalars(
+            select(NotificationPreference).where(
+                NotificationPreference.user_id.in_([u.id for u in targets])
+            )
+        )
+    }
+    subject = dbsession.get(Subject, series.subject_id)
+    teacher, student = by_id.get(series.teacher_id), by_id.get(series.student_id)
+    names = (
+        subject.name if subject is not None else "Lessons",
+        teacher.full_name if teacher else "the teacher",
+        student.full_name if student else "the student",
+    )
+    data = {
+        "series_id": series.id,
+        "event": event,
+        "lesson_ids": [x.id for x in lessons],
+        "timezone": series.timezone,
+    }
+    for user in targets:
+        pref = prefs.get(user.id)
+        timezone = pref.timezone if pref is not None else series.timezone
+        title, body = message(event, series, lessons, names, timezone, skipped)
+        notify(request, user, f"lessons.{event}", title, body, data=data)
+    return len(targets)
+
+
+__all__ = ["BOOKED", "CANCELLED", "RESCHEDULED", "describe", "notify_series"]
