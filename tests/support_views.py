@@ -5,7 +5,8 @@ from __future__ import annotations
 import colander
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from thebot.api import ApiService, StrictMapping
+from thebot.api import ApiService
+from thebot.schemas import StrictMapping
 
 
 class EchoBody(StrictMapping):

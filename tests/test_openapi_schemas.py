@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import colander
 
-from thebot.accounts.users.schemas import integer, text
-from thebot.api import StrictMapping
 from thebot.openapi.schemas import node_schema
-from thebot.schemas import ClockTime, RFC3339DateTime
+from thebot.schemas import ClockTime, RFC3339DateTime, StrictMapping, integer, text
 
 
 class Tags(colander.SequenceSchema):

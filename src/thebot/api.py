@@ -6,7 +6,6 @@ import math
 import re
 from typing import Any
 
-import colander
 from cornice import Service
 from cornice.validators import colander_validator, extract_cstruct
 
@@ -224,16 +223,3 @@ class ApiService(Service):
         kwargs.setdefault("cors_enabled", False)  # the gatekeeper tween answers CORS
         kwargs.setdefault("depth", 2)
         super().__init__(*args, **kwargs)
-
-
-class StrictMapping(colander.MappingSchema):
-    """A JSON object schema that rejects unknown fields."""
-
-    def schema_type(self, **kw: Any) -> colander.Mapping:
-        return colander.Mapping(unknown="raise")
-
-
-class EmptyRequest(colander.MappingSchema):
-    """For views without parameters: any body or unknown query is still rejected."""
-
-    body = StrictMapping(missing=colander.drop)

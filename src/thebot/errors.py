@@ -82,7 +82,8 @@ def problem_response(
 
 
 class APIProblem(Exception):
-    """Raise from services or views to answer with a problem+json body."""
+    """Raise from the HTTP layer (views, core request helpers) with an explicit status;
+    services raise a ``DomainError`` instead."""
 
     def __init__(
         self, status: int, detail: str, *, headers: dict[str, str] | None = None, **kwargs: Any
@@ -92,6 +93,97 @@ class APIProblem(Exception):
         self.detail = detail
         self.headers = headers or {}
         self.kwargs = kwargs
+
+
+class DomainError(Exception):
+    """What a service raises when a rule refuses an operation. Services know no HTTP: the one
+    mapping below (``domain_error_view``) turns each kind into its problem+json status.
+
+    ``errors`` lists field errors (``{"location", "name", "description"}``); ``extra`` adds
+    members to the problem body (``conflicts``, ``rule``, ``required`` ...), so clients can
+    act on the refusal without parsing ``detail``."""
+
+    status = 400
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        kind: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.kind = kind
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the caller may not know that it does (404)."""
+
+    status = 404
+
+
+class Forbidden(DomainError):
+    """The caller may see the object but not do this to it (403)."""
+
+    status = 403
+
+
+class Conflict(DomainError):
+    """The operation clashes with the current state: a duplicate, a taken slot, a wrong
+    status (409)."""
+
+    status = 409
+
+
+def field_error(name: str, description: str, location: str = "body") -> dict[str, str]:
+    """One entry of a problem's ``errors`` list."""
+    return {"location": location, "name": name, "description": description}
+
+
+class Invalid(DomainError):
+    """A value breaks a rule that only the service can check (400): ``Invalid(field,
+    message)`` for one field, ``Invalid(errors=[field_error(...), ...])`` for several."""
+
+    status = 400
+
+    def __init__(
+        self,
+        field: str | None = None,
+        message: str = "",
+        *,
+        errors: list[dict[str, str]] | None = None,
+        detail: str | None = None,
+        location: str = "body",
+        **extra: Any,
+    ):
+        errors = list(errors or [])
+        if field is not None:
+            errors.insert(0, field_error(field, message, location))
+        if detail is None:
+            detail = message if field is not None and len(errors) == 1 else None
+        super().__init__(detail or _count_invalid(len(errors)), errors=errors, **extra)
+
+
+class TooLarge(DomainError):
+    """An upload is over its size limit (413)."""
+
+    status = 413
+
+
+class UnsupportedType(DomainError):
+    """An upload's content is not a type this place accepts (415)."""
+
+    status = 415
+
+
+def _count_invalid(count: int) -> str:
+    return "1 field is invalid" if count == 1 else f"{count} fields are invalid"
 
 
 def cornice_errors_to_problem(request: Any) -> Response:
@@ -105,8 +197,7 @@ def cornice_errors_to_problem(request: Any) -> Response:
         for e in request.errors
     ]
     status = getattr(request.errors, "status", 400) or 400
-    detail = "1 field is invalid" if len(errors) == 1 else f"{len(errors)} fields are invalid"
-    return problem_response(status, detail, request=request, errors=errors)
+    return problem_response(status, _count_invalid(len(errors)), request=request, errors=errors)
 
 
 @exception_view_config(APIProblem)
@@ -114,6 +205,17 @@ def api_problem_view(exc: APIProblem, request: Any) -> Response:
     return problem_response(
         exc.status, exc.detail, request=request, headers=exc.headers, **exc.kwargs
     )
+
+
+@exception_view_config(DomainError)
+def domain_error_view(exc: DomainError, request: Any) -> Response:
+    """The one mapping from domain errors to problem+json."""
+    kwargs: dict[str, Any] = dict(exc.extra)
+    if exc.errors is not None:
+        kwargs["errors"] = exc.errors
+    if exc.kind:
+        kwargs["kind"] = exc.kind
+    return problem_response(exc.status, exc.detail, request=request, headers=exc.headers, **kwargs)
 
 
 @notfound_view_config()

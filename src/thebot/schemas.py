@@ -176,3 +176,86 @@ class Uploads(colander.SchemaType):
         if len(items) > MAX_UPLOAD_FILES:
             raise colander.Invalid(node, f"At most {MAX_UPLOAD_FILES} files")
         return items
+
+
+class StrictMapping(colander.MappingSchema):
+    """A JSON object schema that rejects unknown fields."""
+
+    def schema_type(self, **kw: Any) -> colander.Mapping:
+        return colander.Mapping(unknown="raise")
+
+
+MAX_TEXT = 5000
+
+
+class Field(colander.SchemaNode):
+    """A JSON field: ``null`` is an error unless ``nullable=True`` (then it means "clear").
+
+    Plain colander types are kept (thebot.openapi converts them for OpenAPI); the node adds
+    what JSON needs: explicit nulls, and no bools or floats passing for integers.
+    """
+
+    nullable = False
+
+    def deserialize(self, cstruct: Any = colander.null) -> Any:
+        if cstruct is None:
+            if self.nullable:
+                return None
+            raise colander.Invalid(self, "May not be null")
+        if isinstance(self.typ, colander.Integer) and isinstance(cstruct, (bool, float)):
+            raise colander.Invalid(self, f"{cstruct!r} is not an integer")
+        if isinstance(self.typ, colander.String) and isinstance(cstruct, str):
+            cstruct = cstruct.strip() if self.strip else cstruct
+        return super().deserialize(cstruct)
+
+    strip = True
+
+
+def text(max_length: int, *, min_length: int = 0, **kw: Any) -> Any:
+    return Field(
+        colander.String(allow_empty=min_length == 0),
+        validator=colander.Length(min_length, max_length),
+        **kw,
+    )
+
+
+def integer(low: int, high: int, **kw: Any) -> Any:
+    return Field(colander.Integer(strict=True), validator=colander.Range(low, high), **kw)
+
+
+def object_id(**kw: Any) -> Any:
+    return integer(1, MAX_ID, **kw)
+
+
+def boolean(**kw: Any) -> Any:
+    return Field(colander.Boolean(false_choices=("false", "0"), true_choices=("true", "1")), **kw)
+
+
+DROP = colander.drop
+
+
+class NoQueryRequest(colander.MappingSchema):
+    querystring = StrictMapping(missing=DROP)
+
+
+def optional(typ: Any, **kw: Any) -> Any:
+    return colander.SchemaNode(typ, missing=colander.drop, **kw)
+
+
+class NoContent(colander.MappingSchema):
+    pass
+
+
+def responds(schema: type[colander.SchemaNode], description: str, status: int = 200) -> Any:
+    """``response_schemas`` of a view: its success body (errors are problem+json)."""
+    return {str(status): schema(description=description)}
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class EmptyRequest(colander.MappingSchema):
+    """For views without parameters: any body or unknown query is still rejected."""
+
+    body = StrictMapping(missing=colander.drop)

@@ -6,9 +6,9 @@ from typing import Any
 
 import colander
 
-from thebot.api import StrictMapping
 from thebot.backups.models import BackupStatus, BackupType
 from thebot.pagination import PaginationQuery
+from thebot.schemas import StrictMapping
 
 TYPES = tuple(t.value for t in BackupType)
 STATUSES = tuple(s.value for s in BackupStatus)

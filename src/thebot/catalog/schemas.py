@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
-from thebot.accounts.users.schemas import BriefUser, Field, boolean
-from thebot.accounts.users.service import brief, iso
-from thebot.api import MAX_ID, StrictMapping
+from thebot.accounts.users.schemas import BriefUser
+from thebot.accounts.users.service import brief
+from thebot.api import MAX_ID
 from thebot.catalog.models import Enrollment, EnrollmentStatus, TeacherSubject
 from thebot.catalog.subjects import subject_brief
 from thebot.errors import APIProblem
 from thebot.pagination import PaginationQuery, decode_cursor
+from thebot.schemas import Field, StrictMapping, boolean, iso
 
 DROP = colander.drop
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility as people
-from thebot.accounts.users.service import conflict, iso
+from thebot.accounts.users.service import conflict
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject, TeacherSubject
 from thebot.errors import APIProblem
 from thebot.materials.models import Material
+from thebot.schemas import iso
 
 ACTIVE = EnrollmentStatus.ACTIVE.value
 # Roles that see the whole map of who teaches what (they enrol students with teachers).

@@ -12,7 +12,6 @@ from typing import Any
 from pyramid.response import Response
 
 from thebot.accounts.resources import viewer_of
-from thebot.accounts.users.schemas import NoContent, NoQueryRequest, responds
 from thebot.api import ApiService
 from thebot.audit import audit
 from thebot.catalog import enrollments as enrollment_service
@@ -48,6 +47,7 @@ from thebot.events import ids, record
 from thebot.materials.events import EnrollmentChanged, SubjectChanged, TeacherAssignmentChanged
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, responds
 from thebot.security import (
     CREATE_ENROLLMENT,
     EDIT_ENROLLMENT,

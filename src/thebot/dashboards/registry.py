@@ -25,13 +25,14 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import Role, User
-from thebot.accounts.users.service import BRIEF_FIELDS, brief, iso
+from thebot.accounts.users.service import BRIEF_FIELDS, brief
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
 from thebot.catalog.resources import enrollments_visible_to_role
 from thebot.catalog.subjects import SUBJECT_BRIEF_FIELDS
 from thebot.db import utcnow
 from thebot.db.lists import in_list
 from thebot.db.rows import Layout
+from thebot.schemas import iso
 
 DASHBOARD_ROLES = (Role.STUDENT.value, Role.TEACHER.value, Role.TUTOR.value, Role.PARENT.value)
 ITEMS_LIMIT = 20  # materials and pending submissions listed (the summaries count them all)

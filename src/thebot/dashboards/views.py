@@ -12,13 +12,13 @@ from typing import Any
 from pyramid.response import Response
 
 from thebot.accounts.resources import viewer_of
-from thebot.accounts.users.schemas import NoQueryRequest, responds
 from thebot.api import ApiService
 from thebot.catalog.resources import DashboardRoot
 from thebot.catalog.schemas import DashboardSchema
 from thebot.dashboards.cache import cached_dashboard
 from thebot.dashboards.registry import build_dashboard
 from thebot.responses import encoded_response
+from thebot.schemas import NoQueryRequest, responds
 from thebot.security import (
     VIEW_PARENT_DASHBOARD,
     VIEW_STUDENT_DASHBOARD,

@@ -40,12 +40,13 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import StudentProfile, User
 from thebot.accounts.relationships import visibility as people
-from thebot.accounts.users.service import brief, iso
+from thebot.accounts.users.service import brief
 from thebot.catalog.models import Enrollment, EnrollmentStatus
 from thebot.db import utcnow
 from thebot.events import DomainEvent, record
 from thebot.materials.materials.service import users_by_id
 from thebot.materials.models import Material, MaterialAssignment, MaterialProgress, MaterialStatus
+from thebot.schemas import iso
 
 COMPLETE = 100
 POINTS_PER_COMPLETION = 10

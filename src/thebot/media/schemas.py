@@ -6,7 +6,7 @@ from typing import Any
 
 import colander
 
-from thebot.api import StrictMapping
+from thebot.schemas import StrictMapping
 
 UPLOAD_FIELD = "file"
 MULTIPART = "multipart/form-data"

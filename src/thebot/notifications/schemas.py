@@ -6,10 +6,9 @@ from typing import Any
 
 import colander
 
-from thebot.api import StrictMapping
 from thebot.notifications.service import CATEGORIES, CHANNELS
 from thebot.pagination import PaginationQuery
-from thebot.schemas import ClockTime, QueryBoolean, TimezoneName
+from thebot.schemas import ClockTime, QueryBoolean, StrictMapping, TimezoneName
 
 
 class CategorySwitches(colander.SchemaType):

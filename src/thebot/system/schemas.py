@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import colander
 
-from thebot.api import StrictMapping
+from thebot.schemas import StrictMapping
 
 
 class MetricsQuery(StrictMapping):

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from thebot.accounts.auth import sessions
 from thebot.accounts.auth.passwords import (
     hash_password,
     needs_rehash,
     validate_password,
     verify_password,
 )
-from thebot.accounts.auth import sessions
 from thebot.accounts.auth.tokens import hash_key, issue_token, revoke_tokens
 from thebot.accounts.models import (
     AuthToken,

@@ -8,6 +8,8 @@ from typing import Any
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
+from thebot.accounts.auth import service as auth
+from thebot.accounts.auth import sessions
 from thebot.accounts.auth.passwords import verify_password
 from thebot.accounts.auth.ratelimit import enforce
 from thebot.accounts.auth.schemas import (
@@ -23,8 +25,6 @@ from thebot.accounts.auth.schemas import (
     PasswordResetConfirmRequest,
     PasswordResetRequest,
 )
-from thebot.accounts.auth import service as auth
-from thebot.accounts.auth import sessions
 from thebot.accounts.models import User
 from thebot.api import JSON_RE, ApiService
 from thebot.audit import audit

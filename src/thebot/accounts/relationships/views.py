@@ -23,8 +23,6 @@ from thebot.accounts.users.schemas import (
     CreatedStudent,
     CreatePairingCodeRequest,
     CreateStudentRequest,
-    NoContent,
-    NoQueryRequest,
     PageRequest,
     PairingCodeSchema,
     ParentLinkPage,
@@ -34,13 +32,13 @@ from thebot.accounts.users.schemas import (
     RedeemPairingCodeRequest,
     StudentPage,
     UnlinkChildRequest,
-    responds,
 )
 from thebot.accounts.users.views import TAGS
 from thebot.api import ApiService
 from thebot.audit import audit
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import created, no_content
+from thebot.schemas import NoContent, NoQueryRequest, responds
 from thebot.security import (
     CREATE_PAIRING_CODE,
     MANAGE_PARENT_LINKS,

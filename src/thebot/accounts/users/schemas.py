@@ -8,56 +8,22 @@ from typing import Any
 import colander
 
 from thebot.accounts.models import ROLES
-from thebot.api import MAX_ID, StrictMapping
 from thebot.pagination import PaginationQuery
+from thebot.schemas import (
+    DROP,
+    MAX_TEXT,
+    Field,
+    StrictMapping,
+    boolean,
+    integer,
+    object_id,
+    optional,
+    text,
+)
 
 PHONE_STRIP_RE = re.compile(r"[\s().-]")
 PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{2,149}$")
-MAX_TEXT = 5000
-
-
-class Field(colander.SchemaNode):
-    """A JSON field: ``null`` is an error unless ``nullable=True`` (then it means "clear").
-
-    Plain colander types are kept (thebot.openapi converts them for OpenAPI); the node adds
-    what JSON needs: explicit nulls, and no bools or floats passing for integers.
-    """
-
-    nullable = False
-
-    def deserialize(self, cstruct: Any = colander.null) -> Any:
-        if cstruct is None:
-            if self.nullable:
-                return None
-            raise colander.Invalid(self, "May not be null")
-        if isinstance(self.typ, colander.Integer) and isinstance(cstruct, (bool, float)):
-            raise colander.Invalid(self, f"{cstruct!r} is not an integer")
-        if isinstance(self.typ, colander.String) and isinstance(cstruct, str):
-            cstruct = cstruct.strip() if self.strip else cstruct
-        return super().deserialize(cstruct)
-
-    strip = True
-
-
-def text(max_length: int, *, min_length: int = 0, **kw: Any) -> Any:
-    return Field(
-        colander.String(allow_empty=min_length == 0),
-        validator=colander.Length(min_length, max_length),
-        **kw,
-    )
-
-
-def integer(low: int, high: int, **kw: Any) -> Any:
-    return Field(colander.Integer(strict=True), validator=colander.Range(low, high), **kw)
-
-
-def object_id(**kw: Any) -> Any:
-    return integer(1, MAX_ID, **kw)
-
-
-def boolean(**kw: Any) -> Any:
-    return Field(colander.Boolean(false_choices=("false", "0"), true_choices=("true", "1")), **kw)
 
 
 def normalise_phone(value: str | None) -> str | None:
@@ -103,9 +69,6 @@ def username_node(**kw: Any) -> Any:
 
 def password_node(**kw: Any) -> Any:
     return Field(colander.String(), validator=colander.Length(1, 1024), strip=False, **kw)
-
-
-DROP = colander.drop
 
 
 # --- users ------------------------------------------------------------------------------
@@ -164,10 +127,6 @@ class UpdateProfileBody(StrictMapping):
 
 class UpdateProfileRequest(colander.MappingSchema):
     body = UpdateProfileBody()
-
-
-class NoQueryRequest(colander.MappingSchema):
-    querystring = StrictMapping(missing=DROP)
 
 
 class PageQuery(StrictMapping, PaginationQuery):
@@ -273,10 +232,6 @@ class UserPage(colander.MappingSchema):
     next_cursor = colander.SchemaNode(colander.String(), missing=None)
 
 
-def optional(typ: Any, **kw: Any) -> Any:
-    return colander.SchemaNode(typ, missing=colander.drop, **kw)
-
-
 class BriefUser(colander.MappingSchema):
     id = colander.SchemaNode(colander.Integer())
     username = colander.SchemaNode(colander.String())
@@ -365,16 +320,7 @@ class RedeemedSchema(colander.MappingSchema):
     link_id = colander.SchemaNode(colander.Integer())
 
 
-class NoContent(colander.MappingSchema):
-    pass
-
-
 class PairingCodeSchema(colander.MappingSchema):
     code = colander.SchemaNode(colander.String(), description="Shown once; 8 characters")
     student_id = colander.SchemaNode(colander.Integer())
     expires_at = colander.SchemaNode(colander.DateTime())
-
-
-def responds(schema: type[colander.SchemaNode], description: str, status: int = 200) -> Any:
-    """``response_schemas`` of a view: its success body (errors are problem+json)."""
-    return {str(status): schema(description=description)}

@@ -30,6 +30,7 @@ from thebot.accounts.users.schemas import normalise_phone
 from thebot.accounts.users.usernames import unique_username
 from thebot.db import utcnow
 from thebot.errors import APIProblem
+from thebot.schemas import iso
 
 PROTECTED_USER_FIELDS = frozenset({"role", "email", "is_active", "password"})
 PROFILE_MODELS: dict[str, type] = {
@@ -305,10 +306,6 @@ def _attrs(user: User) -> dict[str, Any]:
 
 
 # --- representations --------------------------------------------------------------------
-
-
-def iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def user_data(user: User) -> dict[str, Any]:

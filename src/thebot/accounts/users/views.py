@@ -21,21 +21,19 @@ from thebot.accounts.resources import AccountsRoot, UserResource, viewer_of
 from thebot.accounts.users import profiles, service
 from thebot.accounts.users.schemas import (
     CreateUserRequest,
-    NoContent,
-    NoQueryRequest,
     ProfileSchema,
     UpdateProfileRequest,
     UpdateUserRequest,
     UserPage,
     UserSchema,
     UsersListRequest,
-    responds,
 )
 from thebot.api import ApiService
 from thebot.audit import audit
 from thebot.errors import problem_response
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, responds
 from thebot.security import (
     DEACTIVATE_USER,
     EDIT_PROFILE,

@@ -12,10 +12,9 @@ from typing import Any
 
 import colander
 
-from thebot.accounts.users.schemas import Field
 from thebot.assignments.assignments.service import MAX_SCORE_LIMIT
 from thebot.assignments.submissions.late_policy import CENT
-from thebot.schemas import RFC3339DateTime
+from thebot.schemas import Field, RFC3339DateTime
 
 
 class Score(colander.SchemaType):

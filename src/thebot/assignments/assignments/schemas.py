@@ -10,13 +10,12 @@ from typing import Any
 
 import colander
 
-from thebot.accounts.users.schemas import DROP, boolean, integer, object_id, text
-from thebot.api import StrictMapping
 from thebot.assignments.assignments.fields import choice, long_text, moment, score
 from thebot.assignments.models import AssignmentStatus, AssignmentType
 from thebot.assignments.submissions.late_policy import FIXED as FIXED_PENALTY
 from thebot.assignments.submissions.late_policy import PER_DAY, PER_HOUR, PERCENTAGE
 from thebot.pagination import PaginationQuery
+from thebot.schemas import DROP, StrictMapping, boolean, integer, object_id, text
 
 TYPES = tuple(t.value for t in AssignmentType)
 STATUSES = tuple(s.value for s in AssignmentStatus)

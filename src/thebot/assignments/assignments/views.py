@@ -13,9 +13,8 @@ from pyramid.response import Response
 from sqlalchemy import select
 
 from thebot.accounts.models import Role, User
-from thebot.accounts.users.schemas import NoContent, NoQueryRequest, responds
-from thebot.accounts.users.service import iso
 from thebot.api import ApiService
+from thebot.assignments.assignments import service
 from thebot.assignments.assignments.assignees import explicit_assignees
 from thebot.assignments.assignments.resources import (
     AssignmentResource,
@@ -31,17 +30,17 @@ from thebot.assignments.assignments.schemas import (
     EmptyBodyRequest,
     UpdateAssignmentRequest,
 )
-from thebot.assignments.assignments import service
 from thebot.assignments.assignments.stats import assignment_stats
 from thebot.assignments.events import AssignmentPublished
 from thebot.assignments.models import Assignment, AssignmentExtension, RubricCriterion
-from thebot.assignments.submissions.late_policy import score_text
 from thebot.assignments.submissions import service as submissions
+from thebot.assignments.submissions.late_policy import score_text
 from thebot.audit import audit
 from thebot.db import utcnow
 from thebot.events import record
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, iso, responds
 from thebot.security import (
     CLONE_ASSIGNMENT,
     CREATE_ASSIGNMENT,

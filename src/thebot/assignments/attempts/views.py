@@ -6,11 +6,12 @@ from typing import Any
 
 import colander
 
-from thebot.api import ApiService, EmptyRequest
+from thebot.api import ApiService
 from thebot.assignments.assignments.resources import AssignmentResource
 from thebot.assignments.attempts import service as timed_attempts
 from thebot.assignments.submissions import service as submissions
 from thebot.db import utcnow
+from thebot.schemas import EmptyRequest
 from thebot.security import SUBMIT_ASSIGNMENT
 
 start_service = ApiService(

@@ -12,10 +12,9 @@ from typing import Any
 
 import colander
 
-from thebot.api import StrictMapping
 from thebot.assignments.reports.service import MAX_PERIOD_DAYS, STATUSES, TYPES
 from thebot.pagination import PaginationQuery
-from thebot.schemas import id_range
+from thebot.schemas import StrictMapping, id_range
 
 DROP = colander.drop
 SUMMARY_MAX = 20000

@@ -15,6 +15,7 @@ from thebot.accounts.models import User
 from thebot.accounts.resources import viewer_of
 from thebot.api import ApiService
 from thebot.assignments.models import StudentReport
+from thebot.assignments.reports import service as reports
 from thebot.assignments.reports.resources import ReportResource, ReportsRoot
 from thebot.assignments.reports.schemas import (
     CreateReportRequest,
@@ -25,7 +26,6 @@ from thebot.assignments.reports.schemas import (
     UpdateReportRequest,
     responds,
 )
-from thebot.assignments.reports import service as reports
 from thebot.audit import audit
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, with_etag

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import colander
 
-from thebot.accounts.users.schemas import DROP, Field, object_id
-from thebot.api import StrictMapping
 from thebot.assignments.assignments.fields import RubricScores, choice, long_text, moment, score
 from thebot.assignments.submissions.service import STATUS_FILTERS
 from thebot.pagination import PaginationQuery
-from thebot.schemas import QueryBoolean, Uploads
+from thebot.schemas import DROP, Field, QueryBoolean, StrictMapping, Uploads, object_id
 
 MAX_SUBMISSION_TEXT = 50_000
 MAX_FEEDBACK = 10_000

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
-from thebot.accounts.users.service import field_error, iso
+from thebot.accounts.users.service import field_error
 from thebot.assignments.assignments.assignees import assigned_students
 from thebot.assignments.assignments.service import (
     CLOSED,
@@ -42,16 +42,17 @@ from thebot.assignments.models import (
     Grade,
     SubmissionStatus,
 )
+from thebot.assignments.submissions import late_policy
 from thebot.assignments.submissions.grading import (
     GRADED,
     grade_data,
     refresh_lateness,
     update_profile_stats,
 )
-from thebot.assignments.submissions import late_policy
 from thebot.errors import APIProblem
 from thebot.media.models import MediaFile
 from thebot.media.service import media_payload
+from thebot.schemas import iso
 
 SUBMITTED = SubmissionStatus.SUBMITTED.value
 RETURNED = SubmissionStatus.RETURNED.value

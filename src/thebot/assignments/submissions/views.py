@@ -13,7 +13,6 @@ from typing import Any
 from pyramid.response import Response
 
 from thebot.accounts.models import User
-from thebot.accounts.users.schemas import NoContent, NoQueryRequest, responds
 from thebot.api import ApiService, json_cstruct
 from thebot.assignments.assignments.resources import (
     AssignmentResource,
@@ -29,6 +28,8 @@ from thebot.assignments.assignments.responses import (
 from thebot.assignments.assignments.views import extension_data
 from thebot.assignments.events import ExtensionGranted, SubmissionGraded, SubmissionReturned
 from thebot.assignments.models import AssignmentExtension, AssignmentSubmission
+from thebot.assignments.submissions import grading
+from thebot.assignments.submissions import service as submissions
 from thebot.assignments.submissions.late_policy import score_text
 from thebot.assignments.submissions.schemas import (
     ExtensionRequest,
@@ -38,14 +39,13 @@ from thebot.assignments.submissions.schemas import (
     SubmissionsListRequest,
     SubmitRequest,
 )
-from thebot.assignments.submissions import grading
-from thebot.assignments.submissions import service as submissions
 from thebot.audit import audit
 from thebot.db import utcnow
 from thebot.events import record
 from thebot.media.service import store_upload
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, responds
 from thebot.security import (
     GRADE_SUBMISSION,
     LIST_ASSIGNMENT_SUBMISSIONS,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from thebot.accounts.models import Role, StudentProfile, User
 from thebot.accounts.relationships import visibility as people
 from thebot.accounts.users.profiles import STUDENT_STATS
-from thebot.accounts.users.service import BRIEF_FIELDS, iso
+from thebot.accounts.users.service import BRIEF_FIELDS
 from thebot.dashboards.registry import (
     STUDENT_IDS,
     VIEWER,
@@ -31,6 +31,7 @@ from thebot.materials.models import (
     MaterialProgress,
     MaterialStatus,
 )
+from thebot.schemas import iso
 
 Tutor = aliased(User, name="tutor")
 CARD = Layout(

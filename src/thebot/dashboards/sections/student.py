@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from thebot.accounts.models import Role
-from thebot.accounts.users.service import BRIEF_FIELDS, iso
+from thebot.accounts.users.service import BRIEF_FIELDS
 from thebot.catalog.models import Subject
 from thebot.catalog.subjects import SUBJECT_BRIEF_FIELDS
 from thebot.dashboards.registry import (
@@ -36,6 +36,7 @@ from thebot.materials.models import (
     SubmissionFeedback,
 )
 from thebot.materials.visibility import visible_to_role
+from thebot.schemas import iso
 
 
 def student_subjects(ctx: DashboardContext) -> list[dict[str, Any]]:

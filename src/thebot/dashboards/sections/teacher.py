@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from thebot.accounts.models import Role
-from thebot.accounts.users.service import BRIEF_FIELDS, iso
+from thebot.accounts.users.service import BRIEF_FIELDS
 from thebot.catalog.models import Enrollment, Subject
 from thebot.catalog.subjects import SUBJECT_BRIEF_FIELDS, subjects_taught_ids
 from thebot.dashboards.registry import (
@@ -26,6 +26,7 @@ from thebot.dashboards.registry import (
 from thebot.db.lists import in_list
 from thebot.db.rows import Layout
 from thebot.materials.models import Material, MaterialSubmission, SubmissionStatus
+from thebot.schemas import iso
 
 TAUGHT = Layout(subject=(Subject, SUBJECT_BRIEF_FIELDS))
 TEACHER_STUDENT = Layout(subject=(Subject, SUBJECT_BRIEF_FIELDS), student=(Student, BRIEF_FIELDS))

@@ -22,10 +22,11 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import User
-from thebot.accounts.users.service import brief, invalid, iso
+from thebot.accounts.users.service import brief, invalid
 from thebot.db import utcnow
 from thebot.materials.materials.service import users_by_id
 from thebot.materials.models import Material, MaterialComment
+from thebot.schemas import iso
 
 MAX_DEPTH = 3
 

@@ -11,7 +11,6 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 
-from thebot.accounts.users.schemas import NoContent, NoQueryRequest, responds
 from thebot.api import ApiService
 from thebot.audit import audit
 from thebot.events import record
@@ -35,6 +34,7 @@ from thebot.materials.materials.schemas import (
 from thebot.materials.models import MaterialComment
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, responds
 from thebot.security import ADD_COMMENT, DELETE_COMMENT, MODERATE_COMMENT, VIEW_COMMENTS
 
 TAGS = ["materials"]

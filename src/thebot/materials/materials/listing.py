@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import User
-from thebot.accounts.users.service import BRIEF_FIELDS, iso
+from thebot.accounts.users.service import BRIEF_FIELDS
 from thebot.catalog.models import Subject
 from thebot.catalog.subjects import SUBJECT_BRIEF_FIELDS
 from thebot.db.rows import Layout
@@ -38,6 +38,7 @@ from thebot.materials.materials.service import assigned_student_ids, normalise_t
 from thebot.materials.models import Material
 from thebot.media.models import MediaFile
 from thebot.media.service import MEDIA_FIELDS, media_json
+from thebot.schemas import iso
 
 Author = aliased(User, name="author")
 MATERIAL_FIELDS = (

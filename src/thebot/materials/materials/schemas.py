@@ -8,11 +8,21 @@ from urllib.parse import urlsplit
 
 import colander
 
-from thebot.accounts.users.schemas import DROP, Field, boolean, object_id, text
-from thebot.api import StrictMapping
 from thebot.materials.models import MaterialStatus, MaterialType, SubmissionStatus
 from thebot.pagination import PaginationQuery
-from thebot.schemas import MAX_INT, MIN_INT, QueryBoolean, Uploads, id_range
+from thebot.schemas import (
+    DROP,
+    MAX_INT,
+    MIN_INT,
+    Field,
+    QueryBoolean,
+    StrictMapping,
+    Uploads,
+    boolean,
+    id_range,
+    object_id,
+    text,
+)
 
 MATERIAL_TYPES = tuple(t.value for t in MaterialType)
 MATERIAL_STATUSES = tuple(s.value for s in MaterialStatus)

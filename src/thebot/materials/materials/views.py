@@ -12,12 +12,13 @@ from typing import Any
 
 from pyramid.response import Response
 
-from thebot.accounts.users.schemas import NoContent, NoQueryRequest, responds
 from thebot.api import ApiService
 from thebot.audit import audit
 from thebot.events import ids, record
 from thebot.materials import progress
 from thebot.materials.events import MaterialAssigned, MaterialChanged, ProgressRecorded
+from thebot.materials.materials import listing as reads
+from thebot.materials.materials import service
 from thebot.materials.materials.resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
@@ -39,11 +40,10 @@ from thebot.materials.materials.schemas import (
     ProgressRequest,
     UpdateMaterialRequest,
 )
-from thebot.materials.materials import listing as reads
-from thebot.materials.materials import service
 from thebot.materials.models import Material, MaterialStatus
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, responds
 from thebot.security import (
     ASSIGN_MATERIAL,
     CREATE_MATERIAL,

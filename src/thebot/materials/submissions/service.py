@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
-from thebot.accounts.users.service import brief, conflict, field_error, iso
+from thebot.accounts.users.service import brief, conflict, field_error
 from thebot.db import utcnow
 from thebot.errors import APIProblem
 from thebot.materials import visibility
@@ -35,6 +35,7 @@ from thebot.materials.models import (
 )
 from thebot.media.models import MediaFile
 from thebot.media.service import media_payload
+from thebot.schemas import iso
 
 SUBMITTED = SubmissionStatus.SUBMITTED.value
 RETURNED = SubmissionStatus.RETURNED.value

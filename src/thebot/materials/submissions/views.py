@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from thebot.accounts.users.schemas import NoQueryRequest, responds
 from thebot.api import ApiService
 from thebot.audit import audit
 from thebot.events import record
@@ -34,6 +33,7 @@ from thebot.media.models import MediaKind
 from thebot.media.service import OWNER_SUBMISSION, discard_media, store_upload
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import created, with_etag
+from thebot.schemas import NoQueryRequest, responds
 from thebot.security import REVIEW_SUBMISSION, SUBMIT_MATERIAL, VIEW_SUBMISSIONS
 
 TAGS = ["materials"]

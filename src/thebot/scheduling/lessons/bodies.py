@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
-from thebot.accounts.users.service import brief, iso
+from thebot.accounts.users.service import brief
 from thebot.catalog.models import Subject
 from thebot.catalog.subjects import subject_brief
 from thebot.scheduling.lessons.visibility import notes_visible_to, tutored_students
 from thebot.scheduling.models import Lesson, LessonHistory
+from thebot.schemas import iso
 
 PRIVATE_FIELDS = ("notes",)
 

@@ -18,8 +18,8 @@ from pyramid.httpexceptions import HTTPNotFound
 
 from thebot.accounts.models import Role
 from thebot.accounts.resources import parse_id, viewer_of
-from thebot.scheduling.lessons.service import COMPLETERS, CONFIRMERS, MANAGERS
 from thebot.scheduling.lessons import visibility as seen
+from thebot.scheduling.lessons.service import COMPLETERS, CONFIRMERS, MANAGERS
 from thebot.scheduling.models import Lesson
 from thebot.security import (
     BOOK_LESSONS,

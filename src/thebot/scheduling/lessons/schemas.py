@@ -8,11 +8,19 @@ from typing import Any
 
 import colander
 
-from thebot.accounts.users.schemas import BriefUser, Field, boolean, integer
-from thebot.api import MAX_ID, StrictMapping
+from thebot.accounts.users.schemas import BriefUser
+from thebot.api import MAX_ID
 from thebot.pagination import PaginationQuery
 from thebot.scheduling.models import LessonStatus
-from thebot.schemas import RFC3339_EXAMPLE, RFC3339DateTime, TimezoneName
+from thebot.schemas import (
+    RFC3339_EXAMPLE,
+    Field,
+    RFC3339DateTime,
+    StrictMapping,
+    TimezoneName,
+    boolean,
+    integer,
+)
 
 DROP = colander.drop
 STATUSES = tuple(s.value for s in LessonStatus)

@@ -36,8 +36,8 @@ from thebot.accounts.relationships import visibility as people
 from thebot.errors import APIProblem
 from thebot.scheduling import rules
 from thebot.scheduling.conflicts import conflict_payload, find_conflicts, lock_participants
-from thebot.scheduling.lessons.history import record_history, snapshot
 from thebot.scheduling.lessons import visibility as seen
+from thebot.scheduling.lessons.history import record_history, snapshot
 from thebot.scheduling.models import Lesson, LessonStatus
 
 PENDING = LessonStatus.PENDING.value

@@ -23,6 +23,8 @@ from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, with_etag
 from thebot.scheduling.conflicts import conflict_payload
 from thebot.scheduling.events import LessonChanged
+from thebot.scheduling.lessons import changes as lesson_changes
+from thebot.scheduling.lessons import service, states
 from thebot.scheduling.lessons.bodies import history_json, lessons_json, one_lesson_json
 from thebot.scheduling.lessons.history import history_query
 from thebot.scheduling.lessons.notices import BOOKED, CANCELLED, RESCHEDULED
@@ -42,8 +44,6 @@ from thebot.scheduling.lessons.schemas import (
     UpdateLessonRequest,
     responds,
 )
-from thebot.scheduling.lessons import changes as lesson_changes
-from thebot.scheduling.lessons import service, states
 from thebot.scheduling.models import Lesson, LessonHistory
 from thebot.scheduling.series import service as series
 from thebot.security import (

@@ -8,8 +8,6 @@ from typing import Any
 
 import colander
 
-from thebot.accounts.users.schemas import Field, boolean, integer, object_id, text
-from thebot.api import StrictMapping
 from thebot.pagination import PaginationQuery
 from thebot.scheduling.lessons.schemas import (
     MAX_TEXT,
@@ -22,7 +20,16 @@ from thebot.scheduling.lessons.schemas import (
 )
 from thebot.scheduling.series.rrule import MAX_RULE_LENGTH
 from thebot.scheduling.series.scopes import ALL, SCOPES
-from thebot.schemas import ClockTime, QueryBoolean
+from thebot.schemas import (
+    ClockTime,
+    Field,
+    QueryBoolean,
+    StrictMapping,
+    boolean,
+    integer,
+    object_id,
+    text,
+)
 
 DROP = colander.drop
 MAX_DURATION = 24 * 60  # the booking rules narrow it (LESSON_MIN/MAX_MINUTES)

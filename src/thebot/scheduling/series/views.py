@@ -26,10 +26,11 @@ from thebot.idempotency import idempotent
 from thebot.pagination import page_body, paginate_request
 from thebot.responses import check_if_match, created, with_etag
 from thebot.scheduling.events import SeriesChanged
+from thebot.scheduling.lessons import visibility as seen
 from thebot.scheduling.lessons.bodies import lessons_json
 from thebot.scheduling.lessons.service import MANAGERS
-from thebot.scheduling.lessons import visibility as seen
 from thebot.scheduling.models import Lesson, LessonSeries
+from thebot.scheduling.series import scopes, service
 from thebot.scheduling.series.schemas import (
     CancelSeriesRequest,
     ChangedSeries,
@@ -42,7 +43,6 @@ from thebot.scheduling.series.schemas import (
     UpdateSeriesRequest,
     responds,
 )
-from thebot.scheduling.series import scopes, service
 from thebot.security import (
     CANCEL_SERIES,
     CREATE_SERIES,

@@ -6,9 +6,8 @@ from typing import Any
 
 import colander
 
-from thebot.api import StrictMapping
 from thebot.pagination import PaginationQuery
-from thebot.schemas import RFC3339DateTime, id_range
+from thebot.schemas import RFC3339DateTime, StrictMapping, id_range
 
 
 def check_period(node: Any, value: dict[str, Any]) -> None:
