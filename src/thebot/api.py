@@ -8,6 +8,8 @@ from typing import Any
 
 from cornice import Service
 from cornice.validators import colander_validator, extract_cstruct
+from pyramid.request import Request as PyramidRequest
+from sqlalchemy.orm import Session
 
 from thebot import renderers
 from thebot.errors import cornice_errors_to_problem
@@ -26,6 +28,18 @@ DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 SUSPECT_NUMBERS = (b"0" * 100, b"e000", b"e+000", b"E000", b"E+000")
 JSON_RE = re.compile(r"^application/([\w.+-]+\+)?json$")
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+class Request(PyramidRequest):
+    """The request as THE_BOT's views and helpers see it: Pyramid's request plus what the
+    app adds (``request.dbsession``, Cornice's ``validated``/``errors``, the request id, the
+    cache regions). For annotations only: Pyramid builds its own request objects."""
+
+    dbsession: Session
+    validated: dict[str, Any]
+    errors: Any  # cornice.errors.Errors
+    request_id: str
+    cache: dict[str, Any]
 
 
 def parse_id(raw: Any) -> int | None:
