@@ -42,7 +42,9 @@ extras = {
     "sentry": ["sentry-sdk>=2"],
     "testing": [
         "factory_boy>=3.3",
+        "import-linter>=2.1",  # tox -e lint, .ci/run: the dependency contracts in tox.ini
         "jsonschema>=4.18",  # tests/contract: responses against the OpenAPI document
+        "mypy>=1.10",  # tox -e lint, .ci/run: type check of src/thebot ([mypy] in tox.ini)
         "openapi-spec-validator>=0.7",
         "pytest>=8",
         "pytest-cov",

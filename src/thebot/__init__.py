@@ -28,7 +28,8 @@ def import_models() -> MetaData:
     from thebot.db import Base
     from thebot.settings import feature_modules
 
-    importlib.import_module("thebot.tasks.outbox")  # core tables (the transactional outbox)
+    importlib.import_module("thebot.tasks.outbox")  # core tables: the transactional outbox
+    importlib.import_module("thebot.audit")  # and the audit trail
     feature_modules("models")
     return Base.metadata
 

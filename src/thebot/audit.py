@@ -1,4 +1,5 @@
-"""``audit(request, action, ...)``: one row in ``audit_event`` plus a line on the audit logger."""
+"""The audit trail: the ``audit_event`` table, and ``audit(request, action, ...)``: one row in it
+plus a line on the ``audit`` logger."""
 
 from __future__ import annotations
 
@@ -7,7 +8,32 @@ import json
 import logging
 from typing import Any
 
-from thebot.system.models import AuditEvent
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from thebot.db import Base, UTCDateTime, utcnow
+
+
+class AuditEvent(Base):
+    """A security-relevant event, written in the same transaction as the change it records."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=utcnow, nullable=False, index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    action: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    target_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    target_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
 
 audit_log = logging.getLogger("audit")
 SECRET_WORDS = ("password", "token", "secret", "code", "key", "credential")
