@@ -116,6 +116,13 @@ def dispatch(registry: Any, *objects: Any, dbsession: Session | None = None) -> 
                 savepoint.commit()
 
 
+def registry_of(dbsession: Session) -> Any:
+    """The Pyramid registry ``dbsession`` works for (its request's, or ``info["registry"]``
+    of a plain session); ``None`` for a session that knows neither."""
+    request = dbsession.info.get("request")
+    return request.registry if request is not None else dbsession.info.get("registry")
+
+
 def record(dbsession: Session, event: DomainEvent) -> None:
     """Record ``event`` on the unit of work of ``dbsession`` (see the module docstring)."""
     request = dbsession.info.get("request")

@@ -11,6 +11,7 @@ scratch database, since both transactions must commit for real.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import threading
 import time
@@ -29,7 +30,7 @@ from factories import (
 from thebot.accounts.models import StudentProfile, User
 from thebot.assignments.models import Assignment, AssignmentSubmission
 from thebot.assignments.submissions import grading
-from thebot.materials.progress import refresh_student_stats
+from thebot.materials.progress.service import refresh_student_stats
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("THEBOT_TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -45,7 +46,10 @@ def own_app(make_app, scratch_database_url):
 
 
 def test_a_refresh_waiting_on_a_grade_keeps_the_graded_share(own_app):
-    sessions = own_app.registry["dbsession_factory"]
+    # Sessions that know the app's registry: its points sources (the graded share).
+    sessions = functools.partial(
+        own_app.registry["dbsession_factory"], info={"registry": own_app.registry}
+    )
     with sessions() as session, session.begin(), factories_bound_to(session):
         student = UserFactory(role="student")
         session.add(StudentProfile(user_id=student.id))

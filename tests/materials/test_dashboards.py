@@ -7,10 +7,10 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from pyramid.config import Configurator
 from sqlalchemy import literal, select
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
-from thebot.accounts.relationships import visibility as people
 from thebot.dashboards import registry as dashboards
 from thebot.dashboards.cache import bump_generations
 from thebot.materials.models import (
@@ -280,7 +280,7 @@ def test_tutor_sees_own_students_with_subjects_and_progress(
 
 
 def test_tutor_dashboard_follows_teaching_relations_registered_after_import(
-    testapp, w, make_user, auth_headers, monkeypatch
+    testapp, w, make_user, auth_headers, add_teaching_relation
 ):
     """Features register teaching relations as they load: the tutor's students are read
     through every relation registered by the time of the request, not of an import."""
@@ -291,9 +291,7 @@ def test_tutor_dashboard_follows_teaching_relations_registered_after_import(
             literal(w.tutor.id).label("teacher_id"), literal(other.id).label("student_id")
         )
 
-    # A copy of the registry for this test: the relation is gone afterwards.
-    monkeypatch.setattr(people, "_providers", dict(people._providers))
-    people.register_teaching_relation("test_only", relation)
+    add_teaching_relation("test_only", relation)  # for this test only
     cards = get(testapp, "tutor", w.tutor, auth_headers).json["sections"]["students"]
     assert {c["student"]["id"] for c in cards} == {w.student.id, other.id}
 
@@ -322,24 +320,25 @@ def test_parent_sees_each_child_with_subjects_progress_and_teachers(
 # --- sections from other features ----------------------------------------------------------
 
 
-def test_other_features_add_sections(testapp, w, auth_headers, monkeypatch):
+def test_other_features_add_sections(app, testapp, w, auth_headers, monkeypatch):
     def lessons(ctx):
         return {"next": None, "for": ctx.user.id}
 
-    # A copy of the registry for this test: the section is gone afterwards.
-    monkeypatch.setattr(
-        dashboards, "_SECTIONS", {role: dict(s) for role, s in dashboards._SECTIONS.items()}
-    )
-    dashboards.register_section("parent", "lessons", lessons, order=5)
+    # A copy of the app's sections for this test: the section is gone afterwards.
+    copy = {role: dict(s) for role, s in dashboards.sections(app.registry).items()}
+    monkeypatch.setitem(app.registry, dashboards.SECTIONS_KEY, copy)
+    config = Configurator(registry=app.registry)
+    config.add_directive("add_dashboard_section", dashboards.add_dashboard_section)
+    config.add_dashboard_section("parent", "lessons", lessons, order=5)
     body = get(testapp, "parent", w.parent, auth_headers).json
     names = list(body["sections"])
-    assert names == [s.name for s in dashboards.sections_for("parent")]
+    assert names == [s.name for s in dashboards.sections_for(app.registry, "parent")]
     assert names.index("lessons") < names.index("children")  # by ``order``
     assert body["sections"]["lessons"] == {"next": None, "for": w.parent.id}
     monkeypatch.undo()
-    assert "lessons" not in [s.name for s in dashboards.sections_for("parent")]
+    assert "lessons" not in [s.name for s in dashboards.sections_for(app.registry, "parent")]
     with pytest.raises(ValueError):
-        dashboards.register_section("admin", "x", lessons)
+        config.add_dashboard_section("admin", "x", lessons)
 
 
 # --- constant query counts ----------------------------------------------------------------

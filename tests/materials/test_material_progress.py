@@ -18,7 +18,7 @@ from materials_support import (  # noqa: F401
 from factories import MaterialFactory, MaterialProgressFactory, UserFactory
 from thebot.accounts.models import StudentProfile
 from thebot.materials.models import MaterialProgress
-from thebot.materials.progress import next_streak, record_progress, refresh_student_stats
+from thebot.materials.progress.service import next_streak, record_progress, refresh_student_stats
 
 UTC = dt.timezone.utc
 

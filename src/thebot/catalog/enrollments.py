@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from thebot.accounts.models import Role, StudentProfile, User
 from thebot.accounts.relationships import visibility as people
-from thebot.accounts.users.service import conflict, field_error, invalid
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
 from thebot.catalog.resources import (
     AS_ADMIN,
@@ -41,8 +40,8 @@ from thebot.catalog.resources import (
 from thebot.catalog.subjects import ACTIVE, STAFF_ROLES, flush_or_conflict
 from thebot.catalog.teachers import teaches
 from thebot.db import utcnow
-from thebot.errors import APIProblem
-from thebot.materials.progress import refresh_student_stats
+from thebot.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from thebot.materials.progress.service import refresh_student_stats
 
 
 def enrollments_query(viewer: User, **filters: Any) -> Select:
@@ -123,12 +122,12 @@ def create_enrollment(
 ) -> Enrollment:
     """Enroll a student (see the module docstring for who may enroll whom)."""
     if actor.role not in STAFF_ROLES:
-        raise APIProblem(403, "Students and parents cannot create enrollments.")
+        raise Forbidden("Students and parents cannot create enrollments.")
     if student_id == actor.id:
-        raise APIProblem(403, "You cannot enroll yourself.")
+        raise Forbidden("You cannot enroll yourself.")
     if teacher_id is None:
         if actor.role not in people.TEACHING_ROLES:
-            raise invalid("teacher_id", "Required: the teacher or tutor of the enrollment")
+            raise Invalid("teacher_id", "Required: the teacher or tutor of the enrollment")
         teacher_id = actor.id
     is_admin = actor.role == Role.ADMIN.value
     with_any_teacher = is_admin
@@ -137,8 +136,8 @@ def create_enrollment(
         # id exists, what it is, or what it is enrolled in.
         may_enroll, with_any_teacher = enrollable(dbsession, actor, student_id)
         if not may_enroll:
-            raise APIProblem(
-                404, STUDENT_NOT_FOUND, errors=[field_error("student_id", STUDENT_NOT_FOUND)]
+            raise NotFound(
+                STUDENT_NOT_FOUND, errors=[field_error("student_id", STUDENT_NOT_FOUND)]
             )
     errors = []
     student = dbsession.get(User, student_id)
@@ -153,18 +152,14 @@ def create_enrollment(
     elif subject is not None and not teaches(dbsession, teacher, subject.id):
         errors.append(field_error("teacher_id", teacher_error(is_admin, NOT_ASSIGNED)))
     if errors:
-        detail = (
-            errors[0]["description"] if len(errors) == 1 else f"{len(errors)} fields are invalid"
-        )
-        raise APIProblem(400, detail, errors=errors)
+        raise Invalid(errors=errors, detail=errors[0]["description"] if len(errors) == 1 else None)
     if not with_any_teacher and teacher_id != actor.id:
-        raise APIProblem(
-            403,
+        raise Forbidden(
             "Only admins and the student's tutor may enroll a student with another teacher.",
             errors=[field_error("teacher_id", "Only admins and the student's tutor")],
         )
     if dbsession.scalar(select(active_duplicate(student_id, subject_id))):
-        raise conflict("subject_id", DUPLICATE)
+        raise Conflict(DUPLICATE, errors=[field_error("subject_id", DUPLICATE)])
     enrollment = Enrollment(
         student_id=student_id,
         subject_id=subject_id,
@@ -188,10 +183,8 @@ def still_teaches(dbsession: Session, enrollment: Enrollment) -> None:
         or not teacher.is_active
         or not teaches(dbsession, teacher, enrollment.subject_id)
     ):
-        raise conflict(
-            "teacher_id",
-            "The teacher no longer teaches this subject: set another teacher to reactivate.",
-        )
+        detail = "The teacher no longer teaches this subject: set another teacher to reactivate."
+        raise Conflict(detail, errors=[field_error("teacher_id", detail)])
 
 
 def may_reattach(
@@ -204,8 +197,7 @@ def may_reattach(
     if relations & {AS_ADMIN, AS_TUTOR}:
         return
     if not people.teaches(dbsession, actor.id, enrollment.student_id):
-        raise APIProblem(
-            403,
+        raise Forbidden(
             "Only admins and the student's tutor may reactivate an enrollment of a student "
             "you no longer teach.",
             errors=[field_error("status", "Only admins and the student's tutor")],
@@ -224,17 +216,16 @@ def update_enrollment(
     changed: list[str] = []
     if "teacher_id" in changes and changes["teacher_id"] != enrollment.teacher_id:
         if not relations & {AS_ADMIN, AS_TUTOR}:
-            raise APIProblem(
-                403,
+            raise Forbidden(
                 "Only admins and the student's tutor may change the teacher.",
                 errors=[field_error("teacher_id", "Only admins and the student's tutor")],
             )
         is_admin = AS_ADMIN in relations
         teacher = dbsession.get(User, changes["teacher_id"])
         if teacher is None or not teacher.is_active or teacher.role not in people.TEACHING_ROLES:
-            raise invalid("teacher_id", teacher_error(is_admin, NO_TEACHER))
+            raise Invalid("teacher_id", teacher_error(is_admin, NO_TEACHER))
         if not teaches(dbsession, teacher, enrollment.subject_id):
-            raise invalid("teacher_id", teacher_error(is_admin, NOT_ASSIGNED))
+            raise Invalid("teacher_id", teacher_error(is_admin, NOT_ASSIGNED))
         enrollment.teacher_id = teacher.id
         changed.append("teacher_id")
     if "custom_subject_name" in changes:
@@ -253,7 +244,7 @@ def update_enrollment(
                     active_duplicate(enrollment.student_id, enrollment.subject_id, enrollment.id)
                 )
             ):
-                raise conflict("status", DUPLICATE)
+                raise Conflict(DUPLICATE, errors=[field_error("status", DUPLICATE)])
             enrollment.ended_at = None
         elif enrollment.status == ACTIVE:
             enrollment.ended_at = utcnow()
@@ -271,6 +262,3 @@ def enrollment_relation():  # type: ignore[no-untyped-def]
     return select(
         Enrollment.teacher_id.label("teacher_id"), Enrollment.student_id.label("student_id")
     ).where(Enrollment.status == EnrollmentStatus.ACTIVE.value)
-
-
-people.register_teaching_relation("enrollment", enrollment_relation)

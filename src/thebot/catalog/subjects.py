@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility as people
-from thebot.accounts.users.service import conflict
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject, TeacherSubject
-from thebot.errors import APIProblem
+from thebot.errors import Conflict, field_error
 from thebot.materials.models import Material
 from thebot.schemas import iso
 
 ACTIVE = EnrollmentStatus.ACTIVE.value
 # Roles that see the whole map of who teaches what (they enrol students with teachers).
 STAFF_ROLES = (Role.ADMIN.value, *people.TEACHING_ROLES)
+NAME_TAKEN = "A subject with this name already exists."
 
 
 def flush_or_conflict(dbsession: Session, name: str, description: str) -> None:
@@ -34,7 +34,7 @@ def flush_or_conflict(dbsession: Session, name: str, description: str) -> None:
         with dbsession.begin_nested():
             dbsession.flush()
     except IntegrityError as exc:
-        raise conflict(name, description) from exc
+        raise Conflict(description, errors=[field_error(name, description)]) from exc
 
 
 def count_of(model: Any, *where: Any) -> Any:
@@ -106,14 +106,14 @@ def check_name_free(dbsession: Session, name: str, exclude: int | None = None) -
     same = func.lower(Subject.name) == name.lower()
     others = [Subject.id != exclude] if exclude is not None else []
     if dbsession.scalar(select(exists().where(same, *others))):
-        raise conflict("name", "A subject with this name already exists.")
+        raise Conflict(NAME_TAKEN, errors=[field_error("name", NAME_TAKEN)])
 
 
 def create_subject(dbsession: Session, *, name: str, description: str = "", color: str) -> Subject:
     check_name_free(dbsession, name)
     subject = Subject(name=name, description=description, color=color.lower())
     dbsession.add(subject)
-    flush_or_conflict(dbsession, "name", "A subject with this name already exists.")
+    flush_or_conflict(dbsession, "name", NAME_TAKEN)
     return subject
 
 
@@ -126,7 +126,7 @@ def update_subject(dbsession: Session, subject: Subject, changes: dict[str, Any]
     changed = [f for f in sorted(changes) if getattr(subject, f) != changes[f]]
     for field in changed:
         setattr(subject, field, changes[field])
-    flush_or_conflict(dbsession, "name", "A subject with this name already exists.")
+    flush_or_conflict(dbsession, "name", NAME_TAKEN)
     return changed
 
 
@@ -140,8 +140,7 @@ def delete_subject(dbsession: Session, subject: Subject) -> list[int]:
         select(*[count_of(m, m.subject_id == subject.id) for m in (Enrollment, Material)])
     ).one()
     if enrollments or materials:
-        raise APIProblem(
-            409,
+        raise Conflict(
             f"The subject still has {enrollments} enrollment(s) and {materials} material(s); "
             "end and remove them first, or rename the subject instead.",
             enrollments=enrollments,

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility as people
-from thebot.accounts.users.service import invalid
 from thebot.catalog.models import Enrollment, Subject, TeacherSubject
 from thebot.catalog.subjects import (
     ACTIVE,
@@ -20,7 +19,7 @@ from thebot.catalog.subjects import (
     flush_or_conflict,
     visible_user_ids,
 )
-from thebot.errors import APIProblem
+from thebot.errors import Conflict, Invalid
 
 
 def teachers_query(subject: Subject, viewer: User, *, is_active: bool = True) -> Select:
@@ -41,7 +40,7 @@ def teachers_query(subject: Subject, viewer: User, *, is_active: bool = True) ->
 def find_teacher(dbsession: Session, teacher_id: int, name: str = "teacher_id") -> User:
     teacher = dbsession.get(User, teacher_id)
     if teacher is None or not teacher.is_active or teacher.role not in people.TEACHING_ROLES:
-        raise invalid(name, "No active teacher or tutor with this id")
+        raise Invalid(name, "No active teacher or tutor with this id")
     return teacher
 
 
@@ -95,8 +94,7 @@ def check_no_active_enrollments(dbsession: Session, assignment: TeacherSubject) 
         )
     )
     if count:
-        raise APIProblem(
-            409,
+        raise Conflict(
             f"The teacher has {count} active enrollment(s) in this subject; "
             "reassign or end them first.",
             active_enrollments=count,

@@ -11,12 +11,13 @@ from typing import Any
 
 from pyramid.response import Response
 
-from thebot.accounts.resources import viewer_of
+from thebot.accounts.users.resources import viewer_of
 from thebot.api import ApiService
 from thebot.audit import audit
 from thebot.catalog import enrollments as enrollment_service
 from thebot.catalog import subjects as service
 from thebot.catalog import teachers as teacher_service
+from thebot.catalog.events import EnrollmentChanged, SubjectChanged, TeacherAssignmentChanged
 from thebot.catalog.models import Enrollment, Subject, TeacherSubject
 from thebot.catalog.resources import (
     EnrollmentResource,
@@ -44,11 +45,8 @@ from thebot.catalog.schemas import (
     load_users,
 )
 from thebot.events import ids, record
-from thebot.materials.events import EnrollmentChanged, SubjectChanged, TeacherAssignmentChanged
 from thebot.pagination import page_body, paginate_request
-from thebot.responses import check_if_match, created, no_content, with_etag
-from thebot.schemas import NoContent, NoQueryRequest, responds
-from thebot.security import (
+from thebot.permissions import (
     CREATE_ENROLLMENT,
     EDIT_ENROLLMENT,
     MANAGE_SUBJECT_TEACHERS,
@@ -57,6 +55,8 @@ from thebot.security import (
     VIEW_ENROLLMENTS,
     VIEW_SUBJECTS,
 )
+from thebot.responses import check_if_match, created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, responds
 
 TAGS = ["learning"]
 

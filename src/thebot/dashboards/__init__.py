@@ -1,17 +1,16 @@
-"""Role dashboards: sections registered per role, cached per viewer, invalidated by events."""
+"""Role dashboards: sections added per role (``config.add_dashboard_section``), cached per
+viewer, made stale by the domain events of the features they show."""
 
 from typing import Any
 
 
 def includeme(config: Any) -> None:
-    import thebot.dashboards.sections.cards
-    import thebot.dashboards.sections.student
-    import thebot.dashboards.sections.teacher  # noqa: F401
-    from thebot.accounts.events import PeopleChanged
-    from thebot.dashboards.cache import forget_every_dashboard
-    from thebot.dashboards.subscribers import refresh_dashboards
-    from thebot.events import Committing, DataReplaced
+    from thebot.dashboards.registry import add_dashboard_section
+    from thebot.dashboards.subscribers import subscribe
 
-    config.add_subscriber(forget_every_dashboard(config.registry), DataReplaced)
-    config.add_subscriber(refresh_dashboards, [Committing, PeopleChanged])
+    config.add_directive("add_dashboard_section", add_dashboard_section)
+    config.include("thebot.dashboards.sections.student")
+    config.include("thebot.dashboards.sections.teacher")
+    config.include("thebot.dashboards.sections.cards")
+    subscribe(config)
     config.scan("thebot.dashboards")

@@ -1,16 +1,16 @@
-"""Role dashboards, assembled from *sections* registered per role, so later features add
-theirs at import time without touching this module:
+"""Role dashboards, assembled from *sections* that features add with a config directive in
+their ``includeme``, without touching this module:
 
-    register_section("student", "lessons", next_lessons, order=15)  # next_lessons(ctx)
+    config.add_dashboard_section("student", "lessons", next_lessons, order=15)
 
-A body is ``{"role", "user", "generated_at", "sections": {name: data}}``. A section provider
+A body is ``{"role", "user", "generated_at", "sections": {name: data}}``. A section builder
 gets a ``DashboardContext``, runs a constant number of SQL queries whatever the number of
-rows (tested), returns JSON-ready data the user may see, and the features writing its data
-invalidate the cached dashboards they change (``thebot.dashboards.cache``).
+rows (tested), returns JSON-ready data the user may see; the events of the features writing
+its data make the cached dashboards stale (``thebot.dashboards.subscribers``).
 
-The learning sections live beside this module, one per role (``dashboard_student``,
-``dashboard_teacher``, ``dashboard_cards`` for tutors and parents), and read flat rows from
-statements built once with the pieces below; lessons add theirs (``scheduling``).
+The learning sections live in ``sections/``, one module per role (``student``, ``teacher``,
+``cards`` for tutors and parents), and read flat rows from statements built once with the
+pieces below; lessons add theirs (``thebot.scheduling.lessons.dashboard``).
 """
 
 from __future__ import annotations
@@ -61,31 +61,42 @@ class Section:
     order: int = 100
 
 
-_SECTIONS: dict[str, dict[str, Section]] = {role: {} for role in DASHBOARD_ROLES}
+SECTIONS_KEY = "dashboard_sections"  # registry: {role: {name: Section}}
 
 
-def register_section(role: str, name: str, build: SectionBuilder, *, order: int = 100) -> Section:
-    """Add (or replace) the section ``name`` of the ``role`` dashboard."""
-    if role not in _SECTIONS:
+def add_dashboard_section(
+    config: Any, role: str, name: str, build: SectionBuilder, *, order: int = 100
+) -> Section:
+    """``config.add_dashboard_section``: add (or replace) the section ``name`` of the
+    ``role`` dashboard."""
+    if role not in DASHBOARD_ROLES:
         raise ValueError(f"no {role!r} dashboard; roles: {', '.join(DASHBOARD_ROLES)}")
     section = Section(role, name, build, order)
-    _SECTIONS[role][name] = section
+    sections(config.registry)[role][name] = section
     return section
 
 
-def sections_for(role: str) -> list[Section]:
-    return sorted(_SECTIONS.get(role, {}).values(), key=lambda s: (s.order, s.name))
+def sections(registry: Any) -> dict[str, dict[str, Section]]:
+    """The sections registered in ``registry``, by role and name."""
+    found = registry.get(SECTIONS_KEY)
+    if found is None:
+        found = registry[SECTIONS_KEY] = {role: {} for role in DASHBOARD_ROLES}
+    return found
+
+
+def sections_for(registry: Any, role: str) -> list[Section]:
+    return sorted(sections(registry).get(role, {}).values(), key=lambda s: (s.order, s.name))
 
 
 def build_dashboard(
-    dbsession: Session, user: User, role: str, *, now: dt.datetime | None = None
+    registry: Any, dbsession: Session, user: User, role: str, *, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     ctx = DashboardContext(dbsession, user, now or utcnow())
     return {
         "role": role,
         "user": brief(user),
         "generated_at": iso(ctx.now),
-        "sections": {s.name: s.build(ctx) for s in sections_for(role)},
+        "sections": {s.name: s.build(ctx) for s in sections_for(registry, role)},
     }
 
 

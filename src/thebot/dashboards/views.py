@@ -7,32 +7,33 @@ Responses carry an ``ETag``; ``If-None-Match`` gives a 304.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pyramid.response import Response
 
-from thebot.accounts.resources import viewer_of
-from thebot.api import ApiService
+from thebot.accounts.users.resources import viewer_of
+from thebot.api import ApiService, Request
 from thebot.catalog.resources import DashboardRoot
 from thebot.catalog.schemas import DashboardSchema
 from thebot.dashboards.cache import cached_dashboard
 from thebot.dashboards.registry import build_dashboard
-from thebot.responses import encoded_response
-from thebot.schemas import NoQueryRequest, responds
-from thebot.security import (
+from thebot.permissions import (
     VIEW_PARENT_DASHBOARD,
     VIEW_STUDENT_DASHBOARD,
     VIEW_TEACHER_DASHBOARD,
     VIEW_TUTOR_DASHBOARD,
 )
+from thebot.responses import encoded_response
+from thebot.schemas import NoQueryRequest, responds
 
 TAGS = ["dashboards"]
 
 
-def dashboard(request: Any, role: str) -> Response:
+def dashboard(request: Request, role: str) -> Response:
     user = viewer_of(request)
     data, tag = cached_dashboard(
-        request.registry, user, role, lambda: build_dashboard(request.dbsession, user, role)
+        request.registry,
+        user,
+        role,
+        lambda: build_dashboard(request.registry, request.dbsession, user, role),
     )
     request.response.cache_control = "private, no-cache"
     return encoded_response(request, data, tag)
@@ -61,7 +62,7 @@ parent = dashboard_service("parent", "Each child with subjects, progress and tea
     tags=TAGS,
     response_schemas=responds(DashboardSchema, "The student's dashboard"),
 )
-def student_dashboard(request: Any) -> Response:
+def student_dashboard(request: Request) -> Response:
     """Sections ``subjects``, ``materials`` (summary + the newest assigned), ``feedback``."""
     return dashboard(request, "student")
 
@@ -72,7 +73,7 @@ def student_dashboard(request: Any) -> Response:
     tags=TAGS,
     response_schemas=responds(DashboardSchema, "The teacher's dashboard"),
 )
-def teacher_dashboard(request: Any) -> Response:
+def teacher_dashboard(request: Request) -> Response:
     """Sections ``subjects`` (with their active students) and ``pending_submissions``."""
     return dashboard(request, "teacher")
 
@@ -83,7 +84,7 @@ def teacher_dashboard(request: Any) -> Response:
     tags=TAGS,
     response_schemas=responds(DashboardSchema, "The tutor's dashboard"),
 )
-def tutor_dashboard(request: Any) -> Response:
+def tutor_dashboard(request: Request) -> Response:
     """Section ``students``: each with profile stats, subjects and progress totals."""
     return dashboard(request, "tutor")
 
@@ -94,6 +95,6 @@ def tutor_dashboard(request: Any) -> Response:
     tags=TAGS,
     response_schemas=responds(DashboardSchema, "The parent's dashboard"),
 )
-def parent_dashboard(request: Any) -> Response:
+def parent_dashboard(request: Request) -> Response:
     """Section ``children``: each with stats, subjects, progress, tutor and teachers."""
     return dashboard(request, "parent")

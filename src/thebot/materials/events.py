@@ -1,6 +1,7 @@
-"""What happens to subjects, enrollments, materials, progress, submissions and comments, as
-domain events (see ``thebot.events``), and this feature's subscribers: dashboards showing the
-change go stale, and the people concerned are notified."""
+"""What happens to materials, progress, submissions and comments, as domain events (see
+``thebot.events``), and this feature's notification subscribers: the people concerned hear
+of a review or a comment. Dashboards subscribe in ``thebot.dashboards.subscribers``; the
+stats refresh in ``thebot.materials.progress.subscribers``."""
 
 from __future__ import annotations
 
@@ -8,14 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from thebot.accounts.models import User
-from thebot.dashboards.cache import (
-    invalidate_all_dashboards,
-    invalidate_dashboards,
-    invalidate_dashboards_for,
-)
+from thebot.catalog.events import DashboardEvent
 from thebot.events import Committing, DomainEvent
-from thebot.materials import progress
-from thebot.materials.materials import service as materials
 from thebot.materials.models import (
     Material,
     MaterialComment,
@@ -23,21 +18,6 @@ from thebot.materials.models import (
     SubmissionStatus,
 )
 from thebot.notifications.service import notify
-
-
-@dataclass(frozen=True)
-class DashboardEvent(DomainEvent):
-    """A change shown on dashboards: those of ``user_ids`` and of everyone watching
-    ``student_ids``, ``material_ids`` or ``subject_ids`` (see ``dashboard_audience``)."""
-
-    users: tuple[int, ...] = ()
-    student_ids: tuple[int, ...] = ()
-    material_ids: tuple[int, ...] = ()
-    subject_ids: tuple[int, ...] = ()
-
-    @property
-    def user_ids(self) -> tuple[int, ...]:
-        return tuple(sorted({*self.users, *self.student_ids}))
 
 
 @dataclass(frozen=True)
@@ -60,37 +40,6 @@ class ProgressRecorded(DashboardEvent):
 
 
 @dataclass(frozen=True)
-class EnrollmentChanged(DashboardEvent):
-    """An enrollment was created or changed (``users``: its teachers, before and after)."""
-
-    name = "enrollment.changed"
-    enrollment_id: int = 0
-
-
-@dataclass(frozen=True)
-class TeacherAssignmentChanged(DashboardEvent):
-    """A teacher was assigned to a subject, or their assignment (de)activated."""
-
-    name = "subject_teacher.changed"
-    subject_id: int = 0
-
-
-@dataclass(frozen=True)
-class SubjectChanged(DomainEvent):
-    """A subject was edited (its name and colour show on every dashboard) or deleted
-    (``teacher_ids``: the teachers it had)."""
-
-    name = "subject.changed"
-    subject_id: int = 0
-    deleted: bool = False
-    teacher_ids: tuple[int, ...] = ()
-
-    @property
-    def user_ids(self) -> tuple[int, ...]:
-        return self.teacher_ids
-
-
-@dataclass(frozen=True)
 class SubmissionMade(DashboardEvent):
     name = "material_submission.submitted"
 
@@ -107,6 +56,19 @@ class SubmissionReviewed(DashboardEvent):
 
 
 @dataclass(frozen=True)
+class StatsChanged(DomainEvent):
+    """These students' profile figures (progress, points) changed: their dashboards and
+    their watchers' are stale."""
+
+    name = "student.stats_changed"
+    student_ids: tuple[int, ...] = ()
+
+    @property
+    def user_ids(self) -> tuple[int, ...]:
+        return self.student_ids
+
+
+@dataclass(frozen=True)
 class CommentPosted(DomainEvent):
     name = "material_comment.posted"
     material_id: int = 0
@@ -120,54 +82,6 @@ class CommentPosted(DomainEvent):
 
 
 # --- subscribers --------------------------------------------------------------------------
-
-
-def stale_dashboards(committing: Committing, event: DashboardEvent) -> None:
-    """The dashboards showing what changed are stale once the transaction commits."""
-    if committing.request is None:  # no request: no dashboard cache to reach
-        return
-    if not (event.student_ids or event.material_ids or event.subject_ids):
-        invalidate_dashboards(committing.request, event.users)
-        return
-    invalidate_dashboards_for(
-        committing.request,
-        user_ids=event.users,
-        student_ids=event.student_ids,
-        material_ids=event.material_ids,
-        subject_ids=event.subject_ids,
-    )
-
-
-def subject_dashboards(committing: Committing, event: SubjectChanged) -> None:
-    """An edit shows on every dashboard; a deleted subject only on its teachers'."""
-    if committing.request is None:
-        return
-    if event.deleted:
-        invalidate_dashboards(committing.request, event.teacher_ids)
-    else:
-        invalidate_all_dashboards(committing.request)
-
-
-def refresh_reached_stats(
-    committing: Committing, event: MaterialChanged | MaterialAssigned
-) -> None:
-    """Students' ``progress_percent`` and ``points`` follow what materials count for."""
-    dbsession = committing.dbsession
-    if isinstance(event, MaterialAssigned):
-        progress.refresh_student_stats(dbsession, event.student_ids)
-        return
-    if not getattr(event, "reach", False):
-        return
-    for material_id in event.material_ids:
-        material = dbsession.get(Material, material_id)
-        if material is not None:
-            reached = materials.reached_students(dbsession, material, event.subject_ids)
-            progress.refresh_student_stats(dbsession, reached)
-
-
-def stale_stats_dashboards(committing: Committing, event: progress.StatsChanged) -> None:
-    """Changed figures show on the students' dashboards and on their watchers'."""
-    invalidate_dashboards_for(committing.request, student_ids=list(event.student_ids))
 
 
 def tell_student_of_review(committing: Committing, event: SubmissionReviewed) -> None:
@@ -225,22 +139,5 @@ def tell_about_comment(committing: Committing, event: CommentPosted) -> None:
 
 
 def includeme(config: Any) -> None:
-    dashboard_events = [
-        MaterialChanged,
-        MaterialAssigned,
-        ProgressRecorded,
-        EnrollmentChanged,
-        TeacherAssignmentChanged,
-        SubmissionMade,
-        SubmissionReviewed,
-    ]
-    # Stats first: a dashboard computed after the bump must see the new figures (the bump
-    # itself happens after commit, so the order is for readers, not for correctness).
-    config.add_subscriber(refresh_reached_stats, [Committing, MaterialChanged])
-    config.add_subscriber(refresh_reached_stats, [Committing, MaterialAssigned])
-    for kind in dashboard_events:
-        config.add_subscriber(stale_dashboards, [Committing, kind])
-    config.add_subscriber(subject_dashboards, [Committing, SubjectChanged])
-    config.add_subscriber(stale_stats_dashboards, [Committing, progress.StatsChanged])
     config.add_subscriber(tell_student_of_review, [Committing, SubmissionReviewed])
     config.add_subscriber(tell_about_comment, [Committing, CommentPosted])

@@ -22,7 +22,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from thebot.errors import APIProblem
+from thebot.errors import Invalid, TooLarge, UnsupportedType
 from thebot.media.models import MediaFile, MediaKind
 from thebot.media.types import (
     DOCUMENTS,
@@ -70,8 +70,7 @@ def copy_limited(source: BinaryIO, target: BinaryIO, limit: int, kind: str) -> C
     copied = Copied()
     while chunk := source.read(CHUNK_SIZE):
         if copied.size + len(chunk) > limit:
-            raise APIProblem(
-                413,
+            raise TooLarge(
                 f"The file is larger than {human_size(limit)}, the limit for {kind} files.",
                 max_size=limit,
             )
@@ -125,8 +124,8 @@ def allowed_labels(kind: str) -> list[str]:
     return sorted({KNOWN_TYPES[m].label for m in ALLOWED_TYPES[kind]})
 
 
-def _reject(kind: str, detail: str) -> APIProblem:
-    return APIProblem(415, detail, allowed_types=allowed_labels(kind))
+def _reject(kind: str, detail: str) -> UnsupportedType:
+    return UnsupportedType(detail, allowed_types=allowed_labels(kind))
 
 
 def check_type(kind: str, mime: str | None, name: str) -> str:
@@ -165,7 +164,7 @@ def store_upload(
         raise ValueError(f"unknown media kind {kind!r}")
     source = getattr(upload, "file", None)
     if source is None:
-        raise APIProblem(400, "The upload is not a file.", errors=[_file_error("Not a file")])
+        raise Invalid(detail="The upload is not a file.", errors=[_file_error("Not a file")])
     settings = request.registry.settings
     limit = int(settings[SIZE_SETTINGS[kind]])
     original = sanitize_filename(getattr(upload, "filename", "") or "")
@@ -180,7 +179,7 @@ def store_upload(
         with os.fdopen(fd, "wb") as out:
             copied = copy_limited(source, out, limit, kind)
         if copied.size == 0:
-            raise APIProblem(400, "The file is empty.", errors=[_file_error("Empty file")])
+            raise Invalid(detail="The file is empty.", errors=[_file_error("Empty file")])
         mime = check_type(kind, detect_type(tmp, copied), original)
         storage_name = new_storage_name(kind, KNOWN_TYPES[mime].extensions[0])
         final = media_path(settings, storage_name)

@@ -19,7 +19,6 @@ from thebot.dashboards.registry import (
     DashboardContext,
     as_int,
     enrollments_statement,
-    register_section,
     subject_entry,
     viewer_params,
 )
@@ -150,7 +149,9 @@ def tutor_students(ctx: DashboardContext) -> list[dict[str, Any]]:
     """The tutor's own students (as in ``GET /api/accounts/students/``). The statement is
     built per call: the teaching relations are registered by features as they load, so one
     built at import time could miss some."""
-    return student_cards(ctx, people.students_taught_by(VIEWER), with_teachers=False)
+    return student_cards(
+        ctx, people.students_taught_by(ctx.dbsession, VIEWER), with_teachers=False
+    )
 
 
 def parent_children(ctx: DashboardContext) -> list[dict[str, Any]]:
@@ -158,5 +159,6 @@ def parent_children(ctx: DashboardContext) -> list[dict[str, Any]]:
     return student_cards(ctx, CHILDREN, with_teachers=True)
 
 
-register_section(Role.TUTOR.value, "students", tutor_students, order=10)
-register_section(Role.PARENT.value, "children", parent_children, order=10)
+def includeme(config: Any) -> None:
+    config.add_dashboard_section(Role.TUTOR.value, "students", tutor_students, order=10)
+    config.add_dashboard_section(Role.PARENT.value, "children", parent_children, order=10)

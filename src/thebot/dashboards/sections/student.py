@@ -23,7 +23,6 @@ from thebot.dashboards.registry import (
     Teacher,
     as_int,
     enrollments_statement,
-    register_section,
     subject_entry,
     viewer_params,
 )
@@ -186,6 +185,7 @@ def student_feedback(ctx: DashboardContext) -> list[dict[str, Any]]:
     ]
 
 
-register_section(Role.STUDENT.value, "subjects", student_subjects, order=10)
-register_section(Role.STUDENT.value, "materials", student_materials, order=20)
-register_section(Role.STUDENT.value, "feedback", student_feedback, order=30)
+def includeme(config: Any) -> None:
+    config.add_dashboard_section(Role.STUDENT.value, "subjects", student_subjects, order=10)
+    config.add_dashboard_section(Role.STUDENT.value, "materials", student_materials, order=20)
+    config.add_dashboard_section(Role.STUDENT.value, "feedback", student_feedback, order=30)

@@ -20,7 +20,6 @@ from thebot.dashboards.registry import (
     VIEWER,
     DashboardContext,
     Student,
-    register_section,
     viewer_params,
 )
 from thebot.db.lists import in_list
@@ -119,5 +118,8 @@ def pending_submissions(ctx: DashboardContext) -> dict[str, Any]:
     }
 
 
-register_section(Role.TEACHER.value, "subjects", teacher_subjects, order=10)
-register_section(Role.TEACHER.value, "pending_submissions", pending_submissions, order=20)
+def includeme(config: Any) -> None:
+    config.add_dashboard_section(Role.TEACHER.value, "subjects", teacher_subjects, order=10)
+    config.add_dashboard_section(
+        Role.TEACHER.value, "pending_submissions", pending_submissions, order=20
+    )

@@ -22,8 +22,9 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import User
-from thebot.accounts.users.service import brief, invalid
+from thebot.accounts.users.service import brief
 from thebot.db import utcnow
+from thebot.errors import Invalid
 from thebot.materials.materials.service import users_by_id
 from thebot.materials.models import Material, MaterialComment
 from thebot.schemas import iso
@@ -38,11 +39,11 @@ def add_comment(
     if parent_id is not None:
         parent = dbsession.get(MaterialComment, parent_id)
         if parent is None or parent.material_id != material.id:
-            raise invalid("parent_id", "No such comment on this material")
+            raise Invalid("parent_id", "No such comment on this material")
         if parent.deleted_at is not None:
-            raise invalid("parent_id", "That comment was deleted; it cannot be answered")
+            raise Invalid("parent_id", "That comment was deleted; it cannot be answered")
         if parent.depth >= MAX_DEPTH:
-            raise invalid(
+            raise Invalid(
                 "parent_id",
                 f"Threads are at most {MAX_DEPTH} levels deep; answer a higher comment",
             )

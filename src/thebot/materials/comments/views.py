@@ -1,7 +1,7 @@
 """Comments API: threads on a material, one comment, soft delete and moderation.
 
 Rules (depth, placeholders, flags): ``thebot.materials.comments.service``; who may do what:
-``thebot.materials.materials.resources``.
+``resources`` (and the material's, ``thebot.materials.materials.resources``).
 """
 
 from __future__ import annotations
@@ -11,31 +11,29 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.audit import audit
 from thebot.events import record
 from thebot.materials.comments import service
+from thebot.materials.comments.resources import CommentResource
+from thebot.materials.comments.schemas import (
+    CommentRequest,
+    CommentSchema,
+    CommentsListRequest,
+    ModerateCommentRequest,
+    ThreadPage,
+)
 from thebot.materials.events import CommentPosted
 from thebot.materials.materials.resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
-    CommentResource,
     MaterialResource,
-)
-from thebot.materials.materials.responses import (
-    CommentSchema,
-    ThreadPage,
-)
-from thebot.materials.materials.schemas import (
-    CommentRequest,
-    CommentsListRequest,
-    ModerateCommentRequest,
 )
 from thebot.materials.models import MaterialComment
 from thebot.pagination import page_body, paginate_request
+from thebot.permissions import ADD_COMMENT, DELETE_COMMENT, MODERATE_COMMENT, VIEW_COMMENTS
 from thebot.responses import check_if_match, created, no_content, with_etag
 from thebot.schemas import NoContent, NoQueryRequest, responds
-from thebot.security import ADD_COMMENT, DELETE_COMMENT, MODERATE_COMMENT, VIEW_COMMENTS
 
 TAGS = ["materials"]
 
@@ -60,7 +58,7 @@ comment = ApiService(
     tags=TAGS,
     response_schemas=responds(ThreadPage, "A page of top-level comments with their threads"),
 )
-def list_comments(request: Any) -> dict[str, Any]:
+def list_comments(request: Request) -> dict[str, Any]:
     """Top-level comments, oldest first, each with its replies nested; deleted comments are
     placeholders; a flagged comment's body is shown only to its author and moderators."""
     context = request.context
@@ -79,7 +77,7 @@ def list_comments(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(CommentSchema, "The new comment", 201),
 )
-def add_comment(request: Any) -> dict[str, Any]:
+def add_comment(request: Request) -> dict[str, Any]:
     """Comment on the material, or answer a comment (``parent_id``) up to three levels."""
     context = request.context
     body = request.validated["body"]
@@ -101,14 +99,14 @@ def add_comment(request: Any) -> dict[str, Any]:
     )
 
 
-def comment_body(request: Any) -> dict[str, Any]:
+def comment_body(request: Request) -> dict[str, Any]:
     context = request.context
     return service.single_comment_data(
         request.dbsession, context.comment, viewer=context.viewer, moderator=context.moderator
     )
 
 
-def require_live(request: Any) -> MaterialComment:
+def require_live(request: Request) -> MaterialComment:
     """The comment of the request; a deleted one cannot be changed again (404)."""
     target = request.context.comment
     if target.deleted_at is not None:
@@ -122,7 +120,7 @@ def require_live(request: Any) -> MaterialComment:
     tags=TAGS,
     response_schemas=responds(CommentSchema, "The comment (a placeholder once deleted)"),
 )
-def get_comment(request: Any) -> dict[str, Any]:
+def get_comment(request: Request) -> dict[str, Any]:
     return with_etag(request, comment_body(request))
 
 
@@ -132,7 +130,7 @@ def get_comment(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(CommentSchema, "The moderated comment"),
 )
-def moderate_comment(request: Any) -> dict[str, Any]:
+def moderate_comment(request: Request) -> dict[str, Any]:
     """Set or clear the moderation flag (admins, the teachers and tutors of the material's
     subject); a flagged comment's body is hidden from other readers."""
     target = require_live(request)
@@ -155,7 +153,7 @@ def moderate_comment(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(NoContent, "Deleted", 204),
 )
-def delete_comment(request: Any) -> Response:
+def delete_comment(request: Request) -> Response:
     """Soft delete by its author or an admin; the thread keeps a placeholder."""
     target = require_live(request)
     service.delete_comment(request.dbsession, target)

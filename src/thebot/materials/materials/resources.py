@@ -1,5 +1,6 @@
 """Route factories of the materials API: resources whose ``__acl__`` comes from the caller's
-relation to the material (``thebot.materials.visibility``).
+relation to the material (``thebot.materials.visibility``); comments and submissions have
+theirs in their packages, built with ``grants`` and ``load_visible_material``.
 
 A material, comment or submission the caller may not see is a 404 raised by the factory
 itself, so existence is never revealed; what the caller sees but may not do is a 403 from
@@ -17,20 +18,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import Role, User
-from thebot.accounts.resources import DENY_REST, parse_id, viewer_of
+from thebot.accounts.users.resources import DENY_REST, viewer_of
+from thebot.api import parse_id
 from thebot.materials import visibility
-from thebot.materials.models import Material, MaterialComment, MaterialSubmission
-from thebot.security import (
+from thebot.materials.models import Material
+from thebot.permissions import (
     ADD_COMMENT,
     ASSIGN_MATERIAL,
     CREATE_MATERIAL,
-    DELETE_COMMENT,
     DELETE_MATERIAL,
     EDIT_MATERIAL,
     LIST_MATERIALS,
-    MODERATE_COMMENT,
     RECORD_PROGRESS,
-    REVIEW_SUBMISSION,
     SUBMIT_MATERIAL,
     VIEW_COMMENTS,
     VIEW_MATERIAL,
@@ -111,73 +110,4 @@ class MaterialResource:
             permissions.update(EDITOR_ON_MATERIAL)
         if visibility.can_delete(self.viewer, material):
             permissions.add(DELETE_MATERIAL)
-        self.__acl__ = grants(self.viewer, permissions)
-
-
-class CommentResource:
-    """``/api/materials/comments/{comment_id}/``: a comment on a material the caller sees.
-
-    Its author and admins delete it; those who may edit the material moderate it.
-    """
-
-    def __init__(self, request: Any):
-        self.request = request
-        self.viewer = viewer_of(request)
-        self.comment: MaterialComment | None = None
-        self.material: Material | None = None
-        self.moderator = False
-        self.__acl__: list[Any] = [DENY_REST]
-        if self.viewer is None:
-            return
-        comment_id = parse_id(request.matchdict.get("comment_id"))
-        comment = request.dbsession.get(MaterialComment, comment_id) if comment_id else None
-        material = (
-            load_visible_material(request.dbsession, self.viewer, comment.material_id)
-            if comment is not None
-            else None
-        )
-        if comment is None or material is None:
-            raise HTTPNotFound()
-        self.comment, self.material = comment, material
-        permissions = {VIEW_COMMENTS}
-        if comment.author_id == self.viewer.id or self.viewer.role == Role.ADMIN.value:
-            permissions.add(DELETE_COMMENT)
-        self.moderator = visibility.can_edit(request.dbsession, self.viewer, material)
-        if self.moderator:
-            permissions.add(MODERATE_COMMENT)
-        self.__acl__ = grants(self.viewer, permissions)
-
-
-class SubmissionResource:
-    """``/api/materials/submissions/{submission_id}/``: a submission the caller may see.
-
-    Reviewers (``visibility.can_review``) give feedback; others who see it only read it.
-    """
-
-    def __init__(self, request: Any):
-        self.request = request
-        self.viewer = viewer_of(request)
-        self.submission: MaterialSubmission | None = None
-        self.material: Material | None = None
-        self.__acl__: list[Any] = [DENY_REST]
-        if self.viewer is None:
-            return
-        submission_id = parse_id(request.matchdict.get("submission_id"))
-        submission = None
-        if submission_id is not None:
-            submission = request.dbsession.execute(
-                select(MaterialSubmission).where(
-                    MaterialSubmission.id == submission_id,
-                    visibility.visible_submissions_clause(self.viewer),
-                )
-            ).scalar_one_or_none()
-        if submission is None:
-            raise HTTPNotFound()
-        self.submission = submission
-        self.material = request.dbsession.get(Material, submission.material_id)
-        permissions = {VIEW_SUBMISSIONS}
-        if self.material is not None and visibility.can_review(
-            request.dbsession, self.viewer, self.material
-        ):
-            permissions.add(REVIEW_SUBMISSION)
         self.__acl__ = grants(self.viewer, permissions)

@@ -1,5 +1,5 @@
-"""Colander schemas of the materials API: materials, assignment, progress, comments and
-submissions (request bodies, query strings and, for the OpenAPI document, responses)."""
+"""Colander schemas of the materials API: materials and their assignment (request bodies,
+query strings and, for the OpenAPI document, responses)."""
 
 from __future__ import annotations
 
@@ -8,34 +8,36 @@ from urllib.parse import urlsplit
 
 import colander
 
-from thebot.materials.models import MaterialStatus, MaterialType, SubmissionStatus
+from thebot.accounts.users.schemas import BriefUser
+from thebot.catalog.schemas import SubjectBrief
+from thebot.materials.models import MaterialStatus, MaterialType
+from thebot.materials.schemas import (
+    IdList,
+    body_id,
+    body_integer,
+    choice,
+    long_text,
+    node,
+    nullable,
+)
+from thebot.media.schemas import MediaFileSchema
 from thebot.pagination import PaginationQuery
 from thebot.schemas import (
     DROP,
-    MAX_INT,
-    MIN_INT,
     Field,
     QueryBoolean,
     StrictMapping,
-    Uploads,
     boolean,
-    id_range,
     object_id,
     text,
 )
 
 MATERIAL_TYPES = tuple(t.value for t in MaterialType)
 MATERIAL_STATUSES = tuple(s.value for s in MaterialStatus)
-SUBMISSION_STATUSES = tuple(s.value for s in SubmissionStatus)
-FEEDBACK_STATUSES = (SubmissionStatus.REVIEWED.value, SubmissionStatus.RETURNED.value)
 MAX_CONTENT = 200_000
 MAX_TAGS = 20
 MAX_TAG = 50
 MAX_ASSIGN = 200
-MAX_COMMENT = 5000
-MAX_SUBMISSION_TEXT = 50_000
-MAX_FEEDBACK_TEXT = 10_000
-MAX_TIME_DELTA = 24 * 3600  # seconds one progress report may add
 
 
 def validate_video_url(node: Any, value: Any) -> None:
@@ -53,38 +55,6 @@ def validate_video_url(node: Any, value: Any) -> None:
         raise colander.Invalid(node, "The video URL must be an https:// address")
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise colander.Invalid(node, "The URL may not contain spaces or control characters")
-
-
-class JsonInteger(Field):
-    """An integer in a JSON body: numbers only (``"5"``, ``5.0`` and ``true`` are errors)."""
-
-    def deserialize(self, cstruct: Any = colander.null) -> Any:
-        if isinstance(cstruct, str):
-            raise colander.Invalid(self, f"{cstruct!r} is not an integer")
-        return super().deserialize(cstruct)
-
-
-def body_integer(low: int | None = None, high: int | None = None, **kw: Any) -> Any:
-    validator = colander.Range(low, high) if low is not None or high is not None else None
-    return JsonInteger(colander.Integer(strict=True), validator=validator, **kw)
-
-
-def body_id(**kw: Any) -> Any:
-    return JsonInteger(colander.Integer(strict=True), validator=id_range(), **kw)
-
-
-def choice(choices: tuple[str, ...], **kw: Any) -> Any:
-    return Field(colander.String(), validator=colander.OneOf(choices), **kw)
-
-
-def long_text(max_length: int, **kw: Any) -> Any:
-    """Free text kept as written (markdown: leading spaces matter)."""
-    return Field(
-        colander.String(allow_empty=True),
-        validator=colander.Length(0, max_length),
-        strip=False,
-        **kw,
-    )
 
 
 class Tags(colander.SequenceSchema):
@@ -156,93 +126,45 @@ class AssignRequest(colander.MappingSchema):
     body = AssignBody()
 
 
-# --- progress ---------------------------------------------------------------------------
+# --- responses ------------------------------------------------------------------------
 
 
-class ProgressBody(StrictMapping):
-    percentage = body_integer(
-        MIN_INT,
-        MAX_INT,
-        missing=DROP,
-        description="0-100; values outside are clamped; lower than the stored value is ignored",
-    )
-    time_spent_seconds = body_integer(
-        0, MAX_TIME_DELTA, missing=0, description="Seconds to add to the time spent"
-    )
+class TagList(colander.SequenceSchema):
+    tag = node(colander.String())
 
 
-class ProgressRequest(colander.MappingSchema):
-    body = ProgressBody()
-
-
-class ProgressQuery(StrictMapping, PaginationQuery):
-    student = object_id(missing=DROP)
-
-
-class ProgressListRequest(colander.MappingSchema):
-    querystring = ProgressQuery()
-
-
-# --- comments ---------------------------------------------------------------------------
-
-
-class CommentBody(StrictMapping):
-    body = text(MAX_COMMENT, min_length=1)
-    parent_id = body_id(nullable=True, missing=None, description="The comment replied to")
-
-
-class CommentRequest(colander.MappingSchema):
-    body = CommentBody()
-
-
-class ModerateCommentBody(StrictMapping):
-    is_flagged = boolean()
-
-
-class ModerateCommentRequest(colander.MappingSchema):
-    body = ModerateCommentBody()
-
-
-class CommentsQuery(StrictMapping, PaginationQuery):
-    pass
-
-
-class CommentsListRequest(colander.MappingSchema):
-    querystring = CommentsQuery()
-
-
-# --- submissions ------------------------------------------------------------------------
-
-
-class SubmissionBody(StrictMapping):
-    """JSON ``{"text"}``, or multipart/form-data with ``text`` and one or more ``files``."""
-
-    text = long_text(MAX_SUBMISSION_TEXT, missing="")
-    files = colander.SchemaNode(Uploads(), missing=(), description="multipart only")
-
-
-class SubmissionRequest(colander.MappingSchema):
-    body = SubmissionBody()
-
-
-class SubmissionsQuery(StrictMapping, PaginationQuery):
-    status = choice(SUBMISSION_STATUSES, missing=DROP)
-    student = object_id(missing=DROP)
-
-
-class SubmissionsListRequest(colander.MappingSchema):
-    querystring = SubmissionsQuery()
-
-
-class FeedbackBody(StrictMapping):
-    grade = body_integer(1, 5)
-    text = long_text(MAX_FEEDBACK_TEXT, missing="")
-    status = choice(
-        FEEDBACK_STATUSES,
-        missing=SubmissionStatus.REVIEWED.value,
-        description="returned: the student may resubmit",
+class MaterialSchema(colander.MappingSchema):
+    id = node(colander.Integer())
+    title = node(colander.String())
+    content = node(colander.String(), missing=colander.drop, description="single object only")
+    type = choice(MATERIAL_TYPES)
+    status = choice(MATERIAL_STATUSES)
+    published_at = nullable(colander.DateTime())
+    subject = SubjectBrief()
+    author = BriefUser(missing=None)
+    file = MediaFileSchema(missing=None)
+    video_url = nullable(colander.String())
+    is_public = node(colander.Boolean())
+    tags = TagList()
+    difficulty = node(colander.Integer())
+    created_at = node(colander.DateTime())
+    updated_at = node(colander.DateTime())
+    assigned_student_ids = IdList(
+        missing=colander.drop, description="single object, for those who may edit it"
     )
 
 
-class FeedbackRequest(colander.MappingSchema):
-    body = FeedbackBody()
+class MaterialList(colander.SequenceSchema):
+    material = MaterialSchema()
+
+
+class MaterialPage(colander.MappingSchema):
+    items = MaterialList()
+    next_cursor = nullable(colander.String())
+
+
+class AssignResult(colander.MappingSchema):
+    material_id = node(colander.Integer())
+    assigned = IdList(description="Newly assigned now")
+    already_assigned = IdList()
+    student_ids = IdList(description="Every student the material is assigned to")

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility as people
-from thebot.accounts.users.service import conflict, field_error, invalid
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
 from thebot.db import utcnow
-from thebot.errors import APIProblem
+from thebot.errors import Conflict, Forbidden, Invalid, field_error
 from thebot.materials import visibility
 from thebot.materials.models import (
     Material,
@@ -73,10 +72,9 @@ def _subject_for(dbsession: Session, author: User, subject_id: int) -> Subject:
     """The subject, if it exists (400) and ``author`` may write materials in it (403)."""
     subject = dbsession.get(Subject, subject_id)
     if subject is None:
-        raise invalid("subject_id", "No such subject")
+        raise Invalid("subject_id", "No such subject")
     if not visibility.can_author(dbsession, author, subject.id):
-        raise APIProblem(
-            403,
+        raise Forbidden(
             "Only teachers and tutors of this subject (and administrators) write its materials.",
             errors=[field_error("subject_id", "You do not teach this subject")],
         )
@@ -125,7 +123,8 @@ def update_material(
             select(exists().where(MaterialSubmission.material_id == material.id))
         )
         if has_submissions:
-            raise conflict("type", "This homework has submissions; its type cannot change.")
+            detail = "This homework has submissions; its type cannot change."
+            raise Conflict(detail, errors=[field_error("type", detail)])
     if "status" in changed and changes["status"] == ACTIVE:
         material.published_at = utcnow()
     for name in changed:
@@ -199,9 +198,8 @@ def assign_students(
     )
     rejected = [i for i in wanted if i not in allowed]
     if rejected:
-        raise APIProblem(
-            400,
-            "Materials can be assigned only to active students you teach.",
+        raise Invalid(
+            detail="Materials can be assigned only to active students you teach.",
             errors=[
                 field_error("student_ids", f"Not a student you may assign to: {i}")
                 for i in rejected

@@ -1,8 +1,8 @@
-"""Materials API: list, create, read, edit, delete, assign; progress on a material.
+"""Materials API: list, create, read, edit, delete, assign.
 
-Comments are in ``comment_views``, submissions in ``submission_views``. Each view parses
-(schema), is authorized by its resource's ACL (``material_resources``), calls the service
-(``materials``, ``progress``), audits and invalidates the dashboards its change affects.
+Progress, comments and submissions have their own packages beside this one. Each view
+parses (schema), is authorized by its resource's ACL (``resources``), calls the service
+(``service``, ``listing``), audits and records what changed (``thebot.materials.events``).
 """
 
 from __future__ import annotations
@@ -12,48 +12,38 @@ from typing import Any
 
 from pyramid.response import Response
 
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.audit import audit
 from thebot.events import ids, record
-from thebot.materials import progress
-from thebot.materials.events import MaterialAssigned, MaterialChanged, ProgressRecorded
-from thebot.materials.materials import listing as reads
-from thebot.materials.materials import service
+from thebot.materials.events import MaterialAssigned, MaterialChanged
+from thebot.materials.materials import listing, service
 from thebot.materials.materials.resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
     MaterialResource,
     MaterialsRoot,
 )
-from thebot.materials.materials.responses import (
-    AssignResult,
-    MaterialPage,
-    MaterialSchema,
-    ProgressPage,
-    ProgressSchema,
-)
 from thebot.materials.materials.schemas import (
     AssignRequest,
+    AssignResult,
     CreateMaterialRequest,
+    MaterialPage,
+    MaterialSchema,
     MaterialsListRequest,
-    ProgressListRequest,
-    ProgressRequest,
     UpdateMaterialRequest,
 )
 from thebot.materials.models import Material, MaterialStatus
 from thebot.pagination import page_body, paginate_request
-from thebot.responses import check_if_match, created, no_content, with_etag
-from thebot.schemas import NoContent, NoQueryRequest, responds
-from thebot.security import (
+from thebot.permissions import (
     ASSIGN_MATERIAL,
     CREATE_MATERIAL,
     DELETE_MATERIAL,
     EDIT_MATERIAL,
     LIST_MATERIALS,
-    RECORD_PROGRESS,
     VIEW_MATERIAL,
-    VIEW_PROGRESS,
 )
+from thebot.responses import check_if_match, created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, responds
 
 TAGS = ["materials"]
 
@@ -77,17 +67,10 @@ assign = ApiService(
     description="Assign a material to students",
     factory=MaterialResource,
 )
-progress_service = ApiService(
-    name="materials_progress",
-    path=MATERIAL_PATH + "progress/",
-    path_info=MATERIAL_ID_PATH,
-    description="Students' progress on a material",
-    factory=MaterialResource,
-)
 
 
 def material_changed(
-    request: Any, material: Material, subject_ids: Iterable[int], *, reach: bool = False
+    request: Request, material: Material, subject_ids: Iterable[int], *, reach: bool = False
 ) -> None:
     """The material changed (``reach``: in what it counts for, so students' stats too)."""
     event = MaterialChanged(material_ids=(material.id,), subject_ids=ids(subject_ids), reach=reach)
@@ -103,16 +86,16 @@ def material_changed(
     tags=TAGS,
     response_schemas=responds(MaterialPage, "A page of materials (without their content)"),
 )
-def list_materials(request: Any) -> dict[str, Any]:
+def list_materials(request: Request) -> dict[str, Any]:
     """Materials the caller sees, newest first; filters ``subject``, ``type``, ``status``,
     ``author``, ``tag``, ``is_public`` and ``q`` (title or content)."""
     query = request.validated["querystring"]
     dbsession = request.dbsession
-    stmt, params = reads.materials_query(
+    stmt, params = listing.materials_query(
         request.context.viewer, query, dialect=dbsession.get_bind().dialect.name
     )
-    rows, next_cursor = paginate_request(request, stmt, reads.LIST_ORDER, params)
-    return page_body([reads.material_item(row) for row in rows], next_cursor)
+    rows, next_cursor = paginate_request(request, stmt, listing.LIST_ORDER, params)
+    return page_body([listing.material_item(row) for row in rows], next_cursor)
 
 
 @materials.post(
@@ -121,7 +104,7 @@ def list_materials(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(MaterialSchema, "The new material", 201),
 )
-def create_material(request: Any) -> dict[str, Any]:
+def create_material(request: Request) -> dict[str, Any]:
     """Create a material in a subject the caller teaches (admins: any); status ``active``
     publishes it at once."""
     viewer = request.context.viewer
@@ -139,12 +122,12 @@ def create_material(request: Any) -> dict[str, Any]:
     else:  # a draft shows only on its author's dashboard
         record(request.dbsession, MaterialChanged(users=(viewer.id,)))
     created(request, "materials_material", material_id=new.id)
-    return reads.material_detail(request.dbsession, new, editor=True)
+    return listing.material_detail(request.dbsession, new, editor=True)
 
 
-def material_body(request: Any) -> dict[str, Any]:
+def material_body(request: Request) -> dict[str, Any]:
     context = request.context
-    return reads.material_detail(request.dbsession, context.material, editor=context.may_edit)
+    return listing.material_detail(request.dbsession, context.material, editor=context.may_edit)
 
 
 @material.get(
@@ -153,7 +136,7 @@ def material_body(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(MaterialSchema, "The material"),
 )
-def get_material(request: Any) -> dict[str, Any]:
+def get_material(request: Request) -> dict[str, Any]:
     return with_etag(request, material_body(request))
 
 
@@ -163,7 +146,7 @@ def get_material(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(MaterialSchema, "The updated material"),
 )
-def patch_material(request: Any) -> dict[str, Any]:
+def patch_material(request: Request) -> dict[str, Any]:
     """Edit (teachers/tutors of its subject, admins); ``status: active``
     publishes it; ``If-Match`` with a stale ETag is a 412."""
     target = request.context.material
@@ -191,7 +174,7 @@ def patch_material(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(NoContent, "Deleted", 204),
 )
-def delete_material(request: Any) -> Response:
+def delete_material(request: Request) -> Response:
     """Soft delete (its author or an admin): from now on nobody sees it."""
     target = request.context.material
     service.delete_material(request.dbsession, target)
@@ -206,7 +189,7 @@ def delete_material(request: Any) -> Response:
     tags=TAGS,
     response_schemas=responds(AssignResult, "Whom the material is assigned to"),
 )
-def assign_material(request: Any) -> dict[str, Any]:
+def assign_material(request: Request) -> dict[str, Any]:
     """Assign to students the caller teaches (admins: any student); already assigned ones
     are kept; anyone else named makes it a 400 that changes nothing."""
     target = request.context.material
@@ -227,45 +210,3 @@ def assign_material(request: Any) -> dict[str, Any]:
         event = MaterialAssigned(users=(target.author_id,), student_ids=ids(result.assigned))
         record(request.dbsession, event)
     return result.as_dict()
-
-
-# --- progress -----------------------------------------------------------------------------
-
-
-@progress_service.get(
-    permission=VIEW_PROGRESS,
-    schema=ProgressListRequest(),
-    tags=TAGS,
-    response_schemas=responds(ProgressPage, "Progress rows the caller may see"),
-)
-def list_progress(request: Any) -> dict[str, Any]:
-    """A student sees their own row; parents their children's; teachers and tutors their
-    students'; admins everyone's. Most recent activity first; filter ``student``."""
-    query = request.validated["querystring"]
-    context = request.context
-    stmt = progress.progress_query(context.viewer, context.material, query.get("student"))
-    rows, next_cursor = paginate_request(request, stmt, progress.LIST_ORDER)
-    return page_body(progress.progress_list_data(request.dbsession, rows), next_cursor)
-
-
-@progress_service.post(
-    permission=RECORD_PROGRESS,
-    schema=ProgressRequest(),
-    tags=TAGS,
-    response_schemas=responds(ProgressSchema, "The student's progress now"),
-)
-def record_progress(request: Any) -> dict[str, Any]:
-    """A student reports their own progress: ``percentage`` (clamped to 0-100, never lowers
-    the stored value; 100 completes the material) and/or ``time_spent_seconds`` to add."""
-    context = request.context
-    body = request.validated["body"]
-    row = progress.record_progress(
-        request.dbsession,
-        context.viewer,
-        context.material,
-        percentage=body.get("percentage"),
-        time_spent_seconds=body["time_spent_seconds"],
-    )
-    event = ProgressRecorded(users=(context.material.author_id,), student_ids=(context.viewer.id,))
-    record(request.dbsession, event)
-    return progress.progress_data(row, context.viewer)

@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
-from thebot.accounts.users.service import brief, conflict, field_error
+from thebot.accounts.users.service import brief
 from thebot.db import utcnow
-from thebot.errors import APIProblem
+from thebot.errors import Conflict, Invalid, field_error
 from thebot.materials import visibility
 from thebot.materials.materials.service import users_by_id
 from thebot.materials.models import (
@@ -43,18 +43,16 @@ RETURNED = SubmissionStatus.RETURNED.value
 
 def check_homework(material: Material) -> None:
     if material.type != MaterialType.HOMEWORK.value:
-        raise APIProblem(
-            400,
-            f"Only homework takes submissions; this material is a {material.type}.",
+        raise Invalid(
+            detail=f"Only homework takes submissions; this material is a {material.type}.",
             errors=[field_error("material", "Not a homework material", location="path")],
         )
 
 
 def check_content(text: str, file_count: int) -> None:
     if not text.strip() and not file_count:
-        raise APIProblem(
-            400,
-            "A submission needs text, files, or both.",
+        raise Invalid(
+            detail="A submission needs text, files, or both.",
             errors=[
                 field_error("text", "Write an answer or attach files"),
                 field_error("files", "Write an answer or attach files"),
@@ -110,11 +108,13 @@ def submit(
     return submission, True, []
 
 
-def _already_submitted() -> APIProblem:
-    return conflict(
-        "material",
-        "You have already submitted this homework; it can be submitted again once returned.",
-    )
+ALREADY_SUBMITTED = (
+    "You have already submitted this homework; it can be submitted again once returned."
+)
+
+
+def _already_submitted() -> Conflict:
+    return Conflict(ALREADY_SUBMITTED, errors=[field_error("material", ALREADY_SUBMITTED)])
 
 
 def attach_file(dbsession: Session, submission: MaterialSubmission, media: MediaFile) -> None:
@@ -134,10 +134,8 @@ def give_feedback(
     """Review a submission waiting for feedback: it becomes ``reviewed`` or ``returned``."""
     dbsession.refresh(submission, with_for_update=True)
     if submission.status != SUBMITTED:
-        raise conflict(
-            "status",
-            f"This submission is {submission.status}; feedback is given once per submission.",
-        )
+        detail = f"This submission is {submission.status}; feedback is given once per submission."
+        raise Conflict(detail, errors=[field_error("status", detail)])
     feedback = SubmissionFeedback(
         submission_id=submission.id,
         teacher_id=reviewer.id,

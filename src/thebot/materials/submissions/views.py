@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.audit import audit
 from thebot.events import record
 from thebot.materials.events import SubmissionMade, SubmissionReviewed
@@ -17,24 +17,22 @@ from thebot.materials.materials.resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
     MaterialResource,
-    SubmissionResource,
-)
-from thebot.materials.materials.responses import (
-    SubmissionPage,
-    SubmissionSchema,
-)
-from thebot.materials.materials.schemas import (
-    FeedbackRequest,
-    SubmissionRequest,
-    SubmissionsListRequest,
 )
 from thebot.materials.submissions import service
+from thebot.materials.submissions.resources import SubmissionResource
+from thebot.materials.submissions.schemas import (
+    FeedbackRequest,
+    SubmissionPage,
+    SubmissionRequest,
+    SubmissionSchema,
+    SubmissionsListRequest,
+)
 from thebot.media.models import MediaKind
 from thebot.media.service import OWNER_SUBMISSION, discard_media, store_upload
 from thebot.pagination import page_body, paginate_request
+from thebot.permissions import REVIEW_SUBMISSION, SUBMIT_MATERIAL, VIEW_SUBMISSIONS
 from thebot.responses import created, with_etag
 from thebot.schemas import NoQueryRequest, responds
-from thebot.security import REVIEW_SUBMISSION, SUBMIT_MATERIAL, VIEW_SUBMISSIONS
 
 TAGS = ["materials"]
 
@@ -65,7 +63,7 @@ feedback = ApiService(
     tags=TAGS,
     response_schemas=responds(SubmissionPage, "A page of submissions the caller may see"),
 )
-def list_submissions(request: Any) -> dict[str, Any]:
+def list_submissions(request: Request) -> dict[str, Any]:
     """Reviewers (admins, the author, the subject's teachers and tutors) see all; students
     their own; parents their children's; teachers and tutors their students'. Newest first;
     filters ``status`` and ``student``."""
@@ -90,7 +88,7 @@ def list_submissions(request: Any) -> dict[str, Any]:
         **responds(SubmissionSchema, "A returned submission, submitted again"),
     },
 )
-def submit(request: Any) -> dict[str, Any]:
+def submit(request: Request) -> dict[str, Any]:
     """Answer a homework: JSON ``{"text"}``, or multipart/form-data with ``text`` and one or
     more ``files``. One submission per student (409), unless it was returned: then this
     replaces its text and files and it waits for review again."""
@@ -127,7 +125,7 @@ def submit(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubmissionSchema, "The submission"),
 )
-def get_submission(request: Any) -> dict[str, Any]:
+def get_submission(request: Request) -> dict[str, Any]:
     return with_etag(
         request, service.submission_data(request.dbsession, request.context.submission)
     )
@@ -139,7 +137,7 @@ def get_submission(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubmissionSchema, "The reviewed submission", 201),
 )
-def give_feedback(request: Any) -> dict[str, Any]:
+def give_feedback(request: Request) -> dict[str, Any]:
     """Grade (1-5) and comment a submission waiting for review (admins, the material's
     author, its subject's teachers and tutors). ``status: returned`` lets the student submit
     again. The student is notified."""

@@ -3,7 +3,7 @@
 The lessons the user may see (``lesson_visibility``) that are pending or confirmed and have
 not ended yet (one in progress is still listed), soonest first: the next ``UPCOMING_LIMIT``
 with their people and subject, and how many there are in all. Two queries whatever the
-number of lessons. Lesson writes invalidate the cached dashboards (``lesson_views``).
+number of lessons. Lesson changes make the cached dashboards stale (``LessonChanged`` subscribers).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from thebot.dashboards.registry import (
     DashboardContext,
     Student,
     Teacher,
-    register_section,
     viewer_params,
 )
 from thebot.db.rows import Layout
@@ -95,5 +94,6 @@ def upcoming_lessons(ctx: DashboardContext) -> dict[str, Any]:
     }
 
 
-for _role in (Role.STUDENT, Role.TEACHER, Role.TUTOR, Role.PARENT):
-    register_section(_role.value, SECTION, upcoming_lessons, order=5)
+def includeme(config: Any) -> None:
+    for role in (Role.STUDENT, Role.TEACHER, Role.TUTOR, Role.PARENT):
+        config.add_dashboard_section(role.value, SECTION, upcoming_lessons, order=5)

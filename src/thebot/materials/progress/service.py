@@ -15,7 +15,7 @@ Student statistics (``StudentProfile``), recomputed on every change that moves t
 - ``points``: over every progress row the student has (whatever became of the material,
   so points never go down): 1 point per full 10 % (``percentage // 10``) plus 10 points
   per completed material, i.e. at most 20 per material; plus the points of every source
-  other features register (``register_points_source``: graded assignments add their final
+  other features add with ``config.add_points_source`` (graded assignments add their final
   scores), so no feature overwrites another's share.
 - ``streak_days``: the number of consecutive UTC days, ending on the day of the latest
   progress report, on each of which the student reported progress on some material. It
@@ -23,15 +23,14 @@ Student statistics (``StudentProfile``), recomputed on every change that moves t
   one, a gap starts again at 1 (a stored streak is therefore "as of the last activity").
 - ``accuracy_percent`` is graded work; progress does not touch it.
 
-Whenever a recomputation changes a student's figures, the dashboards that show them (the
-student's and their watchers') are invalidated after the commit (``stats_changed``).
+Whenever a recomputation changes a student's figures, it records ``StatsChanged``: the
+dashboards that show them (the student's and their watchers') subscribe.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, union
@@ -43,7 +42,8 @@ from thebot.accounts.relationships import visibility as people
 from thebot.accounts.users.service import brief
 from thebot.catalog.models import Enrollment, EnrollmentStatus
 from thebot.db import utcnow
-from thebot.events import DomainEvent, record
+from thebot.events import record, registry_of
+from thebot.materials.events import StatsChanged
 from thebot.materials.materials.service import users_by_id
 from thebot.materials.models import Material, MaterialAssignment, MaterialProgress, MaterialStatus
 from thebot.schemas import iso
@@ -55,12 +55,12 @@ MAX_SECONDS = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
 # ``source(dbsession, student_ids) -> {student_id: points}`` (students without any may be
 # left out), summed into ``StudentProfile.points`` with the progress points.
 PointsSource = Callable[[Session, Sequence[int]], dict[int, int]]
-_points_sources: dict[str, PointsSource] = {}
+POINTS_SOURCES = "points_sources"  # registry: {name: PointsSource}
 
 
-def register_points_source(name: str, source: PointsSource) -> None:
-    """Add (or replace) a source of points; read at every recomputation."""
-    _points_sources[name] = source
+def points_sources(registry: Any) -> dict[str, PointsSource]:
+    """The sources added to ``registry`` (``config.add_points_source``), by name."""
+    return registry.get(POINTS_SOURCES, {}) if registry is not None else {}
 
 
 def clamp_percentage(value: int) -> int:
@@ -179,9 +179,15 @@ def learning_set(student_ids: Sequence[int]) -> Select:
     return union(assigned, enrolled, public_started)  # UNION: each pair counted once
 
 
-def compute_stats(dbsession: Session, student_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+def compute_stats(
+    dbsession: Session,
+    student_ids: Sequence[int],
+    sources: Mapping[str, PointsSource] | None = None,
+) -> dict[int, dict[str, int]]:
     """``{student_id: {"progress_percent", "points"}}`` for every given student (2 queries,
-    and one per registered points source)."""
+    and one per points source: ``sources``, by default those of the session's registry)."""
+    if sources is None:
+        sources = points_sources(registry_of(dbsession))
     pairs = learning_set(student_ids).subquery("learning")
     percent_rows = dbsession.execute(
         select(
@@ -213,7 +219,7 @@ def compute_stats(dbsession: Session, student_ids: Sequence[int]) -> dict[int, d
         stats[student_id]["progress_percent"] = (2 * total + count) // (2 * count) if count else 0
     for student_id, points in point_rows:
         stats[student_id]["points"] = int(points)
-    for source in list(_points_sources.values()):
+    for source in list(sources.values()):
         for student_id, points in source(dbsession, student_ids).items():
             if student_id in stats:
                 stats[student_id]["points"] += points
@@ -263,24 +269,11 @@ def refresh_student_stats(
     stats_changed(dbsession, moved)
 
 
-@dataclass(frozen=True)
-class StatsChanged(DomainEvent):
-    """These students' profile figures (progress, points) changed: their dashboards and
-    their watchers' are stale."""
-
-    name = "student.stats_changed"
-    student_ids: tuple[int, ...] = ()
-
-    @property
-    def user_ids(self) -> tuple[int, ...]:
-        return self.student_ids
-
-
 def stats_changed(dbsession: Session, student_ids: Iterable[int]) -> None:
     """These students' profile figures changed in this session's transaction: recorded as
-    ``StatsChanged`` (a session outside a request has no dashboards to tell)."""
+    ``StatsChanged`` (a bare session, knowing no registry, has no subscribers to tell)."""
     ids = tuple(sorted(set(student_ids)))
-    if ids and dbsession.info.get("request") is not None:
+    if ids and registry_of(dbsession) is not None:
         record(dbsession, StatsChanged(student_ids=ids))
 
 
