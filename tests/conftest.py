@@ -126,7 +126,10 @@ def bind_app(connection: Any) -> Callable[[Any], Any]:
         registry = app_.registry
         bound.append((registry, registry["dbsession_factory"]))
         registry["dbsession_factory"] = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            bind=connection,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+            info={"registry": registry},  # configured relations (accounts visibility)
         )
         return app_
 
@@ -322,3 +325,21 @@ def queries_for_1_and_30(
         return small, large
 
     return check
+
+
+@pytest.fixture
+def add_teaching_relation(app: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Add a teaching relation to the app for one test, as a feature does in its includeme
+    (``config.add_teaching_relation``); the app's relations are restored afterwards."""
+    from pyramid.config import Configurator
+
+    from thebot.accounts.relationships.visibility import RELATIONS_KEY
+
+    monkeypatch.setitem(app.registry, RELATIONS_KEY, dict(app.registry[RELATIONS_KEY]))
+
+    def add(name: str, provider: Callable[[], Any]) -> None:
+        config = Configurator(registry=app.registry)
+        config.add_teaching_relation(name, provider)
+        config.commit()
+
+    return add

@@ -16,7 +16,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.static import static_view
 from zope.interface.interface import InterfaceClass
 
-from thebot import security
+from thebot import permissions as security
 
 
 def known_permissions() -> set[str]:

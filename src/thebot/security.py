@@ -1,8 +1,14 @@
-"""Security policy: identities, principals, permission names, the root ACL, CSRF."""
+"""Security policy: identities, principals, the root ACL, CSRF.
+
+Core knows no accounts: where identities come from is plugged in by a feature with
+``config.add_identity_source(kind, lookup, ...)`` (``thebot.accounts`` adds its API tokens
+and its server-side session cookie). Permission names live in ``thebot.permissions``.
+"""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,105 +19,8 @@ from pyramid.interfaces import ICSRFStoragePolicy
 from pyramid.response import Response
 from zope.interface import implementer
 
-# Permission names: every view names one of these (or NO_PERMISSION_REQUIRED for public views).
-VIEW_SYSTEM = "system.view"  # health, metrics, components, uptime: admins and monitoring
-MANAGE_SYSTEM = "system.manage"
-VIEW_AUDIT_LOG = "system.audit_log.view"  # admins only: never the monitoring token
-AUTHENTICATED = "authenticated"  # any signed-in user (not the monitoring token)
-DENY_ALL = "thebot.nobody"  # the default permission: a view that forgot to declare is closed
-
-# accounts: users and relationships (granted by thebot.accounts.resources)
-MANAGE_USERS = "accounts.users.manage"  # list and create accounts of any role
-VIEW_USER = "accounts.user.view"
-EDIT_USER = "accounts.user.edit"  # protected fields are re-checked in accounts.service
-DEACTIVATE_USER = "accounts.user.deactivate"
-VIEW_PRIVATE = "accounts.user.view_private"  # private profile fields
-EDIT_PROFILE = "accounts.profile.edit"
-MANAGE_STUDENTS = "accounts.students.manage"  # a tutor's own students
-VIEW_CHILDREN = "accounts.children.view"
-UNLINK_CHILD = "accounts.children.unlink"
-VIEW_PARENT_LINKS = "accounts.parents.view"
-MANAGE_PARENT_LINKS = "accounts.parents.manage"
-CREATE_PAIRING_CODE = "accounts.pairing.create"
-REDEEM_PAIRING_CODE = "accounts.pairing.redeem"
-
-# materials: subjects, enrollments, dashboards (granted by thebot.catalog.resources)
-VIEW_SUBJECTS = "materials.subjects.view"  # the subject catalogue and who teaches what
-MANAGE_SUBJECTS = "materials.subjects.manage"  # create, edit, delete subjects
-MANAGE_SUBJECT_TEACHERS = "materials.subjects.teachers.manage"  # teacher-subject assignments
-VIEW_ENROLLMENTS = "materials.enrollments.view"  # the list, filtered by enrollment visibility
-CREATE_ENROLLMENT = "materials.enrollments.create"  # who exactly: thebot.catalog.enrollments
-VIEW_ENROLLMENT = "materials.enrollment.view"
-EDIT_ENROLLMENT = "materials.enrollment.edit"
-VIEW_STUDENT_DASHBOARD = "dashboard.student.view"
-VIEW_TEACHER_DASHBOARD = "dashboard.teacher.view"
-VIEW_TUTOR_DASHBOARD = "dashboard.tutor.view"
-VIEW_PARENT_DASHBOARD = "dashboard.parent.view"
-
-# materials: materials (granted by thebot.materials.materials.resources)
-LIST_MATERIALS = "materials.materials.list"  # rows filtered by material visibility
-CREATE_MATERIAL = "materials.materials.create"  # the subject is checked by the service
-VIEW_MATERIAL = "materials.material.view"
-EDIT_MATERIAL = "materials.material.edit"
-DELETE_MATERIAL = "materials.material.delete"
-ASSIGN_MATERIAL = "materials.material.assign"
-VIEW_PROGRESS = "materials.progress.view"  # rows filtered by who sees the student
-RECORD_PROGRESS = "materials.progress.record"  # a student, their own progress
-VIEW_COMMENTS = "materials.comments.view"
-ADD_COMMENT = "materials.comments.add"
-DELETE_COMMENT = "materials.comment.delete"
-MODERATE_COMMENT = "materials.comment.moderate"
-VIEW_SUBMISSIONS = "materials.submissions.view"  # rows filtered by submission visibility
-SUBMIT_MATERIAL = "materials.submissions.create"
-REVIEW_SUBMISSION = "materials.submission.review"
-
-# materials: media (granted by thebot.media.resources)
-VIEW_MEDIA = "materials.media.view"  # GET /media/{path}: whoever may see the file's owner
-UPLOAD_MATERIAL_FILE = "materials.material.upload_file"  # those who may edit the material
-MANAGE_AVATAR = "accounts.user.avatar"  # upload or remove an avatar: the user and admins
-
-# assignments: assignments, submissions, grades (thebot.assignments.assignments.resources)
-LIST_ASSIGNMENTS = "assignments.list"  # rows filtered by assignment visibility
-CREATE_ASSIGNMENT = "assignments.create"  # teachers, tutors, admins; the subject is checked
-VIEW_ASSIGNMENT = "assignments.assignment.view"
-EDIT_ASSIGNMENT = "assignments.assignment.edit"  # PATCH: author/admin
-DELETE_ASSIGNMENT = "assignments.assignment.delete"  # author/admin (refused once submitted)
-PUBLISH_ASSIGNMENT = "assignments.assignment.publish"  # publish and close: author/admin
-CLONE_ASSIGNMENT = "assignments.assignment.clone"  # author, admin, the subject's teachers
-VIEW_ASSIGNMENT_STATS = "assignments.assignment.stats"  # graders
-VIEW_EXTENSIONS = "assignments.extensions.view"  # rows filtered to the caller's students
-MANAGE_EXTENSIONS = "assignments.extensions.manage"  # graders
-LIST_ASSIGNMENT_SUBMISSIONS = "assignments.submissions.list"  # rows filtered likewise
-SUBMIT_ASSIGNMENT = "assignments.submissions.create"  # an assigned student
-VIEW_ASSIGNMENT_SUBMISSION = "assignments.submission.view"
-GRADE_SUBMISSION = "assignments.submission.grade"  # grade and return: graders
-
-# assignments: reports (granted by thebot.assignments.reports.resources)
-LIST_REPORTS = "assignments.reports.list"  # rows filtered by report visibility
-CREATE_REPORT = "assignments.reports.create"  # teachers, tutors, admins; the student is checked
-VIEW_REPORT = "assignments.report.view"
-EDIT_REPORT = "assignments.report.edit"  # edit or refresh figures: author/admin, while draft
-SEND_REPORT = "assignments.report.send"  # author/admin
-ACKNOWLEDGE_REPORT = "assignments.report.acknowledge"  # a parent of the student
-ARCHIVE_REPORT = "assignments.report.archive"  # author/admin
-
-# scheduling: lessons (granted by thebot.scheduling.lessons.resources)
-VIEW_LESSONS = "scheduling.lessons.view"  # the list: rows filtered by lesson visibility
-BOOK_LESSONS = "scheduling.lessons.book"  # book, check conflicts: teachers, tutors, admins
-VIEW_LESSON = "scheduling.lesson.view"
-EDIT_LESSON = "scheduling.lesson.edit"  # PATCH and reschedule: teacher, student's tutor, admin
-CONFIRM_LESSON = "scheduling.lesson.confirm"  # also the student and the student's parents
-CANCEL_LESSON = "scheduling.lesson.cancel"  # the notice rule is checked by the service
-COMPLETE_LESSON = "scheduling.lesson.complete"  # the lesson's teacher and admins
-VIEW_LESSON_HISTORY = "scheduling.lesson.history"
-
-# scheduling: series and calendar (granted by thebot.scheduling.series.views, calendar_views)
-VIEW_SERIES_LIST = "scheduling.series.list"  # the list: rows filtered by who sees the lessons
-CREATE_SERIES = "scheduling.series.create"  # teachers, tutors, admins; rules.validate_slot decides
-VIEW_SERIES = "scheduling.series.view"
-EDIT_SERIES = "scheduling.series.edit"  # the teacher, the student's tutor, admins
-CANCEL_SERIES = "scheduling.series.cancel"  # same people; the notice rule is per lesson
-MANAGE_CALENDAR_FEED = "scheduling.calendar_feed.manage"  # any signed-in user: their own token
+from thebot.errors import problem_response
+from thebot.permissions import AUTHENTICATED, DENY_ALL, MANAGE_SYSTEM, VIEW_AUDIT_LOG, VIEW_SYSTEM
 
 MONITOR_PRINCIPAL = "system:monitor"
 CSRF_HEADER = "X-CSRF-Token"
@@ -145,6 +54,56 @@ def user_identity(user: Any, *, token: Any = None, session: Any = None) -> Ident
     return Identity(kind="user", user=user, principals=principals, token=token, session=session)
 
 
+# What an identity source looks up: ``(request, credentials or cookie value) -> Identity``.
+IdentityLookup = Callable[[Any, str], "Identity | None"]
+# The CSRF token of a cookie session: ``(request, session) -> str``.
+CSRFToken = Callable[[Any, Any], str]
+SOURCES_KEY = "thebot.identity_sources"  # registry: kind -> IdentitySource
+SOURCE_KINDS = ("token", "cookie")
+
+
+@dataclass(frozen=True)
+class IdentitySource:
+    """Where identities come from, plugged in by a feature (``config.add_identity_source``).
+
+    ``token``: ``lookup(request, credentials)`` for ``Authorization: Token|Bearer``;
+    ``cookie``: ``lookup(request, value)`` for the cookie ``cookie_name``, and
+    ``csrf_token(request, session)`` derives the CSRF token of the session it returned.
+    """
+
+    kind: str
+    lookup: IdentityLookup
+    cookie_name: str | None = None
+    csrf_token: CSRFToken | None = None
+
+
+def add_identity_source(
+    config: Any,
+    kind: str,
+    lookup: IdentityLookup,
+    *,
+    cookie_name: str | None = None,
+    csrf_token: CSRFToken | None = None,
+) -> None:
+    """Config directive: ``config.add_identity_source("token", lookup)`` or
+    ``config.add_identity_source("cookie", lookup, cookie_name=..., csrf_token=...)``.
+    One source per kind (a second one is a configuration conflict)."""
+    if kind not in SOURCE_KINDS:
+        raise ValueError(f"identity source kind must be one of {SOURCE_KINDS}, not {kind!r}")
+    if kind == "cookie" and (not cookie_name or csrf_token is None):
+        raise ValueError("a cookie identity source needs cookie_name and csrf_token")
+    source = IdentitySource(kind, lookup, cookie_name, csrf_token)
+
+    def register() -> None:
+        config.registry.setdefault(SOURCES_KEY, {})[kind] = source
+
+    config.action(("thebot.identity_source", kind), register)
+
+
+def identity_source(registry: Any, kind: str) -> IdentitySource | None:
+    return registry.get(SOURCES_KEY, {}).get(kind)
+
+
 class SecurityPolicy:
     """Identity from the ``Authorization`` header, else the session cookie; ACLs decide."""
 
@@ -164,34 +123,19 @@ class SecurityPolicy:
         credentials = bearer_credentials(request)
         if credentials:
             return self._token_identity(request, credentials)
-        from thebot.accounts.auth.sessions import COOKIE_NAME
-
-        key = request.cookies.get(COOKIE_NAME)
-        return self._session_identity(request, key) if key else None
+        source = identity_source(request.registry, "cookie")
+        if source is None:
+            return None
+        value = request.cookies.get(source.cookie_name)
+        return source.lookup(request, value) if value else None
 
     def _token_identity(self, request: Any, credentials: str) -> Identity | None:
         if self.metrics_token and hmac.compare_digest(
             credentials.encode(), self.metrics_token.encode()
         ):
             return Identity(kind="monitor", principals=[MONITOR_PRINCIPAL])
-        from thebot.accounts.auth.tokens import find_token
-
-        token = find_token(request.dbsession, credentials)
-        if token is None or not token.user.is_active:
-            return None
-        return user_identity(token.user, token=token)
-
-    def _session_identity(self, request: Any, key: str) -> Identity | None:
-        from thebot.accounts.auth.sessions import load_session
-        from thebot.accounts.models import User
-
-        data = load_session(request.registry, request.dbsession, key)
-        if data is None:
-            return None
-        user = request.dbsession.get(User, data.user_id)
-        if user is None or not user.is_active:
-            return None
-        return user_identity(user, session=data)
+        source = identity_source(request.registry, "token")
+        return source.lookup(request, credentials) if source is not None else None
 
     def authenticated_userid(self, request: Any) -> str | None:
         identity = self.identity(request)
@@ -218,27 +162,26 @@ class SecurityPolicy:
 
 @implementer(ICSRFStoragePolicy)
 class SessionCSRFPolicy:
-    """CSRF tokens derived from the caller's server-side session (see accounts.sessions)."""
+    """CSRF tokens derived from the caller's cookie session by its identity source."""
 
     def new_csrf_token(self, request: Any) -> str:
         # The token is a function of the session key: a new token means a new session.
         return self.get_csrf_token(request)
 
     def get_csrf_token(self, request: Any) -> str:
-        from thebot.accounts.auth.sessions import csrf_token
-
         session = getattr(request.identity, "session", None)
-        if session is None:
+        source = identity_source(request.registry, "cookie")
+        if session is None or source is None or source.csrf_token is None:
             return ""
-        return csrf_token(request.registry.settings["secret_key"], session)
+        return source.csrf_token(request, session)
 
     def check_csrf_token(self, request: Any, supplied_token: str) -> bool:
-        from thebot.accounts.auth.sessions import check_csrf_token
-
-        session = getattr(request.identity, "session", None)
-        if session is None:
-            return False
-        return check_csrf_token(request.registry.settings["secret_key"], session, supplied_token)
+        expected = self.get_csrf_token(request)
+        return (
+            bool(expected)
+            and bool(supplied_token)
+            and hmac.compare_digest(expected, supplied_token)
+        )
 
 
 def cookie_authenticated(request: Any) -> bool:
@@ -247,8 +190,6 @@ def cookie_authenticated(request: Any) -> bool:
 
 
 def csrf_failed_view(exc: Exception, request: Any) -> Response:
-    from thebot.errors import problem_response
-
     return problem_response(
         403,
         f"CSRF check failed: send the token from GET /api/auth/csrf/ in the {CSRF_HEADER} header.",
@@ -293,3 +234,4 @@ def includeme(config: Any) -> None:
     )
     config.add_exception_view(csrf_failed_view, BadCSRFToken)
     config.add_exception_view(csrf_failed_view, BadCSRFOrigin)
+    config.add_directive("add_identity_source", add_identity_source)

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.auth.passwords import verify_password
 from thebot.accounts.models import ParentLink, StudentProfile, User
+from thebot.audit import AuditEvent
 from thebot.scripts import create_demo_data, createsuperuser
 from thebot.scripts import migrate as migrate_script
 from thebot.scripts.common import bootstrap_app
-from thebot.system.models import AuditEvent
 
 GOOD = "quiet rivers run deep 8"
 

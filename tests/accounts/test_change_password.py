@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from thebot.accounts.auth.passwords import hash_password, verify_password
 from thebot.accounts.auth.ratelimit import reset_limits
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 OLD = "first light over the harbour"
 NEW = "second wind in the rigging 9"

@@ -14,7 +14,7 @@ from thebot.accounts.auth.passwords import hash_password
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.auth.tokens import hash_key
 from thebot.accounts.models import AuthToken
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 PASSWORD = "correct horse battery staple"
 

@@ -13,8 +13,8 @@ from factories import ParentLinkFactory
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import PairingCode, ParentLink
 from thebot.accounts.relationships.service import INVALID_CODE, PAIRING_ALPHABET
+from thebot.audit import AuditEvent
 from thebot.db import utcnow
-from thebot.system.models import AuditEvent
 
 CODES = "/api/accounts/pairing-codes/"
 REDEEM = "/api/accounts/pairing-codes/redeem/"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from factories import ParentLinkFactory
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import ParentLink
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from thebot.accounts.auth.passwords import hash_password, verify_password
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.auth.tokens import hash_key
 from thebot.accounts.models import PasswordResetToken
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 OLD = "old but gold password"
 NEW = "a brand new sentence 42"

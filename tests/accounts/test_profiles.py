@@ -8,9 +8,8 @@ from sqlalchemy import literal, select
 from factories import ParentLinkFactory
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import StudentProfile
-from thebot.accounts.relationships import visibility
 from thebot.accounts.users.profiles import profile_data
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 PRIVATE_STUDENT = {"goal", "tutor", "parents"}
 PRIVATE_TEACHER = {"bio", "experience_years"}
@@ -22,14 +21,12 @@ def fresh_limits(app):
 
 
 @pytest.fixture
-def teaches(monkeypatch):
-    """Register a teaching relation (as enrollments will) for the duration of a test."""
-    # A copy of the registry for this test: its relations are gone afterwards.
-    monkeypatch.setattr(visibility, "_providers", dict(visibility._providers))
+def teaches(add_teaching_relation):
+    """Add a teaching relation (as enrollments do) for the duration of a test."""
 
     def register(teacher, student):
         name = f"test-{teacher.id}-{student.id}"
-        visibility.register_teaching_relation(
+        add_teaching_relation(
             name,
             lambda: select(
                 literal(teacher.id).label("teacher_id"), literal(student.id).label("student_id")

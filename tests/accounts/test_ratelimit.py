@@ -23,10 +23,9 @@ from thebot.accounts.auth.ratelimit import (
     make_limiter,
     reset_limits,
 )
-from thebot.audit import audit
+from thebot.audit import AuditEvent, audit
 from thebot.errors import APIProblem
 from thebot.settings import ConfigurationError, load_settings
-from thebot.system.models import AuditEvent
 
 TEST_REDIS_URL = os.environ.get("THEBOT_TEST_REDIS_URL")
 PROBLEM = "application/problem+json"

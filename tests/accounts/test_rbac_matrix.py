@@ -165,7 +165,7 @@ def fresh_limits(app):
 
 
 @pytest.fixture
-def world(make_user, monkeypatch):
+def world(make_user, add_teaching_relation):
     people = {"A": make_user("admin")}
     for suffix in ("", "2"):
         tutor = make_user("tutor")
@@ -175,9 +175,8 @@ def world(make_user, monkeypatch):
         people.update({f"T{suffix}": tutor, f"S{suffix}": student, f"P{suffix}": parent})
         people[f"E{suffix}"] = make_user("teacher")
     teacher_id, student_id = people["E"].id, people["S"].id
-    # A copy of the registry for this test: the relation is gone afterwards.
-    monkeypatch.setattr(visibility, "_providers", dict(visibility._providers))
-    visibility.register_teaching_relation(
+    # For this test only: the relation is gone afterwards.
+    add_teaching_relation(
         "rbac-test",
         lambda: select(
             literal(teacher_id).label("teacher_id"), literal(student_id).label("student_id")
@@ -298,12 +297,10 @@ def test_visibility_rules_and_list_clause_agree(dbsession, world):
             assert seen == (target_key in SEES[viewer_key]), (viewer_key, target_key)
 
 
-def test_teacher_sees_nothing_without_a_teaching_relation(dbsession, world):
-    del visibility._providers["rbac-test"]  # the fixture's own copy of the registry
+def test_teacher_sees_nothing_without_a_teaching_relation(app, dbsession, world):
+    del app.registry[visibility.RELATIONS_KEY]["rbac-test"]  # the fixture's own copy
     teacher, student = world["E"], world["S"]
     assert not visibility.can_see(dbsession, teacher, student)
     assert not visibility.can_see(dbsession, student, teacher)
-    assert (
-        list(itertools.islice(dbsession.scalars(visibility.students_taught_by(teacher.id)), 1))
-        == []
-    )
+    taught = dbsession.scalars(visibility.students_taught_by(dbsession, teacher.id))
+    assert list(itertools.islice(taught, 1)) == []

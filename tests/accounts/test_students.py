@@ -12,7 +12,7 @@ from thebot.accounts.auth.passwords import verify_password
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import ParentLink, StudentProfile, User
 from thebot.accounts.users.usernames import transliterate, username_base
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 STUDENTS = "/api/accounts/students/"
 

@@ -11,7 +11,7 @@ from factories import ParentLinkFactory, UserFactory
 from thebot.accounts.auth.passwords import verify_password
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import AuthToken, StudentProfile, TeacherProfile, User
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 USERS = "/api/accounts/users/"
 USER_FIELDS = {

@@ -6,5 +6,7 @@ from typing import Any
 def includeme(config: Any) -> None:
     config.include("thebot.accounts.auth.ratelimit")
     config.include("thebot.accounts.auth.sessions")
+    config.include("thebot.accounts.auth.identity")
+    config.include("thebot.accounts.relationships")  # config.add_teaching_relation
     config.add_periodic_task("accounts.purge_expired_credentials", cron="17 3 * * *")
     config.scan("thebot.accounts")

@@ -27,8 +27,8 @@ from thebot.backups.schemas import (
 )
 from thebot.errors import APIProblem
 from thebot.pagination import page_body, paginate_request
+from thebot.permissions import MANAGE_SYSTEM
 from thebot.responses import with_etag
-from thebot.security import MANAGE_SYSTEM
 from thebot.tasks import enqueue
 
 TAGS = ["system"]

@@ -4,6 +4,7 @@ from typing import Any
 
 
 def includeme(config: Any) -> None:
-    import thebot.catalog.enrollments  # noqa: F401  (registers the enrollment teaching relation)
+    from thebot.catalog.enrollments import enrollment_relation
 
+    config.add_teaching_relation("enrollment", enrollment_relation)
     config.scan("thebot.catalog")

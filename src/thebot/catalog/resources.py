@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
 from thebot.accounts.relationships import visibility as people
-from thebot.accounts.resources import parse_id, viewer_of
+from thebot.accounts.users.resources import viewer_of
+from thebot.api import parse_id
 from thebot.catalog.models import Enrollment, Subject, TeacherSubject
-from thebot.security import (
+from thebot.permissions import (
     CREATE_ENROLLMENT,
     EDIT_ENROLLMENT,
     MANAGE_SUBJECT_TEACHERS,

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.accounts.relationships import visibility as people
-from thebot.accounts.resources import ADMIN, DENY_REST, UserResource, parse_id, viewer_of
+from thebot.accounts.users.resources import ADMIN, DENY_REST, UserResource, viewer_of
+from thebot.api import parse_id
 from thebot.materials import visibility
 from thebot.materials.models import Material, MaterialSubmission
 from thebot.media.models import MediaFile
@@ -35,7 +36,7 @@ from thebot.media.service import (
     OWNER_USER,
     STORAGE_NAME_RE,
 )
-from thebot.security import MANAGE_AVATAR, UPLOAD_MATERIAL_FILE, VIEW_MEDIA
+from thebot.permissions import MANAGE_AVATAR, UPLOAD_MATERIAL_FILE, VIEW_MEDIA
 
 
 def can_view_media(dbsession: Session, viewer: User, media: MediaFile) -> bool:

@@ -39,8 +39,8 @@ from thebot.media.service import (
     media_payload,
     store_upload,
 )
+from thebot.permissions import MANAGE_AVATAR, UPLOAD_MATERIAL_FILE, VIEW_MEDIA, VIEW_USER
 from thebot.responses import no_content
-from thebot.security import MANAGE_AVATAR, UPLOAD_MATERIAL_FILE, VIEW_MEDIA, VIEW_USER
 
 log = logging.getLogger(__name__)
 

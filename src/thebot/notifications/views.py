@@ -19,7 +19,7 @@ from thebot.notifications.schemas import (
     PreferencesPatchRequest,
 )
 from thebot.pagination import paginate_request
-from thebot.security import AUTHENTICATED
+from thebot.permissions import AUTHENTICATED
 
 TAGS = ["notifications"]
 

@@ -16,7 +16,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 from thebot.api import ApiService
 from thebot.openapi.document import build_document
-from thebot.security import MANAGE_SYSTEM
+from thebot.permissions import MANAGE_SYSTEM
 
 DOCS_ASSETS = "api/docs/assets"
 # Swagger UI runs its own (static, same-origin) scripts and sets inline styles.

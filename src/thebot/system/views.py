@@ -11,7 +11,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 from thebot.api import ApiService
 from thebot.db import utcnow
-from thebot.security import VIEW_SYSTEM
+from thebot.permissions import VIEW_SYSTEM
 from thebot.system import schemas, service
 from thebot.system.checks import resource_usage
 from thebot.system.metrics import db_pool_checked_out

@@ -31,7 +31,7 @@ from thebot.accounts.models import (
 from thebot.accounts.users.profiles import profile_data
 from thebot.accounts.users.service import check_password, user_data
 from thebot.db import utcnow
-from thebot.errors import APIProblem
+from thebot.errors import Invalid
 
 RESET_TOKEN_BYTES = 32
 RESET_TOKEN_LIFETIME = dt.timedelta(hours=1)
@@ -209,12 +209,8 @@ def finish_password_reset(
     return user
 
 
-def _invalid_reset_token() -> APIProblem:
-    return APIProblem(
-        400,
-        INVALID_RESET_TOKEN,
-        errors=[{"location": "body", "name": "token", "description": INVALID_RESET_TOKEN}],
-    )
+def _invalid_reset_token() -> Invalid:
+    return Invalid("token", INVALID_RESET_TOKEN)
 
 
 def create_superuser(

@@ -288,10 +288,6 @@ def csrf_token(secret_key: str, data: SessionData) -> str:
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
-def check_csrf_token(secret_key: str, data: SessionData, supplied: str) -> bool:
-    return bool(supplied) and hmac.compare_digest(csrf_token(secret_key, data), supplied)
-
-
 def set_cookie(request: Any, response: Any, data: SessionData) -> None:
     """HttpOnly, SameSite=Lax, Secure outside debug; lives as long as the session."""
     seconds = max(0, round((data.expires_at - utcnow()).total_seconds()))

@@ -29,7 +29,7 @@ from thebot.accounts.models import User
 from thebot.api import JSON_RE, ApiService
 from thebot.audit import audit
 from thebot.errors import problem_response
-from thebot.security import AUTHENTICATED
+from thebot.permissions import AUTHENTICATED
 from thebot.tasks import enqueue
 
 TAGS = ["auth"]

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from thebot.accounts.models import PairingCode, ParentLink, Role, User
 from thebot.accounts.relationships import visibility
-from thebot.accounts.users.service import create_user, ensure_profile, invalid, is_admin
+from thebot.accounts.users.service import create_user, ensure_profile, is_admin
 from thebot.db import utcnow
-from thebot.errors import APIProblem
+from thebot.errors import Invalid
 
 # No 0/O, 1/I/L: a code read aloud or copied from paper survives.
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -46,7 +46,7 @@ def students_query(teacher: User) -> Select:
     """The students ``teacher`` (a tutor) teaches."""
     return select(User).where(
         User.role == Role.STUDENT.value,
-        User.id.in_(visibility.students_taught_by(teacher.id)),
+        User.id.in_(visibility.students_taught_by(visibility.session_of(teacher), teacher.id)),
     )
 
 
@@ -65,7 +65,7 @@ def find_parent(dbsession: Session, actor: User, parent_id: int) -> User:
         or not parent.is_active
         or not (is_admin(actor) or visibility.can_see(dbsession, actor, parent))
     ):
-        raise invalid("parent_id", "No parent account with this id that you can link")
+        raise Invalid("parent_id", "No parent account with this id that you can link")
     return parent
 
 
@@ -130,9 +130,9 @@ def link_parent(
 ) -> tuple[ParentLink, bool]:
     """Link ``parent`` to ``student``; returns the link and whether it is new."""
     if student.role != Role.STUDENT.value:
-        raise invalid("student_id", "Only students have parents")
+        raise Invalid("student_id", "Only students have parents")
     if parent.role != Role.PARENT.value:
-        raise invalid("parent_id", "Only parent accounts can be linked as parents")
+        raise Invalid("parent_id", "Only parent accounts can be linked as parents")
     existing = get_link(dbsession, student.id, parent.id)
     if existing is not None:
         return existing, False
@@ -193,7 +193,7 @@ def create_pairing_code(
 ) -> tuple[str, PairingCode]:
     """A single-use code for ``student``: the clear code is returned once, its SHA-256 kept."""
     if student.role != Role.STUDENT.value or not student.is_active:
-        raise invalid("student_id", "Pairing codes are for active student accounts")
+        raise Invalid("student_id", "Pairing codes are for active student accounts")
     now = now or utcnow()
     while True:  # 31^8 codes: a collision with a stored hash is rare, but must not 500
         code = new_code()
@@ -245,5 +245,5 @@ def redeem_pairing_code(
     return link, created, student
 
 
-def _invalid_code() -> APIProblem:
-    return invalid("code", INVALID_CODE)
+def _invalid_code() -> Invalid:
+    return Invalid("code", INVALID_CODE)

@@ -11,19 +11,11 @@ from thebot.accounts.auth.ratelimit import enforce
 from thebot.accounts.events import student_relations_changed
 from thebot.accounts.models import ParentLink, User
 from thebot.accounts.relationships import service as relationships
-from thebot.accounts.resources import (
-    AccountsRoot,
-    ChildLinkResource,
-    UserResource,
-    parse_id,
-    viewer_of,
-)
-from thebot.accounts.users import profiles, service
-from thebot.accounts.users.schemas import (
+from thebot.accounts.relationships.resources import ChildLinkResource, RelationshipsRoot
+from thebot.accounts.relationships.schemas import (
     CreatedStudent,
     CreatePairingCodeRequest,
     CreateStudentRequest,
-    PageRequest,
     PairingCodeSchema,
     ParentLinkPage,
     ParentLinkRequest,
@@ -33,13 +25,15 @@ from thebot.accounts.users.schemas import (
     StudentPage,
     UnlinkChildRequest,
 )
+from thebot.accounts.users import profiles, service
+from thebot.accounts.users.resources import UserResource, viewer_of
+from thebot.accounts.users.schemas import PageRequest
 from thebot.accounts.users.views import TAGS
-from thebot.api import ApiService
+from thebot.api import ApiService, parse_id
 from thebot.audit import audit
+from thebot.errors import Invalid
 from thebot.pagination import page_body, paginate_request
-from thebot.responses import created, no_content
-from thebot.schemas import NoContent, NoQueryRequest, responds
-from thebot.security import (
+from thebot.permissions import (
     CREATE_PAIRING_CODE,
     MANAGE_PARENT_LINKS,
     MANAGE_STUDENTS,
@@ -48,18 +42,20 @@ from thebot.security import (
     VIEW_CHILDREN,
     VIEW_PARENT_LINKS,
 )
+from thebot.responses import created, no_content
+from thebot.schemas import NoContent, NoQueryRequest, responds
 
 students = ApiService(
     name="accounts_students",
     path="/api/accounts/students/",
     description="A tutor's students; POST creates a student (and parent) with credentials",
-    factory=AccountsRoot,
+    factory=RelationshipsRoot,
 )
 children = ApiService(
     name="accounts_children",
     path="/api/accounts/children/",
     description="A parent's children",
-    factory=AccountsRoot,
+    factory=RelationshipsRoot,
 )
 child = ApiService(
     name="accounts_child",
@@ -83,13 +79,13 @@ pairing_codes = ApiService(
     name="accounts_pairing_codes",
     path="/api/accounts/pairing-codes/",
     description="Single-use code (24 h) with which a parent links a child",
-    factory=AccountsRoot,
+    factory=RelationshipsRoot,
 )
 pairing_redeem = ApiService(
     name="accounts_pairing_redeem",
     path="/api/accounts/pairing-codes/redeem/",
     description="A parent redeems a pairing code",
-    factory=AccountsRoot,
+    factory=RelationshipsRoot,
 )
 
 
@@ -280,7 +276,7 @@ def create_pairing_code(request: Any) -> dict[str, Any]:
     student_id = request.validated["body"].get("student_id")
     if student_id is None:
         if actor.role != "student":
-            raise service.invalid("student_id", "Required: the student to pair")
+            raise Invalid("student_id", "Required: the student to pair")
         student_id = actor.id
     target = request.dbsession.get(User, student_id)
     resource = None
@@ -290,7 +286,7 @@ def create_pairing_code(request: Any) -> dict[str, Any]:
         except HTTPNotFound:
             resource = None
     if resource is None:  # unknown and invisible look the same
-        raise service.invalid("student_id", "No student with this id that you can see")
+        raise Invalid("student_id", "No student with this id that you can see")
     if not resource.allows(CREATE_PAIRING_CODE):
         raise HTTPForbidden()
     code, row = relationships.create_pairing_code(request.dbsession, student=target, actor=actor)

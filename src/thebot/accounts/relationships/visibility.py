@@ -7,18 +7,24 @@
 - a student sees their teachers/tutor and their parents.
 
 "Teaches" is a pluggable relation: each feature that makes a teacher teach a student (the
-tutor assignment on the student profile here; enrollments in ``thebot.materials``) registers
-a *teaching relation provider* returning ``SELECT teacher_id, student_id``. Every rule below
-reads the union of those providers, so a new feature widens visibility in one call:
+tutor assignment on the student profile here; enrollments in ``thebot.catalog``) adds a
+*teaching relation provider* returning ``SELECT teacher_id, student_id`` in its
+``includeme``. Every rule below reads the union of those providers, so a new feature widens
+visibility in one call:
 
-    register_teaching_relation("enrollment", lambda: select(
+    config.add_teaching_relation("enrollment", lambda: select(
         Enrollment.teacher_id.label("teacher_id"), Enrollment.student_id.label("student_id")
     ).where(Enrollment.status == "active"))
+
+The providers live in the application registry; the rules find it through the session they
+are given (``dbsession.info``: the request of a request's or task's session, or the
+``registry`` of a plain one), like ``thebot.events.record``. A clause built for a ``viewer``
+alone uses the viewer's own session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -32,13 +38,12 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
 
 TeachingRelation = Callable[[], Select]
-
-_providers: dict[str, TeachingRelation] = {}
+RELATIONS_KEY = "thebot.teaching_relations"  # registry: name -> TeachingRelation
 
 # Relation names between a viewer and a target user (see ``relations``).
 SELF = "self"
@@ -54,9 +59,31 @@ TUTOR_OF_CHILD = "tutor_of_child"  # the viewer (a tutor) teaches a child of the
 TEACHING_ROLES = (Role.TEACHER.value, Role.TUTOR.value)
 
 
-def register_teaching_relation(name: str, provider: TeachingRelation) -> None:
-    """Add (or replace) a provider of ``SELECT teacher_id, student_id`` rows."""
-    _providers[name] = provider
+def add_teaching_relation(config: Any, name: str, provider: TeachingRelation) -> None:
+    """Config directive ``config.add_teaching_relation(name, provider)``: ``provider()``
+    returns ``SELECT teacher_id, student_id`` rows of who teaches whom (one per name)."""
+
+    def register() -> None:
+        config.registry.setdefault(RELATIONS_KEY, {})[name] = provider
+
+    config.action(("thebot.teaching_relation", name), register)
+
+
+def teaching_relations(dbsession: Session) -> Mapping[str, TeachingRelation]:
+    """The teaching relations configured on the application ``dbsession`` belongs to."""
+    request = dbsession.info.get("request")
+    registry = request.registry if request is not None else dbsession.info.get("registry")
+    if registry is None:
+        raise RuntimeError("teaching relations: the session knows no request nor registry")
+    return registry.get(RELATIONS_KEY, {})
+
+
+def session_of(viewer: User) -> Session:
+    """The session ``viewer`` was loaded in (a clause built for a viewer alone uses it)."""
+    dbsession = object_session(viewer)
+    if dbsession is None:
+        raise RuntimeError(f"user {viewer.id} is detached: pass the session explicitly")
+    return dbsession
 
 
 def tutor_relation() -> Select:
@@ -66,12 +93,9 @@ def tutor_relation() -> Select:
     ).where(StudentProfile.tutor_id.is_not(None))
 
 
-register_teaching_relation("tutor", tutor_relation)
-
-
-def teaching_pairs() -> Select:
-    """``SELECT teacher_id, student_id`` over every registered teaching relation."""
-    selects = [provider() for provider in _providers.values()]
+def teaching_pairs(dbsession: Session) -> Select:
+    """``SELECT teacher_id, student_id`` over every configured teaching relation."""
+    selects = [provider() for provider in teaching_relations(dbsession).values()]
     if not selects:  # nobody teaches anybody: an empty relation of the right shape
         return select(literal(None).label("teacher_id"), literal(None).label("student_id")).where(
             false()
@@ -81,15 +105,16 @@ def teaching_pairs() -> Select:
     return select(union_all(*selects).subquery("teaching"))
 
 
-def students_taught_by(teacher_id: Any) -> Select:
-    """``SELECT student_id`` of the students ``teacher_id`` teaches."""
-    pairs = teaching_pairs().subquery()
+def students_taught_by(dbsession: Session, teacher_id: Any) -> Select:
+    """``SELECT student_id`` of the students ``teacher_id`` (an id or a bound parameter)
+    teaches."""
+    pairs = teaching_pairs(dbsession).subquery()
     return select(pairs.c.student_id).where(pairs.c.teacher_id == teacher_id)
 
 
-def teachers_of(student_ids: int | Select) -> Select:
+def teachers_of(dbsession: Session, student_ids: int | Select) -> Select:
     """``SELECT teacher_id`` of the teachers/tutors of one student or of a set of students."""
-    pairs = teaching_pairs().subquery()
+    pairs = teaching_pairs(dbsession).subquery()
     if isinstance(student_ids, int):
         return select(pairs.c.teacher_id).where(pairs.c.student_id == student_ids)
     return select(pairs.c.teacher_id).where(pairs.c.student_id.in_(student_ids))
@@ -112,7 +137,7 @@ def parents_of(student_ids: int | Select) -> Select:
 
 
 def teaches(dbsession: Session, teacher_id: int, student_id: int) -> bool:
-    pairs = teaching_pairs().subquery()
+    pairs = teaching_pairs(dbsession).subquery()
     return bool(
         dbsession.scalar(
             select(
@@ -122,21 +147,22 @@ def teaches(dbsession: Session, teacher_id: int, student_id: int) -> bool:
     )
 
 
-def visible_users_clause(viewer: User) -> ColumnElement[bool]:
-    """A ``WHERE`` clause on ``User`` selecting exactly the users ``viewer`` may see."""
+def visible_users_clause(viewer: User, dbsession: Session | None = None) -> ColumnElement[bool]:
+    """A ``WHERE`` clause on ``User`` selecting exactly the users ``viewer`` may see
+    (``dbsession``: the viewer's own session by default)."""
     if viewer.role == Role.ADMIN.value:
         return User.id.is_not(None)
+    db = dbsession if dbsession is not None else session_of(viewer)
     others: Select | CompoundSelect | None = None
     if viewer.role == Role.TEACHER.value:
-        others = students_taught_by(viewer.id)
+        others = students_taught_by(db, viewer.id)
     elif viewer.role == Role.TUTOR.value:
-        others = union_all(
-            students_taught_by(viewer.id), parents_of(students_taught_by(viewer.id))
-        )
+        taught = students_taught_by(db, viewer.id)
+        others = union_all(taught, parents_of(taught))
     elif viewer.role == Role.PARENT.value:
-        others = union_all(children_of(viewer.id), teachers_of(children_of(viewer.id)))
+        others = union_all(children_of(viewer.id), teachers_of(db, children_of(viewer.id)))
     elif viewer.role == Role.STUDENT.value:
-        others = union_all(teachers_of(viewer.id), parents_of(viewer.id))
+        others = union_all(teachers_of(db, viewer.id), parents_of(viewer.id))
     if others is None:
         return User.id == viewer.id
     return or_(User.id == viewer.id, User.id.in_(others))
@@ -150,7 +176,7 @@ def relations(dbsession: Session, viewer: User | None, target: User) -> frozense
         return frozenset({SELF})
     if viewer.role == Role.ADMIN.value:
         return frozenset({ADMIN})
-    checks = _relation_checks(viewer, target)
+    checks = _relation_checks(dbsession, viewer, target)
     if not checks:
         return frozenset()
     row = dbsession.execute(select(*[c.label(name) for name, c in checks.items()])).one()
@@ -161,12 +187,14 @@ def can_see(dbsession: Session, viewer: User | None, target: User) -> bool:
     return bool(relations(dbsession, viewer, target))
 
 
-def _relation_checks(viewer: User, target: User) -> dict[str, ColumnElement[bool]]:
+def _relation_checks(
+    dbsession: Session, viewer: User, target: User
+) -> dict[str, ColumnElement[bool]]:
     """EXISTS clauses for the relations possible between these two roles."""
     checks: dict[str, ColumnElement[bool]] = {}
     if target.role == Role.STUDENT.value:
         if viewer.role in TEACHING_ROLES:
-            checks[TEACHES] = _pair_exists(viewer.id, target.id)
+            checks[TEACHES] = _pair_exists(dbsession, viewer.id, target.id)
             if viewer.role == Role.TUTOR.value:
                 checks[TUTOR] = exists().where(
                     StudentProfile.user_id == target.id, StudentProfile.tutor_id == viewer.id
@@ -175,9 +203,9 @@ def _relation_checks(viewer: User, target: User) -> dict[str, ColumnElement[bool
             checks[PARENT] = _link_exists(target.id, viewer.id)
     elif target.role in TEACHING_ROLES:
         if viewer.role == Role.STUDENT.value:
-            checks[TAUGHT] = _pair_exists(target.id, viewer.id)
+            checks[TAUGHT] = _pair_exists(dbsession, target.id, viewer.id)
         elif viewer.role == Role.PARENT.value:
-            pairs = teaching_pairs().subquery()
+            pairs = teaching_pairs(dbsession).subquery()
             checks[PARENT_OF_TAUGHT] = exists().where(
                 pairs.c.teacher_id == target.id,
                 pairs.c.student_id.in_(children_of(viewer.id)),
@@ -188,13 +216,13 @@ def _relation_checks(viewer: User, target: User) -> dict[str, ColumnElement[bool
         elif viewer.role == Role.TUTOR.value:
             checks[TUTOR_OF_CHILD] = exists().where(
                 ParentLink.parent_id == target.id,
-                ParentLink.student_id.in_(students_taught_by(viewer.id)),
+                ParentLink.student_id.in_(students_taught_by(dbsession, viewer.id)),
             )
     return checks
 
 
-def _pair_exists(teacher_id: int, student_id: int) -> ColumnElement[bool]:
-    pairs = teaching_pairs().subquery()
+def _pair_exists(dbsession: Session, teacher_id: int, student_id: int) -> ColumnElement[bool]:
+    pairs = teaching_pairs(dbsession).subquery()
     return exists().where(pairs.c.teacher_id == teacher_id, pairs.c.student_id == student_id)
 
 

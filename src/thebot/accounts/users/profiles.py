@@ -18,11 +18,9 @@ from thebot.accounts.users.service import (
     ProtectedFieldsDenied,
     brief,
     ensure_profile,
-    field_error,
-    invalid,
     is_admin,
 )
-from thebot.errors import APIProblem
+from thebot.errors import Invalid, field_error
 
 PROTECTED_PROFILE_FIELDS = frozenset({"tutor_id"})
 # Editable profile fields per role; the stats of a student profile are read-only.
@@ -43,10 +41,9 @@ def update_profile(
     allowed = PROFILE_FIELDS.get(user.role, frozenset())
     foreign = sorted(changes.keys() - allowed)
     if foreign:
-        raise APIProblem(
-            400,
-            f"Not a field of the {user.role} profile: {', '.join(foreign)}.",
+        raise Invalid(
             errors=[field_error(f, f"Not a field of the {user.role} profile") for f in foreign],
+            detail=f"Not a field of the {user.role} profile: {', '.join(foreign)}.",
         )
     protected = PROTECTED_PROFILE_FIELDS & changes.keys()
     if protected and not is_admin(actor):
@@ -54,7 +51,7 @@ def update_profile(
     if changes.get("tutor_id") is not None:
         tutor = dbsession.get(User, changes["tutor_id"])
         if tutor is None or tutor.role != Role.TUTOR.value or not tutor.is_active:
-            raise invalid("tutor_id", "No active tutor with this id")
+            raise Invalid("tutor_id", "No active tutor with this id")
     profile = ensure_profile(dbsession, user)
     changed = [f for f in sorted(changes) if getattr(profile, f) != changes[f]]
     for field in changed:

@@ -1,9 +1,9 @@
-"""Route factories of the accounts API: resources whose ``__acl__`` comes from relationships.
+"""Route factories of the users API: the user collection, and one user seen by the caller.
 
 A user resource's ACL grants the caller what their relation to that user allows (see
-``thebot.accounts.relationships.visibility.relations``). A caller who may not even see the user gets a
-404 from the factory itself, so existence is never revealed; anonymous callers are not
-looked up at all and get the 401 of the forbidden view.
+``thebot.accounts.relationships.visibility.relations``). A caller who may not even see the
+user gets a 404 from the factory itself, so existence is never revealed; anonymous callers
+are not looked up at all and get the 401 of the forbidden view.
 """
 
 from __future__ import annotations
@@ -12,23 +12,17 @@ from typing import Any
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Deny, Everyone
 from pyramid.httpexceptions import HTTPNotFound
-from sqlalchemy import select
 
-from thebot.accounts.models import ParentLink, Role, User
+from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility
 from thebot.api import parse_id
-from thebot.errors import APIProblem
-from thebot.security import (
+from thebot.permissions import (
     CREATE_PAIRING_CODE,
     DEACTIVATE_USER,
     EDIT_PROFILE,
     EDIT_USER,
     MANAGE_PARENT_LINKS,
-    MANAGE_STUDENTS,
     MANAGE_USERS,
-    REDEEM_PAIRING_CODE,
-    UNLINK_CHILD,
-    VIEW_CHILDREN,
     VIEW_PARENT_LINKS,
     VIEW_PRIVATE,
     VIEW_USER,
@@ -49,7 +43,7 @@ ADMIN_ON_USER = (
 )
 SELF_ON_USER = (VIEW_USER, VIEW_PRIVATE, EDIT_USER, EDIT_PROFILE)
 SELF_ON_STUDENT = (*SELF_ON_USER, VIEW_PARENT_LINKS, CREATE_PAIRING_CODE)
-# What each relation of the caller to a user grants (relations: thebot.accounts.relationships.visibility).
+# What each relation of the caller to a user grants (relations: ``visibility.relations``).
 RELATION_PERMISSIONS: dict[str, tuple[str, ...]] = {
     visibility.TUTOR: (
         VIEW_USER,
@@ -75,16 +69,10 @@ def viewer_of(request: Any) -> User | None:
     return getattr(identity, "user", None)
 
 
-class AccountsRoot:
-    """Collections of the accounts API: what each role may do before any object is chosen."""
+class UsersRoot:
+    """The user collection: admins list and create accounts of any role."""
 
-    __acl__ = [
-        (Allow, ADMIN, (MANAGE_USERS, CREATE_PAIRING_CODE, UNLINK_CHILD)),
-        (Allow, f"role:{Role.TUTOR.value}", (MANAGE_STUDENTS, CREATE_PAIRING_CODE)),
-        (Allow, f"role:{Role.STUDENT.value}", CREATE_PAIRING_CODE),
-        (Allow, f"role:{Role.PARENT.value}", (VIEW_CHILDREN, REDEEM_PAIRING_CODE)),
-        DENY_REST,
-    ]
+    __acl__ = [(Allow, ADMIN, MANAGE_USERS), DENY_REST]
 
     def __init__(self, request: Any):
         self.request = request
@@ -126,53 +114,3 @@ def user_acl(user: User, viewer: User | None, relations: frozenset[str]) -> list
             acl.append((Allow, f"user:{viewer.id}", tuple(granted)))
     acl.append(DENY_REST)
     return acl
-
-
-class ChildLinkResource:
-    """``/children/{user_id}/``: the link between a parent and one of their children.
-
-    A parent addresses their own link; an admin names the parent with ``?parent=<id>``.
-    Other roles never reach the lookup (403); a link that does not exist is a 404.
-    """
-
-    def __init__(self, request: Any):
-        self.request = request
-        self.link: ParentLink | None = None
-        self.__acl__: list[Any] = [DENY_REST]
-        viewer = viewer_of(request)
-        if viewer is None or viewer.role not in (Role.PARENT.value, Role.ADMIN.value):
-            return
-        child_id = parse_id(request.matchdict.get("user_id"))
-        if viewer.role == Role.PARENT.value:
-            # A parent only ever addresses their own links; naming another parent finds none.
-            named = request.GET.get("parent")
-            parent_id = viewer.id if named is None or parse_id(named) == viewer.id else None
-        else:
-            parent_id = parse_id(request.GET.get("parent"))
-            if parent_id is None:
-                raise APIProblem(
-                    400,
-                    "Name the parent whose link to remove with ?parent=<id>.",
-                    errors=[
-                        {
-                            "location": "querystring",
-                            "name": "parent",
-                            "description": "Required: a parent user id",
-                        }
-                    ],
-                )
-        link = None
-        if child_id is not None and parent_id is not None:
-            link = request.dbsession.execute(
-                select(ParentLink).where(
-                    ParentLink.student_id == child_id, ParentLink.parent_id == parent_id
-                )
-            ).scalar_one_or_none()
-        if link is None:
-            raise HTTPNotFound()
-        self.link = link
-        self.__acl__ = [
-            (Allow, ADMIN, UNLINK_CHILD),
-            (Allow, f"user:{link.parent_id}", UNLINK_CHILD),
-            DENY_REST,
-        ]

@@ -29,7 +29,7 @@ from thebot.accounts.relationships import visibility
 from thebot.accounts.users.schemas import normalise_phone
 from thebot.accounts.users.usernames import unique_username
 from thebot.db import utcnow
-from thebot.errors import APIProblem
+from thebot.errors import Conflict, Forbidden, Invalid, field_error
 from thebot.schemas import iso
 
 PROTECTED_USER_FIELDS = frozenset({"role", "email", "is_active", "password"})
@@ -40,13 +40,12 @@ PROFILE_MODELS: dict[str, type] = {
 }
 
 
-class ProtectedFieldsDenied(APIProblem):
+class ProtectedFieldsDenied(Forbidden):
     """A non-admin tried to change a protected field (the view audits it)."""
 
     def __init__(self, fields: Iterable[str]):
         self.fields = sorted(fields)
         super().__init__(
-            403,
             f"Only administrators may change {', '.join(self.fields)}.",
             errors=[
                 field_error(f, "Only administrators may change this field") for f in self.fields
@@ -54,16 +53,10 @@ class ProtectedFieldsDenied(APIProblem):
         )
 
 
-def field_error(name: str, description: str, location: str = "body") -> dict[str, str]:
-    return {"location": location, "name": name, "description": description}
-
-
-def invalid(name: str, description: str, detail: str | None = None) -> APIProblem:
-    return APIProblem(400, detail or description, errors=[field_error(name, description)])
-
-
-def conflict(name: str, description: str) -> APIProblem:
-    return APIProblem(409, description, errors=[field_error(name, description)])
+def taken(field: str) -> Conflict:
+    """Another account already has this email or username (409 naming the field)."""
+    message = f"A user with this {field} already exists."
+    return Conflict(message, errors=[field_error(field, message)])
 
 
 def is_admin(user: User | None) -> bool:
@@ -93,17 +86,16 @@ def check_unique(
             continue
         stmt = select(exists().where(column == value, *([User.id != exclude] if exclude else [])))
         if dbsession.scalar(stmt):
-            raise conflict(field, f"A user with this {field} already exists.")
+            raise taken(field)
 
 
 def check_password(password: str, attrs: Any, min_length: int, field: str = "password") -> None:
     """400 listing every password rule broken (the rules live in ``accounts.passwords``)."""
     problems = passwords.validate_password(password, attrs, min_length=min_length)
     if problems:
-        raise APIProblem(
-            400,
-            "The password is not acceptable.",
+        raise Invalid(
             errors=[field_error(field, message) for message in problems],
+            detail="The password is not acceptable.",
         )
 
 
@@ -113,7 +105,7 @@ def flush_or_conflict(dbsession: Session, field: str = "username") -> None:
         with dbsession.begin_nested():
             dbsession.flush()
     except IntegrityError as exc:
-        raise conflict(field, f"A user with this {field} already exists.") from exc
+        raise taken(field) from exc
 
 
 def ensure_profile(dbsession: Session, user: User) -> Any:
@@ -203,7 +195,7 @@ def update_user(
     if actor.id == user.id and (
         changes.get("is_active") is False or changes.get("role", user.role) != user.role
     ):
-        raise APIProblem(409, "You cannot deactivate your own account or change your own role.")
+        raise Conflict("You cannot deactivate your own account or change your own role.")
     changed: list[str] = []
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"])
@@ -239,17 +231,15 @@ def change_role(dbsession: Session, user: User, role: str) -> None:
     must be removed first (409), so no link silently changes meaning."""
     blocking = role_change_blockers(dbsession, user)
     if blocking:
-        raise conflict(
-            "role",
-            f"Remove this user's {' and '.join(blocking)} before changing the role.",
-        )
+        message = f"Remove this user's {' and '.join(blocking)} before changing the role."
+        raise Conflict(message, errors=[field_error("role", message)])
     user.role = role
     user.is_staff = role == Role.ADMIN.value
     ensure_profile(dbsession, user)
 
 
 def role_change_blockers(dbsession: Session, user: User) -> list[str]:
-    pairs = visibility.teaching_pairs().subquery()
+    pairs = visibility.teaching_pairs(dbsession).subquery()
     checks: dict[str, Any] = {}
     if user.role == Role.STUDENT.value:
         checks["parent links"] = exists().where(ParentLink.student_id == user.id)
@@ -288,7 +278,7 @@ def revoke_access(dbsession: Session, user_id: int, registry: Any = None) -> Non
 def deactivate_user(dbsession: Session, actor: User, user: User, registry: Any = None) -> bool:
     """DELETE: deactivate (never delete) and revoke access; False when already inactive."""
     if actor.id == user.id:
-        raise APIProblem(409, "You cannot deactivate your own account.")
+        raise Conflict("You cannot deactivate your own account.")
     was_active = user.is_active
     user.is_active = False
     revoke_access(dbsession, user.id, registry)

@@ -17,8 +17,8 @@ from thebot.accounts.events import (
     user_fields_changed,
 )
 from thebot.accounts.models import User
-from thebot.accounts.resources import AccountsRoot, UserResource, viewer_of
 from thebot.accounts.users import profiles, service
+from thebot.accounts.users.resources import UserResource, UsersRoot, viewer_of
 from thebot.accounts.users.schemas import (
     CreateUserRequest,
     ProfileSchema,
@@ -32,9 +32,7 @@ from thebot.api import ApiService
 from thebot.audit import audit
 from thebot.errors import problem_response
 from thebot.pagination import page_body, paginate_request
-from thebot.responses import check_if_match, created, no_content, with_etag
-from thebot.schemas import NoContent, NoQueryRequest, responds
-from thebot.security import (
+from thebot.permissions import (
     DEACTIVATE_USER,
     EDIT_PROFILE,
     EDIT_USER,
@@ -42,6 +40,8 @@ from thebot.security import (
     VIEW_PRIVATE,
     VIEW_USER,
 )
+from thebot.responses import check_if_match, created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, responds
 
 TAGS = ["accounts"]
 
@@ -49,7 +49,7 @@ users = ApiService(
     name="accounts_users",
     path="/api/accounts/users/",
     description="Accounts of every role (admins)",
-    factory=AccountsRoot,
+    factory=UsersRoot,
 )
 user = ApiService(
     name="accounts_user",
@@ -81,7 +81,7 @@ def denied(request: Any, exc: service.ProtectedFieldsDenied, target: User) -> Re
         target_id=target.id,
         fields=exc.fields,
     )
-    return problem_response(exc.status, exc.detail, request=request, **exc.kwargs)
+    return problem_response(exc.status, exc.detail, request=request, errors=exc.errors)
 
 
 # --- users ------------------------------------------------------------------------------

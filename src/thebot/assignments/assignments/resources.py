@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
 from thebot.accounts.relationships import visibility as people
-from thebot.accounts.resources import parse_id, viewer_of
+from thebot.accounts.users.resources import viewer_of
+from thebot.api import parse_id
 from thebot.assignments.assignments.assignees import ACTIVE_ENROLLMENT, is_assigned
 from thebot.assignments.assignments.service import DRAFT
 from thebot.assignments.models import (
@@ -37,7 +38,7 @@ from thebot.assignments.models import (
     AssignmentSubmission,
 )
 from thebot.catalog.models import Enrollment, TeacherSubject
-from thebot.security import (
+from thebot.permissions import (
     CLONE_ASSIGNMENT,
     CREATE_ASSIGNMENT,
     DELETE_ASSIGNMENT,

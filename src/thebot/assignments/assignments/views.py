@@ -39,9 +39,7 @@ from thebot.audit import audit
 from thebot.db import utcnow
 from thebot.events import record
 from thebot.pagination import page_body, paginate_request
-from thebot.responses import check_if_match, created, no_content, with_etag
-from thebot.schemas import NoContent, NoQueryRequest, iso, responds
-from thebot.security import (
+from thebot.permissions import (
     CLONE_ASSIGNMENT,
     CREATE_ASSIGNMENT,
     DELETE_ASSIGNMENT,
@@ -51,6 +49,8 @@ from thebot.security import (
     VIEW_ASSIGNMENT,
     VIEW_ASSIGNMENT_STATS,
 )
+from thebot.responses import check_if_match, created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, iso, responds
 
 TAGS = ["assignments"]
 

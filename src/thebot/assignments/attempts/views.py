@@ -11,8 +11,8 @@ from thebot.assignments.assignments.resources import AssignmentResource
 from thebot.assignments.attempts import service as timed_attempts
 from thebot.assignments.submissions import service as submissions
 from thebot.db import utcnow
+from thebot.permissions import SUBMIT_ASSIGNMENT
 from thebot.schemas import EmptyRequest
-from thebot.security import SUBMIT_ASSIGNMENT
 
 start_service = ApiService(
     name="assignment_attempt_start",

@@ -15,10 +15,11 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, E
 from pyramid.httpexceptions import HTTPNotFound
 
 from thebot.accounts.models import Role
-from thebot.accounts.resources import parse_id, viewer_of
+from thebot.accounts.users.resources import viewer_of
+from thebot.api import parse_id
 from thebot.assignments.models import StudentReport
 from thebot.assignments.reports import service as reports
-from thebot.security import (
+from thebot.permissions import (
     ACKNOWLEDGE_REPORT,
     ARCHIVE_REPORT,
     CREATE_REPORT,

@@ -12,7 +12,7 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotFound
 
 from thebot.accounts.models import User
-from thebot.accounts.resources import viewer_of
+from thebot.accounts.users.resources import viewer_of
 from thebot.api import ApiService
 from thebot.assignments.models import StudentReport
 from thebot.assignments.reports import service as reports
@@ -28,8 +28,7 @@ from thebot.assignments.reports.schemas import (
 )
 from thebot.audit import audit
 from thebot.pagination import page_body, paginate_request
-from thebot.responses import check_if_match, created, with_etag
-from thebot.security import (
+from thebot.permissions import (
     ACKNOWLEDGE_REPORT,
     ARCHIVE_REPORT,
     CREATE_REPORT,
@@ -38,6 +37,7 @@ from thebot.security import (
     SEND_REPORT,
     VIEW_REPORT,
 )
+from thebot.responses import check_if_match, created, with_etag
 
 TAGS = ["reports"]
 ONE = "reports_report"

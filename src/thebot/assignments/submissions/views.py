@@ -44,9 +44,7 @@ from thebot.db import utcnow
 from thebot.events import record
 from thebot.media.service import store_upload
 from thebot.pagination import page_body, paginate_request
-from thebot.responses import created, no_content, with_etag
-from thebot.schemas import NoContent, NoQueryRequest, responds
-from thebot.security import (
+from thebot.permissions import (
     GRADE_SUBMISSION,
     LIST_ASSIGNMENT_SUBMISSIONS,
     MANAGE_EXTENSIONS,
@@ -54,6 +52,8 @@ from thebot.security import (
     VIEW_ASSIGNMENT_SUBMISSION,
     VIEW_EXTENSIONS,
 )
+from thebot.responses import created, no_content, with_etag
+from thebot.schemas import NoContent, NoQueryRequest, responds
 
 TAGS = ["assignments"]
 

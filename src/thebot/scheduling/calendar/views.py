@@ -18,16 +18,16 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, E
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from thebot.accounts.resources import viewer_of
+from thebot.accounts.users.resources import viewer_of
 from thebot.api import ApiService
 from thebot.audit import audit
 from thebot.db import utcnow
 from thebot.errors import APIProblem
+from thebot.permissions import MANAGE_CALENDAR_FEED
 from thebot.responses import no_content
 from thebot.scheduling.calendar import service
 from thebot.scheduling.lessons.schemas import node, responds
 from thebot.schemas import StrictMapping
-from thebot.security import MANAGE_CALENDAR_FEED
 
 TAGS = ["scheduling"]
 CACHE_CONTROL = "private, max-age=300"

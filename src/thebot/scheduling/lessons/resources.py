@@ -17,11 +17,9 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, E
 from pyramid.httpexceptions import HTTPNotFound
 
 from thebot.accounts.models import Role
-from thebot.accounts.resources import parse_id, viewer_of
-from thebot.scheduling.lessons import visibility as seen
-from thebot.scheduling.lessons.service import COMPLETERS, CONFIRMERS, MANAGERS
-from thebot.scheduling.models import Lesson
-from thebot.security import (
+from thebot.accounts.users.resources import viewer_of
+from thebot.api import parse_id
+from thebot.permissions import (
     BOOK_LESSONS,
     CANCEL_LESSON,
     COMPLETE_LESSON,
@@ -31,6 +29,9 @@ from thebot.security import (
     VIEW_LESSON_HISTORY,
     VIEW_LESSONS,
 )
+from thebot.scheduling.lessons import visibility as seen
+from thebot.scheduling.lessons.service import COMPLETERS, CONFIRMERS, MANAGERS
+from thebot.scheduling.models import Lesson
 
 DENY_REST = (Deny, Everyone, ALL_PERMISSIONS)
 ANY_RELATION = frozenset({seen.ADMIN, seen.TEACHER, seen.STUDENT, seen.TUTOR, seen.PARENT})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from thebot.accounts.models import User
-from thebot.accounts.resources import viewer_of
+from thebot.accounts.users.resources import viewer_of
 from thebot.api import ApiService
 from thebot.audit import audit
 from thebot.db import utcnow
@@ -20,6 +20,16 @@ from thebot.errors import APIProblem
 from thebot.events import record
 from thebot.idempotency import idempotent
 from thebot.pagination import page_body, paginate_request
+from thebot.permissions import (
+    BOOK_LESSONS,
+    CANCEL_LESSON,
+    COMPLETE_LESSON,
+    CONFIRM_LESSON,
+    EDIT_LESSON,
+    VIEW_LESSON,
+    VIEW_LESSON_HISTORY,
+    VIEW_LESSONS,
+)
 from thebot.responses import check_if_match, created, with_etag
 from thebot.scheduling.conflicts import conflict_payload
 from thebot.scheduling.events import LessonChanged
@@ -46,16 +56,6 @@ from thebot.scheduling.lessons.schemas import (
 )
 from thebot.scheduling.models import Lesson, LessonHistory
 from thebot.scheduling.series import service as series
-from thebot.security import (
-    BOOK_LESSONS,
-    CANCEL_LESSON,
-    COMPLETE_LESSON,
-    CONFIRM_LESSON,
-    EDIT_LESSON,
-    VIEW_LESSON,
-    VIEW_LESSON_HISTORY,
-    VIEW_LESSONS,
-)
 
 TAGS = ["scheduling"]
 ITEM = "/api/scheduling/lessons/{lesson_id}/"

@@ -16,14 +16,21 @@ from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 
 from thebot.accounts.models import Role, User
-from thebot.accounts.resources import parse_id, viewer_of
-from thebot.api import ApiService
+from thebot.accounts.users.resources import viewer_of
+from thebot.api import ApiService, parse_id
 from thebot.audit import audit
 from thebot.db import utcnow
 from thebot.errors import APIProblem
 from thebot.events import record
 from thebot.idempotency import idempotent
 from thebot.pagination import page_body, paginate_request
+from thebot.permissions import (
+    CANCEL_SERIES,
+    CREATE_SERIES,
+    EDIT_SERIES,
+    VIEW_SERIES,
+    VIEW_SERIES_LIST,
+)
 from thebot.responses import check_if_match, created, with_etag
 from thebot.scheduling.events import SeriesChanged
 from thebot.scheduling.lessons import visibility as seen
@@ -42,13 +49,6 @@ from thebot.scheduling.series.schemas import (
     SeriesPage,
     UpdateSeriesRequest,
     responds,
-)
-from thebot.security import (
-    CANCEL_SERIES,
-    CREATE_SERIES,
-    EDIT_SERIES,
-    VIEW_SERIES,
-    VIEW_SERIES_LIST,
 )
 
 TAGS = ["scheduling"]

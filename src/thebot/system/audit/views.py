@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from thebot.accounts.models import User
 from thebot.api import ApiService
 from thebot.pagination import page_body, paginate_request
-from thebot.security import VIEW_AUDIT_LOG
+from thebot.permissions import VIEW_AUDIT_LOG
 from thebot.system.audit.schemas import AUDIT_LOG_RESPONSES, AuditLogRequest
 from thebot.system.models import AuditEvent
 
