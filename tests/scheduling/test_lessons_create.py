@@ -9,11 +9,11 @@ import pytest
 from lessons_support import LESSONS, NOW, at, body, item, lesson, make_world, problem_names
 from sqlalchemy import select
 
+from thebot.audit import AuditEvent
 from thebot.catalog.models import Enrollment
-from thebot.errors import APIProblem
+from thebot.errors import DomainError
 from thebot.scheduling import rules
 from thebot.scheduling.models import Lesson, LessonHistory
-from thebot.system.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -408,7 +408,7 @@ def test_validate_slot_reads_thresholds_from_settings(world, dbsession):
     assert check(at(hours=1), 45) is False
     assert check(at(hours=1), 90) is False
     for start, minutes in [(at(hours=1), 44), (at(hours=1), 91), (at(minutes=59), 60)]:
-        with pytest.raises(APIProblem) as exc:
+        with pytest.raises(DomainError) as exc:
             check(start, minutes)
         assert exc.value.status == 400
 

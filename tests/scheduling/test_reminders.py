@@ -20,6 +20,7 @@ from thebot.db import WRITER
 from thebot.notifications.models import Notification, NotificationPreference
 from thebot.scheduling.models import Lesson, LessonReminder
 from thebot.scheduling.reminders import service as reminders
+from thebot.scheduling.reminders import subscribers as sending
 from thebot.scheduling.reminders.tasks import REMINDERS_TASK
 from thebot.tasks.periodic import PeriodicTask
 
@@ -261,7 +262,7 @@ def test_two_workers_at_once_send_each_reminder_once(app, engine, broker, monkey
             )
         )
     holding, release = threading.Event(), threading.Event()
-    real_notify = reminders.notify
+    real_notify = sending.notify  # the LessonReminderDue subscriber sends
 
     def slow_notify(request, user, *args, **kwargs):
         if request.environ.get("thebot.test.worker") == "A" and not holding.is_set():
@@ -269,7 +270,7 @@ def test_two_workers_at_once_send_each_reminder_once(app, engine, broker, monkey
             release.wait(timeout=10)
         return real_notify(request, user, *args, **kwargs)
 
-    monkeypatch.setattr(reminders, "notify", slow_notify)
+    monkeypatch.setattr(sending, "notify", slow_notify)
     results: dict[str, int] = {}
     errors: list[BaseException] = []
 

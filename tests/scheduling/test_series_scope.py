@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from thebot.scheduling.lessons import states as lesson_states
 from thebot.scheduling.models import LessonHistory, LessonSeries
-from thebot.scheduling.series.service import occurrences_of, record_exception
+from thebot.scheduling.series.occurrences import occurrences_of
+from thebot.scheduling.series.service import record_exception
 
 pytestmark = pytest.mark.usefixtures("frozen")
 

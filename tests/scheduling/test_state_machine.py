@@ -10,7 +10,7 @@ import time_machine
 from lessons_support import NOW, at, item, lesson, make_world, problem_names
 from sqlalchemy import select
 
-from thebot.errors import APIProblem
+from thebot.errors import DomainError
 from thebot.scheduling.lessons import states as lesson_states
 from thebot.scheduling.models import LessonHistory
 
@@ -120,10 +120,10 @@ def test_anonymous_actions_are_401(testapp, world):
 
 def test_the_service_checks_who_too(world, dbsession):
     row = lesson(world, at(hours=30))
-    with pytest.raises(APIProblem) as exc:
+    with pytest.raises(DomainError) as exc:
         lesson_states.confirm(dbsession, world.other_parent, row)
     assert exc.value.status == 403
-    with pytest.raises(APIProblem) as exc:
+    with pytest.raises(DomainError) as exc:
         lesson_states.cancel(dbsession, {}, world.student, row, NOW)
     assert exc.value.status == 403
 

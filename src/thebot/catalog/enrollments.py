@@ -4,9 +4,9 @@ An enrollment joins a student, a subject and a teacher or tutor actively assigne
 most one is active per (student, subject): duplicates, even ones that lose the race to the
 partial unique index, are 409.
 
-An active enrollment is a teaching relation (``materials.visibility``): its teacher sees the
-student, their parents and reports. So creating one must never reach a student the caller is
-not already related to. Who may enroll whom (``enrollable``):
+An active enrollment is a teaching relation (``accounts.relationships.visibility``): its
+teacher sees the student, their parents and reports. So creating one must never reach a
+student the caller is not already related to. Who may enroll whom (``enrollable``):
 
 - an admin: any active student, with any teacher of the subject;
 - the student's own tutor (``StudentProfile.tutor_id``): with any teacher of the subject;
@@ -31,17 +31,21 @@ from sqlalchemy.orm import Session, joinedload
 
 from thebot.accounts.models import Role, StudentProfile, User
 from thebot.accounts.relationships import visibility as people
+from thebot.accounts.users.service import brief
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
-from thebot.catalog.resources import (
-    AS_ADMIN,
-    AS_TUTOR,
-    visible_enrollments_clause,
+from thebot.catalog.subjects import (
+    ACTIVE,
+    STAFF_ROLES,
+    flush_or_conflict,
+    subject_brief,
+    users_by_id,
 )
-from thebot.catalog.subjects import ACTIVE, STAFF_ROLES, flush_or_conflict
 from thebot.catalog.teachers import teaches
+from thebot.catalog.visibility import AS_ADMIN, AS_TUTOR, visible_enrollments_clause
 from thebot.db import utcnow
 from thebot.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from thebot.materials.progress.service import refresh_student_stats
+from thebot.schemas import iso
 
 
 def enrollments_query(viewer: User, **filters: Any) -> Select:
@@ -255,6 +259,31 @@ def update_enrollment(
     if "status" in changed:
         refresh_student_stats(dbsession, [enrollment.student_id])
     return changed
+
+
+def enrollment_data(item: Enrollment, users: dict[int, User]) -> dict[str, Any]:
+    by = users.get(item.assigned_by_id) if item.assigned_by_id else None
+    return {
+        "id": item.id,
+        "student": brief(users[item.student_id]),
+        "subject": subject_brief(item.subject),
+        "subject_name": item.custom_subject_name or item.subject.name,
+        "custom_subject_name": item.custom_subject_name,
+        "teacher": brief(users[item.teacher_id]),
+        "assigned_by": brief(by) if by is not None else None,
+        "status": item.status,
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.updated_at),
+        "ended_at": iso(item.ended_at),
+    }
+
+
+def enrollment_items(dbsession: Session, items: list[Enrollment]) -> list[dict[str, Any]]:
+    """JSON of enrollments (subjects eager-loaded) with one query for all the people."""
+    users = users_by_id(
+        dbsession, [i for e in items for i in (e.student_id, e.teacher_id, e.assigned_by_id)]
+    )
+    return [enrollment_data(e, users) for e in items]
 
 
 def enrollment_relation():  # type: ignore[no-untyped-def]

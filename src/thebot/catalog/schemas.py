@@ -1,26 +1,20 @@
-"""Colander schemas of subjects, teacher assignments, enrollments and dashboards: request
-bodies, query strings and (for the OpenAPI document) responses; and the JSON builders of
-those responses, next to the schemas that describe them."""
+"""Colander schemas of subjects, teacher assignments and enrollments: request bodies, query
+strings and (for the OpenAPI document) responses. The bodies are built by the services
+(``subjects``, ``teachers``, ``enrollments``)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 import colander
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from thebot.accounts.models import User
 from thebot.accounts.users.schemas import BriefUser
-from thebot.accounts.users.service import brief
 from thebot.api import MAX_ID
-from thebot.catalog.models import Enrollment, EnrollmentStatus, TeacherSubject
-from thebot.catalog.subjects import subject_brief
+from thebot.catalog.models import EnrollmentStatus
 from thebot.errors import APIProblem
 from thebot.pagination import PaginationQuery, decode_cursor
-from thebot.schemas import Field, StrictMapping, boolean, iso
+from thebot.schemas import Field, StrictMapping, boolean
 
 DROP = colander.drop
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -240,61 +234,3 @@ class EnrollmentList(colander.SequenceSchema):
 class EnrollmentPage(colander.MappingSchema):
     items = EnrollmentList()
     next_cursor = node(colander.String(), missing=None)
-
-
-class OpenMapping(colander.MappingSchema):
-    def schema_type(self, **kw: Any) -> colander.Mapping:
-        return colander.Mapping(unknown="preserve")
-
-
-class DashboardSchema(colander.MappingSchema):
-    role = node(colander.String())
-    user = BriefUser()
-    generated_at = node(colander.DateTime())
-    sections = OpenMapping(description="one key per section; features register their own")
-
-
-# --- JSON representations (beside the response schemas that describe them) -----------
-
-
-def load_users(dbsession: Session, ids: Iterable[int | None]) -> dict[int, User]:
-    """Users by id in one query (none when there is nothing to load)."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {u.id: u for u in dbsession.scalars(select(User).where(User.id.in_(wanted)))}
-
-
-def assignment_data(assignment: TeacherSubject, teacher: User) -> dict[str, Any]:
-    return {
-        "id": assignment.id,
-        "subject_id": assignment.subject_id,
-        "teacher": brief(teacher),
-        "is_active": assignment.is_active,
-        "created_at": iso(assignment.created_at),
-    }
-
-
-def enrollment_data(item: Enrollment, users: dict[int, User]) -> dict[str, Any]:
-    by = users.get(item.assigned_by_id) if item.assigned_by_id else None
-    return {
-        "id": item.id,
-        "student": brief(users[item.student_id]),
-        "subject": subject_brief(item.subject),
-        "subject_name": item.custom_subject_name or item.subject.name,
-        "custom_subject_name": item.custom_subject_name,
-        "teacher": brief(users[item.teacher_id]),
-        "assigned_by": brief(by) if by is not None else None,
-        "status": item.status,
-        "created_at": iso(item.created_at),
-        "updated_at": iso(item.updated_at),
-        "ended_at": iso(item.ended_at),
-    }
-
-
-def enrollment_items(dbsession: Session, items: list[Enrollment]) -> list[dict[str, Any]]:
-    """JSON of enrollments (subjects eager-loaded) with one query for all the people."""
-    users = load_users(
-        dbsession, [i for e in items for i in (e.student_id, e.teacher_id, e.assigned_by_id)]
-    )
-    return [enrollment_data(e, users) for e in items]

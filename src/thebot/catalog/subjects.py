@@ -42,6 +42,14 @@ def count_of(model: Any, *where: Any) -> Any:
     return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
 
+def users_by_id(dbsession: Session, ids: Iterable[int | None]) -> dict[int, User]:
+    """Users by id in one query (none when there is nothing to load)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u for u in dbsession.scalars(select(User).where(User.id.in_(wanted)))}
+
+
 def visible_user_ids(viewer: User) -> Select:
     return select(User.id).where(people.visible_users_clause(viewer))
 

@@ -6,11 +6,14 @@ enrollments in the subject.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility as people
+from thebot.accounts.users.service import brief
 from thebot.catalog.models import Enrollment, Subject, TeacherSubject
 from thebot.catalog.subjects import (
     ACTIVE,
@@ -20,6 +23,7 @@ from thebot.catalog.subjects import (
     visible_user_ids,
 )
 from thebot.errors import Conflict, Invalid
+from thebot.schemas import iso
 
 
 def teachers_query(subject: Subject, viewer: User, *, is_active: bool = True) -> Select:
@@ -115,3 +119,13 @@ def teaches(dbsession: Session, teacher: User, subject_id: int) -> bool:
         .with_for_update(read=True)
     )
     return found is not None
+
+
+def assignment_data(assignment: TeacherSubject, teacher: User) -> dict[str, Any]:
+    return {
+        "id": assignment.id,
+        "subject_id": assignment.subject_id,
+        "teacher": brief(teacher),
+        "is_active": assignment.is_active,
+        "created_at": iso(assignment.created_at),
+    }

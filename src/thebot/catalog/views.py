@@ -1,8 +1,8 @@
 """Learning API: subjects, who teaches them, and enrollments.
 
-Each view parses (schema), is authorized by its resource's ACL (``subject_resources``), calls
-the rules (``subjects``, ``teacher_subjects``, ``enrollments``), audits, and marks the
-dashboards it changed as stale.
+Each view parses (schema), is authorized by its resource's ACL (``resources``), calls the
+services (``subjects``, ``teachers``, ``enrollments``), audits, and records what changed
+(``events``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from pyramid.response import Response
 
 from thebot.accounts.users.resources import viewer_of
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.audit import audit
 from thebot.catalog import enrollments as enrollment_service
 from thebot.catalog import subjects as service
@@ -40,9 +40,6 @@ from thebot.catalog.schemas import (
     TeachersListRequest,
     UpdateEnrollmentRequest,
     UpdateSubjectRequest,
-    assignment_data,
-    enrollment_items,
-    load_users,
 )
 from thebot.events import ids, record
 from thebot.pagination import page_body, paginate_request
@@ -98,8 +95,8 @@ enrollment = ApiService(
 )
 
 
-def one_enrollment(request: Any, item: Enrollment) -> dict[str, Any]:
-    return enrollment_items(request.dbsession, [item])[0]
+def one_enrollment(request: Request, item: Enrollment) -> dict[str, Any]:
+    return enrollment_service.enrollment_items(request.dbsession, [item])[0]
 
 
 # --- subjects -----------------------------------------------------------------------------
@@ -111,7 +108,7 @@ def one_enrollment(request: Any, item: Enrollment) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubjectPage, "A page of subjects, by name"),
 )
-def list_subjects(request: Any) -> dict[str, Any]:
+def list_subjects(request: Request) -> dict[str, Any]:
     query = request.validated["querystring"]
     stmt = service.subjects_query(
         viewer_of(request), q=query.get("q"), teacher_id=query.get("teacher")
@@ -128,7 +125,7 @@ def list_subjects(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubjectSchema, "The new subject", 201),
 )
-def create_subject(request: Any) -> dict[str, Any]:
+def create_subject(request: Request) -> dict[str, Any]:
     new = service.create_subject(request.dbsession, **request.validated["body"])
     audit(request, "subject_created", target_type="subject", target_id=new.id, name=new.name)
     created(request, "materials_subject", subject_id=new.id)
@@ -141,7 +138,7 @@ def create_subject(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubjectSchema, "The subject"),
 )
-def get_subject(request: Any) -> dict[str, Any]:
+def get_subject(request: Request) -> dict[str, Any]:
     return with_etag(request, service.subject_data(request.context.subject))
 
 
@@ -151,7 +148,7 @@ def get_subject(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubjectSchema, "The updated subject"),
 )
-def patch_subject(request: Any) -> dict[str, Any]:
+def patch_subject(request: Request) -> dict[str, Any]:
     target = request.context.subject
     check_if_match(request, service.subject_data(target))
     changed = service.update_subject(request.dbsession, target, dict(request.validated["body"]))
@@ -169,7 +166,7 @@ def patch_subject(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(NoContent, "Deleted", 204),
 )
-def delete_subject(request: Any) -> Response:
+def delete_subject(request: Request) -> Response:
     """Only a subject without enrollments and materials: otherwise 409 (rename it instead)."""
     target = request.context.subject
     subject_id, name = target.id, target.name
@@ -189,7 +186,7 @@ def delete_subject(request: Any) -> Response:
     tags=TAGS,
     response_schemas=responds(TeacherAssignmentPage, "A page of the subject's teachers"),
 )
-def list_subject_teachers(request: Any) -> dict[str, Any]:
+def list_subject_teachers(request: Request) -> dict[str, Any]:
     """Active assignments (admins: ``?is_active=false`` for ended ones); students and parents
     see only the teachers they may see."""
     query = request.validated["querystring"]
@@ -197,8 +194,10 @@ def list_subject_teachers(request: Any) -> dict[str, Any]:
         request.context.subject, viewer_of(request), is_active=query["is_active"]
     )
     rows, next_cursor = paginate_request(request, stmt, [(TeacherSubject.id, "asc")])
-    users = load_users(request.dbsession, [a.teacher_id for a in rows])
-    return page_body([assignment_data(a, users[a.teacher_id]) for a in rows], next_cursor)
+    users = service.users_by_id(request.dbsession, [a.teacher_id for a in rows])
+    return page_body(
+        [teacher_service.assignment_data(a, users[a.teacher_id]) for a in rows], next_cursor
+    )
 
 
 @subject_teachers.post(
@@ -210,7 +209,7 @@ def list_subject_teachers(request: Any) -> dict[str, Any]:
         **responds(TeacherAssignmentSchema, "An existing assignment, now in the given state"),
     },
 )
-def assign_teacher(request: Any) -> dict[str, Any]:
+def assign_teacher(request: Request) -> dict[str, Any]:
     """Assign a teacher or tutor (201), or set an existing assignment's ``is_active`` (200)."""
     body = request.validated["body"]
     target = request.context.subject
@@ -224,7 +223,7 @@ def assign_teacher(request: Any) -> dict[str, Any]:
         record(request.dbsession, event)
     if is_new:
         request.response.status = 201
-    return assignment_data(assignment, teacher)
+    return teacher_service.assignment_data(assignment, teacher)
 
 
 @subject_teacher.delete(
@@ -233,7 +232,7 @@ def assign_teacher(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(NoContent, "Deactivated", 204),
 )
-def remove_subject_teacher(request: Any) -> Response:
+def remove_subject_teacher(request: Request) -> Response:
     """Deactivate the assignment (kept as the record); 409 while the teacher has active
     enrollments in the subject."""
     assignment = request.context.assignment
@@ -261,7 +260,7 @@ def remove_subject_teacher(request: Any) -> Response:
     tags=TAGS,
     response_schemas=responds(EnrollmentPage, "A page of enrollments, newest first"),
 )
-def list_enrollments(request: Any) -> dict[str, Any]:
+def list_enrollments(request: Request) -> dict[str, Any]:
     """Admins: all; teachers: their own; tutors: their own and their students'; students:
     their own; parents: their children's. Filters ``student``, ``subject``, ``teacher``,
     ``status``."""
@@ -272,7 +271,7 @@ def list_enrollments(request: Any) -> dict[str, Any]:
         enrollment_service.enrollments_query(viewer_of(request), **filters),
         [(Enrollment.id, "desc")],
     )
-    return page_body(enrollment_items(request.dbsession, rows), next_cursor)
+    return page_body(enrollment_service.enrollment_items(request.dbsession, rows), next_cursor)
 
 
 @enrollments.post(
@@ -281,7 +280,7 @@ def list_enrollments(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(EnrollmentSchema, "The new enrollment", 201),
 )
-def create_enrollment(request: Any) -> dict[str, Any]:
+def create_enrollment(request: Request) -> dict[str, Any]:
     """Admins and the student's tutor (any teacher of the subject); a teacher or tutor who
     already teaches the student (themself only; ``teacher_id`` defaults to the caller). Any
     other student is a 404 (``enrollments`` module docstring)."""
@@ -311,7 +310,7 @@ def create_enrollment(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(EnrollmentSchema, "The enrollment"),
 )
-def get_enrollment(request: Any) -> dict[str, Any]:
+def get_enrollment(request: Request) -> dict[str, Any]:
     return with_etag(request, one_enrollment(request, request.context.enrollment))
 
 
@@ -321,7 +320,7 @@ def get_enrollment(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(EnrollmentSchema, "The updated enrollment"),
 )
-def patch_enrollment(request: Any) -> dict[str, Any]:
+def patch_enrollment(request: Request) -> dict[str, Any]:
     """Status (active/completed/dropped), custom subject name: its editors; the teacher:
     admins and the student's tutor. Reactivating a duplicate is a 409."""
     context = request.context

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, aliased
 from thebot.accounts.models import Role, User
 from thebot.accounts.users.service import BRIEF_FIELDS, brief
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
-from thebot.catalog.resources import enrollments_visible_to_role
 from thebot.catalog.subjects import SUBJECT_BRIEF_FIELDS
+from thebot.catalog.visibility import enrollments_visible_to_role
 from thebot.db import utcnow
 from thebot.db.lists import in_list
 from thebot.db.rows import Layout

@@ -11,10 +11,10 @@ from pyramid.response import Response
 
 from thebot.accounts.users.resources import viewer_of
 from thebot.api import ApiService, Request
-from thebot.catalog.resources import DashboardRoot
-from thebot.catalog.schemas import DashboardSchema
 from thebot.dashboards.cache import cached_dashboard
 from thebot.dashboards.registry import build_dashboard
+from thebot.dashboards.resources import DashboardRoot
+from thebot.dashboards.schemas import DashboardSchema
 from thebot.permissions import (
     VIEW_PARENT_DASHBOARD,
     VIEW_STUDENT_DASHBOARD,

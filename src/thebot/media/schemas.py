@@ -6,8 +6,6 @@ from typing import Any
 
 import colander
 
-from thebot.schemas import StrictMapping
-
 UPLOAD_FIELD = "file"
 MULTIPART = "multipart/form-data"
 
@@ -60,16 +58,3 @@ class MediaFileSchema(colander.MappingSchema):
 class MaterialFileSchema(colander.MappingSchema):
     material_id = colander.SchemaNode(colander.Integer())
     file = MediaFileSchema()
-
-
-class NoQueryRequest(colander.MappingSchema):
-    querystring = StrictMapping(missing=colander.drop)
-
-
-class NoContent(colander.MappingSchema):
-    pass
-
-
-def responds(schema: type[colander.SchemaNode], description: str, status: int = 200) -> Any:
-    """``response_schemas`` of a view: its success body (errors are problem+json)."""
-    return {str(status): schema(description=description)}

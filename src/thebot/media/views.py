@@ -18,19 +18,12 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import FileResponse, Response
 from sqlalchemy import select
 
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.audit import audit
 from thebot.errors import APIProblem
 from thebot.media.models import MediaFile, MediaKind
 from thebot.media.resources import AvatarResource, MaterialFileResource, MediaResource
-from thebot.media.schemas import (
-    MaterialFileSchema,
-    MediaFileSchema,
-    NoContent,
-    NoQueryRequest,
-    responds,
-    upload_validator,
-)
+from thebot.media.schemas import MaterialFileSchema, MediaFileSchema, upload_validator
 from thebot.media.service import (
     OWNER_MATERIAL,
     OWNER_USER,
@@ -41,6 +34,7 @@ from thebot.media.service import (
 )
 from thebot.permissions import MANAGE_AVATAR, UPLOAD_MATERIAL_FILE, VIEW_MEDIA, VIEW_USER
 from thebot.responses import no_content
+from thebot.schemas import NoContent, NoQueryRequest, responds
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +66,7 @@ media_file = ApiService(
 # --- uploads ----------------------------------------------------------------------------
 
 
-def _created(request: Any, media: MediaFile) -> None:
+def _created(request: Request, media: MediaFile) -> None:
     request.response.status = 201
     request.response.headers["Location"] = request.application_url + media_payload(media)["url"]
 
@@ -83,7 +77,7 @@ def _created(request: Any, media: MediaFile) -> None:
     tags=TAGS,
     response_schemas=responds(MaterialFileSchema, "The material's new file", 201),
 )
-def upload_material_file(request: Any) -> dict[str, Any]:
+def upload_material_file(request: Request) -> dict[str, Any]:
     """Multipart field ``file``: PDF, Word, PowerPoint, Excel, OpenDocument, plain text or an
     image, sniffed from its bytes; replaces (and deletes) the material's previous file."""
     material = request.context.material
@@ -113,7 +107,7 @@ def upload_material_file(request: Any) -> dict[str, Any]:
     return {"material_id": material.id, "file": media_payload(media)}
 
 
-def user_avatars(request: Any, user_id: int) -> list[MediaFile]:
+def user_avatars(request: Request, user_id: int) -> list[MediaFile]:
     """The user's avatar files, newest first (the first one is the avatar)."""
     return list(
         request.dbsession.scalars(
@@ -134,7 +128,7 @@ def user_avatars(request: Any, user_id: int) -> list[MediaFile]:
     tags=TAGS,
     response_schemas=responds(MediaFileSchema, "The current avatar"),
 )
-def get_avatar(request: Any) -> dict[str, Any]:
+def get_avatar(request: Request) -> dict[str, Any]:
     """The avatar's file (its ``url`` serves the image); 404 when the user has none."""
     avatars = user_avatars(request, request.context.user.id)
     if not avatars:
@@ -148,7 +142,7 @@ def get_avatar(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(MediaFileSchema, "The new avatar", 201),
 )
-def upload_avatar(request: Any) -> dict[str, Any]:
+def upload_avatar(request: Request) -> dict[str, Any]:
     """Multipart field ``file``: a PNG, JPEG or WebP image; replaces the previous avatar.
     The user themself or an admin."""
     user = request.context.user
@@ -174,7 +168,7 @@ def upload_avatar(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(NoContent, "Removed", 204),
 )
-def delete_avatar(request: Any) -> Response:
+def delete_avatar(request: Request) -> Response:
     """Remove the avatar (its file is deleted once this commits); 204 also when there was
     none, so a repeated DELETE is harmless."""
     user = request.context.user
@@ -199,7 +193,7 @@ def content_disposition(media: MediaFile) -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def not_modified(request: Any, etag: str, last_modified: dt.datetime) -> bool:
+def not_modified(request: Request, etag: str, last_modified: dt.datetime) -> bool:
     """RFC 9110: ``If-None-Match`` decides when sent; otherwise ``If-Modified-Since``."""
     if "If-None-Match" in request.headers:
         return etag in request.if_none_match
@@ -210,7 +204,7 @@ def not_modified(request: Any, etag: str, last_modified: dt.datetime) -> bool:
     return since is not None and last_modified <= since
 
 
-def stored_file(request: Any, media: MediaFile) -> Path:
+def stored_file(request: Request, media: MediaFile) -> Path:
     """The file on disk, inside ``MEDIA_ROOT`` (a symlink out of it is not followed)."""
     settings = request.registry.settings
     path = media_path(settings, media.storage_name)
@@ -227,7 +221,7 @@ def stored_file(request: Any, media: MediaFile) -> Path:
 
 # No query schema: a cache-busting ``?v=`` from a front end is harmless and ignored.
 @media_file.get(permission=VIEW_MEDIA, tags=TAGS)
-def get_media(request: Any) -> Response:
+def get_media(request: Request) -> Response:
     """The file with its verified type; ``ETag`` (SHA-256) and ``Last-Modified`` give 304s."""
     media = request.context.media
     path = stored_file(request, media)

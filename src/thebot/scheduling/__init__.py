@@ -12,8 +12,18 @@ def includeme(config: Any) -> None:
     config.add_periodic_task(REMINDERS_TASK, seconds=60)  # reminders: every minute
     from thebot.accounts.events import PeopleChanged
     from thebot.events import Committing
-    from thebot.scheduling.subscribers import refresh_lesson_dashboards
+    from thebot.scheduling.events import LessonChanged, LessonReminderDue, SeriesChanged
+    from thebot.scheduling.lessons.subscribers import tell_about_lesson
+    from thebot.scheduling.reminders.subscribers import send_reminder
+    from thebot.scheduling.series.subscribers import tell_about_series
+    from thebot.scheduling.subscribers import refresh_lesson_dashboards, stale_dashboards
 
-    config.include("thebot.scheduling.events")  # subscribers: dashboards
+    # Side effects of scheduling changes, in the transaction (see thebot.events).
+    config.add_subscriber(tell_about_lesson, [Committing, LessonChanged])
+    config.add_subscriber(tell_about_series, [Committing, SeriesChanged])
+    config.add_subscriber(send_reminder, [Committing, LessonReminderDue])
+    config.add_subscriber(stale_dashboards, [Committing, LessonChanged])
+    config.add_subscriber(stale_dashboards, [Committing, SeriesChanged])
     config.add_subscriber(refresh_lesson_dashboards, [Committing, PeopleChanged])
+    config.include("thebot.scheduling.lessons.dashboard")  # the upcoming_lessons section
     config.scan("thebot.scheduling")

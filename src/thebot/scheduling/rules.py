@@ -4,12 +4,12 @@ Contract (``thebot.scheduling.series.service`` calls these; keep them stable):
 
 ``validate_slot(dbsession, settings, *, actor, teacher, student, subject_id, start, end,
 timezone, meeting_link, now, override_enrollment=False, require_enrollment=True) -> bool``
-    Checks, in this order, and raises ``APIProblem``:
+    Checks, in this order, and raises domain errors (``thebot.errors``):
 
-    1. 400 ``teacher_id`` / ``student_id``: the teacher is an active teacher or tutor, the
-       student an active student;
-    2. 403: the actor may book for them: an admin, the teacher themself, or the student's
-       tutor (``StudentProfile.tutor_id``); 403 too when a non-admin asks for
+    1. 400 (``Invalid``) ``teacher_id`` / ``student_id``: the teacher is an active teacher
+       or tutor, the student an active student;
+    2. 403 (``Forbidden``): the actor may book for them: an admin, the teacher themself, or
+       the student's tutor (``StudentProfile.tutor_id``); 403 too when a non-admin asks for
        ``override_enrollment``;
     3. 400 with every failing field at once: ``timezone`` an IANA name; ``end`` after
        ``start``; duration from ``LESSON_MIN_MINUTES`` to ``LESSON_MAX_MINUTES`` (both
@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import TEACHING_ROLES, Role, StudentProfile, User
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
-from thebot.errors import APIProblem
+from thebot.errors import Forbidden, Invalid, field_error
 from thebot.schemas import is_timezone
 
 DEFAULTS: dict[str, Any] = {
@@ -56,6 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "meeting_link_hosts": ["telemost.yandex.ru", "meet.google.com"],
 }
 MEETING_LINK_MAX = 500  # the column's length
+NOT_YOURS = (
+    "Only the lesson's teacher, the student's tutor or an admin may book, reschedule "
+    "or cancel this lesson."
+)
 
 
 def setting(settings: Mapping[str, Any], name: str) -> Any:
@@ -65,15 +69,6 @@ def setting(settings: Mapping[str, Any], name: str) -> Any:
 
 def is_admin(user: User) -> bool:
     return user.role == Role.ADMIN.value
-
-
-def field_error(name: str, description: str, location: str = "body") -> dict[str, str]:
-    return {"location": location, "name": name, "description": description}
-
-
-def invalid(errors: list[dict[str, str]]) -> APIProblem:
-    detail = errors[0]["description"] if len(errors) == 1 else f"{len(errors)} fields are invalid"
-    return APIProblem(400, detail, errors=errors)
 
 
 # --- who ---------------------------------------------------------------------------------
@@ -227,16 +222,12 @@ def validate_slot(
     """Check a lesson slot against every booking rule (see the module docstring)."""
     errors = participant_errors(teacher, student)
     if errors:
-        raise invalid(errors)
+        raise _refused(errors)
     assert teacher is not None and student is not None  # for the type checker
     if not may_book_for(dbsession, actor, teacher.id, student.id):
-        raise APIProblem(
-            403,
-            "Only the lesson's teacher, the student's tutor or an admin may book, reschedule "
-            "or cancel this lesson.",
-        )
+        raise Forbidden(NOT_YOURS)
     if override_enrollment and not is_admin(actor):
-        raise APIProblem(403, "Only admins may override the enrollment requirement.")
+        raise Forbidden("Only admins may override the enrollment requirement.")
     if not isinstance(timezone, str) or not is_timezone(timezone):
         errors.append(
             field_error("timezone", "Expected an IANA time zone name like Europe/Moscow")
@@ -260,5 +251,10 @@ def validate_slot(
         else:
             used_override = True
     if errors:
-        raise invalid(errors)
+        raise _refused(errors)
     return used_override
+
+
+def _refused(errors: list[dict[str, str]]) -> Invalid:
+    """One error reads as its own detail; several are counted (as ``Invalid`` counts)."""
+    return Invalid(errors=errors, detail=errors[0]["description"] if len(errors) == 1 else None)

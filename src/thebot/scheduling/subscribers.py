@@ -1,5 +1,7 @@
-"""Account writes that change the ``upcoming_lessons`` dashboard section: a ``PeopleChanged``
-subscriber.
+"""The dashboards showing lessons go stale: subscribers of ``LessonChanged``/``SeriesChanged``
+(``stale_dashboards``) and of ``PeopleChanged`` (``refresh_lesson_dashboards``).
+
+Account writes change the ``upcoming_lessons`` dashboard section too.
 
 Each upcoming lesson shows its teacher and student (``lesson_dashboard``), to both and to
 the student's tutor and parents. When a person's names, role or active state change
@@ -17,7 +19,18 @@ from thebot.accounts.events import PeopleChanged
 from thebot.dashboards.cache import invalidate_dashboards_for
 from thebot.db import utcnow
 from thebot.events import Committing
+from thebot.scheduling.events import LessonChanged, SeriesChanged
 from thebot.scheduling.models import ACTIVE_STATUSES, Lesson
+
+
+def stale_dashboards(committing: Committing, event: LessonChanged | SeriesChanged) -> None:
+    """The teacher's dashboard, and those watching the student, show the lesson."""
+    if committing.request is None:  # no request: no dashboard cache to reach
+        return
+    student_ids = [event.student_id] if event.student_id is not None else []
+    invalidate_dashboards_for(
+        committing.request, user_ids=[event.teacher_id], student_ids=student_ids
+    )
 
 
 def refresh_lesson_dashboards(committing: Committing, change: PeopleChanged) -> None:

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import User
 from thebot.accounts.users.service import brief
+from thebot.catalog.subjects import users_by_id
 from thebot.db import utcnow
 from thebot.errors import Invalid
-from thebot.materials.materials.service import users_by_id
 from thebot.materials.models import Material, MaterialComment
 from thebot.schemas import iso
 

@@ -57,14 +57,6 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def users_by_id(dbsession: Session, ids: Iterable[int | None]) -> dict[int, User]:
-    """Users by id in one query (none for an empty set)."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {u.id: u for u in dbsession.scalars(select(User).where(User.id.in_(wanted)))}
-
-
 # --- writing ----------------------------------------------------------------------------
 
 

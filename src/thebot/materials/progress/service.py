@@ -41,10 +41,10 @@ from thebot.accounts.models import StudentProfile, User
 from thebot.accounts.relationships import visibility as people
 from thebot.accounts.users.service import brief
 from thebot.catalog.models import Enrollment, EnrollmentStatus
+from thebot.catalog.subjects import users_by_id
 from thebot.db import utcnow
 from thebot.events import record, registry_of
 from thebot.materials.events import StatsChanged
-from thebot.materials.materials.service import users_by_id
 from thebot.materials.models import Material, MaterialAssignment, MaterialProgress, MaterialStatus
 from thebot.schemas import iso
 

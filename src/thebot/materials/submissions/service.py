@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.accounts.users.service import brief
+from thebot.catalog.subjects import users_by_id
 from thebot.db import utcnow
 from thebot.errors import Conflict, Invalid, field_error
 from thebot.materials import visibility
-from thebot.materials.materials.service import users_by_id
 from thebot.materials.models import (
     Material,
     MaterialSubmission,

@@ -19,15 +19,15 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from thebot.accounts.users.resources import viewer_of
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.audit import audit
 from thebot.db import utcnow
 from thebot.errors import APIProblem
 from thebot.permissions import MANAGE_CALENDAR_FEED
 from thebot.responses import no_content
 from thebot.scheduling.calendar import service
-from thebot.scheduling.lessons.schemas import node, responds
-from thebot.schemas import StrictMapping
+from thebot.scheduling.lessons.schemas import node
+from thebot.schemas import EmptyRequest, responds
 
 TAGS = ["scheduling"]
 CACHE_CONTROL = "private, max-age=300"
@@ -37,13 +37,8 @@ FEED_ROUTE = "scheduling_calendar_feed"
 class CalendarRoot:
     __acl__ = [(Allow, Authenticated, MANAGE_CALENDAR_FEED), (Deny, Everyone, ALL_PERMISSIONS)]
 
-    def __init__(self, request: Any):
+    def __init__(self, request: Request):
         self.request = request
-
-
-class EmptyRequest(colander.MappingSchema):
-    body = StrictMapping(missing=colander.drop)
-    querystring = StrictMapping(missing=colander.drop)
 
 
 class TokenSchema(colander.MappingSchema):
@@ -65,7 +60,7 @@ feed_service = ApiService(
 )
 
 
-def owner(request: Any) -> Any:
+def owner(request: Request) -> Any:
     user = viewer_of(request)
     if user is None:  # the permission admits user accounts only; defence in depth
         raise APIProblem(403, "Calendar feeds belong to user accounts.")
@@ -78,7 +73,7 @@ def owner(request: Any) -> Any:
     tags=TAGS,
     response_schemas=responds(TokenSchema, "The new token and feed URL (shown once)", 201),
 )
-def issue_token(request: Any) -> dict[str, Any]:
+def issue_token(request: Request) -> dict[str, Any]:
     user = owner(request)
     token, row = service.issue_token(request.dbsession, user, utcnow())
     audit(request, "calendar_token_issued", target_type="user", target_id=user.id)
@@ -94,7 +89,7 @@ def issue_token(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas={"204": colander.MappingSchema(description="Revoked")},
 )
-def revoke_token(request: Any) -> Response:
+def revoke_token(request: Request) -> Response:
     """The feed stops working (404) until a new token is issued."""
     user = owner(request)
     revoked = service.revoke_tokens(request.dbsession, user, utcnow())
@@ -113,7 +108,7 @@ def revoke_token(request: Any) -> Response:
         )
     },
 )
-def calendar_feed(request: Any) -> Response:
+def calendar_feed(request: Request) -> Response:
     """``text/calendar``; ``If-None-Match`` with the current ETag answers 304."""
     user = service.feed_owner(request.dbsession, request.matchdict.get("token", ""))
     if user is None:

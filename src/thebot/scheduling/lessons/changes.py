@@ -1,7 +1,8 @@
 """Lesson changes: PATCH (description, notes, meeting link) and rescheduling.
 
-Both are for those who manage the lesson (``lessons.MANAGERS``), only before it starts and
-while it is pending or confirmed; each change is a history row (``lesson_history``).
+Both are for those who manage the lesson (``service.MANAGERS``), only before it starts and
+while it is pending or confirmed; each change is a history row and a ``LessonChanged`` event
+(``service.announce``; a move is told to the people concerned).
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
+from thebot.errors import Invalid
 from thebot.scheduling import rules
 from thebot.scheduling.conflicts import find_conflicts, lock_participants
-from thebot.scheduling.lessons.history import record_history, snapshot
 from thebot.scheduling.lessons.service import (
     MANAGERS,
+    RESCHEDULED,
+    announce,
     bump,
     conflict_problem,
     load_participants,
     lock,
+    record_history,
     require,
     require_editable,
+    snapshot,
 )
 from thebot.scheduling.models import Lesson
 
@@ -38,8 +43,12 @@ def update_lesson(
     lesson: Lesson,
     changes: Mapping[str, Any],
     now: dt.datetime,
+    *,
+    event: bool = True,
 ) -> list[str]:
-    """PATCH: description, notes, meeting link. Returns the fields that changed."""
+    """PATCH: description, notes, meeting link. Returns the fields that changed.
+
+    ``event`` False: the caller records one event for many lessons (a series change)."""
     require(dbsession, actor, lesson, MANAGERS)
     lock(dbsession, lesson)
     require_editable(lesson, now)
@@ -47,7 +56,7 @@ def update_lesson(
     if link:
         problem = rules.meeting_link_error(link, rules.setting(settings, "meeting_link_hosts"))
         if problem:
-            raise rules.invalid([rules.field_error("meeting_link", problem)])
+            raise Invalid("meeting_link", problem)
     old, new = {}, {}
     for field in EDITABLE:
         if field not in changes:
@@ -61,6 +70,8 @@ def update_lesson(
             bump(lesson)
         record_history(dbsession, lesson, "updated", actor, old, new)
         dbsession.flush()
+        if event:
+            announce(dbsession, lesson, actor=actor)
     return sorted(new)
 
 
@@ -74,10 +85,12 @@ def reschedule(
     end: dt.datetime,
     timezone: str | None,
     now: dt.datetime,
+    event: bool = True,
 ) -> dict[str, Any]:
     """Move the lesson (same rules as booking, conflicts excluding itself).
 
-    Returns the old times (empty when nothing moved).
+    Returns the old times (empty when nothing moved). ``event`` False: the caller records
+    the event (a series change).
     """
     require(dbsession, actor, lesson, MANAGERS)
     lock(dbsession, lesson)
@@ -117,4 +130,6 @@ def reschedule(
     bump(lesson)
     record_history(dbsession, lesson, "rescheduled", actor, old, snapshot(lesson, fields))
     dbsession.flush()
+    if event:
+        announce(dbsession, lesson, RESCHEDULED, actor=actor, old=old)
     return old

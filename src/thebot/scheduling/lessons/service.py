@@ -1,10 +1,11 @@
 """Lessons: who may do what, the checks every change shares, booking, and the list query.
 
-Editing and rescheduling are in ``lesson_changes``; the status machine (confirm, cancel,
-complete, auto-completion) in ``lesson_states``; each change is recorded in history
-(``lesson_history``).
+Editing and rescheduling are in ``changes``; the status machine (confirm, cancel,
+complete, auto-completion) in ``states``; each change is a history row (``record_history``,
+below) and a ``LessonChanged`` event (``announce``): its subscribers tell the people
+concerned and refresh the dashboards.
 
-Who may do what (the caller's relation to the lesson, ``lesson_visibility.relations``):
+Who may do what (the caller's relation to the lesson, ``visibility.relations``):
 
 ============  ===========================================================================
 book          the teacher themself, the student's tutor, admins (``rules.validate_slot``)
@@ -24,7 +25,7 @@ description, meeting link and status. ``notes`` are the teacher's private notes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +34,13 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility as people
-from thebot.errors import APIProblem
+from thebot.errors import Conflict, Forbidden
+from thebot.events import record
 from thebot.scheduling import rules
 from thebot.scheduling.conflicts import conflict_payload, find_conflicts, lock_participants
+from thebot.scheduling.events import LessonChanged
 from thebot.scheduling.lessons import visibility as seen
-from thebot.scheduling.lessons.history import record_history, snapshot
-from thebot.scheduling.models import Lesson, LessonStatus
+from thebot.scheduling.models import Lesson, LessonHistory, LessonStatus
 
 PENDING = LessonStatus.PENDING.value
 CONFIRMED = LessonStatus.CONFIRMED.value
@@ -49,6 +51,27 @@ CANCELLED = LessonStatus.CANCELLED.value
 MANAGERS = frozenset({seen.ADMIN, seen.TEACHER, seen.TUTOR})
 CONFIRMERS = MANAGERS | {seen.STUDENT, seen.PARENT}
 COMPLETERS = frozenset({seen.ADMIN, seen.TEACHER})
+
+# LessonChanged.change: the changes people are told about (other changes: "").
+BOOKED = "booked"
+RESCHEDULED = "rescheduled"
+# CANCELLED (the status) names the third one.
+
+HISTORY_FIELDS = (
+    "teacher_id",
+    "student_id",
+    "subject_id",
+    "start",
+    "end",
+    "timezone",
+    "description",
+    "notes",
+    "meeting_link",
+    "status",
+    "series_id",
+    "enrollment_override",
+    "cancel_reason",
+)
 
 
 @dataclass(frozen=True)
@@ -70,10 +93,9 @@ class LessonInput:
 # --- shared checks -----------------------------------------------------------------------
 
 
-def conflict_problem(conflicts: list[Lesson]) -> APIProblem:
+def conflict_problem(conflicts: list[Lesson]) -> Conflict:
     count = len(conflicts)
-    return APIProblem(
-        409,
+    return Conflict(
         f"The slot overlaps {count} other lesson{'s' if count != 1 else ''} of the teacher or "
         "the student.",
         conflicts=[conflict_payload(c) for c in conflicts],
@@ -82,17 +104,16 @@ def conflict_problem(conflicts: list[Lesson]) -> APIProblem:
 
 def require(dbsession: Session, actor: User, lesson: Lesson, allowed: frozenset[str]) -> None:
     if not seen.relations(dbsession, actor, lesson) & allowed:
-        raise APIProblem(403, "You do not have permission to perform this action.")
+        raise Forbidden("You do not have permission to perform this action.")
 
 
 def require_editable(lesson: Lesson, now: dt.datetime) -> None:
     if lesson.status not in (PENDING, CONFIRMED):
-        raise APIProblem(
-            409, f"Cannot edit a lesson that is {lesson.status}.", current_status=lesson.status
+        raise Conflict(
+            f"Cannot edit a lesson that is {lesson.status}.", current_status=lesson.status
         )
     if lesson.start_at <= now:
-        raise APIProblem(
-            409,
+        raise Conflict(
             "The lesson has started and can no longer be edited.",
             current_status=lesson.status,
         )
@@ -131,11 +152,7 @@ def load_participants(
     Booking still needs an active enrollment of the pair, so nobody unrelated is attached.
     """
     if actor is not None and not rules.may_book_for(dbsession, actor, teacher_id, student_id):
-        raise APIProblem(
-            403,
-            "Only the lesson's teacher, the student's tutor or an admin may book, reschedule "
-            "or cancel this lesson.",
-        )
+        raise Forbidden(rules.NOT_YOURS)
     users = {
         u.id: u
         for u in dbsession.scalars(select(User).where(User.id.in_({teacher_id, student_id})))
@@ -154,6 +171,67 @@ def load_participants(
         if not teaches_student and not people.can_see(dbsession, actor, teacher):
             teacher = None
     return teacher, student
+
+
+# --- history and events ------------------------------------------------------------------
+
+
+def value_of(lesson: Lesson, field: str) -> Any:
+    """A lesson field as history stores it (JSON: date-times as UTC RFC 3339)."""
+    value = getattr(lesson, {"start": "start_at", "end": "end_at"}.get(field, field))
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def snapshot(lesson: Lesson, fields: Iterable[str] = HISTORY_FIELDS) -> dict[str, Any]:
+    return {field: value_of(lesson, field) for field in fields}
+
+
+def record_history(
+    dbsession: Session,
+    lesson: Lesson,
+    action: str,
+    actor: User | None,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+) -> LessonHistory:
+    """One history row; ``actor`` ``None`` means the system (the auto-completion actor)."""
+    entry = LessonHistory(
+        lesson_id=lesson.id,
+        action=action,
+        actor_id=actor.id if actor is not None else None,
+        old_values=dict(old),
+        new_values=dict(new),
+    )
+    dbsession.add(entry)
+    return entry
+
+
+def history_query(lesson: Lesson) -> Any:
+    return select(LessonHistory).where(LessonHistory.lesson_id == lesson.id)
+
+
+def announce(
+    dbsession: Session,
+    lesson: Lesson,
+    change: str = "",
+    *,
+    actor: User | None = None,
+    old: Mapping[str, Any] | None = None,
+) -> None:
+    """Record ``LessonChanged``: subscribers tell the people concerned by a ``change``
+    (booked, cancelled, rescheduled from ``old``) and refresh the dashboards showing it."""
+    record(
+        dbsession,
+        LessonChanged(
+            lesson_id=lesson.id,
+            teacher_id=lesson.teacher_id,
+            student_id=lesson.student_id,
+            change=change,
+            actor_id=actor.id if actor is not None else None,
+            old_start=(old or {}).get("start") or "",
+            old_end=(old or {}).get("end") or "",
+        ),
+    )
 
 
 # --- booking -----------------------------------------------------------------------------
@@ -221,7 +299,9 @@ def book(
     )
     if conflicts:
         raise conflict_problem(conflicts)
-    return insert_lesson(dbsession, actor, data, override_used=override_used)
+    lesson = insert_lesson(dbsession, actor, data, override_used=override_used)
+    announce(dbsession, lesson, BOOKED, actor=actor)
+    return lesson
 
 
 def insert_lesson(

@@ -4,7 +4,8 @@
 and ``cancelled`` are final. An illegal transition is a 409 naming the current status
 (``current_status`` in the body). Every transition bumps ``sequence`` and writes history
 (action = the new status; ``old_values``/``new_values`` hold the status, and the reason of a
-cancellation). Who may do each: ``thebot.scheduling.lessons.service``.
+cancellation) and records ``LessonChanged`` (``service.announce``; a cancellation is told to
+the people concerned). Who may do each: ``thebot.scheduling.lessons.service``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
-from thebot.errors import APIProblem
+from thebot.errors import Conflict, Forbidden
 from thebot.scheduling import rules
-from thebot.scheduling.lessons.history import record_history
 from thebot.scheduling.lessons.service import (
     CANCELLED,
     COMPLETED,
@@ -28,8 +28,10 @@ from thebot.scheduling.lessons.service import (
     CONFIRMERS,
     MANAGERS,
     PENDING,
+    announce,
     bump,
     lock,
+    record_history,
     require,
 )
 from thebot.scheduling.models import Lesson
@@ -45,8 +47,7 @@ VERBS = {CONFIRMED: "confirm", CANCELLED: "cancel", COMPLETED: "complete"}
 
 def require_status(lesson: Lesson, target: str) -> None:
     if target not in TRANSITIONS[lesson.status]:
-        raise APIProblem(
-            409,
+        raise Conflict(
             f"Cannot {VERBS[target]} a lesson that is {lesson.status}.",
             current_status=lesson.status,
         )
@@ -69,6 +70,7 @@ def confirm(dbsession: Session, actor: User, lesson: Lesson) -> None:
     lock(dbsession, lesson)
     require_status(lesson, CONFIRMED)
     _set_status(dbsession, actor, lesson, CONFIRMED)
+    announce(dbsession, lesson, actor=actor)
 
 
 def cancel(
@@ -78,18 +80,22 @@ def cancel(
     lesson: Lesson,
     now: dt.datetime,
     reason: str = "",
+    *,
+    event: bool = True,
 ) -> None:
+    """``event`` False: the caller records one event for many lessons (a series change)."""
     require(dbsession, actor, lesson, MANAGERS)
     lock(dbsession, lesson)
     require_status(lesson, CANCELLED)
     if not rules.can_cancel(actor, lesson, now, settings):
         hours = rules.setting(settings, "lesson_cancel_notice_hours")
-        raise APIProblem(
-            403,
+        raise Forbidden(
             f"Lessons can be cancelled up to {hours} hour{'s' if hours != 1 else ''} before "
             "they start; ask an admin to cancel this one.",
         )
     _set_status(dbsession, actor, lesson, CANCELLED, cancel_reason=reason)
+    if event:
+        announce(dbsession, lesson, CANCELLED, actor=actor)
 
 
 def complete(dbsession: Session, actor: User, lesson: Lesson, now: dt.datetime) -> None:
@@ -97,10 +103,11 @@ def complete(dbsession: Session, actor: User, lesson: Lesson, now: dt.datetime) 
     lock(dbsession, lesson)
     require_status(lesson, COMPLETED)
     if lesson.start_at > now:
-        raise APIProblem(
-            409, "A lesson can be completed once it has started.", current_status=lesson.status
+        raise Conflict(
+            "A lesson can be completed once it has started.", current_status=lesson.status
         )
     _set_status(dbsession, actor, lesson, COMPLETED)
+    announce(dbsession, lesson, actor=actor)
 
 
 def complete_finished_lessons(dbsession: Session, now: dt.datetime, *, batch: int = 500) -> int:

@@ -1,4 +1,5 @@
-"""Tell the people of a lesson that it was booked, rescheduled or cancelled.
+"""Tell the people of a lesson that it was booked, rescheduled or cancelled: the
+``LessonChanged`` subscriber (``tell_about_lesson``) and the messages it writes.
 
 Recipients: the teacher, the student and the student's parents, except whoever made the
 change (they know). Each gets ``notify()`` of kind ``lessons.<event>``: the in-app
@@ -19,14 +20,27 @@ from sqlalchemy import select
 
 from thebot.accounts.models import ParentLink, User
 from thebot.catalog.models import Subject
+from thebot.events import Committing
 from thebot.notifications.models import NotificationPreference
 from thebot.notifications.service import notify
+from thebot.scheduling.events import LessonChanged
+from thebot.scheduling.lessons.service import BOOKED, CANCELLED, RESCHEDULED
 from thebot.scheduling.models import Lesson
 
-BOOKED = "booked"
-RESCHEDULED = "rescheduled"
-CANCELLED = "cancelled"
 EVENTS = (BOOKED, RESCHEDULED, CANCELLED)
+
+
+def tell_about_lesson(committing: Committing, event: LessonChanged) -> None:
+    """The lesson's people (the actor excepted) hear of a booking, cancellation or move."""
+    dbsession = committing.dbsession
+    if not event.change:
+        return
+    lesson = dbsession.get(Lesson, event.lesson_id)
+    if lesson is None:
+        return
+    actor = dbsession.get(User, event.actor_id) if event.actor_id is not None else None
+    old = {"start": event.old_start, "end": event.old_end} if event.old_start else None
+    notify_lesson(committing.request, lesson, event.change, actor=actor, old=old)
 
 
 def recipients(dbsession: Any, lesson: Lesson) -> list[User]:
@@ -99,7 +113,7 @@ def notify_lesson(
 ) -> int:
     """Notify everyone concerned by ``event`` on ``lesson``; returns how many were told.
 
-    ``old``: for a reschedule, the previous ``start``/``end`` (as ``lesson_changes.reschedule``
+    ``old``: for a reschedule, the previous ``start``/``end`` (as ``changes.reschedule``
     returns them).
     """
     if event not in EVENTS:

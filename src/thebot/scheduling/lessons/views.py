@@ -1,9 +1,9 @@
 """Lessons API (API.md, "Scheduling"): list and book, read and edit, the state-machine
 actions, history, and ``check-conflicts/``.
 
-Each view parses (schema), is authorized by its resource's ACL (``lesson_resources``),
-calls the service (``lessons``, ``lesson_changes``, ``lesson_states``) and tells people
-(``lesson_notifications``).
+Each view parses (schema), is authorized by its resource's ACL (``resources``) and calls
+the service (``service``, ``changes``, ``states``), which records ``LessonChanged``: its
+subscribers tell people and refresh dashboards.
 Single-lesson answers carry an ``ETag``; unsafe requests honour ``If-Match`` (412).
 """
 
@@ -13,11 +13,10 @@ from typing import Any
 
 from thebot.accounts.models import User
 from thebot.accounts.users.resources import viewer_of
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.audit import audit
 from thebot.db import utcnow
 from thebot.errors import APIProblem
-from thebot.events import record
 from thebot.idempotency import idempotent
 from thebot.pagination import page_body, paginate_request
 from thebot.permissions import (
@@ -32,12 +31,9 @@ from thebot.permissions import (
 )
 from thebot.responses import check_if_match, created, with_etag
 from thebot.scheduling.conflicts import conflict_payload
-from thebot.scheduling.events import LessonChanged
 from thebot.scheduling.lessons import changes as lesson_changes
 from thebot.scheduling.lessons import service, states
 from thebot.scheduling.lessons.bodies import history_json, lessons_json, one_lesson_json
-from thebot.scheduling.lessons.history import history_query
-from thebot.scheduling.lessons.notices import BOOKED, CANCELLED, RESCHEDULED
 from thebot.scheduling.lessons.resources import LessonResource, LessonsRoot
 from thebot.scheduling.lessons.schemas import (
     ActionRequest,
@@ -49,13 +45,12 @@ from thebot.scheduling.lessons.schemas import (
     LessonPage,
     LessonSchema,
     LessonsListRequest,
-    NoQueryRequest,
     RescheduleRequest,
     UpdateLessonRequest,
-    responds,
 )
 from thebot.scheduling.models import Lesson, LessonHistory
 from thebot.scheduling.series import service as series
+from thebot.schemas import NoQueryRequest, responds
 
 TAGS = ["scheduling"]
 ITEM = "/api/scheduling/lessons/{lesson_id}/"
@@ -104,7 +99,7 @@ reschedule_service = action_service("reschedule", "Move the lesson to new times"
 # --- helpers -----------------------------------------------------------------------------
 
 
-def caller(request: Any) -> User:
+def caller(request: Request) -> User:
     user = viewer_of(request)
     if user is None:  # the permissions admit user accounts only; defence in depth
         raise APIProblem(403, "Lessons belong to user accounts.")
@@ -126,38 +121,16 @@ def lesson_input(body: dict[str, Any], actor: User) -> service.LessonInput:
     )
 
 
-def render(request: Any, target: Lesson) -> dict[str, Any]:
+def render(request: Request, target: Lesson) -> dict[str, Any]:
     return with_etag(request, one_lesson_json(request.dbsession, caller(request), target))
 
 
-def current(request: Any) -> Lesson:
+def current(request: Request) -> Lesson:
     """The context's lesson, after ``If-Match`` (412 when the caller's copy is stale)."""
     target = request.context.lesson
     if "If-Match" in request.headers:
         check_if_match(request, one_lesson_json(request.dbsession, caller(request), target))
     return target
-
-
-def changed(
-    request: Any,
-    target: Lesson,
-    change: str = "",
-    *,
-    actor: User | None = None,
-    old: dict[str, Any] | None = None,
-) -> None:
-    """After a change: subscribers tell the people concerned by a ``change`` (booked,
-    cancelled, rescheduled from ``old``) and invalidate the dashboards showing the lesson."""
-    event = LessonChanged(
-        lesson_id=target.id,
-        teacher_id=target.teacher_id,
-        student_id=target.student_id,
-        change=change,
-        actor_id=actor.id if actor is not None else None,
-        old_start=(old or {}).get("start") or "",
-        old_end=(old or {}).get("end") or "",
-    )
-    record(request.dbsession, event)
 
 
 # --- collection --------------------------------------------------------------------------
@@ -169,7 +142,7 @@ def changed(
     tags=TAGS,
     response_schemas=responds(LessonPage, "A page of lessons, by start"),
 )
-def list_lessons(request: Any) -> dict[str, Any]:
+def list_lessons(request: Request) -> dict[str, Any]:
     """Filters ``from``/``to`` (lessons overlapping that window), ``student``, ``teacher``,
     ``subject``, ``status``; ordered by start."""
     viewer = caller(request)
@@ -196,7 +169,7 @@ def list_lessons(request: Any) -> dict[str, Any]:
     response_schemas=responds(LessonSchema, "The booked lesson (pending)", 201),
 )
 @idempotent("scheduling.lessons")
-def create_lesson(request: Any) -> dict[str, Any]:
+def create_lesson(request: Request) -> dict[str, Any]:
     """Book a lesson: 409 listing the overlapping lessons; honours ``Idempotency-Key``."""
     actor = caller(request)
     data = lesson_input(request.validated["body"], actor)
@@ -211,7 +184,6 @@ def create_lesson(request: Any) -> dict[str, Any]:
             teacher_id=booked.teacher_id,
             subject_id=booked.subject_id,
         )
-    changed(request, booked, BOOKED, actor=actor)
     created(request, "scheduling_lesson", lesson_id=booked.id)
     return render(request, booked)
 
@@ -222,7 +194,7 @@ def create_lesson(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ConflictsSchema, "The overlapping lessons (maybe none)"),
 )
-def check_conflicts(request: Any) -> dict[str, Any]:
+def check_conflicts(request: Request) -> dict[str, Any]:
     """The booking rules are checked as for a booking (400/403); nothing is written."""
     actor = caller(request)
     data = lesson_input(request.validated["body"], actor)
@@ -241,7 +213,7 @@ def check_conflicts(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(LessonSchema, "The lesson"),
 )
-def get_lesson(request: Any) -> dict[str, Any]:
+def get_lesson(request: Request) -> dict[str, Any]:
     return render(request, request.context.lesson)
 
 
@@ -251,10 +223,10 @@ def get_lesson(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(LessonSchema, "The updated lesson"),
 )
-def patch_lesson(request: Any) -> dict[str, Any]:
+def patch_lesson(request: Request) -> dict[str, Any]:
     """Description, notes, meeting link; 409 once the lesson has started or is final."""
     target = current(request)
-    fields = lesson_changes.update_lesson(
+    lesson_changes.update_lesson(
         request.dbsession,
         request.registry.settings,
         caller(request),
@@ -262,8 +234,6 @@ def patch_lesson(request: Any) -> dict[str, Any]:
         request.validated["body"],
         utcnow(),
     )
-    if fields:
-        changed(request, target)
     return render(request, target)
 
 
@@ -273,10 +243,10 @@ def patch_lesson(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(HistoryPage, "The lesson's history, oldest first"),
 )
-def lesson_history(request: Any) -> dict[str, Any]:
+def lesson_history(request: Request) -> dict[str, Any]:
     target = request.context.lesson
     rows, next_cursor = paginate_request(
-        request, history_query(target), [(LessonHistory.id, "asc")]
+        request, service.history_query(target), [(LessonHistory.id, "asc")]
     )
     return page_body(history_json(request.dbsession, caller(request), target, rows), next_cursor)
 
@@ -290,10 +260,9 @@ def lesson_history(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(LessonSchema, "The confirmed lesson"),
 )
-def confirm_lesson(request: Any) -> dict[str, Any]:
+def confirm_lesson(request: Request) -> dict[str, Any]:
     target = current(request)
     states.confirm(request.dbsession, caller(request), target)
-    changed(request, target)
     return render(request, target)
 
 
@@ -303,14 +272,13 @@ def confirm_lesson(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(LessonSchema, "The cancelled lesson"),
 )
-def cancel_lesson(request: Any) -> dict[str, Any]:
+def cancel_lesson(request: Request) -> dict[str, Any]:
     """Optional ``reason``; 403 within the cancellation notice (admins excepted)."""
     actor = caller(request)
     target = current(request)
     reason = request.validated["body"].get("reason", "")
     states.cancel(request.dbsession, request.registry.settings, actor, target, utcnow(), reason)
     series.record_exception(request.dbsession, target)  # an occurrence leaves an EXDATE
-    changed(request, target, CANCELLED, actor=actor)
     return render(request, target)
 
 
@@ -320,10 +288,9 @@ def cancel_lesson(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(LessonSchema, "The completed lesson"),
 )
-def complete_lesson(request: Any) -> dict[str, Any]:
+def complete_lesson(request: Request) -> dict[str, Any]:
     target = current(request)
     states.complete(request.dbsession, caller(request), target, utcnow())
-    changed(request, target)
     return render(request, target)
 
 
@@ -333,13 +300,13 @@ def complete_lesson(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(LessonSchema, "The moved lesson"),
 )
-def reschedule_lesson(request: Any) -> dict[str, Any]:
+def reschedule_lesson(request: Request) -> dict[str, Any]:
     """New ``start``/``end`` (and optionally ``timezone``): the booking rules and conflicts
     (excluding the lesson itself) are checked again."""
     actor = caller(request)
     target = current(request)
     body = request.validated["body"]
-    old = lesson_changes.reschedule(
+    lesson_changes.reschedule(
         request.dbsession,
         request.registry.settings,
         actor,
@@ -349,6 +316,4 @@ def reschedule_lesson(request: Any) -> dict[str, Any]:
         timezone=body.get("timezone"),
         now=utcnow(),
     )
-    if old:
-        changed(request, target, RESCHEDULED, actor=actor, old=old)
     return render(request, target)

@@ -7,16 +7,19 @@ caller's relations to a lesson (what its ACL grants), all from the same rules:
 - a tutor also sees the lessons of their own students (``StudentProfile.tutor_id``);
 - a parent sees the lessons of their children (``ParentLink``);
 - inactive accounts see nothing. Everything else is a 404.
+
+Who is whose tutor or parent is asked of ``thebot.accounts.relationships.visibility``; a
+series is seen by the same people as its lessons (``visible_clause`` on its columns).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from thebot.accounts.models import ParentLink, Role, StudentProfile, User
+from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility as people
 from thebot.scheduling.models import Lesson
 
@@ -30,26 +33,38 @@ PARENT = "parent"  # a parent of the student
 
 def visible_lessons_clause(viewer: User) -> ColumnElement[bool]:
     """WHERE clause selecting the lessons ``viewer`` may see."""
+    return visible_clause(viewer, Lesson.teacher_id, Lesson.student_id)
+
+
+def visible_clause(
+    viewer: User, teacher_id: ColumnElement[Any], student_id: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """WHERE clause on rows of a teacher and a student (a lesson, a series) that ``viewer``
+    may see."""
     if not viewer.is_active:
         return false()
-    return visible_to_role(viewer.role, viewer.id)
+    return visible_to_role(viewer.role, viewer.id, teacher_id, student_id)
 
 
-def visible_to_role(role: str, viewer_id: Any) -> ColumnElement[bool]:
-    """The lessons an active user of ``role`` sees; ``viewer_id`` is their id or a bound
-    parameter (statements built once per role take it at execution)."""
+def visible_to_role(
+    role: str,
+    viewer_id: Any,
+    teacher_id: ColumnElement[Any] = Lesson.teacher_id,
+    student_id: ColumnElement[Any] = Lesson.student_id,
+) -> ColumnElement[bool]:
+    """The rows an active user of ``role`` sees; ``viewer_id`` is their id or a bound
+    parameter (statements built once per role take it at execution). Who is whose tutor or
+    parent is the people module's answer (``tutored_by``, ``children_of``)."""
     if role == Role.ADMIN.value:
         return true()
     if role == Role.TEACHER.value:
-        return Lesson.teacher_id == viewer_id
+        return teacher_id == viewer_id
     if role == Role.TUTOR.value:
-        return or_(
-            Lesson.teacher_id == viewer_id, Lesson.student_id.in_(people.tutored_by(viewer_id))
-        )
+        return or_(teacher_id == viewer_id, student_id.in_(people.tutored_by(viewer_id)))
     if role == Role.STUDENT.value:
-        return Lesson.student_id == viewer_id
+        return student_id == viewer_id
     if role == Role.PARENT.value:
-        return Lesson.student_id.in_(people.children_of(viewer_id))
+        return student_id.in_(people.children_of(viewer_id))
     return false()
 
 
@@ -63,8 +78,9 @@ def can_view(dbsession: Session, viewer: User | None, lesson: Lesson) -> bool:
     )
 
 
-def relations(dbsession: Session, viewer: User | None, lesson: Lesson) -> frozenset[str]:
-    """How ``viewer`` relates to ``lesson`` (at most one query; empty: not at all)."""
+def relations(dbsession: Session, viewer: User | None, lesson: Any) -> frozenset[str]:
+    """How ``viewer`` relates to ``lesson`` (a lesson or a series; at most one query;
+    empty: not at all)."""
     if viewer is None or not viewer.is_active:
         return frozenset()
     found = set()
@@ -74,19 +90,19 @@ def relations(dbsession: Session, viewer: User | None, lesson: Lesson) -> frozen
         found.add(TEACHER)
     if viewer.id == lesson.student_id:
         found.add(STUDENT)
-    if viewer.role == Role.TUTOR.value:
-        is_tutor = exists().where(
-            StudentProfile.user_id == lesson.student_id, StudentProfile.tutor_id == viewer.id
-        )
-        if dbsession.scalar(select(is_tutor)):
-            found.add(TUTOR)
-    elif viewer.role == Role.PARENT.value:
-        is_parent = exists().where(
-            ParentLink.student_id == lesson.student_id, ParentLink.parent_id == viewer.id
-        )
-        if dbsession.scalar(select(is_parent)):
-            found.add(PARENT)
+    if viewer.role == Role.TUTOR.value and _among(
+        dbsession, lesson.student_id, people.tutored_by(viewer.id)
+    ):
+        found.add(TUTOR)
+    elif viewer.role == Role.PARENT.value and _among(
+        dbsession, lesson.student_id, people.children_of(viewer.id)
+    ):
+        found.add(PARENT)
     return frozenset(found)
+
+
+def _among(dbsession: Session, student_id: int, students: Select) -> bool:
+    return bool(dbsession.scalar(select(literal(student_id).in_(students))))
 
 
 def notes_visible_to(viewer: User, lesson: Lesson, tutored: set[int]) -> bool:
@@ -105,10 +121,5 @@ def tutored_students(dbsession: Session, viewer: User, student_ids: set[int]) ->
     """Which of ``student_ids`` have ``viewer`` as their tutor (one query, none if not a tutor)."""
     if viewer.role != Role.TUTOR.value or not student_ids:
         return set()
-    return set(
-        dbsession.scalars(
-            select(StudentProfile.user_id).where(
-                StudentProfile.tutor_id == viewer.id, StudentProfile.user_id.in_(student_ids)
-            )
-        )
-    )
+    mine = people.tutored_by(viewer.id).subquery()
+    return set(dbsession.scalars(select(mine.c[0]).where(mine.c[0].in_(student_ids))))

@@ -2,12 +2,16 @@
 minutes, default 24 hours and 1 hour), its teacher, its student and the student's parents
 are told through ``notify()`` (which honours their channels and quiet hours).
 
-A periodic actor (``reminder_tasks``) calls ``send_due_reminders`` every minute. A reminder is
+A periodic actor (``tasks``) calls ``send_due_reminders`` every minute. Each due reminder is
+claimed here and recorded as a ``LessonReminderDue`` event; its subscriber
+(``subscribers.send_reminder``) writes and sends the notification in the same
+transaction. A reminder is
 *due* once ``start - offset`` has come and the lesson has not started; a reminder whose time
 came before the lesson was booked is skipped (the booking notification said it all).
 
 At most once: each (lesson, recipient, offset) is *claimed* by inserting a ``LessonReminder``
-row in the same transaction as the notification; its unique key makes a second insert (a
+row in the same transaction as the event (and so the notification); its unique key makes a
+second insert (a
 second worker, a re-run after a crash, a retried message) a no-op, and an email leaves only
 after that transaction commits. A claim made for an earlier start of a lesson that was
 rescheduled later is stale: it is re-claimed (by a guarded update) for the new time.
@@ -21,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -33,14 +36,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import ParentLink, User
-from thebot.catalog.models import Subject
-from thebot.notifications.models import NotificationPreference
-from thebot.notifications.service import notify
+from thebot.events import record
+from thebot.scheduling.events import LessonReminderDue
 from thebot.scheduling.models import ACTIVE_STATUSES, Lesson, LessonReminder
 
 log = logging.getLogger(__name__)
 
-REMINDER_KIND = "lessons.reminder"
 DEFAULT_OFFSETS = (1440, 60)
 BATCH = 200
 KEY = (LessonReminder.lesson_id, LessonReminder.user_id, LessonReminder.offset_minutes)
@@ -151,7 +152,8 @@ def claim(
 
 
 def send_due_reminders(request: Any, now: dt.datetime) -> int:
-    """Send every due reminder once; returns how many notifications were sent."""
+    """Claim every due reminder once and record it (``LessonReminderDue``: a subscriber
+    sends it); returns how many reminders were due."""
     dbsession: Session = request.dbsession
     offsets = reminder_offsets(request.registry.settings)
     sent = 0
@@ -171,13 +173,14 @@ def send_due_reminders(request: Any, now: dt.datetime) -> int:
                     and claim(dbsession, lesson, user.id, offset, now)
                 ]
                 if claimed:
-                    title, body = context.message(lesson, user, now)
-                    data = {
-                        "lesson_id": lesson.id,
-                        "start": lesson.start_at.isoformat(),
-                        "offset_minutes": min(claimed),
-                    }
-                    notify(request, user, REMINDER_KIND, title, body, data=data)
+                    due_now = LessonReminderDue(
+                        lesson_id=lesson.id,
+                        user_id=user.id,
+                        offset_minutes=min(claimed),
+                        start=lesson.start_at.isoformat(),
+                        at=now.isoformat(),
+                    )
+                    record(dbsession, due_now)
                     sent += 1
     if sent:
         log.info("sent %d lesson reminders", sent)
@@ -191,14 +194,10 @@ class ReminderContext:
         self,
         users: dict[int, User],
         parents: dict[int, list[int]],
-        subjects: dict[int, str],
-        timezones: dict[int, str],
         claims: dict[tuple[int, int, int], dt.datetime],
     ):
         self.users = users
         self.parents = parents
-        self.subjects = subjects
-        self.timezones = timezones
         self.claims = claims
 
     @classmethod
@@ -214,21 +213,11 @@ class ReminderContext:
         user_ids = student_ids | {lesson.teacher_id for lesson in lessons}
         user_ids |= {p for ids in parents.values() for p in ids}
         users = {u.id: u for u in dbsession.scalars(select(User).where(User.id.in_(user_ids)))}
-        subject_ids = {lesson.subject_id for lesson in lessons}
-        subjects = dict(
-            dbsession.execute(
-                select(Subject.id, Subject.name).where(Subject.id.in_(subject_ids))
-            ).all()
-        )
-        prefs = select(NotificationPreference.user_id, NotificationPreference.timezone).where(
-            NotificationPreference.user_id.in_(user_ids)
-        )
-        timezones = dict(dbsession.execute(prefs).all())
         rows = dbsession.execute(
             select(*KEY, LessonReminder.sent_at).where(LessonReminder.lesson_id.in_(lesson_ids))
         )
         claims = {(row[0], row[1], row[2]): row[3] for row in rows}
-        return cls(users, dict(parents), subjects, timezones, claims)
+        return cls(users, dict(parents), claims)
 
     def recipients(self, lesson: Lesson) -> list[User]:
         ids = [
@@ -246,50 +235,3 @@ class ReminderContext:
     def claimed(self, lesson_id: int, user_id: int, offset: int, window: dt.datetime) -> bool:
         sent_at = self.claims.get((lesson_id, user_id, offset))
         return sent_at is not None and sent_at.astimezone(dt.timezone.utc) >= window
-
-    def message(self, lesson: Lesson, user: User, now: dt.datetime) -> tuple[str, str]:
-        """Title and text in the recipient's time zone (their notification settings', else
-        the lesson's)."""
-        name = self.timezones.get(user.id) or lesson.timezone
-        try:
-            tz = zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            name, tz = "UTC", zoneinfo.ZoneInfo("UTC")
-        local = lesson.start_at.astimezone(tz)
-        subject = self.subjects.get(lesson.subject_id, "lesson")
-        teacher = self._name(lesson.teacher_id)
-        student = self._name(lesson.student_id)
-        if user.id == lesson.teacher_id:
-            who = f"Your {subject} lesson with {student}"
-        elif user.id == lesson.student_id:
-            who = f"Your {subject} lesson with {teacher}"
-        else:
-            who = f"{student}'s {subject} lesson with {teacher}"
-        day = _day_word(local.date(), now.astimezone(tz).date()) or local.strftime("%A")
-        clock = local.strftime("%H:%M")
-        title = f"Reminder: {subject} lesson {day} at {clock}"
-        date = f"{local.strftime('%A')} {local.day} {local.strftime('%B %Y')}"
-        body = f"{who} starts {_in(lesson.start_at - now)}: {date} at {clock} ({name})."
-        if lesson.meeting_link:
-            body += f"\nJoin: {lesson.meeting_link}"
-        return title, body
-
-    def _name(self, user_id: int) -> str:
-        user = self.users.get(user_id)
-        return user.full_name if user is not None else "someone"
-
-
-def _day_word(day: dt.date, today: dt.date) -> str | None:
-    if day == today:
-        return "today"
-    if day == today + dt.timedelta(days=1):
-        return "tomorrow"
-    return None
-
-
-def _in(delta: dt.timedelta) -> str:
-    minutes = max(1, round(delta.total_seconds() / 60))
-    if minutes < 90:
-        return f"in {minutes} minute" + ("" if minutes == 1 else "s")
-    hours = round(minutes / 60)
-    return f"in about {hours} hours" if minutes % 60 else f"in {hours} hours"

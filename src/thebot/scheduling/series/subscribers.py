@@ -1,7 +1,8 @@
 """Tell the people of a series about a change to many of its lessons in one notification
-each (a series of 30 lessons booked is one message, not 30).
+each (a series of 30 lessons booked is one message, not 30): the ``SeriesChanged``
+subscriber (``tell_about_series``) and the messages it writes.
 
-Recipients and wording follow ``lesson_notifications`` (teacher, student, the student's
+Recipients and wording follow ``lessons.subscribers`` (teacher, student, the student's
 parents, except whoever made the change; times in each recipient's time zone), and the kinds
 are the same ``lessons.booked`` / ``lessons.rescheduled`` / ``lessons.cancelled`` so
 people's channel choices apply. A change to one occurrence uses ``notify_lesson`` itself.
@@ -16,13 +17,16 @@ from sqlalchemy import select
 
 from thebot.accounts.models import User
 from thebot.catalog.models import Subject
+from thebot.events import Committing
 from thebot.notifications.models import NotificationPreference
 from thebot.notifications.service import notify
-from thebot.scheduling.lessons.notices import (
+from thebot.scheduling.events import SeriesChanged
+from thebot.scheduling.lessons.subscribers import (
     BOOKED,
     CANCELLED,
     EVENTS,
     RESCHEDULED,
+    notify_lesson,
     recipients,
     when,
 )
@@ -124,4 +128,31 @@ def notify_series(
     return len(targets)
 
 
-__all__ = ["BOOKED", "CANCELLED", "RESCHEDULED", "describe", "notify_series"]
+def tell_about_series(committing: Committing, event: SeriesChanged) -> None:
+    """The series' people (the actor excepted) hear of booked, moved or cancelled lessons:
+    one notification per person for the series, or per lesson for a single occurrence."""
+    dbsession = committing.dbsession
+    series = dbsession.get(LessonSeries, event.series_id)
+    if series is None:
+        return
+    request = committing.request
+    actor = dbsession.get(User, event.actor_id) if event.actor_id is not None else None
+
+    def lessons(lesson_ids: tuple[int, ...]) -> list[Lesson]:
+        found = (dbsession.get(Lesson, lesson_id) for lesson_id in lesson_ids)
+        return [lesson for lesson in found if lesson is not None]
+
+    if event.one_by_one:
+        old = {"start": event.old_start, "end": event.old_end} if event.old_start else None
+        for lesson in lessons(event.rescheduled_ids):
+            notify_lesson(request, lesson, RESCHEDULED, actor=actor, old=old)
+        for lesson in lessons(event.cancelled_ids):
+            notify_lesson(request, lesson, CANCELLED, actor=actor)
+        return
+    if event.booked_ids:
+        booked = lessons(event.booked_ids)
+        notify_series(request, series, BOOKED, booked, actor=actor, skipped=event.skipped)
+    if event.rescheduled_ids:
+        notify_series(request, series, RESCHEDULED, lessons(event.rescheduled_ids), actor=actor)
+    if event.cancelled_ids:
+        notify_series(request, series, CANCELLED, lessons(event.cancelled_ids), actor=actor)

@@ -1,14 +1,13 @@
 """Recurring series API (API.md, "Scheduling"): ``GET, POST /api/scheduling/series/`` and
 ``GET, PATCH, DELETE /api/scheduling/series/{id}/``.
 
-Views parse (schema), are authorized by the resources below, call the service (``series``,
-``series_scopes``) and tell people (``series_notifications``, or ``lesson_notifications`` for
-one occurrence). A series answer carries an ``ETag``; PATCH and DELETE honour ``If-Match``.
+Views parse (schema), are authorized by the resources below and call the service
+(``service``, ``scopes``), which records ``SeriesChanged``: its subscribers tell people and
+refresh dashboards. A series answer carries an ``ETag``; PATCH and DELETE honour ``If-Match``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
@@ -17,11 +16,10 @@ from sqlalchemy import select
 
 from thebot.accounts.models import Role, User
 from thebot.accounts.users.resources import viewer_of
-from thebot.api import ApiService, parse_id
+from thebot.api import ApiService, Request, parse_id
 from thebot.audit import audit
 from thebot.db import utcnow
 from thebot.errors import APIProblem
-from thebot.events import record
 from thebot.idempotency import idempotent
 from thebot.pagination import page_body, paginate_request
 from thebot.permissions import (
@@ -32,24 +30,23 @@ from thebot.permissions import (
     VIEW_SERIES_LIST,
 )
 from thebot.responses import check_if_match, created, with_etag
-from thebot.scheduling.events import SeriesChanged
 from thebot.scheduling.lessons import visibility as seen
 from thebot.scheduling.lessons.bodies import lessons_json
 from thebot.scheduling.lessons.service import MANAGERS
-from thebot.scheduling.models import Lesson, LessonSeries
+from thebot.scheduling.models import LessonSeries
 from thebot.scheduling.series import scopes, service
+from thebot.scheduling.series.occurrences import series_lessons
 from thebot.scheduling.series.schemas import (
     CancelSeriesRequest,
     ChangedSeries,
     CreatedSeries,
     CreateSeriesRequest,
-    NoQueryRequest,
     SeriesDetail,
     SeriesListRequest,
     SeriesPage,
     UpdateSeriesRequest,
-    responds,
 )
+from thebot.schemas import NoQueryRequest, responds
 
 TAGS = ["scheduling"]
 DENY_REST = (Deny, Everyone, ALL_PERMISSIONS)
@@ -67,7 +64,7 @@ class SeriesRoot:
         DENY_REST,
     ]
 
-    def __init__(self, request: Any):
+    def __init__(self, request: Request):
         self.request = request
 
 
@@ -75,7 +72,7 @@ class SeriesResource:
     """One series: a 404 unless the caller sees its lessons; those who manage its lessons
     (teacher, the student's tutor, admins) edit and cancel it."""
 
-    def __init__(self, request: Any):
+    def __init__(self, request: Request):
         self.request = request
         self.series: LessonSeries | None = None
         self.__acl__: list[Any] = [DENY_REST]
@@ -109,52 +106,23 @@ item = ApiService(
 )
 
 
-def caller(request: Any) -> User:
+def caller(request: Request) -> User:
     user = viewer_of(request)
     if user is None:  # the permissions admit user accounts only; defence in depth
         raise APIProblem(403, "Series belong to user accounts.")
     return user
 
 
-def detail(request: Any, series: LessonSeries) -> dict[str, Any]:
-    rows = service.series_lessons(request.dbsession, series)
+def detail(request: Request, series: LessonSeries) -> dict[str, Any]:
+    rows = series_lessons(request.dbsession, series)
     return service.series_json(series, lessons_json(request.dbsession, caller(request), rows))
 
 
-def current(request: Any) -> LessonSeries:
+def current(request: Request) -> LessonSeries:
     """The context's series, after ``If-Match`` (412 when the caller's copy is stale)."""
     series = request.context.series
     check_if_match(request, detail(request, series))
     return series
-
-
-def changed(
-    request: Any,
-    series: LessonSeries,
-    *,
-    actor: User,
-    booked: Sequence[Lesson] = (),
-    skipped: int = 0,
-    rescheduled: Sequence[Lesson] = (),
-    cancelled: Sequence[Lesson] = (),
-    one_by_one: bool = False,
-    old: dict[str, Any] | None = None,
-) -> None:
-    """After a change: subscribers tell the people concerned and invalidate dashboards."""
-    event = SeriesChanged(
-        series_id=series.id,
-        teacher_id=series.teacher_id,
-        student_id=series.student_id,
-        actor_id=actor.id,
-        booked_ids=tuple(x.id for x in booked),
-        skipped=skipped,
-        rescheduled_ids=tuple(x.id for x in rescheduled),
-        cancelled_ids=tuple(x.id for x in cancelled),
-        one_by_one=one_by_one,
-        old_start=old["start"].isoformat() if old else "",
-        old_end=old["end"].isoformat() if old else "",
-    )
-    record(request.dbsession, event)
 
 
 @collection.get(
@@ -163,7 +131,7 @@ def changed(
     tags=TAGS,
     response_schemas=responds(SeriesPage, "A page of series, oldest first"),
 )
-def list_series(request: Any) -> dict[str, Any]:
+def list_series(request: Request) -> dict[str, Any]:
     """Filters ``teacher``, ``student``, ``subject``, ``active``."""
     query = request.validated["querystring"]
     stmt = select(LessonSeries).where(service.visible_series_clause(caller(request)))
@@ -186,7 +154,7 @@ def list_series(request: Any) -> dict[str, Any]:
     response_schemas=responds(CreatedSeries, "The series and its booked lessons", 201),
 )
 @idempotent("scheduling.series")
-def create_series(request: Any) -> dict[str, Any]:
+def create_series(request: Request) -> dict[str, Any]:
     """Occurrences that overlap other lessons are listed in ``skipped`` and not booked;
     ``?atomic=true`` refuses the whole series instead (409 listing the conflicts)."""
     actor = caller(request)
@@ -222,7 +190,6 @@ def create_series(request: Any) -> dict[str, Any]:
             teacher_id=series.teacher_id,
             subject_id=series.subject_id,
         )
-    changed(request, series, actor=actor, booked=result.lessons, skipped=len(result.skipped))
     created(request, "scheduling_series_item", series_id=series.id)
     answer = with_etag(request, detail(request, series))
     return {**answer, "skipped": [occ.payload(found) for occ, found in result.skipped]}
@@ -234,11 +201,11 @@ def create_series(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SeriesDetail, "The series and its lessons"),
 )
-def get_series(request: Any) -> dict[str, Any]:
+def get_series(request: Request) -> dict[str, Any]:
     return with_etag(request, detail(request, request.context.series))
 
 
-def outcome(request: Any, result: scopes.ScopeResult) -> dict[str, Any]:
+def outcome(request: Request, result: scopes.ScopeResult) -> dict[str, Any]:
     if result.series is not request.context.series:  # "following" split the series
         request.response.headers["Content-Location"] = request.route_url(
             "scheduling_series_item", series_id=result.series.id
@@ -258,16 +225,13 @@ def outcome(request: Any, result: scopes.ScopeResult) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ChangedSeries, "The series now holding the changed lessons"),
 )
-def patch_series(request: Any) -> dict[str, Any]:
+def patch_series(request: Request) -> dict[str, Any]:
     """``scope`` this (``lesson_id``; ``start``, ``duration_minutes``, ``description``,
     ``meeting_link``), following (``lesson_id``) or all (``start_time``, ``duration_minutes``,
     ``rrule``, ``description``, ``meeting_link``). All or nothing: 409 lists conflicts."""
     actor = caller(request)
     body = dict(request.validated["body"])
     scope, lesson_id = body.pop("scope"), body.pop("lesson_id", None)
-    old = {}
-    if scope == scopes.THIS and lesson_id is not None:
-        old = _times_of(request, lesson_id)
     result = scopes.edit_series(
         request.dbsession,
         request.registry.settings,
@@ -278,31 +242,7 @@ def patch_series(request: Any) -> dict[str, Any]:
         utcnow(),
         lesson_id=lesson_id,
     )
-    if result.changed or result.created or result.cancelled:
-        if scope == scopes.THIS:
-            moved = [
-                lesson
-                for lesson in result.changed
-                if old and (old["start"], old["end"]) != (lesson.start_at, lesson.end_at)
-            ]
-            changed(
-                request, result.series, actor=actor, rescheduled=moved, one_by_one=True, old=old
-            )
-        else:
-            touched = result.changed + result.created
-            changed(
-                request,
-                result.series,
-                actor=actor,
-                rescheduled=touched,
-                cancelled=result.cancelled,
-            )
     return outcome(request, result)
-
-
-def _times_of(request: Any, lesson_id: int) -> dict[str, Any]:
-    lesson = request.dbsession.get(Lesson, lesson_id)
-    return {"start": lesson.start_at, "end": lesson.end_at} if lesson is not None else {}
 
 
 @item.delete(
@@ -311,7 +251,7 @@ def _times_of(request: Any, lesson_id: int) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ChangedSeries, "The series after the cancellation"),
 )
-def delete_series(request: Any) -> dict[str, Any]:
+def delete_series(request: Request) -> dict[str, Any]:
     """``?scope=all`` (default) cancels every future lesson and ends the series;
     ``following`` and ``this`` need ``lesson_id``; a cancelled occurrence leaves an EXDATE.
     Lessons within the cancellation notice are kept (``kept_lessons``) unless an admin asks.
@@ -328,13 +268,4 @@ def delete_series(request: Any) -> dict[str, Any]:
         lesson_id=query.get("lesson_id"),
         reason=query["reason"],
     )
-    if result.cancelled:
-        one_by_one = query["scope"] == scopes.THIS
-        changed(
-            request,
-            result.series,
-            actor=actor,
-            cancelled=result.cancelled,
-            one_by_one=one_by_one,
-        )
     return outcome(request, result)
