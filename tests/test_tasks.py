@@ -123,3 +123,41 @@ def test_thebot_worker_processes_the_email_actor_against_redis(tmp_path, make_ap
     assert result.returncode == 0, result.stderr
     files = list(mail_dir.glob("*.eml"))
     assert len(files) == 1 and "w@example.com" in files[0].read_text()
+
+
+def test_actors_come_from_the_configuration_of_each_app(app):
+    """``@task`` only marks a function: the feature's ``config.scan`` adds it to the app."""
+    from thebot.tasks import tasks_of
+
+    names = set(tasks_of(app.registry))
+    assert {"notifications.send_email", "assignments.weekly_reports", "backups.create"} <= names
+    assert set(app.registry["task_actors"]) == names
+
+
+def test_scanning_a_tasks_module_adds_its_tasks():
+    from pyramid.config import Configurator
+
+    from thebot.tasks import add_task, tasks_of
+
+    config = Configurator()
+    config.add_directive("add_task", add_task)
+    config.commit()
+    assert tasks_of(config.registry) == {}  # importing the module registered nothing
+    config.scan("thebot.notifications.tasks")
+    config.commit()
+    spec = tasks_of(config.registry)["notifications.send_email"]
+    assert (spec.queue, spec.options["max_retries"]) == ("email", 5)
+
+
+def test_two_tasks_of_one_name_are_a_configuration_conflict():
+    from pyramid.config import Configurator
+    from pyramid.exceptions import ConfigurationConflictError
+
+    from thebot.tasks import add_task
+
+    config = Configurator()
+    config.add_directive("add_task", add_task)
+    config.add_task(lambda request: None, "twice")
+    config.add_task(lambda request: None, "twice")
+    with pytest.raises(ConfigurationConflictError):
+        config.commit()

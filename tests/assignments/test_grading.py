@@ -23,7 +23,7 @@ from factories import (
 from thebot.accounts.models import StudentProfile
 from thebot.assignments.models import AssignmentSubmission, Grade
 from thebot.assignments.submissions.grading import raw_score_of, update_profile_stats
-from thebot.errors import APIProblem
+from thebot.errors import Invalid
 from thebot.notifications.models import Notification
 
 
@@ -146,10 +146,10 @@ def test_rubric_total_may_not_exceed_max_score():
         SimpleNamespace(id=2, max_points=Decimal("8")),
     ]
     assert raw_score_of(assignment, criteria, None, {1: Decimal("5"), 2: Decimal("5")})[0] == 10
-    with pytest.raises(APIProblem) as info:
+    with pytest.raises(Invalid) as info:
         raw_score_of(assignment, criteria, None, {1: Decimal("8"), 2: Decimal("3")})
     assert info.value.status == 400
-    assert "more than" in info.value.kwargs["errors"][0]["description"]
+    assert "more than" in info.value.errors[0]["description"]
 
 
 def test_late_penalty_is_shown_apart(testapp, desk, dbsession):

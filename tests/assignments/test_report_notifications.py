@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from factories import ParentLinkFactory, StudentReportFactory
 from thebot.assignments.models import StudentReport
 from thebot.assignments.reports import service as reports
-from thebot.errors import APIProblem
+from thebot.errors import Conflict
 from thebot.notifications.models import Notification
 
 
@@ -95,16 +95,14 @@ def test_emails_leave_only_after_commit(app, dbsession, broker, family):
         dbsession.commit()  # the savepoint the factory wrote in; visible to the request
         request.tm.begin()
         report = request.dbsession.get(StudentReport, report_id)
-        parents = reports.send_report(request.dbsession, report)
-        reports.announce_sent(request, report, parents, family["student"])
+        reports.send_report(request.dbsession, report)  # records ReportSent
         assert broker.queues["email"].qsize() == 0  # still inside the transaction
         request.tm.abort()
         assert emails(broker) == []
         request.tm.begin()
         report = request.dbsession.get(StudentReport, report_id)
         assert report.status == "draft"  # the abort undid the send
-        parents = reports.send_report(request.dbsession, report)
-        reports.announce_sent(request, report, parents, family["student"])
+        reports.send_report(request.dbsession, report)  # records ReportSent
         assert broker.queues["email"].qsize() == 0
         request.tm.commit()
         assert len(emails(broker)) == 2
@@ -131,13 +129,14 @@ def test_a_send_that_lost_a_race_notifies_nobody(dbsession, family):
         .execution_options(synchronize_session=False)
     )
     assert report.status == "draft"  # this request's stale copy
-    with pytest.raises(APIProblem) as raised:
+    with pytest.raises(Conflict) as raised:
         reports.send_report(dbsession, report)
     assert raised.value.status == 409
     assert report.status == "sent"  # refreshed for the problem body
 
 
-def test_a_second_parent_acknowledging_concurrently_gets_409(dbsession, family):
+def test_a_second_parent_acknowledging_concurrently_gets_409(app, dbsession, family):
+    dbsession.info["registry"] = app.registry  # the service records ReportAcknowledged
     report = draft(family, status="sent")
     reports.acknowledge_report(dbsession, report, family["mother"])
     stale = draft(family, status="sent")
@@ -147,7 +146,7 @@ def test_a_second_parent_acknowledging_concurrently_gets_409(dbsession, family):
         .values(status="read", read_by_id=family["mother"].id)
         .execution_options(synchronize_session=False)
     )
-    with pytest.raises(APIProblem):
+    with pytest.raises(Conflict):
         reports.acknowledge_report(dbsession, stale, family["father"])
     dbsession.refresh(stale)
     assert stale.read_by_id == family["mother"].id

@@ -8,7 +8,7 @@ import pytest
 
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.notifications.models import NotificationPreference
-from thebot.notifications.service import CATEGORIES
+from thebot.notifications.service import categories
 
 URL = "/api/notifications/preferences/"
 
@@ -29,9 +29,18 @@ def headers(user, auth_headers):
     return auth_headers(user)
 
 
-def test_defaults_list_every_category(testapp, headers):
+def test_defaults_list_every_category(app, testapp, headers):
     body = testapp.get(URL, headers=headers).json
-    assert set(body["categories"]) == set(CATEGORIES)
+    assert set(body["categories"]) == set(categories(app.registry))
+    # each feature adds its own in its includeme
+    assert set(body["categories"]) == {
+        "account",
+        "assignments",
+        "lessons",
+        "materials",
+        "reports",
+        "system",
+    }
     assert body["categories"]["lessons"] == {"in_app": True, "email": True}
     assert body["categories"]["materials"] == {"in_app": True, "email": False}
     assert body["quiet_hours_start"] is None and body["quiet_hours_end"] is None
@@ -137,3 +146,17 @@ def test_preferences_need_a_signed_in_user(testapp, monitor_headers):
     testapp.get(URL, status=401)
     testapp.patch_json(URL, {}, status=401)
     testapp.get(URL, headers=monitor_headers, status=403)
+
+
+def test_a_category_added_twice_is_a_configuration_conflict():
+    from pyramid.config import Configurator
+    from pyramid.exceptions import ConfigurationConflictError
+
+    from thebot.notifications.service import add_notification_category
+
+    config = Configurator()
+    config.add_directive("add_notification_category", add_notification_category)
+    config.add_notification_category("lessons", "one", email=True)
+    config.add_notification_category("lessons", "two", email=False)
+    with pytest.raises(ConfigurationConflictError):
+        config.commit()

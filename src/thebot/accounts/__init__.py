@@ -4,6 +4,10 @@ from typing import Any
 
 
 def includeme(config: Any) -> None:
+    config.include("thebot.notifications")  # config.add_notification_category
+    config.add_notification_category(
+        "account", "Your account: security, linked parents and children", email=True
+    )
     config.include("thebot.accounts.auth.ratelimit")
     config.include("thebot.accounts.auth.sessions")
     config.include("thebot.accounts.auth.identity")

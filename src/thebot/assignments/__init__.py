@@ -5,7 +5,17 @@ from typing import Any
 
 def includeme(config: Any) -> None:
     from thebot.assignments.reports.tasks import WEEKLY_CRON, WEEKLY_TASK
+    from thebot.assignments.submissions.grading import graded_points
 
+    config.include("thebot.notifications")  # config.add_notification_category
+    config.add_notification_category(
+        "assignments", "Assignments published, submitted and graded", email=True
+    )
+    config.add_notification_category(
+        "reports", "Progress reports sent and acknowledged", email=True
+    )
     config.add_periodic_task(WEEKLY_TASK, cron=WEEKLY_CRON)  # weekly report drafts
+    config.add_points_source("assignments", graded_points)  # grades count as profile points
     config.include("thebot.assignments.events")  # subscribers: notifications
+    config.include("thebot.assignments.reports.events")  # subscribers: notifications
     config.scan("thebot.assignments")

@@ -5,25 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 import colander
+from pyramid.threadlocal import get_current_registry
 
-from thebot.notifications.service import CATEGORIES, CHANNELS
+from thebot.notifications.service import CHANNELS, categories
 from thebot.pagination import PaginationQuery
 from thebot.schemas import ClockTime, QueryBoolean, StrictMapping, TimezoneName
 
 
-class CategorySwitches(colander.SchemaType):
-    """``{category: {"in_app": bool, "email": bool}}`` for the registered categories.
+def known_categories() -> list[str]:
+    """The category names of the app serving the current request.
 
-    Checked against the registry when a request arrives, so categories that features
-    register later are accepted without touching this schema.
+    Categories live in the app's registry (``config.add_notification_category``), and Cornice
+    does not bind request schemas to the request: the schema reads the registry Pyramid
+    makes current while it serves a request (the OpenAPI document is built in one too).
     """
+    return sorted(categories(get_current_registry()))
+
+
+class CategorySwitches(colander.SchemaType):
+    """``{category: {"in_app": bool, "email": bool}}`` for the app's categories (checked when
+    a request arrives, so the schema needs no list of its own)."""
 
     @staticmethod
     def json_schema(node: Any) -> dict[str, Any]:
-        """Read by thebot.openapi once every feature has registered its categories."""
+        """Read by thebot.openapi, while it serves the document."""
         return {
             "type": "object",
-            "propertyNames": {"enum": sorted(CATEGORIES)},
+            "propertyNames": {"enum": known_categories()},
             "additionalProperties": {
                 "type": "object",
                 "properties": {channel: {"type": "boolean"} for channel in CHANNELS},
@@ -41,9 +49,10 @@ class CategorySwitches(colander.SchemaType):
             raise colander.Invalid(node, "Expected an object of categories")
         problems: list[str] = []
         result: dict[str, dict[str, bool]] = {}
+        names = known_categories()
         for name, switches in cstruct.items():
-            if name not in CATEGORIES:
-                known = ", ".join(sorted(CATEGORIES))
+            if name not in names:
+                known = ", ".join(names)
                 problems.append(f"unknown category {name!r} (known: {known})")
                 continue
             if not isinstance(switches, dict):

@@ -2,9 +2,13 @@
 
 Every feature that tells people something calls ``notify(request, user, kind, title, body)``.
 ``kind`` is ``"<category>.<event>"`` (``"lessons.cancelled"``, ``"assignments.graded"``); users
-switch channels per category. ``notify`` stores the in-app notification and, when the user
-wants email for the category, enqueues the ``notifications.send_email`` actor after the
-transaction commits; an email due during the user's quiet hours is delayed until they end.
+switch channels per category. A feature adds its categories in its ``includeme``:
+``config.include("thebot.notifications")`` then
+``config.add_notification_category(name, description, email=...)``.
+
+``notify`` stores the in-app notification and, when the user wants email for the category,
+enqueues the ``notifications.send_email`` actor after the transaction commits; an email due
+during the user's quiet hours is delayed until they end.
 
 ``notify`` takes the request (a view's, or an actor's prepared request) rather than a bare
 session because the email must leave only once that request's transaction commits.
@@ -25,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from thebot.db import utcnow
-from thebot.errors import APIProblem
+from thebot.errors import Invalid
 from thebot.notifications.models import Notification, NotificationPreference
 from thebot.tasks import enqueue, enqueue_delayed
 
@@ -49,33 +53,36 @@ class Category:
     email: bool  # the email channel's default: on for categories people must not miss
 
 
-CATEGORIES: dict[str, Category] = {}
+CATEGORIES = "thebot.notification_categories"  # registry: {name: Category}
 
 
-def register_category(name: str, description: str, *, email: bool) -> Category:
-    """Declare a category (at import time of the feature that sends it)."""
+def add_notification_category(config: Any, name: str, description: str, *, email: bool) -> None:
+    """``config.add_notification_category``: users get notifications of kind ``"<name>.*"``
+    and switch them per channel (``email``: that channel's default). A name taken twice is a
+    configuration conflict."""
     if not name or "." in name:
         raise ValueError(f"invalid notification category {name!r}")
     category = Category(name, description, email)
-    CATEGORIES[name] = category
-    return category
+
+    def register() -> None:
+        config.registry.setdefault(CATEGORIES, {})[name] = category
+
+    config.action(("thebot.notification_category", name), register)
 
 
-register_category("account", "Your account: security, linked parents and children", email=True)
-register_category("lessons", "Lessons booked, confirmed, moved, cancelled; reminders", email=True)
-register_category("assignments", "Assignments published, submitted and graded", email=True)
-register_category("reports", "Progress reports sent and acknowledged", email=True)
-register_category("materials", "New materials, comments and feedback", email=False)
-register_category("system", "Announcements about the service", email=False)
+def categories(registry: Any) -> dict[str, Category]:
+    """The categories added to ``registry``, by name."""
+    return registry.get(CATEGORIES, {}) if registry is not None else {}
 
 
-def category_of(kind: str) -> Category:
+def category_of(registry: Any, kind: str) -> Category:
     name = kind.split(".", 1)[0]
     try:
-        return CATEGORIES[name]
+        return categories(registry)[name]
     except KeyError:
         raise ValueError(
-            f"notification kind {kind!r}: unknown category {name!r} (register_category it)"
+            f"notification kind {kind!r}: unknown category {name!r} "
+            "(config.add_notification_category it)"
         ) from None
 
 
@@ -86,11 +93,13 @@ def get_preferences(dbsession: Session, user_id: int) -> NotificationPreference 
     return dbsession.get(NotificationPreference, user_id)
 
 
-def effective_channels(pref: NotificationPreference | None) -> dict[str, dict[str, bool]]:
-    """Every known category's switches: the user's choices over the defaults."""
+def effective_channels(
+    pref: NotificationPreference | None, known: dict[str, Category]
+) -> dict[str, dict[str, bool]]:
+    """Every ``known`` category's switches: the user's choices over the defaults."""
     chosen = (pref.channels if pref is not None else None) or {}
     result = {}
-    for name, category in sorted(CATEGORIES.items()):
+    for name, category in sorted(known.items()):
         switches = {"in_app": True, "email": category.email}
         for channel, value in (chosen.get(name) or {}).items():
             if channel in switches and isinstance(value, bool):
@@ -99,12 +108,14 @@ def effective_channels(pref: NotificationPreference | None) -> dict[str, dict[st
     return result
 
 
-def preferences_json(pref: NotificationPreference | None) -> dict[str, Any]:
+def preferences_json(
+    pref: NotificationPreference | None, known: dict[str, Category]
+) -> dict[str, Any]:
     def hhmm(value: dt.time | None) -> str | None:
         return value.strftime("%H:%M") if value is not None else None
 
     return {
-        "categories": effective_channels(pref),
+        "categories": effective_channels(pref, known),
         "quiet_hours_start": hhmm(pref.quiet_hours_start if pref else None),
         "quiet_hours_end": hhmm(pref.quiet_hours_end if pref else None),
         "timezone": pref.timezone if pref else "UTC",
@@ -136,25 +147,20 @@ def update_preferences(
     start, end = pref.quiet_hours_start, pref.quiet_hours_end
     if (start is None) != (end is None):
         missing = "quiet_hours_end" if end is None else "quiet_hours_start"
-        raise _body_problem(
-            "Quiet hours need both a start and an end (or null for both).",
+        raise Invalid(
             missing,
             "Required together with the other end of the quiet hours",
+            detail="Quiet hours need both a start and an end (or null for both).",
         )
     if start is not None and start == end:
-        raise _body_problem(
-            "Quiet hours must start and end at different times.",
+        raise Invalid(
             "quiet_hours_end",
             "Must differ from quiet_hours_start",
+            detail="Quiet hours must start and end at different times.",
         )
     pref.updated_at = utcnow()
     dbsession.flush()
     return pref
-
-
-def _body_problem(detail: str, name: str, description: str) -> APIProblem:
-    error = {"location": "body", "name": name, "description": description}
-    return APIProblem(400, detail, errors=[error])
 
 
 def quiet_hours_delay(
@@ -192,20 +198,22 @@ def notify(
     body: str = "",
     *,
     data: dict[str, Any] | None = None,
+    email: bool = True,
 ) -> Notification | None:
-    """Tell ``user`` something, on the channels they chose for ``kind``'s category.
+    """Tell ``user`` something, on the channels they chose for ``kind``'s category
+    (``email=False``: in-app only, for senders that batch their emails, like chat digests).
 
     Returns the stored in-app notification (``None`` when the user switched the in-app
     channel off, or the account is inactive). The email, if any, is sent after commit.
     """
-    category = category_of(kind)
+    category = category_of(request.registry, kind)
     data = dict(data or {})
     json.dumps(data)  # TypeError now, rather than at flush time, for data that is not JSON
     if not user.is_active:
         return None
     dbsession = request.dbsession
     pref = get_preferences(dbsession, user.id)
-    channels = effective_channels(pref)[category.name]
+    channels = effective_channels(pref, {category.name: category})[category.name]
     if len(title) > TITLE_MAX:
         title = title[: TITLE_MAX - 1] + "…"
     notification = None
@@ -213,7 +221,7 @@ def notify(
         notification = Notification(user_id=user.id, kind=kind, title=title, body=body, data=data)
         dbsession.add(notification)
         dbsession.flush()
-    if channels["email"] and user.email:
+    if email and channels["email"] and user.email:
         args = ([user.email], title, (body or title) + EMAIL_FOOTER)
         delay = quiet_hours_delay(pref, utcnow())
         if delay is None:

@@ -105,7 +105,7 @@ def read_all_notifications(request: Any) -> dict[str, Any]:
 def get_preferences(request: Any) -> dict[str, Any]:
     """Every category with its effective switches (defaults where the user chose nothing)."""
     pref = service.get_preferences(request.dbsession, caller_id(request))
-    return service.preferences_json(pref)
+    return service.preferences_json(pref, service.categories(request.registry))
 
 
 @preferences.patch(
@@ -119,4 +119,4 @@ def patch_preferences(request: Any) -> dict[str, Any]:
     pref = service.update_preferences(
         request.dbsession, caller_id(request), request.validated["body"]
     )
-    return service.preferences_json(pref)
+    return service.preferences_json(pref, service.categories(request.registry))

@@ -6,6 +6,10 @@ from typing import Any
 def includeme(config: Any) -> None:
     from thebot.scheduling.lessons.tasks import COMPLETE_CRON, COMPLETE_TASK
 
+    config.include("thebot.notifications")  # config.add_notification_category
+    config.add_notification_category(
+        "lessons", "Lessons booked, confirmed, moved, cancelled; reminders", email=True
+    )
     config.add_periodic_task(COMPLETE_TASK, cron=COMPLETE_CRON)  # lessons: auto-completion
     from thebot.scheduling.reminders.tasks import REMINDERS_TASK
 

@@ -1,7 +1,10 @@
 """Dramatiq: broker set-up, enqueueing through the outbox, and the actor wrapper.
 
-Features declare work with ``@task(...)``; ``includeme`` builds the broker from settings and
-binds every declared task to it as a Dramatiq actor. Each actor runs inside its own
+Features declare work with ``@task(...)``: like a Cornice service, the decorator only marks
+the function; ``config.scan`` of the feature's package adds it to the configuration
+(``config.add_task``, which an integrator may also call directly), and ``includeme`` builds
+the broker from settings and binds every added task to it as a Dramatiq actor (so each app
+has its own actors: nothing is registered at import time). Each actor runs inside its own
 transaction with a prepared request (``request.dbsession``, ``request.registry``).
 ``enqueue`` writes the message into the transactional outbox (``thebot.tasks.outbox``); it reaches
 the broker after the commit, later if the broker is down, and an actor skips a message id it
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dramatiq
+import venusian
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 from pyramid.scripting import prepare
@@ -43,23 +47,58 @@ class TaskSpec:
     dedupe: str = "transaction"
 
 
-TASKS: dict[str, TaskSpec] = {}
+TASKS = "thebot.tasks"  # registry: {name: TaskSpec}, filled by config.add_task
 
 
 def task(
     name: str | None = None, *, queue: str = "default", dedupe: str = "transaction", **options: Any
 ) -> Callable:
-    """Declare ``fn(request, *args)`` as background work; bound to the broker at start-up."""
+    """Declare ``fn(request, *args)`` as background work; ``config.scan`` of its module adds
+    it (``add_task``), and it is bound to the broker at start-up."""
     if dedupe not in DEDUPE_MODES:
         raise ValueError(f"dedupe must be one of {DEDUPE_MODES}")
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        spec = TaskSpec(fn, name or f"{fn.__module__}.{fn.__name__}", queue, options, dedupe)
-        TASKS[spec.name] = spec
-        fn.task_name = spec.name  # type: ignore[attr-defined]
+        task_name = name or f"{fn.__module__}.{fn.__name__}"
+        fn.task_name = task_name  # type: ignore[attr-defined]
+
+        def found(scanner: Any, _name: str, ob: Any) -> None:
+            scanner.config.add_task(ob, task_name, queue=queue, dedupe=dedupe, **options)
+
+        venusian.attach(fn, found, category="pyramid")
         return fn
 
     return decorate
+
+
+def add_task(
+    config: Any,
+    fn: Callable[..., Any],
+    name: str | None = None,
+    *,
+    queue: str = "default",
+    dedupe: str = "transaction",
+    **options: Any,
+) -> None:
+    """``config.add_task(fn, name, ...)``: run ``fn(request, *args)`` as the actor ``name``.
+
+    Two tasks of one name are a configuration conflict (reported at commit)."""
+    if dedupe not in DEDUPE_MODES:
+        raise ValueError(f"dedupe must be one of {DEDUPE_MODES}")
+    spec = TaskSpec(fn, name or f"{fn.__module__}.{fn.__name__}", queue, dict(options), dedupe)
+
+    def register() -> None:
+        config.registry.setdefault(TASKS, {})[spec.name] = spec
+
+    intr = config.introspectable("thebot tasks", spec.name, spec.name, "thebot task")
+    intr["queue"] = spec.queue
+    intr["callable"] = fn
+    config.action(("thebot.task", spec.name), register, introspectables=(intr,))
+
+
+def tasks_of(registry: Any) -> dict[str, TaskSpec]:
+    """The tasks added to ``registry``, by name."""
+    return dict(registry.get(TASKS, {}))
 
 
 def make_broker(settings: dict[str, Any]) -> dramatiq.Broker:
@@ -132,7 +171,7 @@ def _run_claimed(
 
 def bind_tasks(registry: Any, broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:
     actors = {}
-    for spec in TASKS.values():
+    for spec in tasks_of(registry).values():
         actors[spec.name] = dramatiq.Actor(
             _runner(spec, registry),
             broker=broker,
@@ -189,13 +228,14 @@ def start_in_process_worker(broker: dramatiq.Broker, threads: int = 2) -> dramat
 
 
 def includeme(config: Any) -> None:
+    config.add_directive("add_task", add_task)
     settings = config.get_settings()
     broker = make_broker(settings)
     dramatiq.set_broker(broker)
     config.registry["task_broker"] = broker
 
     def bind() -> None:
-        # After the scan, so every feature's @task is declared.
+        # After every add_task action (they run at the default order, 0).
         config.registry["task_actors"] = bind_tasks(config.registry, broker)
         if broker.thebot_kind == "inprocess":
             config.registry["task_worker"] = start_in_process_worker(broker)

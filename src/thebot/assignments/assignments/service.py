@@ -30,7 +30,6 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
-from thebot.accounts.users.service import field_error
 from thebot.assignments.assignments.assignees import (
     assignable,
     assigned_ids,
@@ -47,7 +46,7 @@ from thebot.assignments.models import (
 )
 from thebot.assignments.submissions import late_policy
 from thebot.catalog.models import Subject
-from thebot.errors import APIProblem
+from thebot.errors import Conflict, Forbidden, Invalid, field_error
 from thebot.materials.visibility import can_author
 
 DRAFT = AssignmentStatus.DRAFT.value
@@ -69,16 +68,9 @@ TIMING_FIELDS = frozenset({
 # fmt: on
 
 
-def invalid(errors: list[dict[str, str]], detail: str | None = None) -> APIProblem:
-    if detail is None:
-        detail = (
-            errors[0]["description"] if len(errors) == 1 else f"{len(errors)} fields are invalid"
-        )
-    return APIProblem(400, detail, errors=errors)
-
-
-def conflict(detail: str) -> APIProblem:
-    return APIProblem(409, detail)
+def invalid_fields(errors: list[dict[str, str]]) -> Invalid:
+    """A 400 listing ``errors``; one error is its own detail (as ``Invalid(field, message)``)."""
+    return Invalid(errors=errors, detail=errors[0]["description"] if len(errors) == 1 else None)
 
 
 def to_utc(value: Any) -> Any:
@@ -99,7 +91,7 @@ def check_consistency(values: dict[str, Any], rubric: list[Any] | None) -> None:
                 field_error("rubric", f"The criteria add up to {total}, more than max_score")
             )
     if errors:
-        raise invalid(errors)
+        raise invalid_fields(errors)
 
 
 def _check_assignable(
@@ -114,20 +106,20 @@ def _check_assignable(
     )
     bad = ", ".join(str(i) for i in wanted if i not in ok)
     if bad:
-        raise invalid([field_error("student_ids", f"Not a student you can assign: {bad}")])
+        raise Invalid("student_ids", f"Not a student you can assign: {bad}")
     return wanted
 
 
 def _subject(dbsession: Session, subject_id: int) -> Subject:
     subject = dbsession.get(Subject, subject_id)
     if subject is None:
-        raise invalid([field_error("subject_id", "No such subject")])
+        raise Invalid("subject_id", "No such subject")
     return subject
 
 
 def _check_author(dbsession: Session, actor: User, subject_id: int) -> None:
     if not can_author(dbsession, actor, subject_id):
-        raise APIProblem(403, "Only the subject's teachers and administrators set assignments.")
+        raise Forbidden("Only the subject's teachers and administrators set assignments.")
 
 
 def has_submissions(dbsession: Session, assignment_id: int) -> bool:
@@ -184,11 +176,11 @@ def update_assignment(
         changed.append("rubric")
     if "subject_id" in changed:
         if assignment.status != DRAFT:
-            raise conflict("The subject of a published assignment cannot change.")
+            raise Conflict("The subject of a published assignment cannot change.")
         _subject(dbsession, values["subject_id"])
         _check_author(dbsession, actor, values["subject_id"])
     if {"max_score", "rubric"} & set(changed) and has_grades(dbsession, assignment.id):
-        raise conflict("max_score and the rubric cannot change once a submission is graded.")
+        raise Conflict("max_score and the rubric cannot change once a submission is graded.")
     check_consistency(
         values,
         rubric if rubric is not None else [{"max_points": c.max_points} for c in current_rubric],
@@ -220,12 +212,12 @@ def update_assignment(
 def publish(dbsession: Session, assignment: Assignment, now: dt.datetime) -> list[User]:
     """Draft -> published; returns the students to notify (409 without any assignee)."""
     if assignment.status != DRAFT:
-        raise conflict(f"Only a draft can be published; this assignment is {assignment.status}.")
+        raise Conflict(f"Only a draft can be published; this assignment is {assignment.status}.")
     if (
         not assignment.assign_to_subject
         and not explicit_assignees(dbsession, [assignment.id])[assignment.id]
     ):
-        raise conflict("Assign students (or the whole subject) before publishing.")
+        raise Conflict("Assign students (or the whole subject) before publishing.")
     assignment.status = PUBLISHED
     assignment.published_at = now
     dbsession.flush()
@@ -234,7 +226,7 @@ def publish(dbsession: Session, assignment: Assignment, now: dt.datetime) -> lis
 
 def close(dbsession: Session, assignment: Assignment, now: dt.datetime) -> None:
     if assignment.status != PUBLISHED:
-        raise conflict(
+        raise Conflict(
             f"Only a published assignment can be closed; this one is {assignment.status}."
         )
     assignment.status = CLOSED
@@ -274,7 +266,7 @@ def clone(dbsession: Session, actor: User, source: Assignment, now: dt.datetime)
 
 def delete_assignment(dbsession: Session, assignment: Assignment) -> None:
     if assignment.status != DRAFT and has_submissions(dbsession, assignment.id):
-        raise conflict(
+        raise Conflict(
             "Students have submitted work for this assignment; close it instead of deleting."
         )
     dbsession.delete(assignment)

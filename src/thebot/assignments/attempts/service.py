@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.assignments.models import Assignment, AttemptStart
-from thebot.errors import APIProblem
+from thebot.errors import Conflict
 
 GRACE = dt.timedelta(seconds=30)
 
@@ -33,7 +33,7 @@ def start_attempt(
 ) -> tuple[AttemptStart, bool]:
     """Open ``attempt`` (idempotent: starting it again returns the same clock)."""
     if not assignment.time_limit_minutes:
-        raise APIProblem(409, "This assignment has no time limit: just submit.", reason="untimed")
+        raise Conflict("This assignment has no time limit: just submit.", reason="untimed")
     existing = started(dbsession, assignment.id, student.id, attempt)
     if existing is not None:
         return existing, False
@@ -61,15 +61,13 @@ def check_time_limit(
         return
     start = started(dbsession, assignment.id, student.id, attempt)
     if start is None:
-        raise APIProblem(
-            409,
+        raise Conflict(
             f"This assignment is timed ({assignment.time_limit_minutes} minutes): start the "
             "attempt first (POST .../start/).",
             reason="not_started",
         )
     if now > start.deadline_at + GRACE:
-        raise APIProblem(
-            409,
+        raise Conflict(
             f"The time limit of {assignment.time_limit_minutes} minutes for attempt {attempt} "
             "has passed.",
             reason="time_limit_exceeded",

@@ -6,8 +6,8 @@ Who sees a report (one rule for single reports and for lists, ``visible_reports_
 - admins see every report, and the author sees their own in any state;
 - a draft is the author's work in progress: nobody else sees it;
 - once sent (``sent_at`` is set, whatever the state since), the student's teachers and tutor
-  (anyone with a teaching relation to the student, ``thebot.accounts.relationships.visibility``) and the
-  student see it;
+  (anyone with a teaching relation to the student,
+  ``thebot.accounts.relationships.visibility``) and the student see it;
 - a parent sees a sent report about their child only when ``show_to_parent`` is true;
 - everyone else gets a 404.
 
@@ -30,9 +30,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility as people
 from thebot.assignments.models import ReportStatus, ReportType, StudentReport
+from thebot.assignments.reports.events import ReportAcknowledged, ReportSent
 from thebot.assignments.reports.figures import compute_figures
 from thebot.db import utcnow
-from thebot.errors import APIProblem
+from thebot.errors import Conflict, Invalid
+from thebot.events import record
+from thebot.schemas import iso
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +119,9 @@ def reports_query(
 # --- writing ----------------------------------------------------------------------------
 
 
-def body_problem(detail: str, name: str, description: str, status: int = 400) -> APIProblem:
-    error = {"location": "body", "name": name, "description": description}
-    return APIProblem(status, detail, errors=[error])
-
-
-def conflict(report: StudentReport, action: str, rule: str) -> APIProblem:
-    return APIProblem(
-        409,
+def conflict(report: StudentReport, action: str, rule: str) -> Conflict:
+    """The report's state refuses ``action`` (the problem names the state)."""
+    return Conflict(
         f"This report is {report.status}, so it cannot be {action}: {rule}.",
         report_status=report.status,
     )
@@ -131,14 +129,16 @@ def conflict(report: StudentReport, action: str, rule: str) -> APIProblem:
 
 def check_period(start: dt.date, end: dt.date) -> None:
     if end < start:
-        raise body_problem(
-            "The period ends before it starts.", "period_end", "Must be on or after period_start"
+        raise Invalid(
+            "period_end",
+            "Must be on or after period_start",
+            detail="The period ends before it starts.",
         )
     if (end - start).days + 1 > MAX_PERIOD_DAYS:
-        raise body_problem(
-            f"A report covers at most {MAX_PERIOD_DAYS} days.",
+        raise Invalid(
             "period_end",
             f"At most {MAX_PERIOD_DAYS} days after period_start",
+            detail=f"A report covers at most {MAX_PERIOD_DAYS} days.",
         )
 
 
@@ -153,10 +153,10 @@ def reportable_student(dbsession: Session, author: User, student_id: int) -> Use
     )
     if not allowed or student is None:
         # The same answer for "no such user" and "not yours": no existence oracle.
-        raise body_problem(
-            "You can only report on an active student you teach.",
+        raise Invalid(
             "student_id",
             "Not an active student you teach",
+            detail="You can only report on an active student you teach.",
         )
     return student
 
@@ -235,8 +235,7 @@ def update_report(dbsession: Session, report: StudentReport, changes: dict[str, 
         return []
     period_changed = {"period_start", "period_end"} & set(changed)
     if period_changed and report.is_weekly_draft:
-        raise APIProblem(
-            409,
+        raise Conflict(
             "A weekly summary covers its week; write a separate report for another period.",
             report_status=report.status,
         )
@@ -261,21 +260,31 @@ def refresh_figures(dbsession: Session, report: StudentReport) -> StudentReport:
 
 
 def send_report(dbsession: Session, report: StudentReport) -> list[User]:
-    """``draft -> sent``. Returns the parents to tell (none unless ``show_to_parent``)."""
+    """``draft -> sent``; the parents it is shown to (none unless ``show_to_parent``) will be
+    told (``ReportSent``). Returns those parents."""
     now = utcnow()
     change_state(dbsession, report, (DRAFT,), "sent", "only a draft can", status=SENT, sent_at=now)
-    if not report.show_to_parent:
-        return []
-    stmt = (
-        select(User)
-        .where(User.id.in_(people.parents_of(report.student_id)), User.is_active.is_(True))
-        .order_by(User.id)
+    parents: list[User] = []
+    if report.show_to_parent:
+        stmt = (
+            select(User)
+            .where(User.id.in_(people.parents_of(report.student_id)), User.is_active.is_(True))
+            .order_by(User.id)
+        )
+        parents = list(dbsession.execute(stmt).scalars())
+    event = ReportSent(
+        report_id=report.id,
+        student_id=report.student_id,
+        author_id=report.author_id,
+        parent_ids=tuple(p.id for p in parents),
     )
-    return list(dbsession.execute(stmt).scalars())
+    record(dbsession, event)
+    return parents
 
 
 def acknowledge_report(dbsession: Session, report: StudentReport, parent: User) -> StudentReport:
-    """``sent -> read`` by a parent of the student, with the time and who."""
+    """``sent -> read`` by a parent of the student, with the time and who; the author will be
+    told (``ReportAcknowledged``)."""
     change_state(
         dbsession,
         report,
@@ -286,6 +295,13 @@ def acknowledge_report(dbsession: Session, report: StudentReport, parent: User) 
         read_at=utcnow(),
         read_by_id=parent.id,
     )
+    event = ReportAcknowledged(
+        report_id=report.id,
+        student_id=report.student_id,
+        author_id=report.author_id,
+        parent_id=parent.id,
+    )
+    record(dbsession, event)
     return report
 
 
@@ -295,46 +311,6 @@ def archive_report(dbsession: Session, report: StudentReport) -> StudentReport:
         dbsession, report, (DRAFT, SENT, READ), "archived", "it already is", status=ARCHIVED
     )
     return report
-
-
-# --- notifications ------------------------------------------------------------------------
-# ``notify`` takes the request: its emails leave only once that request's transaction commits.
-
-
-def full_name(user: User) -> str:
-    return f"{user.first_name} {user.last_name}".strip() or user.username
-
-
-def announce_sent(
-    request: Any, report: StudentReport, parents: Iterable[User], student: User
-) -> None:
-    from thebot.notifications.service import notify
-
-    period = f"{report.period_start.isoformat()} – {report.period_end.isoformat()}"
-    for parent in parents:
-        notify(
-            request,
-            parent,
-            "reports.sent",
-            f"New {report.type} report about {full_name(student)}",
-            f"A {report.type} report for {period} is ready. "
-            "Open it to read it and acknowledge it.",
-            data={"report_id": report.id, "student_id": report.student_id},
-        )
-
-
-def announce_read(request: Any, report: StudentReport, parent: User, author: User) -> None:
-    from thebot.notifications.service import notify
-
-    notify(
-        request,
-        author,
-        "reports.acknowledged",
-        f"{full_name(parent)} read your report",
-        f"Your {report.type} report for {report.period_start.isoformat()} – "
-        f"{report.period_end.isoformat()} was acknowledged.",
-        data={"report_id": report.id, "student_id": report.student_id},
-    )
 
 
 # --- representation -----------------------------------------------------------------------
@@ -363,10 +339,6 @@ def brief(user: User | None, user_id: int | None) -> dict[str, Any] | None:
         "first_name": user.first_name,
         "last_name": user.last_name,
     }
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def report_data(report: StudentReport, users: dict[int, User]) -> dict[str, Any]:

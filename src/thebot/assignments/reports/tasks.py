@@ -3,7 +3,8 @@
 The pairs are the students' assigned tutors (``StudentProfile.tutor_id``), both accounts
 active. Each draft covers the previous ISO week (Monday..Sunday, UTC days), carries the
 computed figures and a one-line account of them as its summary, and waits for the tutor to
-review, edit and send it; the tutor gets one notification per run listing how many wait.
+review, edit and send it; the tutor gets one notification per run listing how many wait
+(``WeeklyReportsDrafted``, one event per tutor and run).
 
 Running twice (a retry, a second scheduler, a manual run) drafts nothing new: pairs that
 already have the week's weekly draft are skipped, and the partial unique index
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import Counter
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
@@ -25,9 +26,11 @@ from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import Role, StudentProfile, User
 from thebot.assignments.models import ReportType, StudentReport
+from thebot.assignments.reports.events import WeeklyReportsDrafted
 from thebot.assignments.reports.figures import compute_many, describe
 from thebot.assignments.reports.service import DRAFT
 from thebot.db import utcnow
+from thebot.events import record
 from thebot.tasks import task
 
 log = logging.getLogger(__name__)
@@ -99,25 +102,14 @@ def draft_weekly_reports(dbsession: Session, today: dt.date) -> list[StudentRepo
     return drafted
 
 
-def tell_tutors(request: Any, drafted: list[StudentReport]) -> None:
-    """One notification per tutor: how many weekly summaries wait for review."""
-    from thebot.notifications.service import notify
-
-    counts = Counter(report.author_id for report in drafted)
-    if not counts:
-        return
-    tutors = request.dbsession.execute(select(User).where(User.id.in_(counts))).scalars()
-    week = drafted[0].period_start.isoformat()
-    for tutor in sorted(tutors, key=lambda u: u.id):
-        n = counts[tutor.id]
-        notify(
-            request,
-            tutor,
-            "reports.weekly_drafted",
-            f"{n} weekly {'summary' if n == 1 else 'summaries'} to review",
-            f"Draft progress reports for the week of {week} are ready: review and send them.",
-            data={"week_start": week, "count": n},
-        )
+def announce_drafts(dbsession: Session, drafted: list[StudentReport]) -> None:
+    """One ``WeeklyReportsDrafted`` per tutor with new drafts (their notification)."""
+    by_tutor: dict[int, list[int]] = defaultdict(list)
+    for report in drafted:
+        by_tutor[report.author_id].append(report.id)
+    for tutor_id, report_ids in sorted(by_tutor.items()):
+        week = drafted[0].period_start.isoformat()
+        record(dbsession, WeeklyReportsDrafted(tutor_id, week, tuple(report_ids)))
 
 
 @task(WEEKLY_TASK, max_retries=3)
@@ -125,6 +117,6 @@ def weekly_reports(request: Any, today: str | None = None) -> int:
     """Draft last week's summaries (``today``: ISO date to draft the week before, for reruns)."""
     day = dt.date.fromisoformat(today) if today else utcnow().date()
     drafted = draft_weekly_reports(request.dbsession, day)
-    tell_tutors(request, drafted)
+    announce_drafts(request.dbsession, drafted)
     log.info("drafted %d weekly reports for the week before %s", len(drafted), day)
     return len(drafted)

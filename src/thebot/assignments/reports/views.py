@@ -11,7 +11,6 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound
 
-from thebot.accounts.models import User
 from thebot.accounts.users.resources import viewer_of
 from thebot.api import ApiService
 from thebot.assignments.models import StudentReport
@@ -174,9 +173,6 @@ def send_report(request: Any) -> dict[str, Any]:
     """``draft -> sent``; the student's parents are told when ``show_to_parent``."""
     report = guard(request)
     parents = reports.send_report(request.dbsession, report)
-    if parents:
-        student = request.dbsession.get(User, report.student_id)
-        reports.announce_sent(request, report, parents, student)
     audit(
         request,
         "report_sent",
@@ -199,9 +195,6 @@ def acknowledge_report(request: Any) -> dict[str, Any]:
     report = guard(request)
     parent = viewer_of(request)
     reports.acknowledge_report(request.dbsession, report, parent)
-    author = request.dbsession.get(User, report.author_id)
-    if author is not None:
-        reports.announce_read(request, report, parent, author)
     return respond(request, report)
 
 

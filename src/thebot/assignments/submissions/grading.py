@@ -25,12 +25,10 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
-from thebot.accounts.users.service import field_error
 from thebot.assignments.assignments.rubrics import rubrics
 from thebot.assignments.assignments.service import (
     DRAFT,
-    conflict,
-    invalid,
+    invalid_fields,
 )
 from thebot.assignments.models import (
     Assignment,
@@ -40,11 +38,8 @@ from thebot.assignments.models import (
     SubmissionStatus,
 )
 from thebot.assignments.submissions import late_policy
-from thebot.materials.progress import (
-    lock_profiles,
-    refresh_student_stats,
-    register_points_source,
-)
+from thebot.errors import Conflict, Invalid, field_error
+from thebot.materials.progress.service import lock_profiles, refresh_student_stats
 
 GRADED = SubmissionStatus.GRADED.value
 ZERO = Decimal(0)
@@ -60,18 +55,16 @@ def raw_score_of(
     max_score = Decimal(assignment.max_score)
     if not criteria:
         if rubric_scores is not None:
-            raise invalid([field_error("rubric_scores", "This assignment has no rubric")])
+            raise Invalid("rubric_scores", "This assignment has no rubric")
         if score is None:
-            raise invalid([field_error("score", "Required: a score from 0 to max_score")])
+            raise Invalid("score", "Required: a score from 0 to max_score")
         if score < 0 or score > max_score:
-            raise invalid([field_error("score", f"Must be between 0 and {max_score}")])
+            raise Invalid("score", f"Must be between 0 and {max_score}")
         return late_policy.cents(score), {}
     if score is not None:
-        raise invalid(
-            [field_error("score", "The score is the sum of the rubric points: send rubric_scores")]
-        )
+        raise Invalid("score", "The score is the sum of the rubric points: send rubric_scores")
     if rubric_scores is None:
-        raise invalid([field_error("rubric_scores", "Required: points for every criterion")])
+        raise Invalid("rubric_scores", "Required: points for every criterion")
     by_id = {c.id: c for c in criteria}
     errors = [
         field_error(f"rubric_scores.{cid}", "Not a criterion of this assignment")
@@ -91,12 +84,10 @@ def raw_score_of(
                 )
             )
     if errors:
-        raise invalid(errors)
+        raise invalid_fields(errors)
     total = sum(rubric_scores.values(), ZERO)
     if total > max_score:
-        raise invalid(
-            [field_error("rubric_scores", f"The points add up to {total}, more than {max_score}")]
-        )
+        raise Invalid("rubric_scores", f"The points add up to {total}, more than {max_score}")
     stored = {str(cid): str(late_policy.cents(p)) for cid, p in sorted(rubric_scores.items())}
     return late_policy.cents(total), stored
 
@@ -114,7 +105,7 @@ def grade_submission(
 ) -> Grade:
     """Grade (or regrade) one version; it becomes the one that counts."""
     if assignment.status == DRAFT:  # pragma: no cover - drafts take no submissions
-        raise conflict("A draft assignment has no submissions to grade.")
+        raise Conflict("A draft assignment has no submissions to grade.")
     criteria = rubrics(dbsession, [assignment.id])[assignment.id]
     raw, stored = raw_score_of(assignment, criteria, score, rubric_scores)
     outcome = late_policy.apply_penalty(
@@ -214,14 +205,11 @@ def whole(value: Decimal) -> int:
 
 def graded_points(dbsession: Session, student_ids: Sequence[int]) -> dict[int, int]:
     """Each student's share of ``StudentProfile.points``: the sum of their counted final
-    scores, rounded half up (a points source, see ``progress.register_points_source``)."""
+    scores, rounded half up (a points source: ``config.add_points_source`` in includeme)."""
     totals: dict[int, Decimal] = {}
     for student_id, final, _ in dbsession.execute(counted_grades(student_ids)):
         totals[student_id] = totals.get(student_id, ZERO) + Decimal(final)
     return {student_id: whole(total) for student_id, total in totals.items()}
-
-
-register_points_source("assignments", graded_points)
 
 
 def accuracy_percents(dbsession: Session, student_ids: Sequence[int]) -> dict[int, int]:

@@ -24,13 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
-from thebot.accounts.users.service import field_error
 from thebot.assignments.assignments.assignees import assigned_students
 from thebot.assignments.assignments.service import (
     CLOSED,
     PUBLISHED,
-    conflict,
-    invalid,
+    invalid_fields,
     to_utc,
 )
 from thebot.assignments.attempts import service as timed_attempts
@@ -49,7 +47,7 @@ from thebot.assignments.submissions.grading import (
     refresh_lateness,
     update_profile_stats,
 )
-from thebot.errors import APIProblem
+from thebot.errors import Conflict, Invalid, field_error
 from thebot.media.models import MediaFile
 from thebot.media.service import media_payload
 from thebot.schemas import iso
@@ -76,8 +74,8 @@ def attempts(
     return list(dbsession.execute(stmt).scalars())
 
 
-def _refused(exc: late_policy.SubmissionRefused) -> APIProblem:
-    return APIProblem(409, str(exc), reason=exc.reason)
+def _refused(exc: late_policy.SubmissionRefused) -> Conflict:
+    return Conflict(str(exc), reason=exc.reason)
 
 
 def check_can_submit(
@@ -85,9 +83,9 @@ def check_can_submit(
 ) -> tuple[late_policy.Lateness, list[AssignmentSubmission]]:
     """409 unless ``student`` may add an attempt now; (lateness, earlier attempts)."""
     if assignment.status == CLOSED:
-        raise APIProblem(409, "This assignment is closed.", reason="closed")
+        raise Conflict("This assignment is closed.", reason="closed")
     if assignment.status != PUBLISHED:
-        raise APIProblem(409, "This assignment is not published.", reason="not_published")
+        raise Conflict("This assignment is not published.", reason="not_published")
     window = late_policy.window_of(assignment, extension_of(dbsession, assignment.id, student.id))
     try:
         late = late_policy.check_window(window, now)
@@ -96,15 +94,13 @@ def check_can_submit(
     earlier = attempts(dbsession, assignment.id, student.id)
     counted = next((s for s in earlier if s.counts), None)
     if counted is not None and counted.status == GRADED:
-        raise APIProblem(
-            409,
+        raise Conflict(
             f"Attempt {counted.attempt} has been graded; your teacher must return it before "
             "you submit again.",
             reason="graded",
         )
     if len(earlier) >= assignment.attempts_limit:
-        raise APIProblem(
-            409,
+        raise Conflict(
             f"You have used all {assignment.attempts_limit} attempt(s).",
             reason="attempts_exhausted",
         )
@@ -126,7 +122,7 @@ def submit(
 ) -> AssignmentSubmission:
     """Add the next attempt (files are attached afterwards with ``attach_files``)."""
     if not text.strip() and file_count == 0:
-        raise invalid([field_error("text", "Send text, files, or both")])
+        raise Invalid("text", "Send text, files, or both")
     late, earlier = check_can_submit(dbsession, assignment, student, now)
     attempt = next_attempt(earlier)
     timed_attempts.check_time_limit(dbsession, assignment, student, attempt, now)
@@ -156,8 +152,8 @@ def submit(
             dbsession.add(submission)
             dbsession.flush()
     except IntegrityError:  # the same attempt number from a concurrent request
-        raise APIProblem(
-            409, "Another submission was made at the same time; reload and try again."
+        raise Conflict(
+            "Another submission was made at the same time; reload and try again."
         ) from None
     if any(s.status == RETURNED for s in earlier):
         update_profile_stats(dbsession, [student.id])
@@ -180,14 +176,14 @@ def return_submission(
 ) -> None:
     """Hand the counted version back so the student can submit again (409 when pointless)."""
     if submission.status == RETURNED:
-        raise conflict("This submission has already been returned.")
+        raise Conflict("This submission has already been returned.")
     if not submission.counts:
-        raise conflict("Only the version that counts can be returned.")
+        raise Conflict("Only the version that counts can be returned.")
     if assignment.status != PUBLISHED:
-        raise conflict("The assignment is closed: the student could not submit again.")
+        raise Conflict("The assignment is closed: the student could not submit again.")
     used = len(attempts(dbsession, assignment.id, submission.student_id))
     if used >= assignment.attempts_limit:
-        raise conflict(
+        raise Conflict(
             f"The student has used all {assignment.attempts_limit} attempt(s); raise "
             "attempts_limit to let them submit again."
         )
@@ -345,7 +341,7 @@ def grant_extension(
 ) -> tuple[AssignmentExtension, bool]:
     """Grant or change a student's extension; (extension, created)."""
     if not _reaches_student(dbsession, assignment, student_id):
-        raise invalid([field_error("student_id", "Not a student of this assignment")])
+        raise Invalid("student_id", "Not a student of this assignment")
     errors = []
     if assignment.start_at is not None and due_at <= assignment.start_at:
         errors.append(field_error("due_at", "Must be after the assignment's start_at"))
@@ -355,7 +351,7 @@ def grant_extension(
         elif late_deadline <= due_at:
             errors.append(field_error("late_deadline", "Must be after due_at"))
     if errors:
-        raise invalid(errors)
+        raise invalid_fields(errors)
     extension = extension_of(dbsession, assignment.id, student_id)
     created = extension is None
     if extension is None:
@@ -371,7 +367,7 @@ def grant_extension(
         with dbsession.begin_nested():
             dbsession.flush()
     except IntegrityError:  # a concurrent grant for the same student won
-        raise conflict("An extension for this student was just granted; reload.") from None
+        raise Conflict("An extension for this student was just granted; reload.") from None
     refresh_lateness(dbsession, assignment, student_id)
     return extension, created
 
