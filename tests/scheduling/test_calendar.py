@@ -13,10 +13,10 @@ from lessons_support import NOW, lesson, make_world
 from series_support import SERIES, series_body
 from sqlalchemy import select
 
+from thebot.audit import AuditEvent
 from thebot.scheduling.lessons import changes as lesson_changes
 from thebot.scheduling.lessons import states as lesson_states
 from thebot.scheduling.models import CalendarToken
-from thebot.system.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("frozen")
 

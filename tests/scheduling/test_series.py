@@ -20,6 +20,7 @@ from series_support import (
 from sqlalchemy import func, select
 
 from factories import LessonSeriesFactory
+from thebot.audit import AuditEvent
 from thebot.notifications.models import Notification
 from thebot.scheduling.models import LessonHistory, LessonSeries
 from thebot.scheduling.series.rrule import (
@@ -30,7 +31,6 @@ from thebot.scheduling.series.rrule import (
     parse_rule,
     to_utc,
 )
-from thebot.system.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("frozen")
 

@@ -8,27 +8,30 @@ caller's relations to a lesson (what its ACL grants), all from the same rules:
 - a parent sees the lessons of their children (``ParentLink``);
 - inactive accounts see nothing. Everything else is a 404.
 
-Who is whose tutor or parent is asked of ``thebot.accounts.relationships.visibility``; a
-series is seen by the same people as its lessons (``visible_clause`` on its columns).
+These are the rules of every row joining a teacher and a student: the clause and the
+relations come from ``thebot.catalog.visibility`` (``pair_visible_to_role``,
+``pair_relations``), asked with a lesson's columns, or a series' (the same people see a
+series as see its lessons: ``visible_clause``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility as people
+from thebot.catalog import visibility as pairs
 from thebot.scheduling.models import Lesson
 
 # The caller's relations to a lesson (see ``relations``).
-ADMIN = "admin"
-TEACHER = "teacher"  # the lesson's teacher
-STUDENT = "student"  # the lesson's student
-TUTOR = "tutor"  # the student's tutor
-PARENT = "parent"  # a parent of the student
+ADMIN = pairs.AS_ADMIN
+TEACHER = pairs.AS_TEACHER  # the lesson's teacher
+STUDENT = pairs.AS_STUDENT  # the lesson's student
+TUTOR = pairs.AS_TUTOR  # the student's tutor
+PARENT = pairs.AS_PARENT  # a parent of the student
 
 
 def visible_lessons_clause(viewer: User) -> ColumnElement[bool]:
@@ -53,19 +56,10 @@ def visible_to_role(
     student_id: ColumnElement[Any] = Lesson.student_id,
 ) -> ColumnElement[bool]:
     """The rows an active user of ``role`` sees; ``viewer_id`` is their id or a bound
-    parameter (statements built once per role take it at execution). Who is whose tutor or
-    parent is the people module's answer (``tutored_by``, ``children_of``)."""
-    if role == Role.ADMIN.value:
-        return true()
-    if role == Role.TEACHER.value:
-        return teacher_id == viewer_id
-    if role == Role.TUTOR.value:
-        return or_(teacher_id == viewer_id, student_id.in_(people.tutored_by(viewer_id)))
-    if role == Role.STUDENT.value:
-        return student_id == viewer_id
-    if role == Role.PARENT.value:
-        return student_id.in_(people.children_of(viewer_id))
-    return false()
+    parameter (statements built once per role take it at execution)."""
+    return pairs.pair_visible_to_role(
+        role, viewer_id, teacher_id=teacher_id, student_id=student_id
+    )
 
 
 def can_view(dbsession: Session, viewer: User | None, lesson: Lesson) -> bool:
@@ -81,28 +75,7 @@ def can_view(dbsession: Session, viewer: User | None, lesson: Lesson) -> bool:
 def relations(dbsession: Session, viewer: User | None, lesson: Any) -> frozenset[str]:
     """How ``viewer`` relates to ``lesson`` (a lesson or a series; at most one query;
     empty: not at all)."""
-    if viewer is None or not viewer.is_active:
-        return frozenset()
-    found = set()
-    if viewer.role == Role.ADMIN.value:
-        found.add(ADMIN)
-    if viewer.id == lesson.teacher_id:
-        found.add(TEACHER)
-    if viewer.id == lesson.student_id:
-        found.add(STUDENT)
-    if viewer.role == Role.TUTOR.value and _among(
-        dbsession, lesson.student_id, people.tutored_by(viewer.id)
-    ):
-        found.add(TUTOR)
-    elif viewer.role == Role.PARENT.value and _among(
-        dbsession, lesson.student_id, people.children_of(viewer.id)
-    ):
-        found.add(PARENT)
-    return frozenset(found)
-
-
-def _among(dbsession: Session, student_id: int, students: Select) -> bool:
-    return bool(dbsession.scalar(select(literal(student_id).in_(students))))
+    return pairs.pair_relations(dbsession, viewer, lesson.teacher_id, lesson.student_id)
 
 
 def notes_visible_to(viewer: User, lesson: Lesson, tutored: set[int]) -> bool:
