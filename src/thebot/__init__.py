@@ -70,7 +70,7 @@ def main(global_config: dict[str, Any] | None = None, **raw_settings: Any) -> An
             config.include(feature)
         for extra in settings["includes"]:
             config.include(extra)
-        config.include("thebot.db.bootstrap")
+        config.include("thebot.db.migrate")  # auto_migrate: development first start
         config.add_static_view("static", "thebot:static", cache_max_age=3600)
     app = config.make_wsgi_app()
     # Everything built so far lives as long as the process: move it out of the garbage

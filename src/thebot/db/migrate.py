@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from alembic import command
@@ -11,6 +12,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 SCRIPT_LOCATION = "thebot:migrations"
+
+log = logging.getLogger(__name__)
 
 
 def alembic_config(
@@ -45,3 +48,13 @@ def model_drift(connection: Any) -> list[Any]:
     metadata = import_models()
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return compare_metadata(context, metadata)
+
+
+def includeme(config: Any) -> None:
+    """First start in development: with ``auto_migrate`` on, apply the migrations now."""
+    settings = config.get_settings()
+    if not settings["auto_migrate"]:
+        return
+    with config.registry["dbengine"].begin() as connection:
+        upgrade(settings, connection=connection)
+    log.info("database migrated to head")

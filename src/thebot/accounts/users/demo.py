@@ -6,9 +6,12 @@ printed again); missing accounts and links are created. Passwords are random, sh
 
 from __future__ import annotations
 
+import logging
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyramid.events import ApplicationCreated
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +26,8 @@ from thebot.accounts.models import (
 )
 
 DEMO_EMAIL_DOMAIN = "demo.thebot.example"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -168,3 +173,38 @@ def summary(result: DemoResult) -> dict[str, Any]:
         "existing": [u.username for u in result.existing],
         "links_created": result.links_created,
     }
+
+
+def first_start(event: ApplicationCreated) -> None:
+    """In development (``auto_migrate`` and ``debug``), a database without any user gets the
+    demo accounts, whose random passwords are printed once on the ``pserve`` console (stderr):
+    a fresh checkout can log in straight away; nothing is printed again once someone exists."""
+    registry = event.app.registry
+    settings = registry.settings
+    if settings.get("auto_migrate") and settings.get("debug"):
+        create_first_accounts(registry)
+
+
+def create_first_accounts(registry: Any) -> bool:
+    """Demo accounts for an empty development database; ``True`` when they were created."""
+    with registry["dbsession_factory"]() as dbsession, dbsession.begin():
+        if has_users(dbsession):
+            return False
+        result = create_demo_accounts(dbsession)
+        lines = credentials_table(result)
+    log.info("empty development database: created %d demo accounts", len(result.created))
+    # The console of pserve is where a developer looks; the log may be shipped elsewhere.
+    # stderr: stdout stays clean for programs that load the app (get_app, scripts' output).
+    print(
+        banner(
+            "THE_BOT development first start: demo accounts (shown once, not stored)",
+            [*lines, "", "Log in with POST /api/auth/login/ using a username and password."],
+        ),
+        file=sys.stderr,
+        flush=True,
+    )
+    return True
+
+
+def includeme(config: Any) -> None:
+    config.add_subscriber(first_start, ApplicationCreated)
