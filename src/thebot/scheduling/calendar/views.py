@@ -26,8 +26,8 @@ from thebot.errors import APIProblem
 from thebot.permissions import MANAGE_CALENDAR_FEED
 from thebot.responses import no_content
 from thebot.scheduling.calendar import service
-from thebot.scheduling.lessons.schemas import node
-from thebot.schemas import EmptyRequest, responds
+from thebot.scheduling.lessons.schemas import ActionRequest, node
+from thebot.schemas import responds
 
 TAGS = ["scheduling"]
 CACHE_CONTROL = "private, max-age=300"
@@ -69,7 +69,7 @@ def owner(request: Request) -> Any:
 
 @token_service.post(
     permission=MANAGE_CALENDAR_FEED,
-    schema=EmptyRequest(),
+    schema=ActionRequest(),  # no parameters: any body field or query is a 400
     tags=TAGS,
     response_schemas=responds(TokenSchema, "The new token and feed URL (shown once)", 201),
 )
@@ -85,7 +85,7 @@ def issue_token(request: Request) -> dict[str, Any]:
 
 @token_service.delete(
     permission=MANAGE_CALENDAR_FEED,
-    schema=EmptyRequest(),
+    schema=ActionRequest(),  # no parameters: any body field or query is a 400
     tags=TAGS,
     response_schemas={"204": colander.MappingSchema(description="Revoked")},
 )

@@ -9,7 +9,6 @@ from typing import Any
 import colander
 
 from thebot.accounts.users.schemas import BriefUser
-from thebot.api import MAX_ID
 from thebot.pagination import PaginationQuery
 from thebot.scheduling.models import LessonStatus
 from thebot.schemas import (
@@ -19,7 +18,7 @@ from thebot.schemas import (
     StrictMapping,
     TimezoneName,
     boolean,
-    integer,
+    object_id,
 )
 
 DROP = colander.drop
@@ -47,10 +46,6 @@ def text(max_length: int, **kw: Any) -> Any:
         validator=colander.All(colander.Length(0, max_length), no_nul),
         **kw,
     )
-
-
-def object_id(**kw: Any) -> Any:
-    return integer(1, MAX_ID, **kw)
 
 
 def datetime_node(**kw: Any) -> Any:
@@ -137,7 +132,9 @@ class CancelRequest(colander.MappingSchema):
 
 
 class ActionRequest(colander.MappingSchema):
-    """Confirm and complete: no parameters (an empty JSON object is accepted)."""
+    """Confirm, complete, the calendar token: no parameters (an empty JSON object is
+    accepted; an unknown query parameter is a 400, which ``thebot.schemas.EmptyRequest``
+    does not check)."""
 
     body = StrictMapping(missing=DROP)
     querystring = StrictMapping(missing=DROP)
@@ -168,10 +165,6 @@ class PageQuery(StrictMapping, PaginationQuery):
 
 class HistoryRequest(colander.MappingSchema):
     querystring = PageQuery()
-
-
-class NoQueryRequest(colander.MappingSchema):
-    querystring = StrictMapping(missing=DROP)
 
 
 # --- responses (OpenAPI) ------------------------------------------------------------------
@@ -261,7 +254,3 @@ class HistoryList(colander.SequenceSchema):
 class HistoryPage(colander.MappingSchema):
     items = HistoryList()
     next_cursor = node(colander.String(), missing=None)
-
-
-def responds(schema: type[colander.SchemaNode], description: str, status: int = 200) -> Any:
-    return {str(status): schema(description=description)}

@@ -131,10 +131,6 @@ class SeriesListRequest(colander.MappingSchema):
     querystring = SeriesListQuery()
 
 
-class NoQueryRequest(colander.MappingSchema):
-    querystring = StrictMapping(missing=DROP)
-
-
 # --- responses (OpenAPI) ------------------------------------------------------------------
 
 
@@ -199,7 +195,3 @@ class ChangedSeries(SeriesDetail):
     created_lessons = Ids()
     cancelled_lessons = Ids()
     kept_lessons = Ids(description="too close to their start to cancel: kept")
-
-
-def responds(schema: type[colander.SchemaNode], description: str, status: int = 200) -> Any:
-    return {str(status): schema(description=description)}
