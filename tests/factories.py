@@ -36,6 +36,7 @@ from thebot.assignments.models import (
 )
 from thebot.backups.models import Backup, ChangeLogEntry
 from thebot.catalog.models import Enrollment, Subject, TeacherSubject
+from thebot.chat.models import ChatMember, ChatMessage, ChatRoom
 from thebot.materials.models import (
     Material,
     MaterialAssignment,
@@ -725,6 +726,37 @@ ALL_FACTORIES += [
     OutboxMessageFactory,
     ProcessedMessageFactory,
 ]
+
+
+class ChatRoomFactory(BaseFactory):
+    """A group room (make direct and subject rooms through the chat services)."""
+
+    class Meta:
+        model = ChatRoom
+
+    type = "group"
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class ChatMemberFactory(BaseFactory):
+    class Meta:
+        model = ChatMember
+
+    room_id = factory.LazyFunction(lambda: ChatRoomFactory().id)
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    role = "member"
+
+
+class ChatMessageFactory(BaseFactory):
+    class Meta:
+        model = ChatMessage
+
+    room_id = factory.LazyFunction(lambda: ChatRoomFactory().id)
+    author_id = factory.LazyFunction(lambda: UserFactory().id)
+    text = factory.Sequence(lambda n: f"Message {n}")
+
+
+ALL_FACTORIES += [ChatRoomFactory, ChatMemberFactory, ChatMessageFactory]
 
 
 @contextlib.contextmanager

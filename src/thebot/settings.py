@@ -280,6 +280,7 @@ FEATURES = (
     "thebot.system",
     "thebot.notifications",
     "thebot.backups",
+    "thebot.chat",
 )
 
 

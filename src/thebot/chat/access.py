@@ -1,0 +1,124 @@
+"""What a user may do in a room: the one place REST resources and socket handlers ask.
+
+- Active members (``left_at`` unset) see the room; admins also see every group and subject
+  room (to moderate it), never other people's direct rooms. Everyone else: 404.
+- Members post unless muted, read-only (parents in subject rooms) or the room is locked
+  (moderators still post) or archived (nobody does).
+- Moderators (the creator of a group, a subject room's teacher) and admins moderate group
+  and subject rooms: rename, lock, archive, manage members, pin, delete others' messages.
+  Direct rooms have no moderators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from thebot.accounts.models import Role, User
+from thebot.chat.models import ChatMember, ChatMessage, ChatRoom, MemberRole, RoomType
+from thebot.errors import Forbidden, NotFound
+
+VIEW = "view"
+POST = "post"
+READ = "read"  # move one's read state
+LEAVE = "leave"  # DELETE the room: leave (member) or archive (moderator)
+MODERATE = "moderate"
+
+
+@dataclass
+class RoomAccess:
+    room: ChatRoom
+    viewer: User
+    member: ChatMember | None
+
+    @property
+    def is_member(self) -> bool:
+        return self.member is not None and self.member.left_at is None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.viewer.role == Role.ADMIN.value
+
+    @property
+    def is_moderator(self) -> bool:
+        if self.room.type == RoomType.DIRECT.value:
+            return False
+        if self.is_admin:
+            return True
+        return self.is_member and self.member.role == MemberRole.MODERATOR.value  # type: ignore[union-attr]
+
+    @property
+    def visible(self) -> bool:
+        if not self.viewer.is_active:
+            return False
+        return self.is_member or (self.is_admin and self.room.type != RoomType.DIRECT.value)
+
+    def actions(self) -> frozenset[str]:
+        if not self.visible:
+            return frozenset()
+        found = {VIEW}
+        archived = self.room.archived_at is not None
+        if self.is_member:
+            found.add(READ)
+            member = self.member
+            assert member is not None
+            blocked = (
+                member.muted or member.read_only or (self.room.locked and not self.is_moderator)
+            )
+            if not archived and not blocked:
+                found.add(POST)
+        if self.is_member or self.is_moderator:
+            found.add(LEAVE)
+        if self.is_moderator and not archived:
+            found.add(MODERATE)
+        return frozenset(found)
+
+    def can(self, action: str) -> bool:
+        return action in self.actions()
+
+    def require(self, action: str) -> None:
+        """``Forbidden`` unless the viewer may do ``action`` (they see the room)."""
+        if not self.can(action):
+            raise Forbidden(REFUSALS.get(action, "You may not do this in this room."))
+
+
+REFUSALS = {
+    POST: "You cannot post in this room (muted, read-only, locked or archived).",
+    READ: "Only members have a read state in this room.",
+    MODERATE: "Only the room's moderators may do this.",
+    LEAVE: "You are not a member of this room.",
+}
+
+
+def room_access(
+    dbsession: Session, viewer: User, room_id: int, *, lock: bool = False
+) -> RoomAccess:
+    """The viewer's access to room ``room_id``; ``NotFound`` when they may not see it."""
+    stmt = select(ChatRoom).where(ChatRoom.id == room_id)
+    room = dbsession.scalar(stmt.with_for_update() if lock else stmt)
+    if room is None:
+        raise NotFound("No such chat room.")
+    return access_to(dbsession, viewer, room)
+
+
+def access_to(dbsession: Session, viewer: User, room: ChatRoom) -> RoomAccess:
+    member = dbsession.scalar(
+        select(ChatMember).where(ChatMember.room_id == room.id, ChatMember.user_id == viewer.id)
+    )
+    access = RoomAccess(room, viewer, member)
+    if not access.visible:
+        raise NotFound("No such chat room.")
+    return access
+
+
+def message_access(
+    dbsession: Session, viewer: User, message_id: int
+) -> tuple[ChatMessage, RoomAccess]:
+    """A message and the viewer's access to its room (``NotFound`` for an invisible room)."""
+    message = dbsession.get(ChatMessage, message_id)
+    if message is None:
+        raise NotFound("No such message.")
+    access = room_access(dbsession, viewer, message.room_id)
+    return message, access

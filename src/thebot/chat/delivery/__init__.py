@@ -1,0 +1,1 @@
+"""How chat reaches people who are away: in-app notifications, email digests."""

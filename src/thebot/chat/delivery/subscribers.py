@@ -1,0 +1,50 @@
+"""In the transaction of a new message: members who are not connected get an in-app
+notification (category ``chat``) and an email digest on its way (``digest``)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from thebot.accounts.models import User
+from thebot.chat.delivery.digest import schedule_digest
+from thebot.chat.delivery.presence import connected
+from thebot.chat.events import MessageCreated
+from thebot.chat.models import ChatMember, ChatRoom
+from thebot.events import Committing
+from thebot.notifications.service import notify
+
+log = logging.getLogger(__name__)
+KIND = "chat.message"
+
+
+def tell_members_away(committing: Committing, event: MessageCreated) -> None:
+    request = committing.request
+    if request is None:  # no request (a bare session): no notifications to write
+        log.debug("chat message %s recorded without a request: no notifications", event.data)
+        return
+    dbsession = committing.dbsession
+    author = event.data.get("author") or {}
+    recipients = [uid for uid in event.members if uid != author.get("id")]
+    away = sorted(set(recipients) - connected(request.registry, recipients))
+    if not away:
+        return
+    room = dbsession.get(ChatRoom, event.room_id)
+    if room is None:
+        return
+    members = {
+        m.user_id: m
+        for m in dbsession.scalars(
+            select(ChatMember).where(ChatMember.room_id == room.id, ChatMember.user_id.in_(away))
+        )
+    }
+    where = f" in {room.name}" if room.name else ""
+    title = f"New message from {author.get('name', 'deleted user')}{where}"
+    text = event.data.get("text") or "(attachment)"
+    data = {"room_id": room.id, "message_id": event.data.get("id")}
+    for user in dbsession.scalars(select(User).where(User.id.in_(away))):
+        notify(request, user, KIND, title, text[:500], data=data, email=False)
+        member = members.get(user.id)
+        if member is not None:
+            schedule_digest(request, member, user)

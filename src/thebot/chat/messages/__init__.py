@@ -1,0 +1,1 @@
+"""Chat messages: send, edit, delete, pin, history and search, read state."""

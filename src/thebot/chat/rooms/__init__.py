@@ -1,0 +1,1 @@
+"""Chat rooms: direct, group and subject rooms, their members and moderation."""
