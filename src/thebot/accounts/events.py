@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from thebot.api import Request
 from thebot.events import DomainEvent, ids, record
 
 # User fields that other features show about a person (``service.brief`` and whether the
@@ -54,7 +54,7 @@ class PeopleChanged(DomainEvent):
 
 
 def people_changed(
-    request: Any,
+    request: Request,
     *,
     user_ids: Iterable[int | None] = (),
     student_ids: Iterable[int | None] = (),
@@ -66,14 +66,14 @@ def people_changed(
         record(request.dbsession, event)
 
 
-def user_fields_changed(request: Any, user_id: int, fields: Iterable[str]) -> None:
+def user_fields_changed(request: Request, user_id: int, fields: Iterable[str]) -> None:
     """After a user PATCH: report it when a field others are shown changed."""
     if SHOWN_USER_FIELDS.intersection(fields):
         people_changed(request, user_ids=[user_id])
 
 
 def student_relations_changed(
-    request: Any, student_id: int, *, former: Iterable[int | None] = ()
+    request: Request, student_id: int, *, former: Iterable[int | None] = ()
 ) -> None:
     """A student's tutor or parent links changed; ``former`` lost or gained the relation."""
     people_changed(request, student_ids=[student_id], related_ids=former)

@@ -8,10 +8,11 @@ from typing import Any
 from thebot.accounts.auth import sessions
 from thebot.accounts.auth.tokens import find_token
 from thebot.accounts.models import User
+from thebot.api import Request
 from thebot.security import Identity, user_identity
 
 
-def token_identity(request: Any, credentials: str) -> Identity | None:
+def token_identity(request: Request, credentials: str) -> Identity | None:
     """The owner of a live API token, if they are active."""
     token = find_token(request.dbsession, credentials)
     if token is None or not token.user.is_active:
@@ -19,7 +20,7 @@ def token_identity(request: Any, credentials: str) -> Identity | None:
     return user_identity(token.user, token=token)
 
 
-def session_identity(request: Any, key: str) -> Identity | None:
+def session_identity(request: Request, key: str) -> Identity | None:
     """The owner of the live session named by the cookie value, if they are active."""
     data = sessions.load_session(request.registry, request.dbsession, key)
     if data is None:
@@ -30,7 +31,7 @@ def session_identity(request: Any, key: str) -> Identity | None:
     return user_identity(user, session=data)
 
 
-def session_csrf_token(request: Any, session: sessions.SessionData) -> str:
+def session_csrf_token(request: Request, session: sessions.SessionData) -> str:
     return sessions.csrf_token(request.registry.settings["secret_key"], session)
 
 

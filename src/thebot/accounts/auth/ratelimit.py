@@ -37,6 +37,7 @@ from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from pyramid.response import Response
 
+from thebot.api import Request
 from thebot.audit import audit
 from thebot.errors import APIProblem, problem_response
 from thebot.outages import OUTAGES
@@ -119,7 +120,7 @@ def hit(registry: Any, scope: str, key: str, limit: str) -> LimitState | None:
     return LimitState(allowed, item.amount, stats.remaining, stats.reset_time)
 
 
-def enforce(request: Any, scope: str, key: str, limit: str) -> None:
+def enforce(request: Request, scope: str, key: str, limit: str) -> None:
     """Count one hit of ``scope`` for ``key`` against ``limit`` (e.g. ``"5/minute"``).
 
     Raises a 429 problem with ``Retry-After`` once the limit is exceeded, and audits the hit.
@@ -138,7 +139,7 @@ def enforce(request: Any, scope: str, key: str, limit: str) -> None:
     )
 
 
-def record_limit_hit(request: Any, scope: str, key: str, limit: str) -> None:
+def record_limit_hit(request: Request, scope: str, key: str, limit: str) -> None:
     """Audit a limit hit on its own committed session (at most once per window per key)."""
     limiter: MovingWindowRateLimiter = request.registry["rate_limiter"]
     item = parse_limit(limit)
@@ -153,7 +154,7 @@ def record_limit_hit(request: Any, scope: str, key: str, limit: str) -> None:
     identity = getattr(request, "identity", None)
     actor_id = getattr(getattr(identity, "user", None), "id", None)
 
-    def write(request: Any) -> None:
+    def write(request: Request) -> None:
         session = request.registry["dbsession_factory"]()
         try:
             audit(
@@ -194,7 +195,7 @@ def api_rate_limit_tween_factory(handler: Callable[[Any], Response], registry: A
     settings = registry.settings
     hourly, burst = settings["api_rate_limit"], settings["api_burst_limit"]
 
-    def tween(request: Any) -> Response:
+    def tween(request: Request) -> Response:
         if not request.path_info.startswith("/api/"):
             return handler(request)
         user = getattr(request.identity, "user", None)

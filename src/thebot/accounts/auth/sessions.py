@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.auth.tokens import hash_key
 from thebot.accounts.models import ServerSession
+from thebot.api import Request
 from thebot.db import utcnow
 from thebot.errors import APIProblem
 from thebot.outages import OUTAGES
@@ -288,7 +289,7 @@ def csrf_token(secret_key: str, data: SessionData) -> str:
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
-def set_cookie(request: Any, response: Any, data: SessionData) -> None:
+def set_cookie(request: Request, response: Any, data: SessionData) -> None:
     """HttpOnly, SameSite=Lax, Secure outside debug; lives as long as the session."""
     seconds = max(0, round((data.expires_at - utcnow()).total_seconds()))
     response.set_cookie(
@@ -302,7 +303,7 @@ def set_cookie(request: Any, response: Any, data: SessionData) -> None:
     )
 
 
-def clear_cookie(request: Any, response: Any) -> None:
+def clear_cookie(request: Request, response: Any) -> None:
     response.set_cookie(
         COOKIE_NAME,
         None,

@@ -26,7 +26,7 @@ from thebot.accounts.auth.schemas import (
     PasswordResetRequest,
 )
 from thebot.accounts.models import User
-from thebot.api import JSON_RE, ApiService
+from thebot.api import JSON_RE, ApiService, Request
 from thebot.audit import audit
 from thebot.errors import problem_response
 from thebot.permissions import AUTHENTICATED
@@ -56,16 +56,16 @@ password_reset_confirm = ApiService(
 )
 
 
-def _client_ip(request: Any) -> str:
+def _client_ip(request: Request) -> str:
     return getattr(request, "client_ip", None) or request.remote_addr or "-"
 
 
-def _rate_key(request: Any, subject: str) -> str:
+def _rate_key(request: Request, subject: str) -> str:
     # The login or email is hashed: limiter keys (and their audit) need no personal data.
     return f"{_client_ip(request)}|{hashlib.sha256(subject.encode()).hexdigest()[:24]}"
 
 
-def json_only(request: Any, **kwargs: Any) -> None:
+def json_only(request: Request, **kwargs: Any) -> None:
     """Auth bodies are JSON: a cross-site HTML form cannot log a browser in (login CSRF)."""
     if request.body and not JSON_RE.match(request.content_type or ""):
         request.errors.add(
@@ -74,14 +74,14 @@ def json_only(request: Any, **kwargs: Any) -> None:
         request.errors.status = 400
 
 
-def _no_content(request: Any) -> Response:
+def _no_content(request: Request) -> Response:
     response = request.response
     response.status_int = 204
     response.content_type = None
     return response
 
 
-def _token_result(request: Any, user: User, key: str, token: Any) -> dict[str, Any]:
+def _token_result(request: Request, user: User, key: str, token: Any) -> dict[str, Any]:
     request.response.cache_control = "no-store"
     return {
         "token": key,
@@ -90,7 +90,7 @@ def _token_result(request: Any, user: User, key: str, token: Any) -> dict[str, A
     }
 
 
-def _session_result(request: Any, user: User, data: sessions.SessionData) -> dict[str, Any]:
+def _session_result(request: Request, user: User, data: sessions.SessionData) -> dict[str, Any]:
     sessions.set_cookie(request, request.response, data)
     request.response.cache_control = "no-store"
     return {
@@ -101,7 +101,7 @@ def _session_result(request: Any, user: User, data: sessions.SessionData) -> dic
     }
 
 
-def _start_session(request: Any, user: User) -> sessions.SessionData:
+def _start_session(request: Request, user: User) -> sessions.SessionData:
     return sessions.create_session(
         request.registry,
         request.dbsession,
@@ -119,7 +119,7 @@ def _start_session(request: Any, user: User) -> sessions.SessionData:
     response_schemas={"200": LoginResponse(description="Logged in")},
     problems=(401,),  # wrong login or password (documented in the OpenAPI document)
 )
-def post_login(request: Any) -> Any:
+def post_login(request: Request) -> Any:
     """Email or username and password: an API token, or a browser session with a cookie."""
     body = request.validated["body"]
     settings = request.registry.settings
@@ -147,7 +147,9 @@ def post_login(request: Any) -> Any:
     return _token_result(request, user, key, token)
 
 
-def _audit_failure(request: Any, user: User | None, name: str, outcome: auth.LoginOutcome) -> None:
+def _audit_failure(
+    request: Request, user: User | None, name: str, outcome: auth.LoginOutcome
+) -> None:
     audit(
         request,
         "auth.login_failed",
@@ -164,7 +166,7 @@ def _audit_failure(request: Any, user: User | None, name: str, outcome: auth.Log
     tags=TAGS,
     response_schemas={"204": EmptyResponse(description="Logged out")},
 )
-def post_logout(request: Any) -> Response:
+def post_logout(request: Request) -> Response:
     """End the token or browser session this request was made with."""
     identity = request.identity
     if identity.token is not None:
@@ -183,7 +185,7 @@ def post_logout(request: Any) -> Response:
     tags=TAGS,
     response_schemas={"200": LoginResponse(description="A new token or session")},
 )
-def post_refresh(request: Any) -> dict[str, Any]:
+def post_refresh(request: Request) -> dict[str, Any]:
     """Replace the current token (or session) by a new one; the old one stops working."""
     identity = request.identity
     user = identity.user
@@ -208,7 +210,7 @@ def post_refresh(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas={"200": MeResponse(description="The caller, with role and profile")},
 )
-def get_me(request: Any) -> dict[str, Any]:
+def get_me(request: Request) -> dict[str, Any]:
     """The signed-in account with its role profile."""
     return auth.user_payload(request.dbsession, request.identity.user)
 
@@ -219,7 +221,7 @@ def get_me(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas={"200": CsrfResponse(description="The session's CSRF token")},
 )
-def get_csrf(request: Any) -> dict[str, Any]:
+def get_csrf(request: Request) -> dict[str, Any]:
     """The token to send as ``X-CSRF-Token`` with unsafe requests of a browser session."""
     request.response.cache_control = "no-store"
     session = getattr(request.identity, "session", None)
@@ -235,7 +237,7 @@ def get_csrf(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas={"204": EmptyResponse(description="Password changed")},
 )
-def post_change_password(request: Any) -> Response:
+def post_change_password(request: Request) -> Response:
     """Check the current password, set the new one, end the caller's other logins."""
     identity = request.identity
     user = identity.user
@@ -273,7 +275,7 @@ def post_change_password(request: Any) -> Response:
     tags=TAGS,
     response_schemas={"202": AcceptedResponse(description="Always, whether or not it exists")},
 )
-def post_password_reset(request: Any) -> dict[str, Any]:
+def post_password_reset(request: Request) -> dict[str, Any]:
     """Email a single-use, one-hour reset token; the answer never tells if the account exists."""
     settings = request.registry.settings
     email = request.validated["body"]["email"].strip().lower()
@@ -298,7 +300,7 @@ def post_password_reset(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas={"204": EmptyResponse(description="Password set; every login ended")},
 )
-def post_password_reset_confirm(request: Any) -> Response:
+def post_password_reset_confirm(request: Request) -> Response:
     """Set the password with a reset token; every token and session of the account ends."""
     settings = request.registry.settings
     enforce(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from thebot.accounts.models import ParentLink, Role
 from thebot.accounts.users.resources import ADMIN, DENY_REST, viewer_of
-from thebot.api import parse_id
+from thebot.api import Request, parse_id
 from thebot.errors import APIProblem
 from thebot.permissions import (
     CREATE_PAIRING_CODE,
@@ -34,7 +34,7 @@ class RelationshipsRoot:
         DENY_REST,
     ]
 
-    def __init__(self, request: Any):
+    def __init__(self, request: Request):
         self.request = request
 
 
@@ -45,7 +45,7 @@ class ChildLinkResource:
     Other roles never reach the lookup (403); a link that does not exist is a 404.
     """
 
-    def __init__(self, request: Any):
+    def __init__(self, request: Request):
         self.request = request
         self.link: ParentLink | None = None
         self.__acl__: list[Any] = [DENY_REST]

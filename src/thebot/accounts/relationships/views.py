@@ -29,7 +29,7 @@ from thebot.accounts.users import profiles, service
 from thebot.accounts.users.resources import UserResource, viewer_of
 from thebot.accounts.users.schemas import PageRequest
 from thebot.accounts.users.views import TAGS
-from thebot.api import ApiService, parse_id
+from thebot.api import ApiService, Request, parse_id
 from thebot.audit import audit
 from thebot.errors import Invalid
 from thebot.pagination import page_body, paginate_request
@@ -89,13 +89,13 @@ pairing_redeem = ApiService(
 )
 
 
-def student_items(request: Any, rows: list[User]) -> list[dict[str, Any]]:
+def student_items(request: Request, rows: list[User]) -> list[dict[str, Any]]:
     """Students with their profiles (callers of these lists may see private fields)."""
     by_id = profiles.student_profiles(request.dbsession, rows, private=True)
     return [{**service.user_data(u), "profile": by_id[u.id]} for u in rows]
 
 
-def link_changed(request: Any, action: str, link: ParentLink) -> None:
+def link_changed(request: Request, action: str, link: ParentLink) -> None:
     """After a parent link was created or removed (and flushed): report it, audit it."""
     student_relations_changed(request, link.student_id, former=[link.parent_id])
     audit(
@@ -117,7 +117,7 @@ def link_changed(request: Any, action: str, link: ParentLink) -> None:
     tags=TAGS,
     response_schemas=responds(StudentPage, "The caller's students"),
 )
-def list_students(request: Any) -> dict[str, Any]:
+def list_students(request: Request) -> dict[str, Any]:
     """The students the calling tutor teaches, with their profiles."""
     stmt = relationships.students_query(viewer_of(request))
     rows, next_cursor = paginate_request(request, stmt, [(User.id, "asc")])
@@ -130,7 +130,7 @@ def list_students(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(CreatedStudent, "The new accounts and their credentials", 201),
 )
-def create_student(request: Any) -> dict[str, Any]:
+def create_student(request: Request) -> dict[str, Any]:
     """A student taught by the caller plus a new parent (``parent``) or an existing one
     (``parent_id``); the generated passwords are in ``credentials``, this once only."""
     body = request.validated["body"]
@@ -171,7 +171,7 @@ def create_student(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(StudentPage, "The caller's children"),
 )
-def list_children(request: Any) -> dict[str, Any]:
+def list_children(request: Request) -> dict[str, Any]:
     stmt = relationships.children_query(viewer_of(request))
     rows, next_cursor = paginate_request(request, stmt, [(User.id, "asc")])
     return page_body(student_items(request, rows), next_cursor)
@@ -183,7 +183,7 @@ def list_children(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(NoContent, "Link removed", 204),
 )
-def unlink_child(request: Any) -> Response:
+def unlink_child(request: Request) -> Response:
     """The parent (or an admin, naming the parent with ``?parent=<id>``) removes the link."""
     link = request.context.link
     relationships.unlink(request.dbsession, link)
@@ -210,7 +210,7 @@ def link_item(link: ParentLink) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ParentLinkPage, "Parent links of the student"),
 )
-def list_parent_links(request: Any) -> dict[str, Any]:
+def list_parent_links(request: Request) -> dict[str, Any]:
     stmt = relationships.parent_links_query(request.context.user)
     rows, next_cursor = paginate_request(request, stmt, [(ParentLink.id, "asc")])
     return page_body([link_item(link) for link in rows], next_cursor)
@@ -225,7 +225,7 @@ def list_parent_links(request: Any) -> dict[str, Any]:
         **responds(ParentLinkSchema, "The link already existed", 200),
     },
 )
-def create_parent_link(request: Any) -> dict[str, Any]:
+def create_parent_link(request: Request) -> dict[str, Any]:
     """Link an existing parent account (201; 200 when they were already linked)."""
     actor = viewer_of(request)
     student = request.context.user
@@ -247,7 +247,7 @@ def create_parent_link(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(NoContent, "Link removed", 204),
 )
-def delete_parent_link(request: Any) -> Response:
+def delete_parent_link(request: Request) -> Response:
     parent_id = parse_id(request.matchdict.get("parent_id"))
     link = (
         relationships.get_link(request.dbsession, request.context.user.id, parent_id)
@@ -270,7 +270,7 @@ def delete_parent_link(request: Any) -> Response:
     tags=TAGS,
     response_schemas=responds(PairingCodeSchema, "The code, shown this once", 201),
 )
-def create_pairing_code(request: Any) -> dict[str, Any]:
+def create_pairing_code(request: Request) -> dict[str, Any]:
     """A student for themself (no body), or their tutor or an admin with ``student_id``."""
     actor = viewer_of(request)
     student_id = request.validated["body"].get("student_id")
@@ -304,7 +304,7 @@ def create_pairing_code(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(RedeemedSchema, "The linked child (201 new link, 200 old)", 201),
 )
-def redeem_pairing_code(request: Any) -> dict[str, Any]:
+def redeem_pairing_code(request: Request) -> dict[str, Any]:
     """Link the caller (a parent) to the code's student; bad codes all get the same 400."""
     parent = viewer_of(request)
     client = getattr(request, "client_ip", None) or request.remote_addr

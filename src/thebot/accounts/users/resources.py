@@ -15,7 +15,7 @@ from pyramid.httpexceptions import HTTPNotFound
 
 from thebot.accounts.models import Role, User
 from thebot.accounts.relationships import visibility
-from thebot.api import parse_id
+from thebot.api import Request, parse_id
 from thebot.permissions import (
     CREATE_PAIRING_CODE,
     DEACTIVATE_USER,
@@ -63,7 +63,7 @@ RELATION_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def viewer_of(request: Any) -> User | None:
+def viewer_of(request: Request) -> User | None:
     """The calling user (``None`` for anonymous and for the metrics token)."""
     identity = request.identity
     return getattr(identity, "user", None)
@@ -74,14 +74,14 @@ class UsersRoot:
 
     __acl__ = [(Allow, ADMIN, MANAGE_USERS), DENY_REST]
 
-    def __init__(self, request: Any):
+    def __init__(self, request: Request):
         self.request = request
 
 
 class UserResource:
     """One user, seen by the caller: ``__acl__`` from the caller's relation to that user."""
 
-    def __init__(self, request: Any, user: User | None = None):
+    def __init__(self, request: Request, user: User | None = None):
         self.request = request
         viewer = viewer_of(request)
         self.viewer = viewer

@@ -28,7 +28,7 @@ from thebot.accounts.users.schemas import (
     UserSchema,
     UsersListRequest,
 )
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.audit import audit
 from thebot.errors import problem_response
 from thebot.pagination import page_body, paginate_request
@@ -68,11 +68,11 @@ profile = ApiService(
 # --- helpers shared by the accounts views ----------------------------------------------
 
 
-def min_password_length(request: Any) -> int:
+def min_password_length(request: Request) -> int:
     return int(request.registry.settings.get("password_min_length") or 8)
 
 
-def denied(request: Any, exc: service.ProtectedFieldsDenied, target: User) -> Response:
+def denied(request: Request, exc: service.ProtectedFieldsDenied, target: User) -> Response:
     """Refuse a protected-field change and keep the audit event (the transaction commits)."""
     audit(
         request,
@@ -93,7 +93,7 @@ def denied(request: Any, exc: service.ProtectedFieldsDenied, target: User) -> Re
     tags=TAGS,
     response_schemas=responds(UserPage, "A page of users"),
 )
-def list_users(request: Any) -> dict[str, Any]:
+def list_users(request: Request) -> dict[str, Any]:
     """Users, newest first; filters ``role``, ``q`` (email, username, names), ``is_active``."""
     query = request.validated["querystring"]
     stmt = service.users_query(
@@ -109,7 +109,7 @@ def list_users(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(UserSchema, "The new account", 201),
 )
-def create_user(request: Any) -> dict[str, Any]:
+def create_user(request: Request) -> dict[str, Any]:
     """Create an account of any role; without ``password`` one is generated and shown once."""
     body = request.validated["body"]
     new, generated = service.create_user(
@@ -133,7 +133,7 @@ def create_user(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(UserSchema, "The account"),
 )
-def get_user(request: Any) -> dict[str, Any]:
+def get_user(request: Request) -> dict[str, Any]:
     return with_etag(request, service.user_data(request.context.user))
 
 
@@ -143,7 +143,7 @@ def get_user(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(UserSchema, "The updated account"),
 )
-def patch_user(request: Any) -> Any:
+def patch_user(request: Request) -> Any:
     """Names and phone: the user, their tutor, admins. role/email/is_active/password: admins."""
     target = request.context.user
     check_if_match(request, service.user_data(target))
@@ -177,7 +177,7 @@ def patch_user(request: Any) -> Any:
     tags=TAGS,
     response_schemas=responds(NoContent, "Deactivated", 204),
 )
-def delete_user(request: Any) -> Response:
+def delete_user(request: Request) -> Response:
     """Deactivate the account (it is kept) and revoke its tokens and sessions."""
     target = request.context.user
     if service.deactivate_user(request.dbsession, viewer_of(request), target, request.registry):
@@ -189,7 +189,7 @@ def delete_user(request: Any) -> Response:
 # --- profiles ---------------------------------------------------------------------------
 
 
-def visible_profile(request: Any) -> dict[str, Any]:
+def visible_profile(request: Request) -> dict[str, Any]:
     context = request.context
     return profiles.profile_data(
         request.dbsession,
@@ -205,7 +205,7 @@ def visible_profile(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ProfileSchema, "The profile as the caller may see it"),
 )
-def get_profile(request: Any) -> dict[str, Any]:
+def get_profile(request: Request) -> dict[str, Any]:
     """The role profile; private fields (goal, tutor, parents, bio, experience) only for
     admins, the user, their teachers/tutor and their parents."""
     return with_etag(request, visible_profile(request))
@@ -217,7 +217,7 @@ def get_profile(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ProfileSchema, "The updated profile"),
 )
-def patch_profile(request: Any) -> Any:
+def patch_profile(request: Request) -> Any:
     """Fields of the user's role; ``tutor_id`` (a student's tutor) only by admins."""
     target = request.context.user
     check_if_match(request, visible_profile(request))
