@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from transaction.interfaces import NoTransaction
 
 from thebot.catalog.models import Subject, TeacherSubject
+from thebot.materials.materials import views as material_views
 from thebot.materials.models import Material
-from thebot.media import views as media_views
 from thebot.media.models import MediaFile
 from thebot.media.service import discard_media, media_path, store_upload
 
@@ -133,7 +133,7 @@ def test_a_request_that_fails_after_the_upload_leaves_nothing(
     def broken_audit(*args, **kwargs):
         raise RuntimeError("audit storage failed")
 
-    monkeypatch.setattr(media_views, "audit", broken_audit)
+    monkeypatch.setattr(material_views, "audit", broken_audit)
     response = testapp.post(
         f"/api/materials/{material.id}/file/",
         upload_files=[("file", "a.pdf", PDF)],

@@ -44,7 +44,6 @@ from thebot.catalog.teachers import teaches
 from thebot.catalog.visibility import AS_ADMIN, AS_TUTOR, visible_enrollments_clause
 from thebot.db import utcnow
 from thebot.errors import Conflict, Forbidden, Invalid, NotFound, field_error
-from thebot.materials.progress.service import refresh_student_stats
 from thebot.schemas import iso
 
 
@@ -174,7 +173,6 @@ def create_enrollment(
     )
     dbsession.add(enrollment)
     flush_or_conflict(dbsession, "subject_id", DUPLICATE)
-    refresh_student_stats(dbsession, [student_id])  # the subject's materials now count
     return enrollment
 
 
@@ -256,8 +254,6 @@ def update_enrollment(
         changed.append("status")
     if changed:
         flush_or_conflict(dbsession, "status", DUPLICATE)
-    if "status" in changed:
-        refresh_student_stats(dbsession, [enrollment.student_id])
     return changed
 
 

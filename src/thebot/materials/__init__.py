@@ -10,4 +10,10 @@ def includeme(config: Any) -> None:
     )
     config.include("thebot.materials.events")  # subscribers: notifications
     config.include("thebot.materials.progress")  # config.add_points_source; stats refresh
+    from thebot.materials.materials.resources import can_view_material_file
+    from thebot.materials.submissions.resources import can_view_submission_file
+    from thebot.media.service import OWNER_MATERIAL, OWNER_SUBMISSION
+
+    config.add_media_owner(OWNER_MATERIAL, can_view_material_file)  # who reads their files
+    config.add_media_owner(OWNER_SUBMISSION, can_view_submission_file)
     config.scan("thebot.materials")

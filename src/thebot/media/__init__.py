@@ -4,4 +4,9 @@ from typing import Any
 
 
 def includeme(config: Any) -> None:
+    from thebot.media.resources import add_media_owner, can_view_avatar
+    from thebot.media.service import OWNER_USER
+
+    config.add_directive("add_media_owner", add_media_owner)
+    config.add_media_owner(OWNER_USER, can_view_avatar)
     config.scan("thebot.media")

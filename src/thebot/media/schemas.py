@@ -53,8 +53,3 @@ class MediaFileSchema(colander.MappingSchema):
     size = colander.SchemaNode(colander.Integer(), description="Bytes")
     original_name = colander.SchemaNode(colander.String(), description="Sanitized client name")
     sha256 = colander.SchemaNode(colander.String())
-
-
-class MaterialFileSchema(colander.MappingSchema):
-    material_id = colander.SchemaNode(colander.Integer())
-    file = MediaFileSchema()

@@ -1,4 +1,5 @@
-"""Media endpoints: a material's file, avatars, and ``GET /media/{path}`` serving files.
+"""Media endpoints: avatars, and ``GET /media/{path}`` serving files (a material's file is
+uploaded through ``thebot.materials.materials.views``).
 
 Uploads go through ``thebot.media.service.store_upload`` (size limit, type from the bytes,
 generated names, transaction-bound files); who may do what is decided by the resources in
@@ -22,17 +23,16 @@ from thebot.api import ApiService, Request
 from thebot.audit import audit
 from thebot.errors import APIProblem
 from thebot.media.models import MediaFile, MediaKind
-from thebot.media.resources import AvatarResource, MaterialFileResource, MediaResource
-from thebot.media.schemas import MaterialFileSchema, MediaFileSchema, upload_validator
+from thebot.media.resources import AvatarResource, MediaResource
+from thebot.media.schemas import MediaFileSchema, upload_validator
 from thebot.media.service import (
-    OWNER_MATERIAL,
     OWNER_USER,
     discard_media,
     media_path,
     media_payload,
     store_upload,
 )
-from thebot.permissions import MANAGE_AVATAR, UPLOAD_MATERIAL_FILE, VIEW_MEDIA, VIEW_USER
+from thebot.permissions import MANAGE_AVATAR, VIEW_MEDIA, VIEW_USER
 from thebot.responses import no_content
 from thebot.schemas import NoContent, NoQueryRequest, responds
 
@@ -43,12 +43,6 @@ TAGS = ["media"]
 # (a conditional GET is a 304 after the permission check).
 CACHE_CONTROL = "private, no-cache"
 
-material_file = ApiService(
-    name="materials_material_file",
-    path="/api/materials/{material_id}/file/",
-    description="The file of a material: multipart upload, replaces the previous file",
-    factory=MaterialFileResource,
-)
 avatar = ApiService(
     name="accounts_user_avatar",
     path="/api/accounts/users/{user_id}/avatar/",
@@ -66,45 +60,9 @@ media_file = ApiService(
 # --- uploads ----------------------------------------------------------------------------
 
 
-def _created(request: Request, media: MediaFile) -> None:
+def created_file(request: Request, media: MediaFile) -> None:
     request.response.status = 201
     request.response.headers["Location"] = request.application_url + media_payload(media)["url"]
-
-
-@material_file.post(
-    permission=UPLOAD_MATERIAL_FILE,
-    validators=(upload_validator,),
-    tags=TAGS,
-    response_schemas=responds(MaterialFileSchema, "The material's new file", 201),
-)
-def upload_material_file(request: Request) -> dict[str, Any]:
-    """Multipart field ``file``: PDF, Word, PowerPoint, Excel, OpenDocument, plain text or an
-    image, sniffed from its bytes; replaces (and deletes) the material's previous file."""
-    material = request.context.material
-    previous = material.file
-    media = store_upload(
-        request,
-        request.validated["file"],
-        kind=MediaKind.MATERIAL.value,
-        owner_type=OWNER_MATERIAL,
-        owner_id=material.id,
-    )
-    material.file = media
-    if previous is not None:
-        discard_media(request, previous)
-    audit(
-        request,
-        "material_file_uploaded",
-        target_type="material",
-        target_id=material.id,
-        file_id=media.id,
-        content_type=media.content_type,
-        size=media.size,
-        replaced_file_id=previous.id if previous is not None else None,
-    )
-    request.dbsession.flush()
-    _created(request, media)
-    return {"material_id": material.id, "file": media_payload(media)}
 
 
 def user_avatars(request: Request, user_id: int) -> list[MediaFile]:
@@ -158,7 +116,7 @@ def upload_avatar(request: Request) -> dict[str, Any]:
         discard_media(request, old)
     audit(request, "avatar_changed", target_type="user", target_id=user.id, file_id=media.id)
     request.dbsession.flush()
-    _created(request, media)
+    created_file(request, media)
     return media_payload(media)
 
 

@@ -31,6 +31,7 @@ from thebot.permissions import (
     LIST_MATERIALS,
     RECORD_PROGRESS,
     SUBMIT_MATERIAL,
+    UPLOAD_MATERIAL_FILE,
     VIEW_COMMENTS,
     VIEW_MATERIAL,
     VIEW_PROGRESS,
@@ -111,3 +112,37 @@ class MaterialResource:
         if visibility.can_delete(self.viewer, material):
             permissions.add(DELETE_MATERIAL)
         self.__acl__ = grants(self.viewer, permissions)
+
+
+class MaterialFileResource:
+    """``/api/materials/{material_id}/file/``: editors upload; viewers who may not edit: 403."""
+
+    def __init__(self, request: Any):
+        self.request = request
+        self.material: Material | None = None
+        self.__acl__: list[Any] = [DENY_REST]
+        viewer = viewer_of(request)
+        if viewer is None:
+            return
+        dbsession = request.dbsession
+        material_id = parse_id(request.matchdict.get("material_id"))
+        material = dbsession.get(Material, material_id) if material_id else None
+        if material is None or material.deleted_at is not None:
+            raise HTTPNotFound()
+        # A subject's teacher may edit a colleague's draft without seeing it in lists.
+        if visibility.can_edit(dbsession, viewer, material):
+            self.__acl__ = [(Allow, f"user:{viewer.id}", UPLOAD_MATERIAL_FILE), DENY_REST]
+        elif not visibility.can_view(dbsession, viewer, material):
+            raise HTTPNotFound()
+        self.material = material
+
+
+def can_view_material_file(dbsession: Session, viewer: User, media: Any) -> bool:
+    """A material's file (``config.add_media_owner``): whoever may see the material, and
+    those who may replace the file (a subject's teachers, drafts included)."""
+    material = dbsession.get(Material, media.owner_id)
+    if material is None or material.deleted_at is not None:
+        return False
+    return visibility.can_view(dbsession, viewer, material) or visibility.can_edit(
+        dbsession, viewer, material
+    )

@@ -168,3 +168,8 @@ class AssignResult(colander.MappingSchema):
     assigned = IdList(description="Newly assigned now")
     already_assigned = IdList()
     student_ids = IdList(description="Every student the material is assigned to")
+
+
+class MaterialFileSchema(colander.MappingSchema):
+    material_id = node(colander.Integer())
+    file = MediaFileSchema()

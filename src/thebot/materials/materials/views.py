@@ -1,4 +1,4 @@
-"""Materials API: list, create, read, edit, delete, assign.
+"""Materials API: list, create, read, edit, delete, assign; upload a material's file.
 
 Progress, comments and submissions have their own packages beside this one. Each view
 parses (schema), is authorized by its resource's ACL (``resources``), calls the service
@@ -20,6 +20,7 @@ from thebot.materials.materials import listing, service
 from thebot.materials.materials.resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
+    MaterialFileResource,
     MaterialResource,
     MaterialsRoot,
 )
@@ -27,12 +28,16 @@ from thebot.materials.materials.schemas import (
     AssignRequest,
     AssignResult,
     CreateMaterialRequest,
+    MaterialFileSchema,
     MaterialPage,
     MaterialSchema,
     MaterialsListRequest,
     UpdateMaterialRequest,
 )
 from thebot.materials.models import Material, MaterialStatus
+from thebot.media.models import MediaKind
+from thebot.media.schemas import upload_validator
+from thebot.media.service import OWNER_MATERIAL, discard_media, media_payload, store_upload
 from thebot.pagination import page_body, paginate_request
 from thebot.permissions import (
     ASSIGN_MATERIAL,
@@ -40,6 +45,7 @@ from thebot.permissions import (
     DELETE_MATERIAL,
     EDIT_MATERIAL,
     LIST_MATERIALS,
+    UPLOAD_MATERIAL_FILE,
     VIEW_MATERIAL,
 )
 from thebot.responses import check_if_match, created, no_content, with_etag
@@ -59,6 +65,12 @@ material = ApiService(
     path_info=MATERIAL_ID_PATH,
     description="One material; DELETE removes it (soft)",
     factory=MaterialResource,
+)
+material_file = ApiService(
+    name="materials_material_file",
+    path="/api/materials/{material_id}/file/",
+    description="The file of a material: multipart upload, replaces the previous file",
+    factory=MaterialFileResource,
 )
 assign = ApiService(
     name="materials_assign",
@@ -210,3 +222,40 @@ def assign_material(request: Request) -> dict[str, Any]:
         event = MaterialAssigned(users=(target.author_id,), student_ids=ids(result.assigned))
         record(request.dbsession, event)
     return result.as_dict()
+
+
+@material_file.post(
+    permission=UPLOAD_MATERIAL_FILE,
+    validators=(upload_validator,),
+    tags=["media"],
+    response_schemas=responds(MaterialFileSchema, "The material's new file", 201),
+)
+def upload_material_file(request: Request) -> dict[str, Any]:
+    """Multipart field ``file``: PDF, Word, PowerPoint, Excel, OpenDocument, plain text or an
+    image, sniffed from its bytes; replaces (and deletes) the material's previous file."""
+    material = request.context.material
+    previous = material.file
+    media = store_upload(
+        request,
+        request.validated["file"],
+        kind=MediaKind.MATERIAL.value,
+        owner_type=OWNER_MATERIAL,
+        owner_id=material.id,
+    )
+    material.file = media
+    if previous is not None:
+        discard_media(request, previous)
+    audit(
+        request,
+        "material_file_uploaded",
+        target_type="material",
+        target_id=material.id,
+        file_id=media.id,
+        content_type=media.content_type,
+        size=media.size,
+        replaced_file_id=previous.id if previous is not None else None,
+    )
+    request.dbsession.flush()
+    request.response.status = 201
+    request.response.headers["Location"] = request.application_url + media_payload(media)["url"]
+    return {"material_id": material.id, "file": media_payload(media)}

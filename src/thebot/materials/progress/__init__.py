@@ -14,10 +14,15 @@ def add_points_source(config: Any, name: str, source: Any) -> None:
 
 
 def includeme(config: Any) -> None:
+    from thebot.catalog.events import EnrollmentChanged
     from thebot.events import Committing
     from thebot.materials.events import MaterialAssigned, MaterialChanged
-    from thebot.materials.progress.subscribers import refresh_reached_stats
+    from thebot.materials.progress.subscribers import (
+        refresh_enrolled_stats,
+        refresh_reached_stats,
+    )
 
     config.add_directive("add_points_source", add_points_source)
     config.add_subscriber(refresh_reached_stats, [Committing, MaterialChanged])
     config.add_subscriber(refresh_reached_stats, [Committing, MaterialAssigned])
+    config.add_subscriber(refresh_enrolled_stats, [Committing, EnrollmentChanged])

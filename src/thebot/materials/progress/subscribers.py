@@ -1,7 +1,9 @@
-"""Students' figures follow what materials count for: a subscriber to material changes."""
+"""Students' figures follow what materials count for: subscribers to material and
+enrollment changes (an enrollment brings its subject's materials into the learning set)."""
 
 from __future__ import annotations
 
+from thebot.catalog.events import EnrollmentChanged
 from thebot.events import Committing
 from thebot.materials.events import MaterialAssigned, MaterialChanged
 from thebot.materials.materials import service as materials
@@ -24,3 +26,8 @@ def refresh_reached_stats(
         if material is not None:
             reached = materials.reached_students(dbsession, material, event.subject_ids)
             refresh_student_stats(dbsession, reached)
+
+
+def refresh_enrolled_stats(committing: Committing, event: EnrollmentChanged) -> None:
+    """An enrollment created, ended or reactivated moves what counts for its student."""
+    refresh_student_stats(committing.dbsession, event.student_ids)

@@ -6,7 +6,9 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from thebot.accounts.models import User
 from thebot.accounts.users.resources import DENY_REST, viewer_of
 from thebot.api import parse_id
 from thebot.materials import visibility
@@ -48,3 +50,9 @@ class SubmissionResource:
         ):
             permissions.add(REVIEW_SUBMISSION)
         self.__acl__ = grants(self.viewer, permissions)
+
+
+def can_view_submission_file(dbsession: Session, viewer: User, media: Any) -> bool:
+    """A submission's file (``config.add_media_owner``): whoever may see the submission."""
+    submission = dbsession.get(MaterialSubmission, media.owner_id)
+    return submission is not None and visibility.can_view_submission(dbsession, viewer, submission)
