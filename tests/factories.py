@@ -729,6 +729,125 @@ ALL_FACTORIES += [
 
 
 class ChatRoomFactory(BaseFactory):
+# --- payments (thebot.payments) ---------------------------------------------------------
+
+from thebot.payments.invoices.models import Invoice, InvoiceLine  # noqa: E402
+from thebot.payments.ledger.models import LedgerEntry  # noqa: E402
+from thebot.payments.payments.models import Payment, Refund  # noqa: E402
+from thebot.payments.prices.models import Price  # noqa: E402
+from thebot.payments.providers.models import SandboxObject  # noqa: E402
+from thebot.payments.subscriptions.models import Subscription  # noqa: E402
+
+
+class InvoiceFactory(BaseFactory):
+    class Meta:
+        model = Invoice
+
+    student_id = factory.LazyFunction(lambda: UserFactory(role="student").id)
+    issuer_id = factory.LazyFunction(lambda: UserFactory(role="tutor").id)
+    payee_id = factory.LazyAttribute(lambda o: o.issuer_id)
+    status = "sent"
+    total = Decimal("5000.00")
+    currency = "RUB"
+    due_date = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=7))
+
+
+class InvoiceLineFactory(BaseFactory):
+    class Meta:
+        model = InvoiceLine
+
+    invoice_id = factory.LazyFunction(lambda: InvoiceFactory().id)
+    description = "Lesson"
+    quantity = 1
+    unit_price = Decimal("5000.00")
+    amount = Decimal("5000.00")
+
+
+class PriceFactory(BaseFactory):
+    class Meta:
+        model = Price
+
+    kind = "package"
+    title = factory.Sequence(lambda n: f"Package {n}")
+    subject_id = factory.LazyFunction(lambda: SubjectFactory().id)
+    amount = Decimal("8000.00")
+    currency = "RUB"
+    lessons = 8
+    period_days = None
+
+
+class PaymentFactory(BaseFactory):
+    class Meta:
+        model = Payment
+
+    purpose = "invoice"
+    status = "pending"
+    amount = Decimal("5000.00")
+    currency = "RUB"
+    payer_id = factory.LazyFunction(lambda: UserFactory(role="parent").id)
+    provider = "sandbox"
+    provider_payment_id = factory.Sequence(lambda n: f"sbx-factory-{n:06d}")
+    idempotence_key = factory.Sequence(lambda n: f"thebot-payment-factory-{n:06d}")
+
+
+class RefundFactory(BaseFactory):
+    class Meta:
+        model = Refund
+
+    payment_id = factory.LazyFunction(lambda: PaymentFactory(status="succeeded").id)
+    amount = Decimal("100.00")
+    currency = "RUB"
+    reason = "Factory refund"
+    idempotence_key = factory.Sequence(lambda n: f"thebot-refund-factory-{n:06d}")
+
+
+class LedgerEntryFactory(BaseFactory):
+    class Meta:
+        model = LedgerEntry
+
+    kind = "adjustment"
+    credits = 1
+    student_id = factory.LazyFunction(lambda: UserFactory(role="student").id)
+    note = "Factory adjustment"
+
+
+class SandboxObjectFactory(BaseFactory):
+    class Meta:
+        model = SandboxObject
+
+    id = factory.Sequence(lambda n: f"sbx-object-{n:06d}")
+    kind = "payment"
+    status = "pending"
+    amount = Decimal("5000.00")
+    currency = "RUB"
+    idempotence_key = factory.Sequence(lambda n: f"sandbox-key-{n:06d}")
+
+
+class SubscriptionFactory(BaseFactory):
+    class Meta:
+        model = Subscription
+
+    enrollment_id = factory.LazyFunction(lambda: EnrollmentFactory().id)
+    price_id = factory.LazyFunction(
+        lambda: PriceFactory(kind="subscription", lessons=None, period_days=30).id
+    )
+    amount = Decimal("6000.00")
+    currency = "RUB"
+    period_days = 30
+
+
+ALL_FACTORIES += [
+    InvoiceFactory,
+    InvoiceLineFactory,
+    PriceFactory,
+    PaymentFactory,
+    RefundFactory,
+    LedgerEntryFactory,
+    SandboxObjectFactory,
+    SubscriptionFactory,
+]
+
+
     """A group room (make direct and subject rooms through the chat services)."""
 
     class Meta:

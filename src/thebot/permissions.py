@@ -109,3 +109,21 @@ CHAT_READ = "chat.room.read"  # move one's read state: members
 CHAT_LEAVE = "chat.room.leave"  # DELETE a room: members leave, moderators archive
 CHAT_MODERATE = "chat.room.moderate"  # rename, lock, members, pin: moderators and admins
 CHAT_MESSAGE = "chat.message.change"  # edit/delete: the service checks author or moderator
+
+# payments (granted by thebot.payments.resources and its sub-packages' resources)
+LIST_PAYMENTS = "payments.list"  # rows filtered by payment visibility
+VIEW_PAYMENT = "payments.payment.view"  # admins, the payer, the tutor/teacher paid
+REFUND_PAYMENT = "payments.payment.refund"  # admins
+VIEW_LEDGER = "payments.ledger.view"  # admins
+LIST_INVOICES = "payments.invoices.list"  # rows filtered by invoice visibility
+CREATE_INVOICE = "payments.invoices.create"  # tutors and admins; the student is checked
+VIEW_INVOICE = "payments.invoice.view"
+EDIT_INVOICE = "payments.invoice.edit"  # edit, send, cancel: the issuer and admins
+PAY_INVOICE = "payments.invoice.pay"  # the student's parents
+VIEW_PRICES = "payments.prices.view"
+MANAGE_PRICES = "payments.prices.manage"  # admins
+BUY_PACKAGE = "payments.packages.buy"  # parents (their children) and admins
+VIEW_CREDITS = "payments.credits.view"  # rows filtered by who sees the student
+LIST_SUBSCRIPTIONS = "payments.subscriptions.list"
+CREATE_SUBSCRIPTION = "payments.subscriptions.create"  # parents; the enrollment is checked
+CANCEL_SUBSCRIPTION = "payments.subscription.cancel"  # the payer and admins

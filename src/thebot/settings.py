@@ -281,6 +281,7 @@ FEATURES = (
     "thebot.notifications",
     "thebot.backups",
     "thebot.chat",
+    "thebot.payments",
 )
 
 
@@ -412,6 +413,10 @@ def check_settings(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
     if settings["auto_migrate"]:
         warnings.append("AUTO_MIGRATE is on: prefer running thebot-migrate before deploying.")
     return errors, warnings
+    for module in feature_modules("settings"):  # a feature's own rules: ``check(settings)``
+            feature_errors, feature_warnings = module.check(settings)
+            errors += feature_errors
+            warnings += feature_warnings
 
 
 def validate_settings(settings: dict[str, Any]) -> list[str]:

@@ -1,0 +1,7 @@
+"""."""
+
+from typing import Any
+
+
+def includeme(config: Any) -> None:
+    pass
