@@ -88,3 +88,18 @@ def test_the_worker_runs_the_actor(app, make_user, dbsession, broker, worker):
     worker.join()
     dbsession.refresh(row)
     assert row.status == "completed"
+
+
+def test_an_automatic_completion_is_announced_as_lesson_changed(app, world, dbsession):
+    from thebot.scheduling.events import LessonChanged
+
+    row = lesson(world, at(hours=1), status="confirmed")
+    seen: list[LessonChanged] = []
+    app.registry.registerHandler(seen.append, (LessonChanged,))
+    try:
+        assert complete_finished_lessons(dbsession, at(hours=3)) == 1
+        dbsession.commit()
+    finally:
+        app.registry.unregisterHandler(seen.append, (LessonChanged,))
+    [event] = seen
+    assert (event.lesson_id, event.change, event.actor_id) == (row.id, "", None)

@@ -327,3 +327,24 @@ def _wait_for_a_lock_wait(engine, attempts=1000):
             conn.rollback()
             pause.wait(0.01)
     raise AssertionError("worker B never waited for worker A's claim")
+
+
+def test_each_due_reminder_is_an_event_its_subscriber_sends(app, run, booked, world):
+    """The pass records ``LessonReminderDue`` per person; the notifications are its
+    subscriber's, and a second pass records nothing."""
+    from thebot.scheduling.events import LessonReminderDue
+
+    seen: list[LessonReminderDue] = []
+    app.registry.registerHandler(seen.append, (LessonReminderDue,))
+    try:
+        assert run(DAY_BEFORE) == 3
+        assert run(DAY_BEFORE) == 0
+    finally:
+        app.registry.unregisterHandler(seen.append, (LessonReminderDue,))
+    assert sorted(e.user_id for e in seen) == sorted(
+        [world.teacher.id, world.student.id, world.parent.id]
+    )
+    event = seen[0]
+    assert event.name == "lesson.reminder_due" and event.user_ids == (event.user_id,)
+    assert event.payload()["lesson_id"] == booked.id
+    assert event.payload()["offset_minutes"] == 1440

@@ -40,10 +40,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, true
+from sqlalchemy import literal, select, true
 from sqlalchemy.orm import Session
 
-from thebot.accounts.models import TEACHING_ROLES, Role, StudentProfile, User
+from thebot.accounts.models import TEACHING_ROLES, Role, User
+from thebot.accounts.relationships import visibility as people
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
 from thebot.errors import Forbidden, Invalid, field_error
 from thebot.schemas import is_timezone
@@ -74,19 +75,15 @@ def is_admin(user: User) -> bool:
 # --- who ---------------------------------------------------------------------------------
 
 
-def tutor_id_of(dbsession: Session, student_id: int) -> int | None:
-    return dbsession.scalar(
-        select(StudentProfile.tutor_id).where(StudentProfile.user_id == student_id)
-    )
-
-
 def may_book_for(dbsession: Session, actor: User, teacher_id: int, student_id: int) -> bool:
     """Admins, the teacher themself, or the student's tutor act for this pair."""
     if not actor.is_active:
         return False
     if is_admin(actor) or actor.id == teacher_id:
         return True
-    return actor.role == Role.TUTOR.value and tutor_id_of(dbsession, student_id) == actor.id
+    if actor.role != Role.TUTOR.value:
+        return False
+    return bool(dbsession.scalar(select(literal(student_id).in_(people.tutored_by(actor.id)))))
 
 
 def can_manage(dbsession: Session, actor: User, lesson: Any) -> bool:

@@ -111,7 +111,8 @@ def complete(dbsession: Session, actor: User, lesson: Lesson, now: dt.datetime) 
 
 
 def complete_finished_lessons(dbsession: Session, now: dt.datetime, *, batch: int = 500) -> int:
-    """Mark lessons that ended while confirmed completed (history actor: the system).
+    """Mark lessons that ended while confirmed completed (history actor: the system; each
+    records ``LessonChanged``).
 
     Rows another transaction holds (a concurrent cancel) are skipped on PostgreSQL and
     picked up by the next run.
@@ -128,6 +129,7 @@ def complete_finished_lessons(dbsession: Session, now: dt.datetime, *, batch: in
         lessons = list(dbsession.scalars(stmt))
         for lesson in lessons:
             _set_status(dbsession, None, lesson, COMPLETED)
+            announce(dbsession, lesson)
         done += len(lessons)
         if len(lessons) < batch:
             return done
