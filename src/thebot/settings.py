@@ -412,11 +412,12 @@ def check_settings(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
         warnings.append("LOG_DIR is unset: logs go to the console only.")
     if settings["auto_migrate"]:
         warnings.append("AUTO_MIGRATE is on: prefer running thebot-migrate before deploying.")
-    return errors, warnings
     for module in feature_modules("settings"):  # a feature's own rules: ``check(settings)``
+        if hasattr(module, "check"):
             feature_errors, feature_warnings = module.check(settings)
             errors += feature_errors
             warnings += feature_warnings
+    return errors, warnings
 
 
 def validate_settings(settings: dict[str, Any]) -> list[str]:
