@@ -729,6 +729,36 @@ ALL_FACTORIES += [
 
 
 class ChatRoomFactory(BaseFactory):
+    """A group room (make direct and subject rooms through the chat services)."""
+
+    class Meta:
+        model = ChatRoom
+
+    type = "group"
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class ChatMemberFactory(BaseFactory):
+    class Meta:
+        model = ChatMember
+
+    room_id = factory.LazyFunction(lambda: ChatRoomFactory().id)
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    role = "member"
+
+
+class ChatMessageFactory(BaseFactory):
+    class Meta:
+        model = ChatMessage
+
+    room_id = factory.LazyFunction(lambda: ChatRoomFactory().id)
+    author_id = factory.LazyFunction(lambda: UserFactory().id)
+    text = factory.Sequence(lambda n: f"Message {n}")
+
+
+ALL_FACTORIES += [ChatRoomFactory, ChatMemberFactory, ChatMessageFactory]
+
+
 # --- payments (thebot.payments) ---------------------------------------------------------
 
 from thebot.payments.invoices.models import Invoice, InvoiceLine  # noqa: E402
@@ -846,36 +876,6 @@ ALL_FACTORIES += [
     SandboxObjectFactory,
     SubscriptionFactory,
 ]
-
-
-    """A group room (make direct and subject rooms through the chat services)."""
-
-    class Meta:
-        model = ChatRoom
-
-    type = "group"
-    name = factory.Sequence(lambda n: f"Group {n}")
-
-
-class ChatMemberFactory(BaseFactory):
-    class Meta:
-        model = ChatMember
-
-    room_id = factory.LazyFunction(lambda: ChatRoomFactory().id)
-    user_id = factory.LazyFunction(lambda: UserFactory().id)
-    role = "member"
-
-
-class ChatMessageFactory(BaseFactory):
-    class Meta:
-        model = ChatMessage
-
-    room_id = factory.LazyFunction(lambda: ChatRoomFactory().id)
-    author_id = factory.LazyFunction(lambda: UserFactory().id)
-    text = factory.Sequence(lambda n: f"Message {n}")
-
-
-ALL_FACTORIES += [ChatRoomFactory, ChatMemberFactory, ChatMessageFactory]
 
 
 @contextlib.contextmanager
