@@ -26,9 +26,9 @@ from thebot.permissions import (
 
 DENY_REST = (Deny, Everyone, ALL_PERMISSIONS)
 ROOM_PATH = "/api/chat/rooms/{id}/"
-ROOM_ID_PATH = r"/api/chat/rooms/{id:\d+}/"
+ROOM_ID_PATH = r"^/api/chat/rooms/\d+/"  # path_info predicate: numeric ids only
 MESSAGE_PATH = "/api/chat/messages/{id}/"
-MESSAGE_ID_PATH = r"/api/chat/messages/{id:\d+}/"
+MESSAGE_ID_PATH = r"^/api/chat/messages/\d+/"
 
 
 def viewer_of(request: Any) -> Any:

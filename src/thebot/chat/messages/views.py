@@ -36,14 +36,14 @@ TAGS = ["chat"]
 room_messages = ApiService(
     name="chat_room_messages",
     path=ROOM_PATH + "messages/",
-    path_info=ROOM_ID_PATH + "messages/",
+    path_info=ROOM_ID_PATH,
     description="A room's messages, newest first; send one",
     factory=RoomResource,
 )
 room_read = ApiService(
     name="chat_room_read",
     path=ROOM_PATH + "read/",
-    path_info=ROOM_ID_PATH + "read/",
+    path_info=ROOM_ID_PATH,
     description="Mark the room read up to a message",
     factory=RoomResource,
 )
@@ -57,7 +57,7 @@ message = ApiService(
 pin = ApiService(
     name="chat_message_pin",
     path=MESSAGE_PATH + "pin/",
-    path_info=MESSAGE_ID_PATH + "pin/",
+    path_info=MESSAGE_ID_PATH,
     description="Pin or unpin a message (moderators)",
     factory=MessageResource,
 )

@@ -55,14 +55,14 @@ room = ApiService(
 members = ApiService(
     name="chat_room_members",
     path=ROOM_PATH + "members/",
-    path_info=ROOM_ID_PATH + "members/",
+    path_info=ROOM_ID_PATH,
     description="A room's members",
     factory=RoomResource,
 )
 member = ApiService(
     name="chat_room_member",
     path=ROOM_PATH + "members/{user_id}/",
-    path_info=ROOM_ID_PATH + "members/{user_id}/",
+    path_info=ROOM_ID_PATH,
     description="One member of a room: role and mute (moderators)",
     factory=RoomResource,
 )
