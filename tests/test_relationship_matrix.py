@@ -162,6 +162,16 @@ MATRIX: dict[str, tuple[str, dict[str, tuple[int, int, int]]]] = {
             "student": (403, 403, 403),
         },
     ),
+    "POST /api/payments/invoices/": (
+        "student",  # the student billed (their parents pay)
+        {
+            "admin": (201, 201, 400),
+            "teacher": (403, 403, 403),
+            "tutor": (201, 400, 400),
+            "parent": (403, 403, 403),
+            "student": (403, 403, 403),
+        },
+    ),
     "DELETE /api/accounts/children/{user_id}/": (
         "student",  # admins name the parent: ?parent=P
         {
@@ -300,6 +310,9 @@ def request_for(endpoint: str, world: Any, role: str, tid: int) -> tuple[str, st
     if endpoint == "POST /api/accounts/students/":
         new = {"first_name": "Kid", "last_name": "New", "email": "kid.new@example.com"}
         return method, path, {"student": new, "parent_id": tid}
+    if endpoint == "POST /api/payments/invoices/":
+        line = {"description": "Lesson", "quantity": 1, "unit_price": "1000.00"}
+        return method, path, {"student_id": tid, "due_date": "2030-01-31", "lines": [line]}
     if endpoint == "DELETE /api/accounts/children/{user_id}/":
         query = f"?parent={people['P'].id}" if role == "admin" else ""
         return method, path.format(user_id=tid) + query, None

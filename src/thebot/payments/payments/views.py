@@ -32,13 +32,13 @@ payments = ApiService(
 )
 payment = ApiService(
     name="payments_payment",
-    path="/api/payments/{id}/",
+    path=r"/api/payments/{id:\d+}/",
     description="One payment with its refunds",
     factory=PaymentResource,
 )
 payment_refund = ApiService(
     name="payments_payment_refund",
-    path="/api/payments/{id}/refund/",
+    path=r"/api/payments/{id:\d+}/refund/",
     description="Refund a payment, fully or partly (admins)",
     factory=PaymentResource,
 )

@@ -41,6 +41,7 @@ sandbox_page = ApiService(
     permission=NO_PERMISSION_REQUIRED,
     schema=NotificationRequest(),
     tags=TAGS,
+    problems=(403,),
     response_schemas=responds(NotificationAnswer, "Processed, or ignored (unknown id)"),
 )
 def receive_yookassa(request: Request) -> dict[str, Any]:
