@@ -172,6 +172,36 @@ MATRIX: dict[str, tuple[str, dict[str, tuple[int, int, int]]]] = {
             "student": (403, 403, 403),
         },
     ),
+    "POST /api/chat/rooms/": (
+        "teacher",  # a direct chat with user_id (a teacher caller's related teacher: self)
+        {
+            "admin": (201, 201, 400),
+            "teacher": (400, 400, 400),
+            "tutor": (201, 400, 400),
+            "parent": (201, 400, 400),
+            "student": (201, 400, 400),
+        },
+    ),
+    "POST /api/chat/rooms/ member_ids": (
+        "student",  # a group chat with member_ids
+        {
+            "admin": (201, 201, 400),
+            "teacher": (201, 400, 400),
+            "tutor": (201, 400, 400),
+            "parent": (403, 403, 403),
+            "student": (403, 403, 403),
+        },
+    ),
+    "POST /api/chat/rooms/{id}/members/": (
+        "student",  # a group the caller moderates (parents and students: a plain member)
+        {
+            "admin": (201, 201, 400),
+            "teacher": (201, 400, 400),
+            "tutor": (201, 400, 400),
+            "parent": (403, 403, 403),
+            "student": (403, 403, 403),
+        },
+    ),
     "DELETE /api/accounts/children/{user_id}/": (
         "student",  # admins name the parent: ?parent=P
         {
@@ -186,7 +216,16 @@ MATRIX: dict[str, tuple[str, dict[str, tuple[int, int, int]]]] = {
 
 # Body fields that name a person. A create/update view whose body has one must be in the
 # matrix above or here, with the reason and the test that covers it.
-PERSON_FIELDS = {"student", "student_id", "student_ids", "teacher_id", "parent_id", "tutor_id"}
+PERSON_FIELDS = {
+    "student",
+    "student_id",
+    "student_ids",
+    "teacher_id",
+    "parent_id",
+    "tutor_id",
+    "user_id",
+    "member_ids",
+}
 COVERED_ELSEWHERE = {
     # Same rule as POST (``assignees.assignable``), checked before anything is written.
     ("assignment", "PATCH"): "tests/assignments/test_assignments.py",
@@ -313,6 +352,19 @@ def request_for(endpoint: str, world: Any, role: str, tid: int) -> tuple[str, st
     if endpoint == "POST /api/payments/invoices/":
         line = {"description": "Lesson", "quantity": 1, "unit_price": "1000.00"}
         return method, path, {"student_id": tid, "due_date": "2030-01-31", "lines": [line]}
+    if endpoint == "POST /api/chat/rooms/":
+        return method, path, {"type": "direct", "user_id": tid}
+    if endpoint == "POST /api/chat/rooms/ member_ids":
+        return method, path, {"type": "group", "name": "Group", "member_ids": [tid]}
+    if endpoint == "POST /api/chat/rooms/{id}/members/":
+        from factories import ChatMemberFactory
+
+        caller = people[CALLER[role]]
+        moderates = role in ("admin", "teacher", "tutor")
+        room_id = ChatMemberFactory(
+            user_id=caller.id, role="moderator" if moderates else "member"
+        ).room_id
+        return method, path.format(id=room_id), {"user_id": tid}
     if endpoint == "DELETE /api/accounts/children/{user_id}/":
         query = f"?parent={people['P'].id}" if role == "admin" else ""
         return method, path.format(user_id=tid) + query, None
