@@ -34,6 +34,7 @@ requires = [
     "transaction>=4",
     "tzdata>=2024.1",
     "waitress>=3",
+    "websockets>=13",  # the real-time gateway (thebot-realtime)
     "zope.sqlalchemy>=3.1",
 ]
 
@@ -95,6 +96,7 @@ setup(
             "thebot-create-backup = thebot.scripts.create_backup:main",
             "thebot-verify-backup = thebot.scripts.verify_backup:main",
             "thebot-restore-backup = thebot.scripts.restore_backup:main",
+            "thebot-realtime = thebot.scripts.realtime:main",
         ],
     },
 )

@@ -271,6 +271,7 @@ CORE_SETTINGS: tuple[Setting, ...] = (
 # ``settings.py`` (a ``SETTINGS`` tuple). Named, not imported: core imports no feature.
 FEATURES = (
     "thebot.accounts",
+    "thebot.realtime",  # before the features that mark events real-time or add actions
     "thebot.catalog",
     "thebot.media",
     "thebot.materials",

@@ -29,5 +29,6 @@ def includeme(config: Any) -> None:
     config.add_subscriber(stale_dashboards, [Committing, LessonChanged])
     config.add_subscriber(stale_dashboards, [Committing, SeriesChanged])
     config.add_subscriber(refresh_lesson_dashboards, [Committing, PeopleChanged])
+    config.add_realtime_event(LessonChanged)  # thebot.realtime: to the sockets of its people
     config.include("thebot.scheduling.lessons.dashboard")  # the upcoming_lessons section
     config.scan("thebot.scheduling")

@@ -134,8 +134,10 @@ def check_queue(registry: Any) -> CheckResult:
 
 
 def check_websocket(registry: Any) -> CheckResult:
-    # This deployment has no websocket gateway; chat falls back to HTTP polling.
-    return CheckResult("disabled", details={"reason": "no websocket gateway configured"})
+    probe = registry.get("realtime_probe")  # set by thebot.realtime when a gateway is expected
+    if probe is None:
+        return CheckResult("disabled", details={"reason": "no websocket gateway configured"})
+    return timed(probe, registry.settings["readiness_timeout"], "websocket")
 
 
 COMPONENT_CHECKS: dict[str, Callable[[Any], CheckResult]] = {

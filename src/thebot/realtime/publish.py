@@ -1,0 +1,148 @@
+"""Publishing: real-time domain events reach the hub through the transactional outbox.
+
+1. In the transaction (``[Committing, DomainEvent]``), an event marked real-time becomes a
+   ``realtime.publish`` task message in the ``outbox`` table, so it commits or aborts with
+   the change it reports (an aborted request publishes nothing).
+2. Right after the commit, the committing process takes its rows back out of the outbox
+   (``DELETE ... RETURNING``: a row another relay took is skipped) and appends the events
+   to the hub; the delete commits only once the hub took them.
+3. When the hub is unreachable (Redis down), the rows stay: the outbox relay hands them to
+   the broker (``thebot-scheduler`` retries every 10 s) and the ``realtime.publish`` actor
+   appends them once Redis answers again.
+
+An event can thus travel twice (the hub took it, then the delete failed); the hub skips a
+``uid`` it has seen within the replay window, so sockets get it once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from thebot.events import Committing, DomainEvent
+from thebot.outages import OUTAGES
+from thebot.realtime.directives import is_realtime
+from thebot.realtime.hub import encode
+from thebot.tasks import get_actor, outbox
+
+log = logging.getLogger(__name__)
+
+ACTOR = "realtime.publish"
+PENDING_KEY = "thebot.realtime.pending"  # session.info / transaction data: staged events
+OUTAGE_COMPONENT = "realtime publish"
+
+
+@dataclass(frozen=True)
+class Staged:
+    uid: str  # the outbox message id, and the hub's de-duplication key
+    user_ids: tuple[int, ...]
+    type: str
+    data: str
+
+
+def registry_of(committing: Committing) -> Any:
+    request = committing.request
+    return request.registry if request is not None else committing.dbsession.info["registry"]
+
+
+def stage(committing: Committing, event: DomainEvent) -> None:
+    """In the transaction: write a real-time event to the outbox, relay it after commit."""
+    registry = registry_of(committing)
+    if not is_realtime(registry, event) or not event.user_ids:
+        return
+    staged = Staged(uuid.uuid4().hex, tuple(event.user_ids), event.name, encode(event.payload()))
+    message = get_actor(registry, ACTOR).message(
+        list(staged.user_ids), staged.type, staged.data, time.time(), staged.uid
+    )
+    outbox.write(committing.dbsession, message.copy(message_id=staged.uid))
+    _pending(registry, committing).append(staged)
+
+
+def _pending(registry: Any, committing: Committing) -> list[Staged]:
+    """This transaction's staged events; the first one sets the after-commit relay."""
+    if committing.request is not None:
+        txn = committing.request.tm.get()
+        try:
+            return txn.data(PENDING_KEY)
+        except KeyError:
+            staged: list[Staged] = []
+            txn.set_data(PENDING_KEY, staged)
+            txn.addAfterCommitHook(lambda ok: ok and relay(registry, staged))
+            return staged
+    return _session_pending(registry, committing.dbsession)
+
+
+def _session_pending(registry: Any, dbsession: Session) -> list[Staged]:
+    """A plain session (scripts, the bench): relay on its outermost commit."""
+    staged = dbsession.info.get(PENDING_KEY)
+    if staged is not None:
+        return staged
+    staged = dbsession.info[PENDING_KEY] = []
+    if dbsession.info.get(PENDING_KEY + ".listening"):
+        return staged
+    dbsession.info[PENDING_KEY + ".listening"] = True
+
+    def after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return
+        current = session.info.pop(PENDING_KEY, None)
+        if current:
+            relay(registry, current)
+
+    def after_soft_rollback(session: Session, previous: Any) -> None:
+        if previous.parent is None:
+            session.info.pop(PENDING_KEY, None)
+
+    sa_event.listen(dbsession, "after_commit", after_commit)
+    sa_event.listen(dbsession, "after_soft_rollback", after_soft_rollback)
+    return staged
+
+
+def relay(registry: Any, staged: list[Staged]) -> int:
+    """After the commit: take the rows back from the outbox and publish them; 0 on failure
+    (the rows stay for the outbox relay and the actor). Never raises."""
+    if not staged:
+        return 0
+    hub = registry["realtime_hub"]
+    ts = time.time()
+    try:
+        with outbox.in_process_guard(registry):
+            session = registry["dbsession_factory"]()
+            try:
+                if session.get_bind().dialect.name == "sqlite":
+                    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                taken = set(
+                    session.scalars(
+                        delete(outbox.OutboxMessage)
+                        .where(outbox.OutboxMessage.message_id.in_([s.uid for s in staged]))
+                        .returning(outbox.OutboxMessage.message_id)
+                    )
+                )
+                for item in staged:
+                    if item.uid in taken:
+                        hub.publish(item.user_ids, item.type, item.data, ts, item.uid)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+    except Exception as exc:  # the request has committed: never fail it after the fact
+        OUTAGES.failed(OUTAGE_COMPONENT, exc, "events wait in the outbox")
+        return 0
+    OUTAGES.recovered(OUTAGE_COMPONENT)
+    return len(taken)
+
+
+def publish_task(
+    request: Any, user_ids: list[int], type_: str, data: str, ts: float, uid: str
+) -> None:
+    """The ``realtime.publish`` actor: an event the committing process could not publish."""
+    request.registry["realtime_hub"].publish(user_ids, type_, data, ts, uid)

@@ -1,0 +1,86 @@
+"""Fixtures of the real-time tests: apps over a database of their own (the gateway's threads
+commit for real), users with tokens, a gateway on a free port, a ``websockets`` client."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+INCLUDES = "support_views realtime_support"
+
+
+@pytest.fixture(scope="module")
+def rt_app(make_app: Any, scratch_database_url: str) -> Any:
+    """An app on the module's own database, migrated; the test support included."""
+    from thebot.db import get_engine
+    from thebot.db.migrate import upgrade
+    from thebot.settings import load_settings
+
+    settings = load_settings({"database_url": scratch_database_url}, environ={})
+    engine = get_engine(settings)
+    with engine.begin() as conn:
+        upgrade(settings, connection=conn)
+    engine.dispose()
+    app = make_app(own_engine=True, database_url=scratch_database_url, includes=INCLUDES)
+    yield app
+    app.registry["dbengine"].dispose()
+
+
+@pytest.fixture
+def clean_redis(rt_app: Any) -> None:
+    hub = rt_app.registry["realtime_hub"]
+    if hub.kind == "redis":
+        for key in hub.client.scan_iter("thebot:realtime:*"):
+            hub.client.delete(key)
+
+
+@pytest.fixture
+def new_user(rt_app: Any) -> Callable[..., Any]:
+    """A committed user of ``role`` and a fresh API token: ``(user, headers)``."""
+    from thebot.accounts.auth.tokens import issue_token
+    from thebot.accounts.models import User
+
+    def make(role: str = "student") -> tuple[Any, dict[str, str]]:
+        session = rt_app.registry["dbsession_factory"]()
+        try:
+            n = time.monotonic_ns()
+            user = User(
+                username=f"rt{n}",
+                email=f"rt{n}@example.com",
+                first_name="R",
+                last_name="T",
+                role=role,
+                is_active=True,
+                password_hash="!",
+            )
+            session.add(user)
+            session.flush()
+            key, _ = issue_token(session, user, dt.timedelta(days=1))
+            session.commit()
+            session.refresh(user)
+            session.expunge(user)
+            return user, {"Authorization": f"Token {key}"}
+        finally:
+            session.close()
+
+    return make
+
+
+@pytest.fixture
+def api(rt_app: Any) -> Any:
+    import webtest
+
+    return webtest.TestApp(rt_app, extra_environ={"HTTP_HOST": "testserver"})
+
+
+@pytest.fixture
+def gateway(rt_app: Any, clean_redis: None) -> Iterator[Any]:
+    from thebot.realtime.gateway.runner import GatewayThread
+
+    thread = GatewayThread(rt_app.registry, "127.0.0.1:0").start()
+    yield thread
+    thread.stop()
