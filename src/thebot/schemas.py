@@ -259,3 +259,40 @@ class EmptyRequest(colander.MappingSchema):
     """For views without parameters: any body or unknown query is still rejected."""
 
     body = StrictMapping(missing=colander.drop)
+
+
+class NoParamsRequest(colander.MappingSchema):
+    """For actions without parameters: an unknown query parameter or body field is a 400."""
+
+    querystring = StrictMapping(missing=colander.drop)
+    body = StrictMapping(missing=colander.drop)
+
+
+def choice(choices: tuple[str, ...], **kw: Any) -> Any:
+    """A string field taking one of ``choices``."""
+    return Field(colander.String(), validator=colander.OneOf(choices), **kw)
+
+
+class PlainText(colander.String):
+    """Only a string: a number, or a file part in a multipart body, is a 400 (colander's
+    ``String`` would stringify the one and crash on the other)."""
+
+    def deserialize(self, node: Any, cstruct: Any) -> Any:
+        if cstruct is not colander.null and not isinstance(cstruct, str):
+            raise colander.Invalid(node, "Expected text")
+        return super().deserialize(node, cstruct)
+
+
+def long_text(max_length: int, **kw: Any) -> Any:
+    """Free text kept as written (markdown: leading spaces matter)."""
+    return Field(
+        PlainText(allow_empty=True),
+        validator=colander.Length(0, max_length),
+        strip=False,
+        **kw,
+    )
+
+
+def moment(**kw: Any) -> Any:
+    """An RFC 3339 date-time field (with its offset)."""
+    return Field(RFC3339DateTime(), **kw)

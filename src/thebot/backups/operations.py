@@ -44,7 +44,7 @@ from thebot.backups.service import (
     operation_lock,
 )
 from thebot.db import utcnow
-from thebot.events import DataReplaced
+from thebot.events import DataReplaced, dispatch
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +260,9 @@ def restore(
     data is committed, ``DataReplaced`` is announced: whatever a process derived from the
     old data (cached dashboards...) is stale, whichever way the data came in. A failed
     restore (recorded on the backup, or raised as ``BackupError``) announces nothing.
+    The restore commits on sessions of its own, so the event goes straight to the
+    after-commit phase of the event path (``thebot.events.dispatch``: a failing subscriber
+    is logged, and the restore still reports its success).
     """
     if (backup_id is None) == (path is None):
         raise ValueError("restore needs exactly one of backup_id and path")
@@ -273,13 +276,13 @@ def restore(
             record = import_chain(
                 request, path, links, requested_by=requested_by, safety=safety, progress=progress
             )
-            registry.notify(DataReplaced(f"archive {path.name} restored"))
+            dispatch(registry, DataReplaced(f"archive {path.name} restored"))
             return record
     record = _restore_catalog(
         request, backup_id, requested_by=requested_by, safety=safety, progress=progress
     )
     if record.restore_status == RestoreStatus.COMPLETED.value:
-        registry.notify(DataReplaced(f"backup #{backup_id} restored"))
+        dispatch(registry, DataReplaced(f"backup #{backup_id} restored"))
     return record
 
 

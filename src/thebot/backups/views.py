@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.audit import audit
 from thebot.backups import service
 from thebot.backups.engine.format import BackupError
@@ -101,7 +101,7 @@ def backup_json(record: Backup) -> dict[str, Any]:
     }
 
 
-def _accepted(request: Any, record: Backup) -> dict[str, Any]:
+def _accepted(request: Request, record: Backup) -> dict[str, Any]:
     request.response.status = 202
     request.response.headers["Location"] = request.route_url("system_backup", backup_id=record.id)
     return backup_json(record)
@@ -111,7 +111,7 @@ def _conflict(exc: BackupError) -> APIProblem:
     return APIProblem(409, str(exc))
 
 
-def _load(request: Any, backup_id: int) -> Backup:
+def _load(request: Request, backup_id: int) -> Backup:
     record = request.dbsession.get(Backup, backup_id)
     if record is None:
         raise APIProblem(404, f"There is no backup {backup_id}.")
@@ -124,7 +124,7 @@ def _load(request: Any, backup_id: int) -> Backup:
     response_schemas=LIST_RESPONSES,
     tags=TAGS,
 )
-def list_backups(request: Any) -> dict[str, Any]:
+def list_backups(request: Request) -> dict[str, Any]:
     """Newest first; filters ``type`` and ``status``."""
     query = request.validated["querystring"]
     stmt = service.list_backups(
@@ -140,7 +140,7 @@ def list_backups(request: Any) -> dict[str, Any]:
     response_schemas=ACCEPTED_RESPONSES,
     tags=TAGS,
 )
-def create_backup(request: Any) -> dict[str, Any]:
+def create_backup(request: Request) -> dict[str, Any]:
     """202 with the pending record; 409 while another backup or restore is busy."""
     kind = request.validated["body"]["type"]
     try:
@@ -157,7 +157,7 @@ def create_backup(request: Any) -> dict[str, Any]:
 @backup.get(
     permission=MANAGE_SYSTEM, schema=BackupRequest(), response_schemas=ONE_RESPONSES, tags=TAGS
 )
-def get_backup(request: Any) -> dict[str, Any]:
+def get_backup(request: Request) -> dict[str, Any]:
     """With an ETag: a client polling progress gets 304 until something changed."""
     return with_etag(request, backup_json(_load(request, request.validated["path"]["backup_id"])))
 
@@ -168,7 +168,7 @@ def get_backup(request: Any) -> dict[str, Any]:
     response_schemas=ACCEPTED_RESPONSES,
     tags=TAGS,
 )
-def verify_backup(request: Any) -> dict[str, Any]:
+def verify_backup(request: Request) -> dict[str, Any]:
     """202; the result (passed or failed, with details) lands on the record."""
     record = _load(request, request.validated["path"]["backup_id"])
     try:
@@ -186,7 +186,7 @@ def verify_backup(request: Any) -> dict[str, Any]:
     response_schemas=ACCEPTED_RESPONSES,
     tags=TAGS,
 )
-def restore_backup(request: Any) -> dict[str, Any]:
+def restore_backup(request: Request) -> dict[str, Any]:
     """202; a worker takes a safety backup, then replaces all data and media."""
     backup_id = request.validated["body"]["backup_id"]
     record = request.dbsession.get(Backup, backup_id)

@@ -80,15 +80,6 @@ class NotificationListRequest(colander.MappingSchema):
     querystring = NotificationListQuery()
 
 
-class NoQuery(colander.MappingSchema):
-    querystring = StrictMapping(missing=colander.drop)
-
-
-class EmptyBodyRequest(colander.MappingSchema):
-    querystring = StrictMapping(missing=colander.drop)
-    body = StrictMapping(missing=colander.drop)
-
-
 class PreferencesPatch(StrictMapping):
     categories = colander.SchemaNode(
         CategorySwitches(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from thebot.api import ApiService, parse_id
+from thebot.api import ApiService, Request, parse_id
 from thebot.errors import APIProblem
 from thebot.notifications import service
 from thebot.notifications.models import Notification
@@ -13,13 +13,12 @@ from thebot.notifications.schemas import (
     ONE_RESPONSES,
     PREFERENCES_RESPONSES,
     READ_ALL_RESPONSES,
-    EmptyBodyRequest,
-    NoQuery,
     NotificationListRequest,
     PreferencesPatchRequest,
 )
 from thebot.pagination import paginate_request
 from thebot.permissions import AUTHENTICATED
+from thebot.schemas import NoParamsRequest, NoQueryRequest
 
 TAGS = ["notifications"]
 
@@ -43,7 +42,7 @@ preferences = ApiService(
 )
 
 
-def caller_id(request: Any) -> int:
+def caller_id(request: Request) -> int:
     """The signed-in user's id (the AUTHENTICATED permission admits users only)."""
     user = getattr(request.identity, "user", None)
     if user is None:  # defence in depth: never serve another principal a user's inbox
@@ -57,7 +56,7 @@ def caller_id(request: Any) -> int:
     response_schemas=LIST_RESPONSES,
     tags=TAGS,
 )
-def list_notifications(request: Any) -> dict[str, Any]:
+def list_notifications(request: Request) -> dict[str, Any]:
     """Newest first; ``?unread=true`` for the unread ones only."""
     user_id = caller_id(request)
     query = request.validated["querystring"]
@@ -74,9 +73,9 @@ def list_notifications(request: Any) -> dict[str, Any]:
 
 
 @notification_read.post(
-    permission=AUTHENTICATED, schema=EmptyBodyRequest(), response_schemas=ONE_RESPONSES, tags=TAGS
+    permission=AUTHENTICATED, schema=NoParamsRequest(), response_schemas=ONE_RESPONSES, tags=TAGS
 )
-def read_notification(request: Any) -> dict[str, Any]:
+def read_notification(request: Request) -> dict[str, Any]:
     """Another user's notification is not found (its existence is not revealed)."""
     user_id = caller_id(request)
     raw_id = request.matchdict["id"]
@@ -91,18 +90,21 @@ def read_notification(request: Any) -> dict[str, Any]:
 
 @notifications_read_all.post(
     permission=AUTHENTICATED,
-    schema=EmptyBodyRequest(),
+    schema=NoParamsRequest(),
     response_schemas=READ_ALL_RESPONSES,
     tags=TAGS,
 )
-def read_all_notifications(request: Any) -> dict[str, Any]:
+def read_all_notifications(request: Request) -> dict[str, Any]:
     return {"updated": service.mark_all_read(request.dbsession, caller_id(request))}
 
 
 @preferences.get(
-    permission=AUTHENTICATED, schema=NoQuery(), response_schemas=PREFERENCES_RESPONSES, tags=TAGS
+    permission=AUTHENTICATED,
+    schema=NoQueryRequest(),
+    response_schemas=PREFERENCES_RESPONSES,
+    tags=TAGS,
 )
-def get_preferences(request: Any) -> dict[str, Any]:
+def get_preferences(request: Request) -> dict[str, Any]:
     """Every category with its effective switches (defaults where the user chose nothing)."""
     pref = service.get_preferences(request.dbsession, caller_id(request))
     return service.preferences_json(pref, service.categories(request.registry))
@@ -114,7 +116,7 @@ def get_preferences(request: Any) -> dict[str, Any]:
     response_schemas=PREFERENCES_RESPONSES,
     tags=TAGS,
 )
-def patch_preferences(request: Any) -> dict[str, Any]:
+def patch_preferences(request: Request) -> dict[str, Any]:
     """Partial update: only the categories and channels sent change; null clears quiet hours."""
     pref = service.update_preferences(
         request.dbsession, caller_id(request), request.validated["body"]

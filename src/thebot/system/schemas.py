@@ -17,10 +17,6 @@ class MetricsRequest(colander.MappingSchema):
     querystring = MetricsQuery()
 
 
-class NoQuery(colander.MappingSchema):
-    querystring = StrictMapping(missing=colander.drop)
-
-
 # --- responses (OpenAPI) ------------------------------------------------------------------
 # Component figures vary by component and grow over time: their objects stay open.
 

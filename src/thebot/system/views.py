@@ -9,13 +9,14 @@ from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.db import utcnow
 from thebot.permissions import VIEW_SYSTEM
+from thebot.schemas import NoQueryRequest
 from thebot.system import schemas, service
 from thebot.system.checks import resource_usage
 from thebot.system.metrics import db_pool_checked_out
-from thebot.system.schemas import MetricsRequest, NoQuery
+from thebot.system.schemas import MetricsRequest
 from thebot.tasks import queue_depth
 
 TAGS = ["system"]
@@ -53,20 +54,22 @@ status_page = ApiService(
 
 @live.get(
     permission=NO_PERMISSION_REQUIRED,
-    schema=NoQuery(),
+    schema=NoQueryRequest(),
     tags=TAGS,
     response_schemas={"200": schemas.LiveResponse(description="Alive")},
 )
-def get_live(request: Any) -> dict[str, Any]:
+def get_live(request: Request) -> dict[str, Any]:
     """The process answers: no dependency is checked."""
     return {"status": "alive", "timestamp": utcnow().isoformat()}
 
 
-@ready.get(permission=NO_PERMISSION_REQUIRED, schema=NoQuery(), tags=TAGS, response_schemas=READY)
-@readiness.get(
-    permission=NO_PERMISSION_REQUIRED, schema=NoQuery(), tags=TAGS, response_schemas=READY
+@ready.get(
+    permission=NO_PERMISSION_REQUIRED, schema=NoQueryRequest(), tags=TAGS, response_schemas=READY
 )
-def get_ready(request: Any) -> dict[str, Any]:
+@readiness.get(
+    permission=NO_PERMISSION_REQUIRED, schema=NoQueryRequest(), tags=TAGS, response_schemas=READY
+)
+def get_ready(request: Request) -> dict[str, Any]:
     """Database and Redis reachable; 503 naming each failing dependency."""
     ok, body = service.readiness(request.registry)
     if not ok:
@@ -77,45 +80,45 @@ def get_ready(request: Any) -> dict[str, Any]:
 
 @health.get(
     permission=VIEW_SYSTEM,
-    schema=NoQuery(),
+    schema=NoQueryRequest(),
     tags=TAGS,
     response_schemas={"200": schemas.HealthStatus(description="Each component's status")},
 )
-def get_health(request: Any) -> dict[str, Any]:
+def get_health(request: Request) -> dict[str, Any]:
     return service.health(request.registry)
 
 
 @health_extended.get(
     permission=VIEW_SYSTEM,
-    schema=NoQuery(),
+    schema=NoQueryRequest(),
     tags=TAGS,
     response_schemas={"200": schemas.HealthExtended(description="Health and host resources")},
 )
-def get_health_extended(request: Any) -> dict[str, Any]:
+def get_health_extended(request: Request) -> dict[str, Any]:
     return service.health_extended(request.registry)
 
 
 @components.get(
     permission=VIEW_SYSTEM,
-    schema=NoQuery(),
+    schema=NoQueryRequest(),
     tags=TAGS,
     response_schemas={"200": schemas.ComponentsResponse(description="Component figures")},
 )
-def get_components(request: Any) -> dict[str, Any]:
+def get_components(request: Request) -> dict[str, Any]:
     return service.components(request.registry)
 
 
 @uptime.get(
     permission=VIEW_SYSTEM,
-    schema=NoQuery(),
+    schema=NoQueryRequest(),
     tags=TAGS,
     response_schemas={"200": schemas.UptimeResponse(description="Uptime and SLA")},
 )
-def get_uptime(request: Any) -> dict[str, Any]:
+def get_uptime(request: Request) -> dict[str, Any]:
     return service.uptime(request.dbsession)
 
 
-def wants_prometheus(request: Any) -> bool:
+def wants_prometheus(request: Request) -> bool:
     fmt = request.validated.get("querystring", {}).get("format")
     if fmt:
         return fmt == "prometheus"
@@ -134,7 +137,7 @@ def wants_prometheus(request: Any) -> bool:
         )
     },
 )
-def get_metrics(request: Any) -> Any:
+def get_metrics(request: Request) -> Any:
     registry = request.registry
     if wants_prometheus(request):
         return Response(
@@ -158,7 +161,7 @@ def get_metrics(request: Any) -> Any:
 
 @status_page.get(
     permission=NO_PERMISSION_REQUIRED,
-    schema=NoQuery(),
+    schema=NoQueryRequest(),
     tags=TAGS,
     response_schemas={
         "200": schemas.StatusPageResponse(
@@ -167,7 +170,7 @@ def get_metrics(request: Any) -> Any:
         )
     },
 )
-def get_status_page(request: Any) -> Any:
+def get_status_page(request: Request) -> Any:
     """HTML for browsers, JSON with ``Accept: application/json``; no internals either way."""
     data = service.status_page(request.registry, request.dbsession)
     offers = request.accept.acceptable_offers(["text/html", "application/json"])

@@ -81,7 +81,12 @@ def assignable(actor: User, subject_id: int, student_ids: Iterable[int]) -> Sele
     enrolled = select(Enrollment.student_id).where(
         Enrollment.subject_id == subject_id, Enrollment.status == ACTIVE_ENROLLMENT
     )
-    return stmt.where(or_(User.id.in_(people.students_taught_by(people.session_of(actor), actor.id)), User.id.in_(enrolled)))
+    return stmt.where(
+        or_(
+            User.id.in_(people.students_taught_by(people.session_of(actor), actor.id)),
+            User.id.in_(enrolled),
+        )
+    )
 
 
 def set_assignees(dbsession: Session, assignment: Assignment, student_ids: list[int]) -> None:

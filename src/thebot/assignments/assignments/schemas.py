@@ -1,21 +1,36 @@
-"""Colander schemas of the assignments API requests: create/PATCH bodies, the list's query
-string, and bodyless actions. Submissions, grades and extensions: ``submission_schemas``;
-responses: ``assignment_responses``; field types: ``schema_fields``.
+"""Colander schemas of the assignments API: create/PATCH bodies, the list's query string, the
+score field types, and the responses (for the OpenAPI document; the bodies are built by the
+services). Submissions, grades and extensions: ``thebot.assignments.submissions.schemas``.
+
+Scores are decimals with at most two places: accepted as JSON numbers or strings
+(``12``, ``12.5``, ``"12.50"``), sent back as strings with two places (``"12.50"``).
+Each type describes itself for the OpenAPI document (``json_schema``, read by thebot.openapi).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import colander
 
-from thebot.assignments.assignments.fields import choice, long_text, moment, score
+from thebot.assignments.assignments.service import MAX_SCORE_LIMIT
 from thebot.assignments.models import AssignmentStatus, AssignmentType
+from thebot.assignments.submissions.late_policy import CENT, PER_DAY, PER_HOUR, PERCENTAGE
 from thebot.assignments.submissions.late_policy import FIXED as FIXED_PENALTY
-from thebot.assignments.submissions.late_policy import PER_DAY, PER_HOUR, PERCENTAGE
 from thebot.pagination import PaginationQuery
-from thebot.schemas import DROP, StrictMapping, boolean, integer, object_id, text
+from thebot.schemas import (
+    DROP,
+    Field,
+    StrictMapping,
+    boolean,
+    choice,
+    integer,
+    long_text,
+    moment,
+    object_id,
+    text,
+)
 
 TYPES = tuple(t.value for t in AssignmentType)
 STATUSES = tuple(s.value for s in AssignmentStatus)
@@ -24,6 +39,88 @@ FREQUENCIES = (PER_DAY, PER_HOUR)
 MAX_INSTRUCTIONS = 50_000
 MAX_CRITERIA = 50
 MAX_STUDENTS = 500
+
+
+# --- field types ----------------------------------------------------------------------------
+
+
+class Score(colander.SchemaType):
+    """A decimal with at most two places, from a JSON number or string."""
+
+    json_schema = {"type": ["string", "number"], "format": "decimal"}
+
+    def serialize(self, node: Any, appstruct: Any) -> Any:
+        if appstruct is colander.null or appstruct is None:
+            return appstruct
+        return str(Decimal(appstruct).quantize(CENT))
+
+    def deserialize(self, node: Any, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        if isinstance(cstruct, bool) or not isinstance(cstruct, (int, float, str)):
+            raise colander.Invalid(node, 'Expected a number or a decimal string like "12.50"')
+        try:
+            value = Decimal(str(cstruct).strip())
+        except InvalidOperation:
+            raise colander.Invalid(node, f"{cstruct!r} is not a number") from None
+        if not value.is_finite():
+            raise colander.Invalid(node, "Must be a finite number")
+        if abs(value) > MAX_SCORE_LIMIT:
+            raise colander.Invalid(node, f"At most {MAX_SCORE_LIMIT}")
+        if value != value.quantize(CENT):
+            raise colander.Invalid(node, "At most two decimal places")
+        return value.quantize(CENT)
+
+
+def score(*, positive: bool = False, **kw: Any) -> Any:
+    """A score node: at least 0 (``positive``: more than 0)."""
+
+    def check(node: Any, value: Any) -> None:
+        if value is not None and (value < 0 or (positive and value == 0)):
+            raise colander.Invalid(node, "Must be greater than 0" if positive else "Must be >= 0")
+
+    return Field(Score(), validator=check, **kw)
+
+
+class RubricScores(colander.SchemaType):
+    """``{"<criterion id>": points, ...}`` with points as for ``Score``."""
+
+    json_schema = {
+        "type": "object",
+        "propertyNames": {"pattern": "^[0-9]+$"},
+        "additionalProperties": Score.json_schema,
+    }
+
+    def serialize(self, node: Any, appstruct: Any) -> Any:
+        return appstruct
+
+    def deserialize(self, node: Any, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        if not isinstance(cstruct, dict):
+            raise colander.Invalid(node, "Expected an object: {criterion id: points}")
+        result: dict[int, Decimal] = {}
+        problems: dict[str, str] = {}
+        for key, raw in cstruct.items():
+            text_key = str(key)
+            if not text_key.isascii() or not text_key.isdigit() or len(text_key) > 18:
+                problems[text_key] = "Not a criterion id"
+                continue
+            try:
+                result[int(text_key)] = Score().deserialize(node, raw)
+            except colander.Invalid as exc:
+                problems[text_key] = exc.msg
+        if problems:
+            error = colander.Invalid(node, "Invalid rubric points")
+            for key, message in problems.items():
+                error.add(
+                    colander.Invalid(colander.SchemaNode(colander.String(), name=key), message)
+                )
+            raise error
+        return result
+
+
+# --- requests -------------------------------------------------------------------------------
 
 
 class Criterion(StrictMapping):
@@ -94,8 +191,100 @@ class AssignmentsListRequest(colander.MappingSchema):
     querystring = AssignmentsQuery()
 
 
-class EmptyBodyRequest(colander.MappingSchema):
-    """Actions without parameters: any body field or query parameter is rejected."""
+# --- responses (OpenAPI) --------------------------------------------------------------------
 
-    querystring = StrictMapping(missing=DROP)
-    body = StrictMapping(missing=DROP)
+
+def out_str(**kw: Any) -> Any:
+    """A string member of a response."""
+    return colander.SchemaNode(colander.String(), **kw)
+
+
+def out_int(**kw: Any) -> Any:
+    return colander.SchemaNode(colander.Integer(), **kw)
+
+
+def out_bool(**kw: Any) -> Any:
+    return colander.SchemaNode(colander.Boolean(), **kw)
+
+
+class CriterionSchema(colander.MappingSchema):
+    id = out_int()
+    position = out_int()
+    name = out_str()
+    description = out_str()
+    max_points = out_str(description="Decimal string")
+
+
+class CriteriaSchema(colander.SequenceSchema):
+    criterion = CriterionSchema()
+
+
+class IdsSchema(colander.SequenceSchema):
+    id = out_int()
+
+
+class ExtensionSchema(colander.MappingSchema):
+    assignment_id = out_int()
+    student_id = out_int()
+    due_at = out_str()
+    late_deadline = out_str(missing=None)
+    reason = out_str()
+    granted_by_id = out_int(missing=None)
+    created_at = out_str()
+
+
+class AssignmentSchema(colander.MappingSchema):
+    id = out_int()
+    title = out_str()
+    instructions = out_str()
+    subject_id = out_int()
+    author_id = out_int()
+    type = out_str(validator=colander.OneOf(TYPES))
+    status = out_str(validator=colander.OneOf(STATUSES))
+    max_score = out_str(description="Decimal string, e.g. 100.00")
+    start_at = out_str(missing=None)
+    due_at = out_str()
+    attempts_limit = out_int()
+    time_limit_minutes = out_int(missing=None, description="Shown to students; not enforced")
+    assign_to_subject = out_bool()
+    allow_late = out_bool()
+    late_deadline = out_str(missing=None)
+    penalty_type = out_str(missing=None)
+    penalty_value = out_str()
+    penalty_frequency = out_str(missing=None)
+    max_penalty = out_str(missing=None, description="Same unit as penalty_value")
+    rubric = CriteriaSchema()
+    student_ids = IdsSchema(missing=colander.drop, description="Staff only")
+    extension = ExtensionSchema(
+        missing=colander.drop, nullable=True, description="Student viewers: theirs, or null"
+    )
+    published_at = out_str(missing=None)
+    closed_at = out_str(missing=None)
+    cloned_from_id = out_int(missing=None)
+    created_at = out_str()
+    updated_at = out_str()
+
+
+def page(name: str, item: type[colander.SchemaNode]) -> Any:
+    """``{"items": [...], "next_cursor"}`` of ``item``s."""
+    items = type(f"{name}Items", (colander.SequenceSchema,), {"item": item()})
+    return type(
+        name, (colander.MappingSchema,), {"items": items(), "next_cursor": out_str(missing=None)}
+    )
+
+
+AssignmentPage = page("AssignmentPage", AssignmentSchema)
+
+
+class StatsSchema(colander.MappingSchema):
+    assignment_id = out_int()
+    max_score = out_str()
+    assigned = out_int()
+    submitted = out_int()
+    not_submitted = out_int()
+    late = out_int()
+    graded = out_int()
+    returned = out_int()
+    mean_score = out_str(missing=None)
+    mean_raw_score = out_str(missing=None)
+    median_score = out_str(missing=None)

@@ -40,14 +40,17 @@ from thebot.assignments.assignments.assignees import (
 from thebot.assignments.assignments.rubrics import rubric_rows, rubrics, set_rubric
 from thebot.assignments.models import (
     Assignment,
+    AssignmentExtension,
     AssignmentStatus,
     AssignmentSubmission,
     Grade,
+    RubricCriterion,
 )
 from thebot.assignments.submissions import late_policy
 from thebot.catalog.models import Subject
 from thebot.errors import Conflict, Forbidden, Invalid, field_error
 from thebot.materials.visibility import can_author
+from thebot.schemas import iso
 
 DRAFT = AssignmentStatus.DRAFT.value
 PUBLISHED = AssignmentStatus.PUBLISHED.value
@@ -288,3 +291,72 @@ def assignments_query(
     if author_id is not None:
         stmt = stmt.where(Assignment.author_id == author_id)
     return stmt
+
+
+# --- representation ---------------------------------------------------------------------
+
+
+def criterion_data(criterion: RubricCriterion) -> dict[str, Any]:
+    return {
+        "id": criterion.id,
+        "position": criterion.position,
+        "name": criterion.name,
+        "description": criterion.description,
+        "max_points": late_policy.score_text(criterion.max_points),
+    }
+
+
+def extension_data(extension: AssignmentExtension) -> dict[str, Any]:
+    return {
+        "assignment_id": extension.assignment_id,
+        "student_id": extension.student_id,
+        "due_at": iso(extension.due_at),
+        "late_deadline": iso(extension.late_deadline),
+        "reason": extension.reason,
+        "granted_by_id": extension.granted_by_id,
+        "created_at": iso(extension.created_at),
+    }
+
+
+def assignment_data(
+    assignment: Assignment,
+    rubric: list[RubricCriterion],
+    *,
+    student_ids: list[int] | None = None,
+    extension: AssignmentExtension | None = None,
+    as_student: bool = False,
+) -> dict[str, Any]:
+    """The JSON of an assignment. ``student_ids`` only for its staff (others must not learn
+    who else is assigned); ``extension`` only for a student viewer (their own, or null)."""
+    data: dict[str, Any] = {
+        "id": assignment.id,
+        "title": assignment.title,
+        "instructions": assignment.instructions,
+        "subject_id": assignment.subject_id,
+        "author_id": assignment.author_id,
+        "type": assignment.type,
+        "status": assignment.status,
+        "max_score": late_policy.score_text(assignment.max_score),
+        "start_at": iso(assignment.start_at),
+        "due_at": iso(assignment.due_at),
+        "attempts_limit": assignment.attempts_limit,
+        "time_limit_minutes": assignment.time_limit_minutes,
+        "assign_to_subject": assignment.assign_to_subject,
+        "allow_late": assignment.allow_late,
+        "late_deadline": iso(assignment.late_deadline),
+        "penalty_type": assignment.penalty_type,
+        "penalty_value": late_policy.score_text(assignment.penalty_value),
+        "penalty_frequency": assignment.penalty_frequency,
+        "max_penalty": late_policy.score_text(assignment.max_penalty),
+        "rubric": [criterion_data(c) for c in rubric],
+        "published_at": iso(assignment.published_at),
+        "closed_at": iso(assignment.closed_at),
+        "cloned_from_id": assignment.cloned_from_id,
+        "created_at": iso(assignment.created_at),
+        "updated_at": iso(assignment.updated_at),
+    }
+    if student_ids is not None:
+        data["student_ids"] = student_ids
+    if as_student:
+        data["extension"] = extension_data(extension) if extension is not None else None
+    return data

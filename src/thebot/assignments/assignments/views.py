@@ -13,7 +13,7 @@ from pyramid.response import Response
 from sqlalchemy import select
 
 from thebot.accounts.models import Role, User
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.assignments.assignments import service
 from thebot.assignments.assignments.assignees import explicit_assignees
 from thebot.assignments.assignments.resources import (
@@ -22,19 +22,19 @@ from thebot.assignments.assignments.resources import (
     taught_subjects,
     visible_assignments_clause,
 )
-from thebot.assignments.assignments.responses import AssignmentPage, AssignmentSchema, StatsSchema
 from thebot.assignments.assignments.rubrics import rubrics
 from thebot.assignments.assignments.schemas import (
+    AssignmentPage,
+    AssignmentSchema,
     AssignmentsListRequest,
     CreateAssignmentRequest,
-    EmptyBodyRequest,
+    StatsSchema,
     UpdateAssignmentRequest,
 )
 from thebot.assignments.assignments.stats import assignment_stats
 from thebot.assignments.events import AssignmentPublished
-from thebot.assignments.models import Assignment, AssignmentExtension, RubricCriterion
+from thebot.assignments.models import Assignment
 from thebot.assignments.submissions import service as submissions
-from thebot.assignments.submissions.late_policy import score_text
 from thebot.audit import audit
 from thebot.db import utcnow
 from thebot.events import record
@@ -50,7 +50,7 @@ from thebot.permissions import (
     VIEW_ASSIGNMENT_STATS,
 )
 from thebot.responses import check_if_match, created, no_content, with_etag
-from thebot.schemas import NoContent, NoQueryRequest, iso, responds
+from thebot.schemas import NoContent, NoParamsRequest, NoQueryRequest, responds
 
 TAGS = ["assignments"]
 
@@ -92,77 +92,11 @@ stats_service = ApiService(
 )
 
 
-def viewer(request: Any) -> User:
+def viewer(request: Request) -> User:
     return request.identity.user
 
 
-def criterion_data(criterion: RubricCriterion) -> dict[str, Any]:
-    return {
-        "id": criterion.id,
-        "position": criterion.position,
-        "name": criterion.name,
-        "description": criterion.description,
-        "max_points": score_text(criterion.max_points),
-    }
-
-
-def extension_data(extension: AssignmentExtension) -> dict[str, Any]:
-    return {
-        "assignment_id": extension.assignment_id,
-        "student_id": extension.student_id,
-        "due_at": iso(extension.due_at),
-        "late_deadline": iso(extension.late_deadline),
-        "reason": extension.reason,
-        "granted_by_id": extension.granted_by_id,
-        "created_at": iso(extension.created_at),
-    }
-
-
-def assignment_data(
-    assignment: Assignment,
-    rubric: list[RubricCriterion],
-    *,
-    student_ids: list[int] | None = None,
-    extension: AssignmentExtension | None = None,
-    as_student: bool = False,
-) -> dict[str, Any]:
-    """The JSON of an assignment. ``student_ids`` only for its staff (others must not learn
-    who else is assigned); ``extension`` only for a student viewer (their own, or null)."""
-    data: dict[str, Any] = {
-        "id": assignment.id,
-        "title": assignment.title,
-        "instructions": assignment.instructions,
-        "subject_id": assignment.subject_id,
-        "author_id": assignment.author_id,
-        "type": assignment.type,
-        "status": assignment.status,
-        "max_score": score_text(assignment.max_score),
-        "start_at": iso(assignment.start_at),
-        "due_at": iso(assignment.due_at),
-        "attempts_limit": assignment.attempts_limit,
-        "time_limit_minutes": assignment.time_limit_minutes,
-        "assign_to_subject": assignment.assign_to_subject,
-        "allow_late": assignment.allow_late,
-        "late_deadline": iso(assignment.late_deadline),
-        "penalty_type": assignment.penalty_type,
-        "penalty_value": score_text(assignment.penalty_value),
-        "penalty_frequency": assignment.penalty_frequency,
-        "max_penalty": score_text(assignment.max_penalty),
-        "rubric": [criterion_data(c) for c in rubric],
-        "published_at": iso(assignment.published_at),
-        "closed_at": iso(assignment.closed_at),
-        "cloned_from_id": assignment.cloned_from_id,
-        "created_at": iso(assignment.created_at),
-        "updated_at": iso(assignment.updated_at),
-    }
-    if student_ids is not None:
-        data["student_ids"] = student_ids
-    if as_student:
-        data["extension"] = extension_data(extension) if extension is not None else None
-    return data
-
-
-def render(request: Any, assignment: Assignment, *, staff: bool) -> dict[str, Any]:
+def render(request: Request, assignment: Assignment, *, staff: bool) -> dict[str, Any]:
     """One assignment as the caller may see it (staff: with its student ids)."""
     rubric = rubrics(request.dbsession, [assignment.id])[assignment.id]
     student_ids = None
@@ -172,12 +106,12 @@ def render(request: Any, assignment: Assignment, *, staff: bool) -> dict[str, An
     extension = None
     if as_student:
         extension = submissions.extension_of(request.dbsession, assignment.id, viewer(request).id)
-    return assignment_data(
+    return service.assignment_data(
         assignment, rubric, student_ids=student_ids, extension=extension, as_student=as_student
     )
 
 
-def render_many(request: Any, rows: list[Assignment]) -> list[dict[str, Any]]:
+def render_many(request: Request, rows: list[Assignment]) -> list[dict[str, Any]]:
     """A page of assignments in a constant number of queries."""
     user = viewer(request)
     dbsession = request.dbsession
@@ -193,7 +127,7 @@ def render_many(request: Any, rows: list[Assignment]) -> list[dict[str, Any]]:
     as_student = user.role == Role.STUDENT.value
     extensions = submissions.extensions_for(dbsession, user.id, ids) if as_student else {}
     return [
-        assignment_data(
+        service.assignment_data(
             a,
             rubric[a.id],
             student_ids=assignees.get(a.id) if a.id in staff_ids else None,
@@ -204,7 +138,7 @@ def render_many(request: Any, rows: list[Assignment]) -> list[dict[str, Any]]:
     ]
 
 
-def announce_assigned(request: Any, assignment: Assignment, student_ids: list[int]) -> None:
+def announce_assigned(request: Request, assignment: Assignment, student_ids: list[int]) -> None:
     """The assignment reached these students (subscribers tell them, see ``events``)."""
     if student_ids:
         event = AssignmentPublished(assignment_id=assignment.id, student_ids=tuple(student_ids))
@@ -220,7 +154,7 @@ def announce_assigned(request: Any, assignment: Assignment, student_ids: list[in
     tags=TAGS,
     response_schemas=responds(AssignmentPage, "A page of assignments, newest first"),
 )
-def list_assignments(request: Any) -> dict[str, Any]:
+def list_assignments(request: Request) -> dict[str, Any]:
     """Assignments the caller may see; filters ``subject``, ``status``, ``author``."""
     query = request.validated["querystring"]
     stmt = service.assignments_query(
@@ -239,7 +173,7 @@ def list_assignments(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(AssignmentSchema, "The new draft", 201),
 )
-def create_assignment(request: Any) -> dict[str, Any]:
+def create_assignment(request: Request) -> dict[str, Any]:
     """A draft in a subject the caller teaches (admins: any subject)."""
     assignment = service.create_assignment(
         request.dbsession, viewer(request), request.validated["body"], utcnow()
@@ -258,7 +192,7 @@ def create_assignment(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(AssignmentSchema, "The assignment"),
 )
-def get_assignment(request: Any) -> dict[str, Any]:
+def get_assignment(request: Request) -> dict[str, Any]:
     context = request.context
     return with_etag(request, render(request, context.assignment, staff=context.is_staff))
 
@@ -269,7 +203,7 @@ def get_assignment(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(AssignmentSchema, "The updated assignment"),
 )
-def patch_assignment(request: Any) -> dict[str, Any]:
+def patch_assignment(request: Request) -> dict[str, Any]:
     """Any field of the create body; ``rubric`` and ``student_ids`` replace the lists."""
     assignment = request.context.assignment
     check_if_match(request, render(request, assignment, staff=True))
@@ -298,7 +232,7 @@ def patch_assignment(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(NoContent, "Deleted", 204),
 )
-def delete_assignment(request: Any) -> Response:
+def delete_assignment(request: Request) -> Response:
     """Drafts, and published ones nobody has submitted to (409 otherwise: close it)."""
     assignment = request.context.assignment
     assignment_id, title = assignment.id, assignment.title
@@ -318,11 +252,11 @@ def delete_assignment(request: Any) -> Response:
 
 @publish_service.post(
     permission=PUBLISH_ASSIGNMENT,
-    schema=EmptyBodyRequest(),
+    schema=NoParamsRequest(),
     tags=TAGS,
     response_schemas=responds(AssignmentSchema, "The published assignment"),
 )
-def publish_assignment(request: Any) -> dict[str, Any]:
+def publish_assignment(request: Request) -> dict[str, Any]:
     """Draft -> published; every assigned student is notified once the change commits."""
     assignment = request.context.assignment
     students = service.publish(request.dbsession, assignment, utcnow())
@@ -339,11 +273,11 @@ def publish_assignment(request: Any) -> dict[str, Any]:
 
 @close_service.post(
     permission=PUBLISH_ASSIGNMENT,
-    schema=EmptyBodyRequest(),
+    schema=NoParamsRequest(),
     tags=TAGS,
     response_schemas=responds(AssignmentSchema, "The closed assignment"),
 )
-def close_assignment(request: Any) -> dict[str, Any]:
+def close_assignment(request: Request) -> dict[str, Any]:
     """Published -> closed: no new submissions (grading goes on)."""
     assignment = request.context.assignment
     service.close(request.dbsession, assignment, utcnow())
@@ -353,11 +287,11 @@ def close_assignment(request: Any) -> dict[str, Any]:
 
 @clone_service.post(
     permission=CLONE_ASSIGNMENT,
-    schema=EmptyBodyRequest(),
+    schema=NoParamsRequest(),
     tags=TAGS,
     response_schemas=responds(AssignmentSchema, "The new draft copy", 201),
 )
-def clone_assignment(request: Any) -> dict[str, Any]:
+def clone_assignment(request: Request) -> dict[str, Any]:
     """A draft copy authored by the caller, with the rubric, dates, policy and assignees."""
     source = request.context.assignment
     copy = service.clone(request.dbsession, viewer(request), source, utcnow())
@@ -378,5 +312,5 @@ def clone_assignment(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(StatsSchema, "Statistics of the assignment"),
 )
-def get_stats(request: Any) -> dict[str, Any]:
+def get_stats(request: Request) -> dict[str, Any]:
     return assignment_stats(request.dbsession, request.context.assignment)

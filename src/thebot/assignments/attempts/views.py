@@ -6,7 +6,7 @@ from typing import Any
 
 import colander
 
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.assignments.assignments.resources import AssignmentResource
 from thebot.assignments.attempts import service as timed_attempts
 from thebot.assignments.submissions import service as submissions
@@ -37,7 +37,7 @@ class AttemptStartSchema(colander.MappingSchema):
         "200": AttemptStartSchema(description="The attempt was already running"),
     },
 )
-def start_attempt(request: Any) -> dict[str, Any]:
+def start_attempt(request: Request) -> dict[str, Any]:
     """201 with the attempt's deadline; starting the same attempt again returns it (200)."""
     assignment = request.context.assignment
     student = request.identity.user

@@ -153,13 +153,6 @@ class UpdateReportRequest(colander.MappingSchema):
     body = UpdateReportBody(validator=check_period)
 
 
-class NoParamsRequest(colander.MappingSchema):
-    """GETs and the action POSTs: no query parameters, an empty (or no) body."""
-
-    querystring = StrictMapping(missing=DROP)
-    body = StrictMapping(missing=DROP)
-
-
 # --- responses (OpenAPI) ------------------------------------------------------------------
 
 
@@ -211,8 +204,3 @@ class ReportList(colander.SequenceSchema):
 class ReportPage(colander.MappingSchema):
     items = ReportList()
     next_cursor = colander.SchemaNode(colander.String(), missing=None)
-
-
-def responds(schema: type[colander.SchemaNode], description: str, status: int = 200) -> Any:
-    """``response_schemas`` of a view: its success body (errors are problem+json)."""
-    return {str(status): schema(description=description)}

@@ -66,7 +66,12 @@ def visible_reports_clause(viewer: User) -> ColumnElement[bool]:
     if viewer.role in people.TEACHING_ROLES:
         return or_(
             StudentReport.author_id == viewer.id,
-            and_(sent, StudentReport.student_id.in_(people.students_taught_by(people.session_of(viewer), viewer.id))),
+            and_(
+                sent,
+                StudentReport.student_id.in_(
+                    people.students_taught_by(people.session_of(viewer), viewer.id)
+                ),
+            ),
         )
     if viewer.role == Role.STUDENT.value:
         return and_(sent, StudentReport.student_id == viewer.id)

@@ -12,18 +12,16 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotFound
 
 from thebot.accounts.users.resources import viewer_of
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
 from thebot.assignments.models import StudentReport
 from thebot.assignments.reports import service as reports
 from thebot.assignments.reports.resources import ReportResource, ReportsRoot
 from thebot.assignments.reports.schemas import (
     CreateReportRequest,
-    NoParamsRequest,
     ReportPage,
     ReportSchema,
     ReportsListRequest,
     UpdateReportRequest,
-    responds,
 )
 from thebot.audit import audit
 from thebot.pagination import page_body, paginate_request
@@ -37,6 +35,7 @@ from thebot.permissions import (
     VIEW_REPORT,
 )
 from thebot.responses import check_if_match, created, with_etag
+from thebot.schemas import NoParamsRequest, responds
 
 TAGS = ["reports"]
 ONE = "reports_report"
@@ -79,18 +78,18 @@ refresh = ApiService(
 )
 
 
-def current(request: Any) -> StudentReport:
+def current(request: Request) -> StudentReport:
     report = request.context.report
     if report is None:  # the factory answers 404 first; this only guards misuse
         raise HTTPNotFound()
     return report
 
 
-def respond(request: Any, report: StudentReport) -> dict[str, Any]:
+def respond(request: Request, report: StudentReport) -> dict[str, Any]:
     return with_etag(request, reports.one_report_data(request.dbsession, report))
 
 
-def guard(request: Any) -> StudentReport:
+def guard(request: Request) -> StudentReport:
     """The report, after ``If-Match`` (412 when the caller's copy is stale)."""
     report = current(request)
     check_if_match(request, reports.one_report_data(request.dbsession, report))
@@ -103,7 +102,7 @@ def guard(request: Any) -> StudentReport:
     tags=TAGS,
     response_schemas=responds(ReportPage, "The reports the caller may see, newest first"),
 )
-def list_reports(request: Any) -> dict[str, Any]:
+def list_reports(request: Request) -> dict[str, Any]:
     """Filters ``student`` (user id), ``status``, ``type``."""
     query = request.validated["querystring"]
     stmt = reports.reports_query(
@@ -123,7 +122,7 @@ def list_reports(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The new draft with its computed figures", 201),
 )
-def create_report(request: Any) -> dict[str, Any]:
+def create_report(request: Request) -> dict[str, Any]:
     """A draft about a student the caller teaches (any student, for admins)."""
     body = dict(request.validated["body"])
     report = reports.create_report(
@@ -146,7 +145,7 @@ def create_report(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The report"),
 )
-def get_report(request: Any) -> dict[str, Any]:
+def get_report(request: Request) -> dict[str, Any]:
     return respond(request, current(request))
 
 
@@ -156,7 +155,7 @@ def get_report(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The updated draft"),
 )
-def patch_report(request: Any) -> dict[str, Any]:
+def patch_report(request: Request) -> dict[str, Any]:
     """type, period, summary, show_to_parent of a draft; a new period recomputes figures."""
     report = guard(request)
     reports.update_report(request.dbsession, report, dict(request.validated["body"]))
@@ -169,7 +168,7 @@ def patch_report(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The sent report"),
 )
-def send_report(request: Any) -> dict[str, Any]:
+def send_report(request: Request) -> dict[str, Any]:
     """``draft -> sent``; the student's parents are told when ``show_to_parent``."""
     report = guard(request)
     parents = reports.send_report(request.dbsession, report)
@@ -190,7 +189,7 @@ def send_report(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The report, now read"),
 )
-def acknowledge_report(request: Any) -> dict[str, Any]:
+def acknowledge_report(request: Request) -> dict[str, Any]:
     """``sent -> read``, recording when and which parent; the author is told."""
     report = guard(request)
     parent = viewer_of(request)
@@ -204,7 +203,7 @@ def acknowledge_report(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The archived report"),
 )
-def archive_report(request: Any) -> dict[str, Any]:
+def archive_report(request: Request) -> dict[str, Any]:
     """Any state but ``archived`` -> ``archived`` (extension)."""
     report = guard(request)
     reports.archive_report(request.dbsession, report)
@@ -217,7 +216,7 @@ def archive_report(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The draft with fresh figures"),
 )
-def refresh_report_figures(request: Any) -> dict[str, Any]:
+def refresh_report_figures(request: Request) -> dict[str, Any]:
     """Recompute a draft's figures (extension); 409 once the report was sent."""
     report = guard(request)
     reports.refresh_figures(request.dbsession, report)

@@ -13,29 +13,27 @@ from typing import Any
 from pyramid.response import Response
 
 from thebot.accounts.models import User
-from thebot.api import ApiService, json_cstruct
+from thebot.api import ApiService, Request, json_cstruct
 from thebot.assignments.assignments.resources import (
     AssignmentResource,
     ExtensionResource,
     SubmissionResource,
 )
-from thebot.assignments.assignments.responses import (
-    ExtensionPage,
-    ExtensionSchema,
-    SubmissionPage,
-    SubmissionSchema,
-)
-from thebot.assignments.assignments.views import extension_data
+from thebot.assignments.assignments.schemas import ExtensionSchema
+from thebot.assignments.assignments.service import extension_data
 from thebot.assignments.events import ExtensionGranted, SubmissionGraded, SubmissionReturned
 from thebot.assignments.models import AssignmentExtension, AssignmentSubmission
 from thebot.assignments.submissions import grading
 from thebot.assignments.submissions import service as submissions
 from thebot.assignments.submissions.late_policy import score_text
 from thebot.assignments.submissions.schemas import (
+    ExtensionPage,
     ExtensionRequest,
     ExtensionsListRequest,
     GradeRequest,
     ReturnRequest,
+    SubmissionPage,
+    SubmissionSchema,
     SubmissionsListRequest,
     SubmitRequest,
 )
@@ -95,11 +93,11 @@ extension_service = ApiService(
 )
 
 
-def viewer(request: Any) -> User:
+def viewer(request: Request) -> User:
     return request.identity.user
 
 
-def form_or_json(request: Any) -> dict[str, Any]:
+def form_or_json(request: Request) -> dict[str, Any]:
     """The body of a submission: JSON, or multipart (a body the parser rejects is a 400)."""
     try:
         return json_cstruct(request)
@@ -108,7 +106,7 @@ def form_or_json(request: Any) -> dict[str, Any]:
         return {}
 
 
-def render(request: Any, submission: AssignmentSubmission) -> dict[str, Any]:
+def render(request: Request, submission: AssignmentSubmission) -> dict[str, Any]:
     return submissions.submissions_data(request.dbsession, [submission])[0]
 
 
@@ -121,7 +119,7 @@ def render(request: Any, submission: AssignmentSubmission) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubmissionPage, "A page of submissions, newest first"),
 )
-def list_submissions(request: Any) -> dict[str, Any]:
+def list_submissions(request: Request) -> dict[str, Any]:
     """Graders see all; students their own; parents and tutors their students'. Filters:
     ``status`` (submitted, late, graded, returned), ``student``, ``counts``."""
     query = request.validated["querystring"]
@@ -144,7 +142,7 @@ def list_submissions(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubmissionSchema, "The new attempt", 201),
 )
-def submit(request: Any) -> dict[str, Any]:
+def submit(request: Request) -> dict[str, Any]:
     """A new attempt: 409 before the start, after the (late) deadline, once closed, when the
     attempts are used up or the counted attempt is graded (and not returned)."""
     body = request.validated["body"]
@@ -179,7 +177,7 @@ def submit(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubmissionSchema, "The submission"),
 )
-def get_submission(request: Any) -> dict[str, Any]:
+def get_submission(request: Request) -> dict[str, Any]:
     return with_etag(request, render(request, request.context.submission))
 
 
@@ -189,7 +187,7 @@ def get_submission(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubmissionSchema, "The graded submission"),
 )
-def grade(request: Any) -> dict[str, Any]:
+def grade(request: Request) -> dict[str, Any]:
     """``{"score"}`` or ``{"rubric_scores": {criterion_id: points}}``, and ``feedback``.
     The student and their parents are notified once the grade commits."""
     body = request.validated["body"]
@@ -230,7 +228,7 @@ def grade(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(SubmissionSchema, "The returned submission"),
 )
-def return_submission(request: Any) -> dict[str, Any]:
+def return_submission(request: Request) -> dict[str, Any]:
     """Hand the counted version back (optional ``reason``, sent to the student); they may
     submit again within the attempts limit."""
     body = request.validated.get("body") or {}
@@ -264,7 +262,7 @@ def return_submission(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ExtensionPage, "Extensions the caller may see"),
 )
-def list_extensions(request: Any) -> dict[str, Any]:
+def list_extensions(request: Request) -> dict[str, Any]:
     query = request.validated["querystring"]
     context = request.context
     stmt = submissions.extensions_query(
@@ -280,7 +278,7 @@ def list_extensions(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(ExtensionSchema, "The extension (201 when new)"),
 )
-def grant_extension(request: Any) -> dict[str, Any]:
+def grant_extension(request: Request) -> dict[str, Any]:
     """Grant or change a student's extension: their due date (and late deadline)."""
     body = request.validated["body"]
     assignment = request.context.assignment
@@ -324,7 +322,7 @@ def grant_extension(request: Any) -> dict[str, Any]:
     tags=TAGS,
     response_schemas=responds(NoContent, "Revoked", 204),
 )
-def revoke_extension(request: Any) -> Response:
+def revoke_extension(request: Request) -> Response:
     context = request.context
     extension = context.extension
     student_id = extension.student_id

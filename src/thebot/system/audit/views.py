@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
-from thebot.api import ApiService
+from thebot.api import ApiService, Request
+from thebot.audit import AuditEvent
 from thebot.pagination import page_body, paginate_request
 from thebot.permissions import VIEW_AUDIT_LOG
 from thebot.system.audit.schemas import AUDIT_LOG_RESPONSES, AuditLogRequest
-from thebot.system.models import AuditEvent
 
 audit_log = ApiService(
     name="audit_log", path="/api/system/audit-log/", description="Audit events (admins)"
@@ -52,7 +52,7 @@ def usernames_of(dbsession: Session, events: list[AuditEvent]) -> dict[int, str]
     response_schemas=AUDIT_LOG_RESPONSES,
     tags=["system"],
 )
-def get_audit_log(request: Any) -> dict[str, Any]:
+def get_audit_log(request: Request) -> dict[str, Any]:
     """Filters ``actor`` (user id), ``action``, ``since`` (inclusive), ``until`` (exclusive)."""
     query = request.validated["querystring"]
     stmt = select(AuditEvent)
