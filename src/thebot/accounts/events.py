@@ -2,14 +2,14 @@
 
 Other features show people: a dashboard lists a tutor's students by name, a parent's
 children with their tutor, a student's lessons with their teacher. Accounts must not import
-those features (they build on accounts, not the other way round), so the accounts views
+those features (they build on accounts, not the other way round), so the accounts services
 record a ``PeopleChanged`` domain event (``thebot.events``) for every write that changes
 what others may show, and those features subscribe to it in their ``includeme``:
 
     config.add_subscriber(refresh_dashboards, [Committing, PeopleChanged])
 
-    people_changed(request, user_ids=[user.id])                       # renamed, deactivated
-    people_changed(request, student_ids=[s.id], related_ids=[old_tutor_id])  # new tutor
+    people_changed(dbsession, user_ids=[user.id])                      # renamed, deactivated
+    people_changed(dbsession, student_ids=[s.id], related_ids=[old_tutor_id])  # new tutor
 
 Subscribers run inside the transaction (after the write is flushed, before the commit):
 anything they schedule (cache invalidation) waits for the commit.
@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from thebot.api import Request
+from sqlalchemy.orm import Session
+
 from thebot.events import DomainEvent, ids, record
 
 # User fields that other features show about a person (``service.brief`` and whether the
@@ -54,7 +55,7 @@ class PeopleChanged(DomainEvent):
 
 
 def people_changed(
-    request: Request,
+    dbsession: Session,
     *,
     user_ids: Iterable[int | None] = (),
     student_ids: Iterable[int | None] = (),
@@ -63,17 +64,17 @@ def people_changed(
     """Record a flushed write as ``PeopleChanged`` (nothing when nothing changed)."""
     event = PeopleChanged(ids(user_ids), ids(student_ids), ids(related_ids))
     if event.user_ids:
-        record(request.dbsession, event)
+        record(dbsession, event)
 
 
-def user_fields_changed(request: Request, user_id: int, fields: Iterable[str]) -> None:
+def user_fields_changed(dbsession: Session, user_id: int, fields: Iterable[str]) -> None:
     """After a user PATCH: report it when a field others are shown changed."""
     if SHOWN_USER_FIELDS.intersection(fields):
-        people_changed(request, user_ids=[user_id])
+        people_changed(dbsession, user_ids=[user_id])
 
 
 def student_relations_changed(
-    request: Request, student_id: int, *, former: Iterable[int | None] = ()
+    dbsession: Session, student_id: int, *, former: Iterable[int | None] = ()
 ) -> None:
     """A student's tutor or parent links changed; ``former`` lost or gained the relation."""
-    people_changed(request, student_ids=[student_id], related_ids=former)
+    people_changed(dbsession, student_ids=[student_id], related_ids=former)

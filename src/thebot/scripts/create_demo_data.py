@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         with request.tm:
             result = create_demo_accounts(request.dbsession)
             if result.linked_student_id is not None:  # cached dashboards that show them
-                student_relations_changed(request, result.linked_student_id)
+                student_relations_changed(request.dbsession, result.linked_student_id)
             if result.created or result.links_created:
                 audit(request, "account.demo_created", **summary(result))
             lines = credentials_table(result)

@@ -15,6 +15,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from thebot.accounts.events import student_relations_changed
 from thebot.accounts.models import PairingCode, ParentLink, Role, User
 from thebot.accounts.relationships import visibility
 from thebot.accounts.users.service import create_user, ensure_profile, is_admin
@@ -115,6 +116,8 @@ def create_student(
             dbsession, student=user, parent=result.parent, actor=tutor
         )
     dbsession.flush()
+    if result.link is None:  # a new link reports the student (tutor and parent) itself
+        student_relations_changed(dbsession, user.id)
     return result
 
 
@@ -148,6 +151,7 @@ def link_parent(
         if found is None:
             raise
         return found, False
+    student_relations_changed(dbsession, student.id, former=[parent.id])
     return link, True
 
 
@@ -162,6 +166,7 @@ def get_link(dbsession: Session, student_id: int, parent_id: int) -> ParentLink 
 def unlink(dbsession: Session, link: ParentLink) -> None:
     dbsession.delete(link)
     dbsession.flush()
+    student_relations_changed(dbsession, link.student_id, former=[link.parent_id])
 
 
 def parent_links_query(student: User) -> Select:

@@ -8,7 +8,6 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.response import Response
 
 from thebot.accounts.auth.ratelimit import enforce
-from thebot.accounts.events import student_relations_changed
 from thebot.accounts.models import ParentLink, User
 from thebot.accounts.relationships import service as relationships
 from thebot.accounts.relationships.resources import ChildLinkResource, RelationshipsRoot
@@ -96,8 +95,7 @@ def student_items(request: Request, rows: list[User]) -> list[dict[str, Any]]:
 
 
 def link_changed(request: Request, action: str, link: ParentLink) -> None:
-    """After a parent link was created or removed (and flushed): report it, audit it."""
-    student_relations_changed(request, link.student_id, former=[link.parent_id])
+    """After a parent link was created or removed (the service reported it): audit it."""
     audit(
         request,
         action,
@@ -149,10 +147,8 @@ def create_student(request: Request) -> dict[str, Any]:
             target_id=credentials["user_id"],
             role=credentials["role"],
         )
-    if result.link is not None:  # reports the new student (tutor and parent) too
+    if result.link is not None:
         link_changed(request, "parent_link_created", result.link)
-    else:
-        student_relations_changed(request, result.student.id)
     created(request, "accounts_user", user_id=result.student.id)
     request.response.cache_control = "no-store"
     return {

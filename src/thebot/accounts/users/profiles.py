@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from thebot.accounts.events import RELATION_PROFILE_FIELDS, student_relations_changed
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
 from thebot.accounts.relationships import visibility
 from thebot.accounts.users.service import (
@@ -52,11 +53,14 @@ def update_profile(
         tutor = dbsession.get(User, changes["tutor_id"])
         if tutor is None or tutor.role != Role.TUTOR.value or not tutor.is_active:
             raise Invalid("tutor_id", "No active tutor with this id")
+    tutor_before = tutor_id_of(dbsession, user)
     profile = ensure_profile(dbsession, user)
     changed = [f for f in sorted(changes) if getattr(profile, f) != changes[f]]
     for field in changed:
         setattr(profile, field, changes[field])
     dbsession.flush()
+    if RELATION_PROFILE_FIELDS.intersection(changed):
+        student_relations_changed(dbsession, user.id, former=[tutor_before])
     return changed
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.auth import passwords
 from thebot.accounts.auth.tokens import revoke_tokens
+from thebot.accounts.events import people_changed, user_fields_changed
 from thebot.accounts.models import (
     ParentLink,
     Role,
@@ -223,6 +224,8 @@ def update_user(
         revoke_access(dbsession, user.id, registry)
         changed.append("password")
     flush_or_conflict(dbsession, "email" if "email" in changed else "username")
+    if changed:
+        user_fields_changed(dbsession, user.id, changed)
     return changed
 
 
@@ -283,6 +286,8 @@ def deactivate_user(dbsession: Session, actor: User, user: User, registry: Any =
     user.is_active = False
     revoke_access(dbsession, user.id, registry)
     dbsession.flush()
+    if was_active:
+        people_changed(dbsession, user_ids=[user.id])
     return was_active
 
 

@@ -10,12 +10,6 @@ from typing import Any
 
 from pyramid.response import Response
 
-from thebot.accounts.events import (
-    RELATION_PROFILE_FIELDS,
-    people_changed,
-    student_relations_changed,
-    user_fields_changed,
-)
 from thebot.accounts.models import User
 from thebot.accounts.users import profiles, service
 from thebot.accounts.users.resources import UserResource, UsersRoot, viewer_of
@@ -161,7 +155,6 @@ def patch_user(request: Request) -> Any:
     except service.ProtectedFieldsDenied as exc:
         return denied(request, exc, target)
     if changed:
-        user_fields_changed(request, target.id, changed)
         details: dict[str, Any] = {"fields": changed}
         if "role" in changed:
             details.update(role_from=role_before, role_to=target.role)
@@ -181,7 +174,6 @@ def delete_user(request: Request) -> Response:
     """Deactivate the account (it is kept) and revoke its tokens and sessions."""
     target = request.context.user
     if service.deactivate_user(request.dbsession, viewer_of(request), target, request.registry):
-        people_changed(request, user_ids=[target.id])
         audit(request, "account_deactivated", target_type="user", target_id=target.id)
     return no_content()
 
@@ -221,15 +213,12 @@ def patch_profile(request: Request) -> Any:
     """Fields of the user's role; ``tutor_id`` (a student's tutor) only by admins."""
     target = request.context.user
     check_if_match(request, visible_profile(request))
-    tutor_before = profiles.tutor_id_of(request.dbsession, target)
     try:
         changed = profiles.update_profile(
             request.dbsession, viewer_of(request), target, dict(request.validated["body"])
         )
     except service.ProtectedFieldsDenied as exc:
         return denied(request, exc, target)
-    if RELATION_PROFILE_FIELDS.intersection(changed):
-        student_relations_changed(request, target.id, former=[tutor_before])
     if changed:
         audit(
             request,
