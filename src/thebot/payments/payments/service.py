@@ -145,19 +145,19 @@ def by_provider_id(dbsession: Session, provider_payment_id: str) -> Payment | No
     )
 
 
-def sync_payment(dbsession: Session, provider: Provider, payment: Payment) -> Payment:
-    """Ask the provider (outside the lock), then apply its answer under the lock."""
+def sync_payment(dbsession: Session, provider: Provider, payment: Payment) -> bool:
+    """Ask the provider (outside the lock), then apply its answer under the lock: whether
+    this call changed the payment (a concurrent one may have applied the same answer)."""
     if not payment.provider_payment_id:
-        return payment
+        return False
     obj = provider.get_payment(payment.provider_payment_id)
     locked = lock(dbsession, payment.id)
     if obj is None:
         log.warning(
             "payment %s: the provider does not know %s", locked.id, locked.provider_payment_id
         )
-        return locked
-    apply_payment(dbsession, locked, obj)
-    return locked
+        return False
+    return apply_payment(dbsession, locked, obj)
 
 
 def apply_payment(dbsession: Session, payment: Payment, obj: ProviderPayment) -> bool:
@@ -282,13 +282,13 @@ def refund_by_provider_id(dbsession: Session, provider_refund_id: str) -> Refund
     return dbsession.scalar(select(Refund).where(Refund.provider_refund_id == provider_refund_id))
 
 
-def sync_refund(dbsession: Session, provider: Provider, item: Refund) -> Refund:
+def sync_refund(dbsession: Session, provider: Provider, item: Refund) -> bool:
     obj = provider.get_refund(item.provider_refund_id or "")
-    if obj is not None:
-        lock(dbsession, item.payment_id)
-        dbsession.refresh(item)
-        apply_refund(dbsession, item, obj)
-    return item
+    if obj is None:
+        return False
+    lock(dbsession, item.payment_id)
+    dbsession.refresh(item)
+    return apply_refund(dbsession, item, obj)
 
 
 def apply_refund(dbsession: Session, item: Refund, obj: ProviderRefund) -> bool:

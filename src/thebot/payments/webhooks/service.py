@@ -44,17 +44,14 @@ def process_notification(
         if payment is None:
             log.warning("webhook %s for unknown payment %r ignored", event, object_id)
             return "ignored"
-        before = (payment.status, payment.needs_review)
-        after = payments.sync_payment(dbsession, provider, payment)
-        return "applied" if (after.status, after.needs_review) != before else "unchanged"
+        changed = payments.sync_payment(dbsession, provider, payment)
+        return "applied" if changed else "unchanged"
     if event in REFUND_EVENTS:
         item = payments.refund_by_provider_id(dbsession, object_id)
         if item is None:
             log.warning("webhook %s for unknown refund %r ignored", event, object_id)
             return "ignored"
-        before_status = item.status
-        payments.sync_refund(dbsession, provider, item)
-        return "applied" if item.status != before_status else "unchanged"
+        return "applied" if payments.sync_refund(dbsession, provider, item) else "unchanged"
     log.info("webhook event %r ignored", event)
     return "ignored"
 
@@ -85,11 +82,8 @@ def poll(dbsession: Session, provider: Provider, now: dt.datetime, minutes: int)
         payment = dbsession.get(Payment, payment_id)
         if payment is None:
             continue
-        before = payment.status
         try:
-            after = payments.sync_payment(dbsession, provider, payment)
+            changed += payments.sync_payment(dbsession, provider, payment)
         except Exception:  # one unreachable payment must not stop the others
             log.exception("polling payment %s failed", payment_id)
-            continue
-        changed += after.status != before
     return changed

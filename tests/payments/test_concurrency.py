@@ -1,0 +1,114 @@
+"""Two notifications for one payment at the same moment grant once (real commits, threads).
+
+The app has its own engine on a scratch database (PostgreSQL with
+``THEBOT_TEST_DATABASE_URL``, else a SQLite file). Both requests fetch the provider's object
+and then meet at a barrier, so both reach the row lock with "succeeded" in hand: the lock
+(``SELECT ... FOR UPDATE``) makes the second one see the first one's result and do nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import webtest
+from payments_support import YOOKASSA_IP
+from sqlalchemy import func, select
+
+from thebot.payments.ledger.models import LedgerEntry
+from thebot.payments.payments.models import Payment
+from thebot.payments.providers import FACTORY_KEY
+
+
+@pytest.fixture(scope="module")
+def own_app(make_app, scratch_database_url, fake_yookassa):
+    app = make_app(
+        own_engine=True,
+        database_url=scratch_database_url,
+        auto_migrate="true",
+        rate_limit_enabled="false",
+        payment_provider="yookassa",
+        yookassa_shop_id="shop-1",
+        yookassa_secret_key="test-secret",
+        yookassa_api_url=fake_yookassa.url,
+        yookassa_backoff="0",
+    )
+    yield app
+    app.registry["dbengine"].dispose()
+
+
+def test_two_webhooks_at_once_grant_once(own_app: Any, yk: Any) -> None:
+    provider_id = f"yk-{uuid.uuid4()}"
+    yk.payments[provider_id] = {
+        "id": provider_id,
+        "status": "succeeded",
+        "amount": {"value": "5000.00", "currency": "RUB"},
+        "metadata": {},
+    }
+    with own_app.registry["dbsession_factory"]() as session, session.begin():
+        payment = Payment(
+            purpose="invoice",
+            amount=Decimal("5000.00"),
+            currency="RUB",
+            provider="yookassa",
+            provider_payment_id=provider_id,
+            idempotence_key=f"thebot-payment-race-{provider_id}",
+        )
+        session.add(payment)
+        session.flush()
+        payment_id = payment.id
+
+    from thebot.payments.providers.yookassa import YooKassaClient, YooKassaProvider
+
+    barrier = threading.Barrier(2, timeout=2)
+
+    class Racing(YooKassaProvider):
+        def get_payment(self, payment_id: str) -> Any:
+            found = super().get_payment(payment_id)
+            try:
+                barrier.wait()  # both have fetched before either takes the lock
+            except threading.BrokenBarrierError:
+                pass  # SQLite: the second request waits for the database before fetching
+            return found
+
+    def factory(request: Any) -> Any:
+        client = YooKassaClient(
+            shop_id="shop-1", secret_key="test-secret", api_url=yk.url, backoff=0
+        )
+        return Racing(client)
+
+    own_app.registry[FACTORY_KEY] = factory
+    try:
+        api = webtest.TestApp(
+            own_app, extra_environ={"HTTP_HOST": "testserver", "REMOTE_ADDR": YOOKASSA_IP}
+        )
+        body = {
+            "type": "notification",
+            "event": "payment.succeeded",
+            "object": {"id": provider_id},
+        }
+        answers: list[Any] = []
+
+        def send() -> None:
+            answers.append(api.post_json("/api/payments/webhooks/yookassa/", body).json)
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        del own_app.registry[FACTORY_KEY]
+
+    assert sorted(a["status"] for a in answers) == ["applied", "unchanged"]
+    with own_app.registry["dbsession_factory"]() as session:
+        charges = session.scalar(
+            select(func.count()).where(
+                LedgerEntry.payment_id == payment_id, LedgerEntry.kind == "charge"
+            )
+        )
+        assert charges == 1
+        assert session.get(Payment, payment_id).status == "succeeded"
