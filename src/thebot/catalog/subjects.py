@@ -15,8 +15,8 @@ from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
-from thebot.accounts.relationships import visibility as people
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject, TeacherSubject
 from thebot.errors import Conflict, field_error
 from thebot.schemas import iso
@@ -85,7 +85,7 @@ def subjects_query(viewer: User, *, q: str | None = None, teacher_id: int | None
     return stmt
 
 
-def subjects_taught_ids(teacher_id: int) -> Select:
+def subjects_taught_ids(teacher_id: Any) -> Select:
     """``SELECT subject_id`` of the active teacher-subject assignments of ``teacher_id``."""
     return select(TeacherSubject.subject_id).where(
         TeacherSubject.teacher_id == teacher_id, TeacherSubject.is_active.is_(True)

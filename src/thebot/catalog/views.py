@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyramid.httpexceptions import HTTPForbidden
 from pyramid.response import Response
 
+from thebot.accounts.models import User
 from thebot.accounts.users.resources import viewer_of
 from thebot.api import ApiService, Request
 from thebot.audit import audit
@@ -95,6 +97,14 @@ enrollment = ApiService(
 )
 
 
+def caller(request: Request) -> User:
+    """The signed-in caller (each view's permission is granted to signed-in users only)."""
+    user = viewer_of(request)
+    if user is None:
+        raise HTTPForbidden()
+    return user
+
+
 def one_enrollment(request: Request, item: Enrollment) -> dict[str, Any]:
     return enrollment_service.enrollment_items(request.dbsession, [item])[0]
 
@@ -111,7 +121,7 @@ def one_enrollment(request: Request, item: Enrollment) -> dict[str, Any]:
 def list_subjects(request: Request) -> dict[str, Any]:
     query = request.validated["querystring"]
     stmt = service.subjects_query(
-        viewer_of(request), q=query.get("q"), teacher_id=query.get("teacher")
+        caller(request), q=query.get("q"), teacher_id=query.get("teacher")
     )
     rows, next_cursor = paginate_request(
         request, stmt, [(Subject.name, "asc"), (Subject.id, "asc")]
@@ -191,7 +201,7 @@ def list_subject_teachers(request: Request) -> dict[str, Any]:
     see only the teachers they may see."""
     query = request.validated["querystring"]
     stmt = teacher_service.teachers_query(
-        request.context.subject, viewer_of(request), is_active=query["is_active"]
+        request.context.subject, caller(request), is_active=query["is_active"]
     )
     rows, next_cursor = paginate_request(request, stmt, [(TeacherSubject.id, "asc")])
     users = service.users_by_id(request.dbsession, [a.teacher_id for a in rows])
@@ -268,7 +278,7 @@ def list_enrollments(request: Request) -> dict[str, Any]:
     filters = {k: query.get(k) for k in ("student", "subject", "teacher", "status")}
     rows, next_cursor = paginate_request(
         request,
-        enrollment_service.enrollments_query(viewer_of(request), **filters),
+        enrollment_service.enrollments_query(caller(request), **filters),
         [(Enrollment.id, "desc")],
     )
     return page_body(enrollment_service.enrollment_items(request.dbsession, rows), next_cursor)
@@ -285,7 +295,7 @@ def create_enrollment(request: Request) -> dict[str, Any]:
     already teaches the student (themself only; ``teacher_id`` defaults to the caller). Any
     other student is a 404 (``enrollments`` module docstring)."""
     new = enrollment_service.create_enrollment(
-        request.dbsession, viewer_of(request), **request.validated["body"]
+        request.dbsession, caller(request), **request.validated["body"]
     )
     audit(
         request,
@@ -329,7 +339,7 @@ def patch_enrollment(request: Request) -> dict[str, Any]:
     before = {"status": target.status, "teacher_id": target.teacher_id}
     changed = enrollment_service.update_enrollment(
         request.dbsession,
-        viewer_of(request),
+        caller(request),
         target,
         context.relations,
         dict(request.validated["body"]),

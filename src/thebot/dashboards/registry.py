@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import Role, User
@@ -105,7 +105,7 @@ def build_dashboard(
 # once (per role where visibility depends on it) with the user's id as the ``viewer_id``
 # parameter: a dashboard computed after an invalidation costs a few milliseconds of CPU.
 
-VIEWER = bindparam("viewer_id")
+VIEWER: BindParameter[int] = bindparam("viewer_id")
 # The card lists read the students' ids from this parameter (``bound_lists.in_list``: one
 # bound list, not one bound value per id to build and cache each time).
 STUDENT_IDS = "student_ids"
@@ -142,8 +142,16 @@ def enrollments_statement(role: str, listed: bool) -> Select:
     )
 
 
+def joined(layout: Layout, row: Any, name: str) -> dict[str, Any]:
+    """``layout.part`` of an inner join: always there."""
+    part = layout.part(row, name)
+    if part is None:
+        raise ValueError(f"no {name} in an inner join")
+    return part
+
+
 def subject_entry(row: Any) -> dict[str, Any]:
-    subject = ENROLLMENT.part(row, "subject")
+    subject = joined(ENROLLMENT, row, "subject")
     return {
         "enrollment_id": row.enrollment_id,
         "subject": subject,

@@ -24,13 +24,14 @@ Other features showing people on a dashboard subscribe too (lessons:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy import CompoundSelect, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.events import PeopleChanged
-from thebot.accounts.relationships import visibility as people
 from thebot.catalog.events import DashboardEvent, SubjectChanged
 from thebot.catalog.models import TeacherSubject
 from thebot.dashboards.cache import (
@@ -51,7 +52,7 @@ from thebot.materials.models import (
 STUDENT, USER = "student", "user"  # the kind of each row of ``shown_to``
 
 
-def shown_to(dbsession: Session, user_ids: frozenset[int]) -> Select:
+def shown_to(dbsession: Session, user_ids: Collection[int]) -> CompoundSelect:
     """``SELECT kind, user_id``: the students whose watchers' dashboards show these people
     (``student``) and the other users whose dashboards show them (``user``)."""
     pairs = people.teaching_pairs(dbsession).subquery()

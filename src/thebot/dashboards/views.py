@@ -7,6 +7,7 @@ Responses carry an ``ETag``; ``If-None-Match`` gives a 304.
 
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPForbidden
 from pyramid.response import Response
 
 from thebot.accounts.users.resources import viewer_of
@@ -29,6 +30,8 @@ TAGS = ["dashboards"]
 
 def dashboard(request: Request, role: str) -> Response:
     user = viewer_of(request)
+    if user is None:  # the permission is for signed-in users only
+        raise HTTPForbidden()
     data, tag = cached_dashboard(
         request.registry,
         user,

@@ -1,4 +1,6 @@
-"""Media: uploaded files, their type sniffed from the bytes, stored and served safely."""
+"""Media: uploaded files, their type sniffed from the bytes, stored and served safely.
+Features owning files say who may read them with ``config.add_media_owner(owner_type,
+can_view)``."""
 
 from typing import Any
 

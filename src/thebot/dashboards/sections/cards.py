@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import aliased
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, StudentProfile, User
-from thebot.accounts.relationships import visibility as people
 from thebot.accounts.users.profiles import STUDENT_STATS
 from thebot.accounts.users.service import BRIEF_FIELDS
 from thebot.dashboards.registry import (
@@ -19,6 +19,7 @@ from thebot.dashboards.registry import (
     DashboardContext,
     as_int,
     enrollments_statement,
+    joined,
     subject_entry,
     viewer_params,
 )
@@ -116,7 +117,7 @@ def student_cards(
         subjects.setdefault(row.student_id, []).append(subject_entry(row))
     cards = []
     for row in rows:
-        student = CARD.part(row, "student")
+        student = joined(CARD, row, "student")
         stats = CARD.values(row, "stats")
         card: dict[str, Any] = {
             "student": student,

@@ -23,6 +23,7 @@ from thebot.dashboards.registry import (
     Teacher,
     as_int,
     enrollments_statement,
+    joined,
     subject_entry,
     viewer_params,
 )
@@ -106,7 +107,7 @@ def student_materials(ctx: DashboardContext) -> dict[str, Any]:
         "summary": summary,
         "items": [
             {
-                **STUDENT_MATERIAL.part(row, "material"),
+                **joined(STUDENT_MATERIAL, row, "material"),
                 "subject": STUDENT_MATERIAL.part(row, "subject"),
                 "assigned_at": iso(row.assigned_at),
                 "progress": progress_entry(STUDENT_MATERIAL.values(row, "progress"), row),

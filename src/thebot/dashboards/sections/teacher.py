@@ -20,6 +20,7 @@ from thebot.dashboards.registry import (
     VIEWER,
     DashboardContext,
     Student,
+    joined,
     viewer_params,
 )
 from thebot.db.lists import in_list
@@ -50,10 +51,10 @@ def teacher_subjects(ctx: DashboardContext) -> list[dict[str, Any]]:
 
     entries = {}
     for row in ctx.dbsession.execute(TAUGHT_SUBJECTS, params):
-        subject = TAUGHT.part(row, "subject")
+        subject = joined(TAUGHT, row, "subject")
         entries[subject["id"]] = entry(subject, True)
     for row in ctx.dbsession.execute(TEACHER_STUDENTS, params):
-        subject = TEACHER_STUDENT.part(row, "subject")
+        subject = joined(TEACHER_STUDENT, row, "subject")
         entries.setdefault(subject["id"], entry(subject, False))["students"].append(
             {
                 "enrollment_id": row.enrollment_id,

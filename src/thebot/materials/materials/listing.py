@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Row,
     Select,
@@ -119,7 +120,7 @@ def list_template(role: str, dialect: str, filters: frozenset[str]) -> Select:
     if "tag" in filters:
         stmt = stmt.where(has_tag(dialect))
     if "q" in filters:
-        pattern = bindparam("q")
+        pattern: BindParameter[str] = bindparam("q")
         stmt = stmt.where(
             or_(
                 Material.title.ilike(pattern, escape=LIKE_ESCAPE),

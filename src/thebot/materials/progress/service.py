@@ -33,12 +33,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, case, func, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import StudentProfile, User
-from thebot.accounts.relationships import visibility as people
 from thebot.accounts.users.service import brief
 from thebot.catalog.models import Enrollment, EnrollmentStatus
 from thebot.catalog.subjects import users_by_id
@@ -148,7 +148,7 @@ def next_streak(current: int, previous_activity: dt.datetime | None, now: dt.dat
 # --- statistics -------------------------------------------------------------------------
 
 
-def learning_set(student_ids: Sequence[int]) -> Select:
+def learning_set(student_ids: Sequence[int]) -> CompoundSelect:
     """``SELECT student_id, material_id``: the materials counted in ``progress_percent``."""
     live = and_(Material.status == MaterialStatus.ACTIVE.value, Material.deleted_at.is_(None))
     assigned = (
