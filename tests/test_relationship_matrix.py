@@ -202,6 +202,26 @@ MATRIX: dict[str, tuple[str, dict[str, tuple[int, int, int]]]] = {
             "student": (403, 403, 403),
         },
     ),
+    "POST /api/payments/prices/": (
+        "teacher",  # the teacher a price is for (admins only)
+        {
+            "admin": (201, 201, 400),
+            "teacher": (403, 403, 403),
+            "tutor": (403, 403, 403),
+            "parent": (403, 403, 403),
+            "student": (403, 403, 403),
+        },
+    ),
+    "POST /api/payments/packages/purchase/": (
+        "student",  # the student the credits go to (S2 has no enrollment in X)
+        {
+            "admin": (201, 400, 400),
+            "teacher": (403, 403, 403),
+            "tutor": (403, 403, 403),
+            "parent": (201, 400, 400),
+            "student": (403, 403, 403),
+        },
+    ),
     "DELETE /api/accounts/children/{user_id}/": (
         "student",  # admins name the parent: ?parent=P
         {
@@ -365,6 +385,17 @@ def request_for(endpoint: str, world: Any, role: str, tid: int) -> tuple[str, st
             user_id=caller.id, role="moderator" if moderates else "member"
         ).room_id
         return method, path.format(id=room_id), {"user_id": tid}
+    if endpoint == "POST /api/payments/prices/":
+        body = {"kind": "package", "title": "Four", "subject_id": world.x.id, "lessons": 4}
+        return method, path, {**body, "teacher_id": tid, "price": {"amount": "4000.00"}}
+    if endpoint == "POST /api/payments/packages/purchase/":
+        from factories import PriceFactory
+
+        return (
+            method,
+            path,
+            {"price_id": PriceFactory(subject_id=world.x.id).id, "student_id": tid},
+        )
     if endpoint == "DELETE /api/accounts/children/{user_id}/":
         query = f"?parent={people['P'].id}" if role == "admin" else ""
         return method, path.format(user_id=tid) + query, None

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
-from thebot.accounts.relationships import visibility as people
 from thebot.db import utcnow
 from thebot.errors import Conflict, Invalid
 from thebot.events import record
