@@ -13,19 +13,48 @@ import pytest
 INCLUDES = "support_views realtime_support"
 
 
-@pytest.fixture(scope="module")
-def rt_app(make_app: Any, scratch_database_url: str) -> Any:
-    """An app on the module's own database, migrated; the test support included."""
+@pytest.fixture(scope="session")
+def rt_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database for the real-time tests (a SQLite file, or a PostgreSQL database made
+    next to ``THEBOT_TEST_DATABASE_URL``), migrated, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from testenv import TEST_DATABASE_URL
     from thebot.db import get_engine
     from thebot.db.migrate import upgrade
     from thebot.settings import load_settings
 
-    settings = load_settings({"database_url": scratch_database_url}, environ={})
+    admin = None
+    if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
+        url = make_url(TEST_DATABASE_URL)
+        name = f"{url.database}_realtime_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        database_url = url.set(database=name).render_as_string(hide_password=False)
+    else:
+        database_url = f"sqlite:///{tmp_path_factory.mktemp('realtime')}/realtime.sqlite"
+    settings = load_settings({"database_url": database_url}, environ={})
     engine = get_engine(settings)
     with engine.begin() as conn:
         upgrade(settings, connection=conn)
     engine.dispose()
-    app = make_app(own_engine=True, database_url=scratch_database_url, includes=INCLUDES)
+    try:
+        yield database_url
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def rt_app(make_app: Any, rt_database_url: str) -> Any:
+    """An app on the real-time tests' own database; the test support included."""
+    app = make_app(own_engine=True, database_url=rt_database_url, includes=INCLUDES)
     yield app
     app.registry["dbengine"].dispose()
 

@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from thebot.realtime.gateway.stats import LATENCY_BUCKETS, merge, read_snapshots
 
 PROBE_KEY = "realtime_probe"  # registry: the websocket health check (thebot.system.checks)
+PRESENCE_KEY = "realtime_presence"  # registry: user ids -> the connected ones (chat)
 
 
 def figures(registry: Any) -> dict[str, Any] | None:
@@ -27,6 +28,19 @@ def figures(registry: Any) -> dict[str, Any] | None:
     if hub.kind == "redis":
         return merge(read_snapshots(hub.client))
     return None
+
+
+def connected(registry: Any, user_ids: list[int]) -> set[int]:
+    """Which of ``user_ids`` hold a socket now (as of the gateways' last snapshots)."""
+    gateway = registry.get("realtime_gateway")
+    if gateway is not None:
+        online = gateway.gateway.users()
+    elif registry["realtime_hub"].kind == "redis":
+        snapshots = read_snapshots(registry["realtime_hub"].client)
+        online = {int(u) for snap in snapshots for u in snap.get("users", ())}
+    else:
+        online = set()
+    return online.intersection(int(u) for u in user_ids)
 
 
 def probe(registry: Any) -> dict[str, Any]:
@@ -74,6 +88,7 @@ class GatewayCollector:
 
 def setup(registry: Any) -> None:
     settings = registry.settings
+    registry[PRESENCE_KEY] = lambda user_ids: connected(registry, user_ids)
     if settings["realtime_in_process"] or settings.get("realtime_public_url"):
         registry[PROBE_KEY] = lambda: probe(registry)
     prometheus = registry.get("prometheus")

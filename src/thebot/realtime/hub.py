@@ -152,9 +152,7 @@ class MemoryHub:
         with self._lock:
             self._listeners = [(lo, li) for lo, li in self._listeners if li is not listener]
 
-    async def read(
-        self, user_id: int, after: str, limit: int, seen: bool = True
-    ) -> list[Entry]:
+    async def read(self, user_id: int, after: str, limit: int, seen: bool = True) -> list[Entry]:
         """The user's events after ``after`` (at most ``limit``), or ``Resync``."""
         return self.read_now(user_id, after, limit)
 

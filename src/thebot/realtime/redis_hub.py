@@ -149,9 +149,7 @@ class RedisHub:
         if client is not None:
             await client.aclose()
 
-    async def read(
-        self, user_id: int, after: str, limit: int, seen: bool = True
-    ) -> list[Entry]:
+    async def read(self, user_id: int, after: str, limit: int, seen: bool = True) -> list[Entry]:
         """The user's events after ``after`` (at most ``limit``), or ``Resync``.
 
         ``seen``: ``after`` is an id the client received (not merely a time)."""

@@ -87,6 +87,15 @@ class Gateway:
     async def blocking(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
+    def users(self) -> set[int]:
+        """Users holding a socket (safe to call from another thread)."""
+        for _ in range(5):
+            try:
+                return set(list(self.connections))
+            except RuntimeError:  # changed size during iteration: the loop is busy
+                continue
+        return set()
+
     def all_connections(self) -> list[Connection]:
         return [c for conns in self.connections.values() for c in conns]
 
@@ -289,17 +298,22 @@ class Gateway:
         every = max(0.5, min(5.0, self.idle_seconds / 4))
         while True:
             await asyncio.sleep(every)
-            deadline = time.monotonic() - self.idle_seconds
-            for conn in self.all_connections():
-                if conn.last_frame < deadline:
-                    conn.close(CLOSE_IDLE, "idle")
+            self.close_idle()
+
+    def close_idle(self) -> int:
+        """Close the sockets whose client sent nothing for ``REALTIME_IDLE_SECONDS``."""
+        deadline = time.monotonic() - self.idle_seconds
+        idle = [conn for conn in self.all_connections() if conn.last_frame < deadline]
+        for conn in idle:
+            conn.close(CLOSE_IDLE, "idle")
+        return len(idle)
 
     async def _snapshot_loop(self) -> None:
         if self.hub.kind != "redis":
             return
         while True:
             try:
-                snap = self.stats.snapshot()
+                snap = self.stats.snapshot(list(self.users()))
                 await self.blocking(stats.publish_snapshot, self.hub.client, self.id, snap)
             except Exception as exc:
                 OUTAGES.failed("realtime snapshot", exc)

@@ -74,9 +74,10 @@ class GatewayStats:
             else:
                 self.bucket_counts[-1] += 1
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, users: list[int] | None = None) -> dict[str, Any]:
         with self._lock:
             return {
+                "users": sorted(users or ()),  # who is connected (chat's presence)
                 "connections": self.open,
                 "delivered": self.delivered_total,
                 "buckets": list(self.bucket_counts),
