@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from thebot.assignments.submissions.late_policy import (
+from thebot.assignments.late_policy import (
     Lateness,
     Policy,
     SubmissionRefused,

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from thebot.accounts.models import User
 from thebot.accounts.relationships import visibility as people
+from thebot.assignments.late_policy import score_text
 from thebot.assignments.models import Assignment
-from thebot.assignments.submissions.late_policy import score_text
 from thebot.events import Committing, DomainEvent
 from thebot.notifications.service import notify
 

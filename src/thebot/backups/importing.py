@@ -6,10 +6,14 @@ incrementals after it) next to each other on the new host, and run
 parent file names recorded in each manifest; after the restore the archives appear in the
 catalog as ``imported`` backups (never a base for incrementals: they come from another
 database).
+
+It sits beside ``operations`` and ``service`` rather than in ``engine`` (the archive format and
+the table copy, which know no catalog): it records the imported archives in the catalog.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,14 +119,12 @@ def import_chain(
     links: list[Link],
     *,
     requested_by: int | None = None,
-    safety: bool = True,
+    safety_backup: Callable[[Any, int | None, str, Progress], int] | None = None,
     progress: Progress | None = None,
 ) -> Backup:
     """Restore the chain ``links`` (ending at ``path``), none of it in the catalog; returns
     the catalog record of that archive. Called by ``operations.restore`` only (it announces
-    the replaced data)."""
-    from thebot.backups.operations import safety_backup
-
+    the replaced data, and passes ``operations.safety_backup`` unless told to skip it)."""
     registry = request.registry
     with ArchiveReader(links[-1].path) as reader:
         target_uuid = reader.id
@@ -135,7 +137,7 @@ def import_chain(
             with engine.connect() as conn:
                 has_schema = database_revision(conn) is not None
             safety_id = None
-            if safety and has_schema:
+            if safety_backup is not None and has_schema:
                 safety_id = safety_backup(
                     request, requested_by, path.name, scaled(report, 0.15, 0.45, "safety backup: ")
                 )

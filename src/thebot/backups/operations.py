@@ -266,7 +266,7 @@ def restore(
     """
     if (backup_id is None) == (path is None):
         raise ValueError("restore needs exactly one of backup_id and path")
-    from thebot.backups.engine.importing import catalog_id_of, chain_from_file, import_chain
+    from thebot.backups.importing import catalog_id_of, chain_from_file, import_chain
 
     registry = request.registry
     if path is not None:
@@ -274,7 +274,12 @@ def restore(
         backup_id = catalog_id_of(registry, path, links)
         if backup_id is None:
             record = import_chain(
-                request, path, links, requested_by=requested_by, safety=safety, progress=progress
+                request,
+                path,
+                links,
+                requested_by=requested_by,
+                safety_backup=safety_backup if safety else None,
+                progress=progress,
             )
             dispatch(registry, DataReplaced(f"archive {path.name} restored"))
             return record

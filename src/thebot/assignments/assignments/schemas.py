@@ -15,9 +15,9 @@ from typing import Any
 import colander
 
 from thebot.assignments.assignments.service import MAX_SCORE_LIMIT
+from thebot.assignments.late_policy import CENT, PER_DAY, PER_HOUR, PERCENTAGE
+from thebot.assignments.late_policy import FIXED as FIXED_PENALTY
 from thebot.assignments.models import AssignmentStatus, AssignmentType
-from thebot.assignments.submissions.late_policy import CENT, PER_DAY, PER_HOUR, PERCENTAGE
-from thebot.assignments.submissions.late_policy import FIXED as FIXED_PENALTY
 from thebot.pagination import PaginationQuery
 from thebot.schemas import (
     DROP,

@@ -30,6 +30,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
+from thebot.assignments import late_policy
 from thebot.assignments.assignments.assignees import (
     assignable,
     assigned_ids,
@@ -46,7 +47,6 @@ from thebot.assignments.models import (
     Grade,
     RubricCriterion,
 )
-from thebot.assignments.submissions import late_policy
 from thebot.catalog.models import Subject
 from thebot.errors import Conflict, Forbidden, Invalid, field_error
 from thebot.materials.visibility import can_author

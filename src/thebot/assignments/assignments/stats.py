@@ -25,9 +25,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from thebot.assignments.assignments.assignees import assigned_students
+from thebot.assignments.late_policy import cents, score_text
 from thebot.assignments.models import Assignment, AssignmentSubmission, Grade
 from thebot.assignments.submissions.grading import GRADED
-from thebot.assignments.submissions.late_policy import cents, score_text
 from thebot.assignments.submissions.service import RETURNED
 
 

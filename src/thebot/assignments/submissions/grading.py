@@ -25,6 +25,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
+from thebot.assignments import late_policy
 from thebot.assignments.assignments.rubrics import rubrics
 from thebot.assignments.assignments.service import (
     DRAFT,
@@ -37,7 +38,6 @@ from thebot.assignments.models import (
     Grade,
     SubmissionStatus,
 )
-from thebot.assignments.submissions import late_policy
 from thebot.errors import Conflict, Invalid, field_error
 from thebot.materials.progress.service import lock_profiles, refresh_student_stats
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
+from thebot.assignments import late_policy
 from thebot.assignments.assignments.assignees import assigned_students
 from thebot.assignments.assignments.service import (
     CLOSED,
@@ -40,7 +41,6 @@ from thebot.assignments.models import (
     Grade,
     SubmissionStatus,
 )
-from thebot.assignments.submissions import late_policy
 from thebot.assignments.submissions.grading import (
     GRADED,
     grade_data,

@@ -22,10 +22,10 @@ from thebot.assignments.assignments.resources import (
 from thebot.assignments.assignments.schemas import ExtensionSchema
 from thebot.assignments.assignments.service import extension_data
 from thebot.assignments.events import ExtensionGranted, SubmissionGraded, SubmissionReturned
+from thebot.assignments.late_policy import score_text
 from thebot.assignments.models import AssignmentExtension, AssignmentSubmission
 from thebot.assignments.submissions import grading
 from thebot.assignments.submissions import service as submissions
-from thebot.assignments.submissions.late_policy import score_text
 from thebot.assignments.submissions.schemas import (
     ExtensionPage,
     ExtensionRequest,
