@@ -1,5 +1,5 @@
 """Colander fields shared by the materials API's schemas (materials, progress, comments,
-submissions): JSON integers and ids, choices and free text kept as written."""
+submissions): JSON integers and ids, free text kept as written, response nodes."""
 
 from __future__ import annotations
 
@@ -28,12 +28,10 @@ def body_id(**kw: Any) -> Any:
     return JsonInteger(colander.Integer(strict=True), validator=id_range(), **kw)
 
 
-def choice(choices: tuple[str, ...], **kw: Any) -> Any:
-    return Field(colander.String(), validator=colander.OneOf(choices), **kw)
-
-
 def long_text(max_length: int, **kw: Any) -> Any:
-    """Free text kept as written (markdown: leading spaces matter)."""
+    """Free text kept as written (markdown: leading spaces matter). Unlike
+    ``thebot.schemas.long_text`` a number is taken as its text: these endpoints always
+    accepted one, and clients may rely on it."""
     return Field(
         colander.String(allow_empty=True),
         validator=colander.Length(0, max_length),

@@ -15,7 +15,6 @@ from thebot.materials.schemas import (
     IdList,
     body_id,
     body_integer,
-    choice,
     long_text,
     node,
     nullable,
@@ -28,6 +27,7 @@ from thebot.schemas import (
     QueryBoolean,
     StrictMapping,
     boolean,
+    choice,
     object_id,
     text,
 )

@@ -8,10 +8,10 @@ import colander
 
 from thebot.accounts.users.schemas import BriefUser
 from thebot.materials.models import SubmissionStatus
-from thebot.materials.schemas import body_integer, choice, long_text, node, nullable
+from thebot.materials.schemas import body_integer, long_text, node, nullable
 from thebot.media.schemas import MediaFileSchema
 from thebot.pagination import PaginationQuery
-from thebot.schemas import DROP, StrictMapping, Uploads, object_id
+from thebot.schemas import DROP, StrictMapping, Uploads, choice, object_id
 
 SUBMISSION_STATUSES = tuple(s.value for s in SubmissionStatus)
 FEEDBACK_STATUSES = (SubmissionStatus.REVIEWED.value, SubmissionStatus.RETURNED.value)
