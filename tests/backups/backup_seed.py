@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from backup_seed_chat import seed_chat
 from backup_seed_learning import seed_learning
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
@@ -191,6 +192,7 @@ def seed_every_model(session: Session, media_root: Path) -> dict[str, Any]:
     )
     session.flush()
     seed_learning(session, teacher=teacher, student=student, other=other, tutor=tutor)
+    seed_chat(session, teacher=teacher, student=student, parent=parent)
     write_file(media_root / "materials" / "1" / "lesson.pdf", b"%PDF-1.7\n" + bytes(range(256)))
     write_file(media_root / "avatars" / "student.png", b"\x89PNG\r\n\x1a\n" + os.urandom(4096))
     write_file(media_root / "notes" / "пустой.txt", b"")

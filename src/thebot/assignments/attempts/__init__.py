@@ -1,1 +1,0 @@
-"""thebot.assignments.attempts."""
