@@ -128,3 +128,13 @@ def test_the_digest_mails_what_is_unread_once(chat, world, dbsession, app, monke
     [(name, (to, subject, body))] = sent
     assert name == "notifications.send_email" and to == [world.E.email]
     assert subject.startswith("2 new messages") and "first" in body and "second" in body
+
+
+def test_connected_members_get_no_notification(chat, world, dbsession, app, monkeypatch):
+    room = chat.group(world.E, world.S, world.P).json["id"]
+    monkeypatch.setitem(app.registry, "realtime_presence", lambda ids: {world.P.id} & set(ids))
+    chat.send(world.S, room, "hi")
+    told = set(
+        dbsession.scalars(select(Notification.user_id).where(Notification.kind == "chat.message"))
+    )
+    assert told == {world.E.id}  # P is connected (the socket shows it), S wrote it
