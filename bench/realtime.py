@@ -1,0 +1,425 @@
+"""Real-time delivery: N clients on the gateway, events published at a rate, measured.
+
+    python bench/realtime.py [--clients 1000] [--rooms 100] [--rate 200] [--seconds 30]
+        [--gateways 1] [--database-url postgresql+psycopg://root@127.0.0.1:5432/h5test_bench]
+        [--redis-url redis://127.0.0.1:6379/5] [--record]
+
+Production layout on one host: ``--gateways`` ``thebot-realtime`` processes on Redis, two
+publisher processes standing in for the web processes, and the clients in this process.
+Each client is a user with an API token (``Authorization: Token`` on the handshake), a
+member of one room (``clients / rooms`` members per room). A publisher commits a
+``bench.event`` domain event for a room's members on a plain session: the real publish path
+(the in-transaction outbox row, the after-commit relay, the Redis hub, the gateway); chat's
+REST ``POST /api/chat/rooms/{id}/messages/`` records its events through the same path.
+
+Measured: commit → frame written (the gateways' own histogram, ``/ws/metrics``) and record →
+frame received by the client (includes the commit and this process' scheduling), events
+lost (expected recipients that never got the event; must be 0) and duplicated, gateway RSS
+per connection (RSS after connecting minus before, over N). Prints the machine reference
+(CPU count, load average). ``--record`` appends the run to ``bench/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import multiprocessing
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from thebot.events import DomainEvent
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class BenchEvent(DomainEvent):
+    name = "bench.event"
+    realtime = True
+    seq: int = 0
+    room: int = 0
+    members: tuple[int, ...] = ()
+    sent_at: float = 0.0
+
+    @property
+    def user_ids(self) -> tuple[int, ...]:
+        return self.members
+
+
+def settings_for(args: argparse.Namespace) -> dict[str, str]:
+    return {
+        "debug": "true",
+        "secret_key": "b" * 64,
+        "allowed_hosts": "127.0.0.1 localhost",
+        "database_url": args.database_url,
+        "redis_url": args.redis_url,
+        "task_broker": "stub",
+        "realtime_hub": "redis",
+        "realtime_max_connections_per_user": "2",
+        "rate_limit_enabled": "false",
+    }
+
+
+def prepare_database(args: argparse.Namespace) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from thebot.db import get_engine
+    from thebot.db.migrate import upgrade
+    from thebot.settings import load_settings
+
+    url = make_url(args.database_url)
+    if url.get_backend_name() == "postgresql":
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
+            ).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        admin.dispose()
+    settings = load_settings({"database_url": args.database_url}, environ={})
+    engine = get_engine(settings)
+    with engine.begin() as conn:
+        upgrade(settings, connection=conn)
+    engine.dispose()
+
+
+def make_users(registry: Any, count: int) -> list[tuple[int, str]]:
+    """``count`` students with a token each, in one transaction: ``[(user_id, key)]``."""
+    from thebot.accounts.auth.tokens import issue_token
+    from thebot.accounts.models import User
+
+    tag = f"b{int(time.time())}"
+    session = registry["dbsession_factory"]()
+    users = [
+        User(
+            username=f"{tag}u{n}",
+            email=f"{tag}u{n}@bench.example",
+            role="student",
+            is_active=True,
+            password_hash="!",  # noqa: S106 (no password: token only)
+        )
+        for n in range(count)
+    ]
+    session.add_all(users)
+    session.flush()
+    keys = [(u.id, issue_token(session, u, dt.timedelta(hours=2))[0]) for u in users]
+    session.commit()
+    session.close()
+    return keys
+
+
+def publisher(
+    settings: dict[str, str], rooms: list[list[int]], rate: float, seconds: float, part: int
+) -> None:
+    """A web process' stand-in: commit one event every 1/rate seconds for ``seconds``."""
+    from thebot import main
+    from thebot.events import record
+
+    registry = main({}, **settings).registry
+    factory = registry["dbsession_factory"]
+    start = time.perf_counter()
+    n = 0
+    while True:
+        due = start + n / rate
+        now = time.perf_counter()
+        if due - start >= seconds:
+            break
+        if due > now:
+            time.sleep(due - now)
+        room = (n * 2 + part) % len(rooms)
+        session = factory(info={"registry": registry})
+        record(
+            session,
+            BenchEvent(
+                seq=n * 2 + part, room=room, members=tuple(rooms[room]), sent_at=time.time()
+            ),
+        )
+        session.commit()
+        session.close()
+        n += 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gateways(args: argparse.Namespace, folder: str) -> list[tuple[subprocess.Popen, int]]:
+    ini = Path(folder) / "bench.ini"
+    lines = ["[app:main]", "use = egg:thebot"]
+    lines += [f"{k} = {v}" for k, v in settings_for(args).items()]
+    ini.write_text("\n".join(lines) + "\n")
+    exe = Path(sys.executable).parent / "thebot-realtime"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS", "DATABASE", "DB_"))}
+    started = []
+    for _ in range(args.gateways):
+        port = free_port()
+        proc = subprocess.Popen(
+            [str(exe), str(ini), "--listen", f"127.0.0.1:{port}"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append((proc, port))
+    for proc, port in started:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if json.loads(fetch(port, "/ws/health"))["status"] == "ready":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("a gateway did not start")
+            time.sleep(0.2)
+    return started
+
+
+def fetch(port: int, path: str) -> str:
+    url = f"http://127.0.0.1:{port}{path}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode()
+
+
+def histogram(text: str) -> tuple[list[tuple[float, float]], float, float]:
+    """Cumulative buckets, count and sum of ``thebot_realtime_delivery_seconds``."""
+    buckets, count, total = [], 0.0, 0.0
+    for line in text.splitlines():
+        if line.startswith("thebot_realtime_delivery_seconds_bucket"):
+            bound = line.split('le="')[1].split('"')[0]
+            buckets.append(
+                (float("inf") if bound == "+Inf" else float(bound), float(line.split()[-1]))
+            )
+        elif line.startswith("thebot_realtime_delivery_seconds_count"):
+            count = float(line.split()[-1])
+        elif line.startswith("thebot_realtime_delivery_seconds_sum"):
+            total = float(line.split()[-1])
+    return buckets, count, total
+
+
+def bucket_quantile(buckets: list[tuple[float, float]], q: float) -> str:
+    total = buckets[-1][1] if buckets else 0
+    for bound, cumulative in buckets:
+        if total and cumulative >= q * total:
+            return f"<= {bound * 1000:.0f} ms" if bound != float("inf") else "> 10 s"
+    return "n/a"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def clients(
+    ports: list[int], keys: list[tuple[int, str]], seconds: float, ready: Any, done: Any
+) -> tuple[dict[tuple[int, int], int], list[float], int]:
+    from websockets.asyncio.client import connect
+
+    received: dict[tuple[int, int], int] = {}
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(32)  # handshakes in flight (each one a token look-up)
+
+    async def open_one(index: int, user_id: int, key: str) -> tuple[int, Any]:
+        async with gate:
+            ws = await connect(
+                f"ws://127.0.0.1:{ports[index % len(ports)]}/ws/",
+                additional_headers={"Authorization": f"Token {key}"},
+                open_timeout=60,
+                max_queue=None,
+            )
+            await ws.send('{"type":"ping"}')
+            return user_id, ws
+
+    sockets = await asyncio.gather(*(open_one(i, u, k) for i, (u, k) in enumerate(keys)))
+
+    async def listen(user_id: int, ws: Any) -> None:
+        try:
+            async for raw in ws:
+                now = time.time()
+                frame = json.loads(raw)
+                if frame["type"] != "bench.event":
+                    continue
+                data = frame["data"]
+                slot = (data["seq"], user_id)
+                received[slot] = received.get(slot, 0) + 1
+                latencies.append(now - data["sent_at"])
+        except Exception:  # closed at the end
+            return
+
+    tasks = [asyncio.create_task(listen(u, ws)) for u, ws in sockets]
+    ready()
+    await asyncio.sleep(0.5)
+    while not done():
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(3)  # stragglers
+    for _, ws in sockets:
+        await ws.close()
+    for task in tasks:
+        task.cancel()
+    return received, latencies, len(sockets)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--clients", type=int, default=1000)
+    p.add_argument("--rooms", type=int, default=100)
+    p.add_argument("--rate", type=float, default=200.0, help="events per second")
+    p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument("--gateways", type=int, default=1)
+    p.add_argument(
+        "--database-url", default="postgresql+psycopg://root@127.0.0.1:5432/h5test_bench"
+    )
+    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
+    p.add_argument("--record", action="store_true", help="append the run to bench/RESULTS.md")
+    args = p.parse_args()
+
+    load_before = os.getloadavg()
+    prepare_database(args)
+    from thebot import main as make_app
+
+    registry = make_app({}, **settings_for(args)).registry
+    keys = make_users(registry, args.clients)
+    per_room = max(1, args.clients // args.rooms)
+    rooms = [
+        [uid for uid, _ in keys[r * per_room : (r + 1) * per_room]] for r in range(args.rooms)
+    ]
+    with tempfile.TemporaryDirectory(prefix="thebot-bench-rt-") as folder:
+        gateways = start_gateways(args, folder)
+        ports = [port for _, port in gateways]
+        rss_before = sum(psutil.Process(proc.pid).memory_info().rss for proc, _ in gateways)
+        publishers: list[multiprocessing.Process] = []
+        state = {"connected_rss": 0}
+
+        def ready() -> None:
+            state["connected_rss"] = sum(
+                psutil.Process(proc.pid).memory_info().rss for proc, _ in gateways
+            )
+            for part in (0, 1):
+                proc = multiprocessing.Process(
+                    target=publisher,
+                    args=(settings_for(args), rooms, args.rate / 2, args.seconds, part),
+                )
+                proc.start()
+                publishers.append(proc)
+
+        def done() -> bool:
+            return bool(publishers) and all(not proc.is_alive() for proc in publishers)
+
+        started = time.time()
+        received, latencies, connected = asyncio.run(
+            clients(ports, keys, args.seconds, ready, done)
+        )
+        elapsed = time.time() - started
+        metrics = [fetch(port, "/ws/metrics") for port in ports]
+        for proc, _ in gateways:
+            proc.terminate()
+            proc.wait(timeout=20)
+    load_after = os.getloadavg()
+
+    events = int(args.rate * args.seconds)
+    sent = {seq for seq, _ in received}
+    expected = {(seq, uid) for seq in range(events) for uid in rooms[seq % args.rooms]}
+    lost = len(expected - set(received))
+    duplicates = sum(count - 1 for count in received.values() if count > 1)
+    buckets: dict[float, float] = {}
+    count = total = 0.0
+    for text in metrics:
+        hist, c, s = histogram(text)
+        count += c
+        total += s
+        for bound, value in hist:
+            buckets[bound] = buckets.get(bound, 0.0) + value
+    merged = sorted(buckets.items())
+    summary = {
+        "clients": connected,
+        "rooms": args.rooms,
+        "gateways": args.gateways,
+        "events": events,
+        "events_seen": len(sent),
+        "frames_expected": len(expected),
+        "frames_received": sum(received.values()),
+        "lost": lost,
+        "duplicates": duplicates,
+        "rate_per_s": args.rate,
+        "frames_per_s": round(sum(received.values()) / args.seconds, 1),
+        "client_p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+        "client_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "client_max_ms": round(max(latencies, default=0) * 1000, 1),
+        "gateway_p50": bucket_quantile(merged, 0.50),
+        "gateway_p99": bucket_quantile(merged, 0.99),
+        "gateway_mean_ms": round(total / count * 1000, 1) if count else None,
+        "gateway_rss_mb": round(state["connected_rss"] / 2**20, 1),
+        "rss_per_connection_kb": round(
+            (state["connected_rss"] - rss_before) / max(1, connected) / 1024, 1
+        ),
+        "cpus": os.cpu_count(),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in load_after],
+        "python": platform.python_version(),
+        "elapsed_s": round(elapsed, 1),
+    }
+    print(json.dumps(summary, indent=2))
+    if args.record:
+        record_run(args, summary)
+    return 0 if lost == 0 else 1
+
+
+def record_run(args: argparse.Namespace, s: dict[str, Any]) -> None:
+    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    row = (
+        f"| {when} | {s['clients']} / {s['rooms']} | {s['gateways']} | {s['rate_per_s']:.0f} "
+        f"| {s['frames_per_s']:.0f} | {s['client_p50_ms']} / {s['client_p99_ms']} ms "
+        f"| {s['gateway_p50']} / {s['gateway_p99']} | {s['lost']} | {s['duplicates']} "
+        f"| {s['rss_per_connection_kb']} KB | {s['cpus']} CPU, load {s['load_before'][0]}"
+        f"→{s['load_after'][0]} |\n"
+    )
+    path = HERE / "RESULTS.md"
+    text = path.read_text()
+    header = "## Real-time gateway"
+    if header not in text:
+        text = text.rstrip("\n") + "\n\n" + SECTION + TABLE_HEAD
+    text = text.rstrip("\n") + "\n" + row
+    path.write_text(text)
+
+
+SECTION = """## Real-time gateway
+
+`bench/realtime.py`: N clients connected to `thebot-realtime` (Redis hub, PostgreSQL), one
+room of N/rooms members each; two publisher processes commit `bench.event` domain events at
+the given total rate through the real publish path (outbox row in the transaction,
+after-commit relay, Redis streams + channel, gateway). *client* latency is record → frame
+received in the bench process (it includes the commit and the client loop's own
+scheduling, all on the same 2 cores); *gateway* latency is the gateway's histogram of
+commit → frame written (bucket bounds). Lost = expected (event, member) pairs never
+received; RSS per connection = gateway RSS after connecting minus before, over N.
+
+```
+python bench/realtime.py --clients 1000 --rooms 100 --rate 200 --seconds 30 --record
+```
+
+"""
+TABLE_HEAD = (
+    "| run | clients / rooms | gateways | events/s | frames/s | client p50 / p99 "
+    "| gateway p50 / p99 | lost | dup | RSS/conn | machine |\n"
+    "| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- |\n"
+)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
