@@ -113,3 +113,96 @@ def test_two_webhooks_at_once_grant_once(own_app: Any, yk: Any) -> None:
         )
         assert charges == 1
         assert session.get(Payment, payment_id).status == "succeeded"
+
+
+def test_two_renewals_of_one_subscription_at_once_charge_once(own_app: Any, yk: Any) -> None:
+    import datetime as dt
+
+    from thebot.accounts.models import User
+    from thebot.catalog.models import Enrollment, Subject
+    from thebot.payments.prices.models import Price
+    from thebot.payments.providers.yookassa import YooKassaClient, YooKassaProvider
+    from thebot.payments.subscriptions import service
+    from thebot.payments.subscriptions.models import Subscription
+
+    registry = own_app.registry
+    tag = uuid.uuid4().hex[:8]
+    now = dt.datetime.now(dt.timezone.utc)
+    with registry["dbsession_factory"]() as session, session.begin():
+        people = {}
+        for role in ("parent", "student", "teacher"):
+            people[role] = User(
+                username=f"{role}-{tag}", email=f"{role}-{tag}@x.example", role=role
+            )
+            session.add(people[role])
+        subject = Subject(name=f"Maths {tag}")
+        session.add(subject)
+        session.flush()
+        enrollment = Enrollment(
+            student_id=people["student"].id,
+            teacher_id=people["teacher"].id,
+            subject_id=subject.id,
+            status="active",
+        )
+        price = Price(
+            kind="subscription",
+            title="Monthly",
+            subject_id=subject.id,
+            amount=Decimal("6000.00"),
+            period_days=30,
+        )
+        session.add_all([enrollment, price])
+        session.flush()
+        item = Subscription(
+            status="active",
+            enrollment_id=enrollment.id,
+            price_id=price.id,
+            payer_id=people["parent"].id,
+            student_id=people["student"].id,
+            teacher_id=people["teacher"].id,
+            amount=Decimal("6000.00"),
+            period_days=30,
+            current_period_end=now - dt.timedelta(minutes=5),
+            next_charge_at=now - dt.timedelta(minutes=5),
+            payment_method_id="pm-saved-card",
+        )
+        session.add(item)
+        session.flush()
+        subscription_id = item.id
+
+    provider = YooKassaProvider(
+        YooKassaClient(shop_id="shop-1", secret_key="test-secret", api_url=yk.url, backoff=0)
+    )
+    barrier = threading.Barrier(2, timeout=5)
+    results: list[Any] = []
+
+    def renew() -> None:
+        session = registry["dbsession_factory"](info={"registry": registry})
+        try:
+            barrier.wait()
+            with session.begin():
+                # SQLite: take the write lock first, as request sessions do (thebot.db).
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                payment = service.renew(session, provider, subscription_id, now)
+                results.append(payment.id if payment is not None else None)
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=renew) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results, key=lambda r: r is None)[1] is None  # one charged, one did nothing
+    assert len(yk.posts("/payments")) == 1
+    with registry["dbsession_factory"]() as session:
+        item = session.get(Subscription, subscription_id)
+        assert item.current_period_end > now + dt.timedelta(days=29)
+        charged = session.scalar(
+            select(func.count())
+            .select_from(LedgerEntry)
+            .join(Payment, Payment.id == LedgerEntry.payment_id)
+            .where(Payment.subscription_id == subscription_id, LedgerEntry.kind == "charge")
+        )
+        assert charged == 1
