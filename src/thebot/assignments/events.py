@@ -30,6 +30,15 @@ class AssignmentPublished(DomainEvent):
 
 
 @dataclass(frozen=True)
+class AssignmentRescheduled(DomainEvent):
+    """The dates or the late policy of an assignment with submissions changed: their lateness
+    and penalties follow (``submissions.grading.relate_lateness``, in the transaction)."""
+
+    name = "assignment.rescheduled"
+    assignment_id: int = 0
+
+
+@dataclass(frozen=True)
 class _SubmissionEvent(DomainEvent):
     assignment_id: int = 0
     submission_id: int = 0

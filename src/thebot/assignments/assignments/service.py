@@ -22,7 +22,7 @@ Rules (the views only parse and authorize; these functions decide):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +39,7 @@ from thebot.assignments.assignments.assignees import (
     set_assignees,
 )
 from thebot.assignments.assignments.rubrics import rubric_rows, rubrics, set_rubric
+from thebot.assignments.events import AssignmentRescheduled
 from thebot.assignments.models import (
     Assignment,
     AssignmentExtension,
@@ -49,6 +50,7 @@ from thebot.assignments.models import (
 )
 from thebot.catalog.models import Subject
 from thebot.errors import Conflict, Forbidden, Invalid, field_error
+from thebot.events import record
 from thebot.materials.visibility import can_author
 from thebot.schemas import iso
 
@@ -203,9 +205,8 @@ def update_assignment(
         set_rubric(dbsession, assignment, rubric or [])
     dbsession.flush()
     if TIMING_FIELDS & set(changed) and has_submissions(dbsession, assignment.id):
-        from thebot.assignments.submissions.grading import refresh_lateness
-
-        refresh_lateness(dbsession, assignment)
+        # submissions re-evaluate their lateness and penalties (in this transaction)
+        record(dbsession, AssignmentRescheduled(assignment_id=assignment.id))
     added: list[int] = []
     if reached_before is not None:
         added = sorted(assigned_ids(dbsession, assignment) - reached_before)
@@ -291,6 +292,29 @@ def assignments_query(
     if author_id is not None:
         stmt = stmt.where(Assignment.author_id == author_id)
     return stmt
+
+
+def extension_of(
+    dbsession: Session, assignment_id: int, student_id: int
+) -> AssignmentExtension | None:
+    return dbsession.scalar(
+        select(AssignmentExtension).where(
+            AssignmentExtension.assignment_id == assignment_id,
+            AssignmentExtension.student_id == student_id,
+        )
+    )
+
+
+def extensions_for(
+    dbsession: Session, student_id: int, ids: Sequence[int]
+) -> dict[int, AssignmentExtension]:
+    """One student's extensions on many assignments, in one query."""
+    if not ids:
+        return {}
+    stmt = select(AssignmentExtension).where(
+        AssignmentExtension.student_id == student_id, AssignmentExtension.assignment_id.in_(ids)
+    )
+    return {e.assignment_id: e for e in dbsession.execute(stmt).scalars()}
 
 
 # --- representation ---------------------------------------------------------------------

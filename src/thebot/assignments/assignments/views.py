@@ -1,8 +1,8 @@
-"""Assignments API: the list, one assignment, publish/close/clone, statistics.
+"""Assignments API: the list, one assignment, publish/close/clone.
 
-Each view parses (schema), is authorized by its resource's ACL (``assignment_resources``),
-calls the service (``assignments``, ``stats``) and notifies. Submissions, grades and
-extensions: ``submission_views``.
+Each view parses (schema), is authorized by its resource's ACL (``resources``), calls the
+service and records what happened (subscribers notify, see ``thebot.assignments.events``).
+Submissions, grades, extensions, timed attempts and statistics: ``submissions.views``.
 """
 
 from __future__ import annotations
@@ -28,13 +28,10 @@ from thebot.assignments.assignments.schemas import (
     AssignmentSchema,
     AssignmentsListRequest,
     CreateAssignmentRequest,
-    StatsSchema,
     UpdateAssignmentRequest,
 )
-from thebot.assignments.assignments.stats import assignment_stats
 from thebot.assignments.events import AssignmentPublished
 from thebot.assignments.models import Assignment
-from thebot.assignments.submissions import service as submissions
 from thebot.audit import audit
 from thebot.db import utcnow
 from thebot.events import record
@@ -47,7 +44,6 @@ from thebot.permissions import (
     LIST_ASSIGNMENTS,
     PUBLISH_ASSIGNMENT,
     VIEW_ASSIGNMENT,
-    VIEW_ASSIGNMENT_STATS,
 )
 from thebot.responses import check_if_match, created, no_content, with_etag
 from thebot.schemas import NoContent, NoParamsRequest, NoQueryRequest, responds
@@ -84,12 +80,6 @@ clone_service = ApiService(
     description="A draft copy (rubric, policy, assignees) authored by the caller",
     factory=AssignmentResource,
 )
-stats_service = ApiService(
-    name="assignment_stats",
-    path="/api/assignments/{assignment_id}/stats/",
-    description="Submitted / late / graded counts, mean and median final score",
-    factory=AssignmentResource,
-)
 
 
 def viewer(request: Request) -> User:
@@ -105,7 +95,7 @@ def render(request: Request, assignment: Assignment, *, staff: bool) -> dict[str
     as_student = viewer(request).role == Role.STUDENT.value
     extension = None
     if as_student:
-        extension = submissions.extension_of(request.dbsession, assignment.id, viewer(request).id)
+        extension = service.extension_of(request.dbsession, assignment.id, viewer(request).id)
     return service.assignment_data(
         assignment, rubric, student_ids=student_ids, extension=extension, as_student=as_student
     )
@@ -125,7 +115,7 @@ def render_many(request: Request, rows: list[Assignment]) -> list[dict[str, Any]
         staff_ids = {a.id for a in rows if a.author_id == user.id or a.subject_id in subjects}
     assignees = explicit_assignees(dbsession, sorted(staff_ids))
     as_student = user.role == Role.STUDENT.value
-    extensions = submissions.extensions_for(dbsession, user.id, ids) if as_student else {}
+    extensions = service.extensions_for(dbsession, user.id, ids) if as_student else {}
     return [
         service.assignment_data(
             a,
@@ -304,13 +294,3 @@ def clone_assignment(request: Request) -> dict[str, Any]:
     )
     created(request, "assignment", assignment_id=copy.id)
     return render(request, copy, staff=True)
-
-
-@stats_service.get(
-    permission=VIEW_ASSIGNMENT_STATS,
-    schema=NoQueryRequest(),
-    tags=TAGS,
-    response_schemas=responds(StatsSchema, "Statistics of the assignment"),
-)
-def get_stats(request: Request) -> dict[str, Any]:
-    return assignment_stats(request.dbsession, request.context.assignment)

@@ -31,6 +31,7 @@ from thebot.assignments.assignments.service import (
     DRAFT,
     invalid_fields,
 )
+from thebot.assignments.events import AssignmentRescheduled
 from thebot.assignments.models import (
     Assignment,
     AssignmentExtension,
@@ -39,6 +40,7 @@ from thebot.assignments.models import (
     SubmissionStatus,
 )
 from thebot.errors import Conflict, Invalid, field_error
+from thebot.events import Committing
 from thebot.materials.progress.service import lock_profiles, refresh_student_stats
 
 GRADED = SubmissionStatus.GRADED.value
@@ -145,6 +147,13 @@ def make_counted(dbsession: Session, submission: AssignmentSubmission) -> None:
         .execution_options(synchronize_session="fetch")
     )
     submission.counts = True
+
+
+def relate_lateness(committing: Committing, event: AssignmentRescheduled) -> None:
+    """Subscriber: the assignment's new dates or policy reach its submissions."""
+    assignment = committing.dbsession.get(Assignment, event.assignment_id)
+    if assignment is not None:
+        refresh_lateness(committing.dbsession, assignment)
 
 
 def refresh_lateness(

@@ -146,3 +146,9 @@ class SubmissionSchema(colander.MappingSchema):
 
 
 SubmissionPage = page("SubmissionPage", SubmissionSchema)
+
+
+class AttemptStartSchema(colander.MappingSchema):
+    attempt = colander.SchemaNode(colander.Integer())
+    started_at = colander.SchemaNode(colander.DateTime())
+    deadline = colander.SchemaNode(colander.DateTime())

@@ -29,10 +29,10 @@ from thebot.assignments.assignments.assignees import assigned_students
 from thebot.assignments.assignments.service import (
     CLOSED,
     PUBLISHED,
+    extension_of,
     invalid_fields,
     to_utc,
 )
-from thebot.assignments.attempts import service as timed_attempts
 from thebot.assignments.models import (
     Assignment,
     AssignmentExtension,
@@ -41,6 +41,7 @@ from thebot.assignments.models import (
     Grade,
     SubmissionStatus,
 )
+from thebot.assignments.submissions import attempts as timed_attempts
 from thebot.assignments.submissions.grading import (
     GRADED,
     grade_data,
@@ -277,29 +278,6 @@ def submissions_data(dbsession: Session, rows: Sequence[AssignmentSubmission]) -
     ids = [s.id for s in rows]
     files, grades = files_of(dbsession, ids), grades_of(dbsession, ids)
     return [submission_data(s, files[s.id], grades.get(s.id)) for s in rows]
-
-
-def extension_of(
-    dbsession: Session, assignment_id: int, student_id: int
-) -> AssignmentExtension | None:
-    return dbsession.scalar(
-        select(AssignmentExtension).where(
-            AssignmentExtension.assignment_id == assignment_id,
-            AssignmentExtension.student_id == student_id,
-        )
-    )
-
-
-def extensions_for(
-    dbsession: Session, student_id: int, ids: Sequence[int]
-) -> dict[int, AssignmentExtension]:
-    """One student's extensions on many assignments, in one query."""
-    if not ids:
-        return {}
-    stmt = select(AssignmentExtension).where(
-        AssignmentExtension.student_id == student_id, AssignmentExtension.assignment_id.in_(ids)
-    )
-    return {e.assignment_id: e for e in dbsession.execute(stmt).scalars()}
 
 
 # --- extensions -----------------------------------------------------------------------------

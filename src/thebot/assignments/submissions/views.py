@@ -1,9 +1,10 @@
-"""Submissions, grades, returns and extensions of the assignments API.
+"""Submissions, grades, returns and extensions of the assignments API; the start of a timed
+attempt (``attempts``) and an assignment's statistics (``stats``).
 
 Students submit (JSON ``{"text"}`` or multipart ``text`` + ``files``); graders (admins, the
 author, the subject's teachers) list with status filters, grade, return and extend
 deadlines; students, parents and tutors read what concerns their students. Rules live in
-``submissions`` and ``grading``; who is who in ``assignment_resources``.
+``service`` and ``grading``; who is who in ``assignments.resources``.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from thebot.assignments.assignments.resources import (
     ExtensionResource,
     SubmissionResource,
 )
-from thebot.assignments.assignments.schemas import ExtensionSchema
+from thebot.assignments.assignments.schemas import ExtensionSchema, StatsSchema
 from thebot.assignments.assignments.service import extension_data
 from thebot.assignments.events import ExtensionGranted, SubmissionGraded, SubmissionReturned
 from thebot.assignments.late_policy import score_text
 from thebot.assignments.models import AssignmentExtension, AssignmentSubmission
-from thebot.assignments.submissions import grading
+from thebot.assignments.submissions import attempts as timed_attempts
+from thebot.assignments.submissions import grading, stats
 from thebot.assignments.submissions import service as submissions
 from thebot.assignments.submissions.schemas import (
+    AttemptStartSchema,
     ExtensionPage,
     ExtensionRequest,
     ExtensionsListRequest,
@@ -47,11 +50,12 @@ from thebot.permissions import (
     LIST_ASSIGNMENT_SUBMISSIONS,
     MANAGE_EXTENSIONS,
     SUBMIT_ASSIGNMENT,
+    VIEW_ASSIGNMENT_STATS,
     VIEW_ASSIGNMENT_SUBMISSION,
     VIEW_EXTENSIONS,
 )
 from thebot.responses import created, no_content, with_etag
-from thebot.schemas import NoContent, NoQueryRequest, responds
+from thebot.schemas import EmptyRequest, NoContent, NoQueryRequest, responds
 
 TAGS = ["assignments"]
 
@@ -335,3 +339,53 @@ def revoke_extension(request: Request) -> Response:
         student_id=student_id,
     )
     return no_content()
+
+
+# --- timed attempts and statistics -----------------------------------------------------------
+
+stats_service = ApiService(
+    name="assignment_stats",
+    path="/api/assignments/{assignment_id}/stats/",
+    description="Submitted / late / graded counts, mean and median final score",
+    factory=AssignmentResource,
+)
+
+
+start_service = ApiService(
+    name="assignment_attempt_start",
+    path="/api/assignments/{assignment_id}/start/",
+    description="Start the next attempt of a timed assignment; returns its deadline",
+    factory=AssignmentResource,
+)
+
+
+@start_service.post(
+    permission=SUBMIT_ASSIGNMENT,
+    schema=EmptyRequest(),
+    tags=["assignments"],
+    response_schemas={
+        "201": AttemptStartSchema(description="The attempt just started"),
+        "200": AttemptStartSchema(description="The attempt was already running"),
+    },
+)
+def start_attempt(request: Request) -> dict[str, Any]:
+    """201 with the attempt's deadline; starting the same attempt again returns it (200)."""
+    assignment = request.context.assignment
+    student = request.identity.user
+    now = utcnow()
+    _late, earlier = submissions.check_can_submit(request.dbsession, assignment, student, now)
+    attempt = submissions.next_attempt(earlier)
+    start, new = timed_attempts.start_attempt(request.dbsession, assignment, student, attempt, now)
+    if new:
+        request.response.status = 201
+    return timed_attempts.start_data(start)
+
+
+@stats_service.get(
+    permission=VIEW_ASSIGNMENT_STATS,
+    schema=NoQueryRequest(),
+    tags=TAGS,
+    response_schemas=responds(StatsSchema, "Statistics of the assignment"),
+)
+def get_stats(request: Request) -> dict[str, Any]:
+    return stats.assignment_stats(request.dbsession, request.context.assignment)
