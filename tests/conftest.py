@@ -333,7 +333,7 @@ def add_teaching_relation(app: Any, monkeypatch: pytest.MonkeyPatch) -> Callable
     (``config.add_teaching_relation``); the app's relations are restored afterwards."""
     from pyramid.config import Configurator
 
-    from thebot.accounts.relationships.visibility import RELATIONS_KEY
+    from thebot.accounts.visibility import RELATIONS_KEY
 
     monkeypatch.setitem(app.registry, RELATIONS_KEY, dict(app.registry[RELATIONS_KEY]))
 

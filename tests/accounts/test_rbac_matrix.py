@@ -27,9 +27,9 @@ import pytest
 from sqlalchemy import literal, select
 
 from factories import ParentLinkFactory
+from thebot.accounts import visibility
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import User
-from thebot.accounts.relationships import visibility
 
 ROLES = ("admin", "teacher", "tutor", "parent", "student", "anonymous")
 CALLER = {"admin": "A", "teacher": "E", "tutor": "T", "parent": "P", "student": "S"}

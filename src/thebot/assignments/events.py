@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import User
-from thebot.accounts.relationships import visibility as people
 from thebot.assignments.late_policy import score_text
 from thebot.assignments.models import Assignment
 from thebot.events import Committing, DomainEvent

@@ -29,8 +29,8 @@ from typing import Any
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, joinedload
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, StudentProfile, User
-from thebot.accounts.relationships import visibility as people
 from thebot.accounts.users.service import brief
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
 from thebot.catalog.subjects import (

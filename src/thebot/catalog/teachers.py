@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
-from thebot.accounts.relationships import visibility as people
 from thebot.accounts.users.service import brief
 from thebot.catalog.models import Enrollment, Subject, TeacherSubject
 from thebot.catalog.subjects import (

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
-from thebot.accounts.relationships import visibility as people
 from thebot.catalog.models import Enrollment
 
 # How a viewer relates to a row (``pair_relations``).

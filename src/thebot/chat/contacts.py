@@ -14,8 +14,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
-from thebot.accounts.relationships import visibility as people
 
 ADMIN = Role.ADMIN.value
 TEACHER = Role.TEACHER.value

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
-from thebot.accounts.relationships import visibility as people
 from thebot.catalog.models import Enrollment, EnrollmentStatus, TeacherSubject
 from thebot.materials.models import (
     Material,

@@ -20,8 +20,8 @@ from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import User
-from thebot.accounts.relationships import visibility as people
 from thebot.accounts.users.resources import ADMIN, DENY_REST, UserResource, viewer_of
 from thebot.media.models import MediaFile
 from thebot.media.service import STORAGE_NAME_RE

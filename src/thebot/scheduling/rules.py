@@ -43,8 +43,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import literal, select, true
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import TEACHING_ROLES, Role, User
-from thebot.accounts.relationships import visibility as people
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
 from thebot.errors import Forbidden, Invalid, field_error
 from thebot.schemas import is_timezone

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from thebot.accounts.relationships import visibility
+from thebot.accounts import visibility
 
 
 def includeme(config: Any) -> None:

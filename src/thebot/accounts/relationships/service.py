@@ -15,9 +15,9 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from thebot.accounts import visibility
 from thebot.accounts.events import student_relations_changed
 from thebot.accounts.models import PairingCode, ParentLink, Role, User
-from thebot.accounts.relationships import visibility
 from thebot.accounts.users.service import create_user, ensure_profile, is_admin
 from thebot.db import utcnow
 from thebot.errors import Invalid

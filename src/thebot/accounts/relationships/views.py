@@ -27,7 +27,6 @@ from thebot.accounts.relationships.schemas import (
 from thebot.accounts.users import profiles, service
 from thebot.accounts.users.resources import UserResource, viewer_of
 from thebot.accounts.users.schemas import PageRequest
-from thebot.accounts.users.views import TAGS
 from thebot.api import ApiService, Request, parse_id
 from thebot.audit import audit
 from thebot.errors import Invalid
@@ -43,6 +42,8 @@ from thebot.permissions import (
 )
 from thebot.responses import created, no_content
 from thebot.schemas import NoContent, NoQueryRequest, responds
+
+TAGS = ["accounts"]
 
 students = ApiService(
     name="accounts_students",

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility
 from thebot.accounts.events import RELATION_PROFILE_FIELDS, student_relations_changed
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
-from thebot.accounts.relationships import visibility
 from thebot.accounts.users.service import (
     PROFILE_MODELS,
     ProtectedFieldsDenied,

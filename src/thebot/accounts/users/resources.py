@@ -1,7 +1,7 @@
 """Route factories of the users API: the user collection, and one user seen by the caller.
 
 A user resource's ACL grants the caller what their relation to that user allows (see
-``thebot.accounts.relationships.visibility.relations``). A caller who may not even see the
+``thebot.accounts.visibility.relations``). A caller who may not even see the
 user gets a 404 from the factory itself, so existence is never revealed; anonymous callers
 are not looked up at all and get the 401 of the forbidden view.
 """
@@ -13,8 +13,8 @@ from typing import Any
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Deny, Everyone
 from pyramid.httpexceptions import HTTPNotFound
 
+from thebot.accounts import visibility
 from thebot.accounts.models import Role, User
-from thebot.accounts.relationships import visibility
 from thebot.api import Request, parse_id
 from thebot.permissions import (
     CREATE_PAIRING_CODE,

@@ -14,6 +14,7 @@ from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility
 from thebot.accounts.auth import passwords
 from thebot.accounts.auth.tokens import revoke_tokens
 from thebot.accounts.events import people_changed, user_fields_changed
@@ -26,7 +27,6 @@ from thebot.accounts.models import (
     TutorProfile,
     User,
 )
-from thebot.accounts.relationships import visibility
 from thebot.accounts.users.schemas import normalise_phone
 from thebot.accounts.users.usernames import unique_username
 from thebot.db import utcnow

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Select, delete, exists, or_, select, union
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
-from thebot.accounts.relationships import visibility as people
 from thebot.assignments.models import Assignment, AssignmentAssignee
 from thebot.catalog.models import Enrollment, EnrollmentStatus
 

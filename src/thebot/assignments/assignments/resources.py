@@ -25,8 +25,8 @@ from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_, select, true
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
-from thebot.accounts.relationships import visibility as people
 from thebot.accounts.users.resources import viewer_of
 from thebot.api import parse_id
 from thebot.assignments.assignments.assignees import ACTIVE_ENROLLMENT, is_assigned

@@ -27,8 +27,8 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
-from thebot.accounts.relationships import visibility as people
 from thebot.assignments.models import ReportStatus, ReportType, StudentReport
 from thebot.assignments.reports.events import ReportAcknowledged, ReportSent
 from thebot.assignments.reports.figures import compute_figures

@@ -16,8 +16,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
-from thebot.accounts.relationships import visibility as people
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
 from thebot.db import utcnow
 from thebot.errors import Conflict, Forbidden, Invalid, field_error

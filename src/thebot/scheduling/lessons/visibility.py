@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
+from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
-from thebot.accounts.relationships import visibility as people
 from thebot.catalog import visibility as pairs
 from thebot.scheduling.models import Lesson
 
