@@ -371,3 +371,73 @@ def test_two_gateways_on_one_redis_both_deliver(api, gateway, new_user, rt_app):
 def test_websockets_library_is_the_protocol(gateway):
     # No home-made framing: the server is websockets' own.
     assert websockets.__version__
+
+
+def test_a_lesson_change_reaches_the_teacher_and_the_student(gateway, new_user, rt_app):
+    from thebot.events import record
+    from thebot.scheduling.events import LessonChanged
+
+    teacher, teacher_headers = new_user("teacher")
+    student, student_headers = new_user()
+    outsider, outsider_headers = new_user()
+
+    async def scenario() -> None:
+        async with (
+            connect(url(gateway), additional_headers=teacher_headers) as t,
+            connect(url(gateway), additional_headers=student_headers) as s,
+            connect(url(gateway), additional_headers=outsider_headers) as o,
+        ):
+            for ws in (t, s, o):
+                await ws.send(json.dumps({"type": "ping"}))
+                await receive(ws)
+
+            def commit() -> None:
+                session = rt_app.registry["dbsession_factory"](info={"registry": rt_app.registry})
+                event = LessonChanged(teacher_id=teacher.id, student_id=student.id, lesson_id=9)
+                record(session, event)
+                session.commit()
+                session.close()
+
+            await asyncio.to_thread(commit)
+            for ws in (t, s):
+                frame = await receive(ws)
+                assert frame["type"] == "lesson.changed"
+                assert frame["data"]["lesson_id"] == 9
+            await nothing_more(o)
+
+    run(scenario())
+
+
+@redis_only()
+def test_after_the_hub_subscription_drops_the_sockets_catch_up(api, gateway, new_user):
+    user, headers = new_user()
+    hub = gateway.gateway.hub
+
+    async def scenario() -> None:
+        async with connect(url(gateway), additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "ping"}))
+            await receive(ws)
+            await asyncio.to_thread(post_ping, api, headers, text="seen")
+            await receive(ws)
+            # The gateway stops hearing the channel (as when Redis drops the connection)...
+            await asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(
+                    hub.stop(gateway.gateway.on_published), gateway.loop
+                )
+            )
+            await asyncio.to_thread(post_ping, api, headers, text="while away")
+            await nothing_more(ws)
+            # ...and once back, replays each socket's stream from its last id.
+            await asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(
+                    hub.start(gateway.gateway.on_published, gateway.gateway.catch_up),
+                    gateway.loop,
+                )
+            )
+            await asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(gateway.gateway.catch_up(), gateway.loop)
+            )
+            assert (await receive(ws))["data"]["text"] == "while away"
+            await nothing_more(ws)
+
+    run(scenario())

@@ -113,3 +113,27 @@ SETTINGS: tuple[S, ...] = (
         "How often the gateway re-checks its sockets' tokens, sessions and users.",
     ),
 )
+
+
+def check(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Production rules of the gateway settings: (errors, warnings)."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    url = settings.get("realtime_public_url")
+    if url is None:
+        warnings.append(
+            "REALTIME_PUBLIC_URL is unset: tickets point at ws://"
+            f"{settings.get('realtime_listen')}; set the wss:// URL clients reach."
+        )
+    elif not url.startswith("wss://"):
+        errors.append(f"REALTIME_PUBLIC_URL must be a wss:// URL, not {url!r}.")
+    if settings.get("realtime_in_process"):
+        warnings.append(
+            "REALTIME_IN_PROCESS is on: the gateway serves this process's events only; "
+            "run thebot-realtime with Redis instead."
+        )
+    elif settings.get("realtime_hub") == "memory":
+        warnings.append("REALTIME_HUB is memory: no gateway process will hear these events.")
+    if settings.get("realtime_hub") == "redis" and not settings.get("redis_url"):
+        errors.append("REALTIME_HUB is redis but REDIS_URL is unset.")
+    return errors, warnings
