@@ -96,6 +96,7 @@ setup(
             "thebot-create-backup = thebot.scripts.create_backup:main",
             "thebot-verify-backup = thebot.scripts.verify_backup:main",
             "thebot-restore-backup = thebot.scripts.restore_backup:main",
+            "thebot-payments-reconcile = thebot.scripts.payments_reconcile:main",
             "thebot-realtime = thebot.scripts.realtime:main",
         ],
     },

@@ -10,6 +10,7 @@ from thebot.api import ApiService, Request
 from thebot.pagination import page_body, paginate_request
 from thebot.payments.payments import service
 from thebot.payments.payments.models import Payment, Refund
+from thebot.payments.payments.resources import PaymentResource
 from thebot.payments.payments.schemas import (
     PaymentPage,
     PaymentSchema,
@@ -17,7 +18,7 @@ from thebot.payments.payments.schemas import (
     RefundRequest,
 )
 from thebot.payments.providers import provider_for
-from thebot.payments.resources import PaymentResource, PaymentsRoot, viewer_of
+from thebot.payments.resources import PaymentsRoot, viewer_of
 from thebot.permissions import LIST_PAYMENTS, REFUND_PAYMENT, VIEW_PAYMENT
 from thebot.responses import with_etag
 from thebot.schemas import NoQueryRequest, responds
