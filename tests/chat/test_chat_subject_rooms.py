@@ -79,3 +79,19 @@ def test_subject_rooms_are_not_left_or_edited_by_hand(
     ).json
     assert muted["muted"] is True
     chat.send(world.S, room.id, "hello?", status=403)
+
+
+def test_a_newly_linked_parent_joins_read_only(
+    chat, world, testapp, as_, dbsession, subject, app, monkeypatch, make_user
+):
+    monkeypatch.setitem(app.registry.settings, "chat_subject_room_parents", True)
+    enroll(testapp, as_, world, world.S, subject)
+    [room] = subject_rooms(dbsession, subject)
+    newcomer = make_user("parent")
+    chat.room(newcomer, room.id, status=404)
+    testapp.post_json(
+        f"/api/accounts/users/{world.S.id}/parents/",
+        {"parent_id": newcomer.id},
+        headers=as_(world.A),
+    )
+    assert chat.room(newcomer, room.id).json["read_only"] is True

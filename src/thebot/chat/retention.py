@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from thebot.chat.models import ChatMessage, ChatRoom, RoomType
 from thebot.chat.objects import OWNER_CHAT_MESSAGE
@@ -55,7 +55,7 @@ def purge_old_messages(request: Any, now: dt.datetime | None = None) -> dict[str
                 discard_media(request, media)
             # replies keep their place: the answered message is simply gone
             dbsession.execute(
-                ChatMessage.__table__.update()
+                update(ChatMessage)
                 .where(ChatMessage.reply_to_id.in_(ids))
                 .values(reply_to_id=None)
             )

@@ -115,13 +115,29 @@ def follow_enrollment(committing: Committing, event: Any) -> None:
     enrollment = dbsession.get(Enrollment, getattr(event, "enrollment_id", 0))
     if enrollment is None:
         return
-    teachers = set(
-        dbsession.scalars(
-            select(ChatRoom.teacher_id).where(
-                ChatRoom.subject_id == enrollment.subject_id, ChatRoom.teacher_id.is_not(None)
-            )
+    teachers = {
+        teacher_id
+        for teacher_id in dbsession.scalars(
+            select(ChatRoom.teacher_id).where(ChatRoom.subject_id == enrollment.subject_id)
         )
-    )
+        if teacher_id is not None
+    }
     teachers.add(enrollment.teacher_id)
     for teacher_id in sorted(teachers):
         sync_subject_room(dbsession, enrollment.subject_id, teacher_id)
+
+
+def follow_parents(committing: Committing, event: Any) -> None:
+    """Parent links of students changed (``people.changed``): their subject rooms' parents
+    follow, when parents are in subject rooms at all."""
+    dbsession = committing.dbsession
+    students = tuple(getattr(event, "student_ids", ()))
+    if not students or not _settings(dbsession).get("chat_subject_room_parents"):
+        return
+    pairs = dbsession.execute(
+        select(Enrollment.subject_id, Enrollment.teacher_id)
+        .where(Enrollment.student_id.in_(students), Enrollment.status == ACTIVE)
+        .distinct()
+    ).all()
+    for subject_id, teacher_id in sorted(pairs):
+        sync_subject_room(dbsession, subject_id, teacher_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
@@ -48,7 +50,7 @@ def history_query(
 
 def matches(dbsession: Session, q: str):
     if dbsession.get_bind().dialect.name == "postgresql":
-        config = literal_column(f"'{TS_CONFIG}'::regconfig")
+        config: Any = literal_column(f"'{TS_CONFIG}'::regconfig")
         return func.to_tsvector(config, ChatMessage.text).op("@@")(func.plainto_tsquery(config, q))
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return ChatMessage.text.ilike(f"%{escaped}%", escape="\\")

@@ -78,6 +78,8 @@ def room_body(request: Request, room_id: int) -> dict[str, Any]:
     dbsession = request.dbsession
     viewer = request.context.viewer
     found = dbsession.get(ChatRoom, room_id)
+    if found is None:
+        raise NotFound("No such chat room.")
     mine = service.memberships(dbsession, viewer.id, [room_id])
     return rooms_json(dbsession, [found], viewer_id=viewer.id, memberships=mine)[0]
 
