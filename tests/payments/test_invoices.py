@@ -220,3 +220,19 @@ def test_printable_invoice_is_html(testapp, auth_headers, family, sent_invoice):
     )
     assert page.content_type == "text/html"
     assert "5000.00" in page.text and f"Invoice {made['id']}" in page.text
+
+
+def test_parents_are_notified_of_a_sent_invoice_and_the_payer_of_the_payment(
+    testapp, auth_headers, family, sent_invoice, dbsession
+):
+    from thebot.notifications.models import Notification
+
+    made = sent_invoice(testapp)
+    payment = testapp.post_json(
+        f"/api/payments/invoices/{made['id']}/pay/", {}, headers=auth_headers(family.P)
+    ).json
+    testapp.post(payment["confirmation_url"].replace("http://localhost", ""), {"action": "pay"})
+    kinds = dbsession.scalars(
+        select(Notification.kind).where(Notification.user_id == family.P.id)
+    ).all()
+    assert sorted(kinds) == ["payments.invoice_sent", "payments.payment_succeeded"]

@@ -147,3 +147,29 @@ def test_one_subscription_per_enrollment_and_only_the_parent_subscribes(
         "/api/payments/subscriptions/", body, headers=auth_headers(family.P2), expect_errors=True
     )
     assert other.status_int == 400
+
+
+def test_the_payer_is_told_when_a_renewal_fails(active, dbsession, family, yookassa_app):
+    from types import SimpleNamespace
+
+    import transaction
+
+    from thebot.events import Committing
+    from thebot.notifications.models import Notification
+    from thebot.payments.events import SubscriptionChanged
+    from thebot.payments.notices import subscription_notice
+
+    event = SubscriptionChanged(
+        subscription_id=active.id, status="active", change="renewal_failed", payer_id=family.P.id
+    )
+    manager = transaction.TransactionManager()
+    manager.begin()
+    request = SimpleNamespace(registry=yookassa_app.registry, dbsession=dbsession, tm=manager)
+    try:
+        subscription_notice(Committing(event, request, dbsession), event)
+    finally:
+        manager.abort()
+    kinds = dbsession.scalars(
+        select(Notification.kind).where(Notification.user_id == family.P.id)
+    ).all()
+    assert "payments.subscription_renewal_failed" in kinds

@@ -28,6 +28,7 @@ def includeme(config: Any) -> None:
         events.SubscriptionChanged,
     ):
         config.add_subscriber(audit_event, [Committing, kind])
+    config.include("thebot.payments.notices")
     config.include("thebot.payments.invoices")
     config.include("thebot.payments.credits")
     config.include("thebot.payments.subscriptions")
