@@ -36,9 +36,12 @@ Pieces: ``hub`` (per-user streams: memory, or ``redis_hub``), ``publish`` (outbo
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from thebot.realtime.directives import add_realtime_action, add_realtime_event
+
+log = logging.getLogger(__name__)
 
 
 def hub_kind(settings: dict[str, Any]) -> str:
@@ -89,7 +92,13 @@ def includeme(config: Any) -> None:
 
 
 def start_in_process(registry: Any) -> None:
-    """Development: the gateway in a thread of the web process, on ``REALTIME_LISTEN``."""
+    """Development: the gateway in a thread of the web process, on ``REALTIME_LISTEN``.
+
+    A gateway that cannot start (the port is taken) is logged, not fatal: the web process
+    serves on, and the ``websocket`` health component reports the error."""
     from thebot.realtime.gateway.runner import GatewayThread
 
-    registry["realtime_gateway"] = GatewayThread(registry).start()
+    try:
+        registry["realtime_gateway"] = GatewayThread(registry).start()
+    except Exception:
+        log.exception("the in-process realtime gateway did not start")
