@@ -15,6 +15,7 @@ from typing import Any
 
 from backup_seed_chat import seed_chat
 from backup_seed_learning import seed_learning
+from backup_seed_payments import seed_payments
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -193,6 +194,7 @@ def seed_every_model(session: Session, media_root: Path) -> dict[str, Any]:
     session.flush()
     seed_learning(session, teacher=teacher, student=student, other=other, tutor=tutor)
     seed_chat(session, teacher=teacher, student=student, parent=parent)
+    seed_payments(session, teacher=teacher, student=student, parent=parent, admin=admin)
     write_file(media_root / "materials" / "1" / "lesson.pdf", b"%PDF-1.7\n" + bytes(range(256)))
     write_file(media_root / "avatars" / "student.png", b"\x89PNG\r\n\x1a\n" + os.urandom(4096))
     write_file(media_root / "notes" / "пустой.txt", b"")
