@@ -236,3 +236,14 @@ def test_parents_are_notified_of_a_sent_invoice_and_the_payer_of_the_payment(
         select(Notification.kind).where(Notification.user_id == family.P.id)
     ).all()
     assert sorted(kinds) == ["payments.invoice_sent", "payments.payment_succeeded"]
+
+
+def test_reminders_go_before_and_after_the_due_date(testapp, family, sent_invoice, dbsession):
+    from thebot.payments.invoices import service
+
+    made = sent_invoice(testapp)  # due in 7 days
+    today = dt.date.today()
+    assert service.remind(dbsession, today) == []
+    assert service.remind(dbsession, today + dt.timedelta(days=4)) == [made["id"]]
+    assert service.remind(dbsession, today + dt.timedelta(days=10)) == [made["id"]]
+    assert service.remind(dbsession, today + dt.timedelta(days=11)) == []

@@ -25,6 +25,7 @@ def includeme(config: Any) -> None:
         events.PaymentFlagged,
         events.RefundSucceeded,
         events.InvoiceChanged,
+        events.InvoiceReminderDue,
         events.SubscriptionChanged,
     ):
         config.add_subscriber(audit_event, [Committing, kind])

@@ -77,6 +77,20 @@ class InvoiceChanged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class InvoiceReminderDue(DomainEvent):
+    """An invoice is due in ``days`` days (negative: overdue by that many): remind parents."""
+
+    name = "invoice.reminder_due"
+    invoice_id: int = 0
+    student_id: int | None = None
+    days: int = 0
+
+    @property
+    def user_ids(self) -> tuple[int, ...]:
+        return ids((self.student_id,))
+
+
+@dataclass(frozen=True)
 class SubscriptionChanged(DomainEvent):
     name = "subscription.changed"
     subscription_id: int = 0

@@ -12,7 +12,12 @@ from sqlalchemy import select
 from thebot.accounts.models import ParentLink, User
 from thebot.events import Committing
 from thebot.notifications.service import notify
-from thebot.payments.events import InvoiceChanged, PaymentSucceeded, SubscriptionChanged
+from thebot.payments.events import (
+    InvoiceChanged,
+    InvoiceReminderDue,
+    PaymentSucceeded,
+    SubscriptionChanged,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,22 @@ def invoice_notice(committing: Committing, event: InvoiceChanged) -> None:
             title,
             "Open the invoice to see and pay it.",
             data={"invoice_id": event.invoice_id, "status": event.status},
+        )
+
+
+def reminder_notice(committing: Committing, event: InvoiceReminderDue) -> None:
+    request = _request(committing)
+    if request is None:
+        return
+    when = f"is due in {event.days} days" if event.days > 0 else f"was due {-event.days} days ago"
+    for parent in _parents(committing.dbsession, event.student_id):
+        notify(
+            request,
+            parent,
+            "payments.invoice_reminder",
+            f"Invoice {event.invoice_id} {when}",
+            "Open the invoice to see and pay it.",
+            data={"invoice_id": event.invoice_id, "days": event.days},
         )
 
 
@@ -96,5 +117,6 @@ def includeme(config: Any) -> None:
         "payments", "Invoices, payments and subscriptions", email=True
     )
     config.add_subscriber(invoice_notice, [Committing, InvoiceChanged])
+    config.add_subscriber(reminder_notice, [Committing, InvoiceReminderDue])
     config.add_subscriber(payment_notice, [Committing, PaymentSucceeded])
     config.add_subscriber(subscription_notice, [Committing, SubscriptionChanged])

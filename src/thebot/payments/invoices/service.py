@@ -20,7 +20,7 @@ from thebot.accounts.models import ParentLink, Role, StudentProfile, User
 from thebot.db import utcnow
 from thebot.errors import Conflict, Invalid
 from thebot.events import record
-from thebot.payments.events import InvoiceChanged
+from thebot.payments.events import InvoiceChanged, InvoiceReminderDue
 from thebot.payments.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from thebot.payments.money import quantize, wire
 from thebot.payments.payments import service as payments
@@ -270,6 +270,28 @@ def mark_overdue(dbsession: Session, today: dt.date) -> list[int]:
         dbsession.flush()
         _announce(dbsession, invoice)
     return changed
+
+
+REMINDER_DAYS = (3, -3)  # three days before the due date, and three days after it
+
+
+def remind(dbsession: Session, today: dt.date, days: tuple[int, ...] = REMINDER_DAYS) -> list[int]:
+    """Record a reminder for each unpaid invoice due ``days`` from ``today`` (the job runs
+    once a day, so each invoice is reminded once per offset)."""
+    reminded = []
+    for offset in days:
+        due = today + dt.timedelta(days=offset)
+        for invoice in dbsession.scalars(
+            select(Invoice).where(Invoice.status.in_(PAYABLE), Invoice.due_date == due)
+        ):
+            record(
+                dbsession,
+                InvoiceReminderDue(
+                    invoice_id=invoice.id, student_id=invoice.student_id, days=offset
+                ),
+            )
+            reminded.append(invoice.id)
+    return reminded
 
 
 # --- rendering ----------------------------------------------------------------------------

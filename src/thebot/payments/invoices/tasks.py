@@ -9,8 +9,14 @@ from thebot.payments.invoices import service
 from thebot.tasks import task
 
 OVERDUE_CRON = "5 * * * *"  # hourly: a due date passes at midnight in some time zone
+REMIND_CRON = "0 9 * * *"  # once a day (UTC): each invoice is reminded once per offset
 
 
 @task("payments.invoices.mark_overdue", max_retries=0)
 def mark_overdue(request: Any) -> int:
     return len(service.mark_overdue(request.dbsession, utcnow().date()))
+
+
+@task("payments.invoices.remind", max_retries=0)
+def remind(request: Any) -> int:
+    return len(service.remind(request.dbsession, utcnow().date()))
