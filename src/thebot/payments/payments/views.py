@@ -112,4 +112,5 @@ def refund_payment(request: Request) -> dict[str, Any]:
     )
     request.response.status = 201
     target = request.dbsession.get(Payment, item.payment_id)
+    assert target is not None
     return service.payment_data(target, viewer, refunds_of(request, target))

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import ParentLink, Role, User
@@ -74,17 +74,11 @@ def subscribe(
     """A parent subscribes a child's enrollment: the subscription and its first payment."""
     enrollment = dbsession.get(Enrollment, enrollment_id)
     ok = enrollment is not None and enrollment.status == EnrollmentStatus.ACTIVE.value
-    if ok and payer.role != Role.ADMIN.value:
-        ok = bool(
-            dbsession.scalar(
-                select(
-                    exists().where(
-                        ParentLink.parent_id == payer.id,
-                        ParentLink.student_id == enrollment.student_id,  # type: ignore[union-attr]
-                    )
-                )
-            )
+    if ok and enrollment is not None and payer.role != Role.ADMIN.value:
+        link = select(ParentLink.id).where(
+            ParentLink.parent_id == payer.id, ParentLink.student_id == enrollment.student_id
         )
+        ok = dbsession.scalar(link.limit(1)) is not None
     if not ok or enrollment is None:
         raise Invalid("enrollment_id", "Not an active enrollment of your child")
     price = dbsession.get(Price, price_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import colander
 
 from thebot.schemas import Field, StrictMapping
@@ -12,7 +14,7 @@ class NotificationObject(colander.MappingSchema):
 
     id = Field(colander.String(), validator=colander.Length(1, 64))
 
-    def schema_type(self, **kw: object) -> colander.Mapping:
+    def schema_type(self, **kw: Any) -> colander.Mapping:
         return colander.Mapping(unknown="ignore")
 
 
@@ -21,7 +23,7 @@ class NotificationBody(colander.MappingSchema):
     event = Field(colander.String(), validator=colander.Length(1, 64))
     object = NotificationObject()
 
-    def schema_type(self, **kw: object) -> colander.Mapping:
+    def schema_type(self, **kw: Any) -> colander.Mapping:
         return colander.Mapping(unknown="ignore")  # the provider may add fields any day
 
 
