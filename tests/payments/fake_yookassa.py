@@ -19,6 +19,7 @@ class FakeYooKassa:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.by_key: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, Any]] = []
+        self.refund_status = "succeeded"  # what a new refund starts as
         self.faults: list[str] = []  # "500", "500-after" (processed, then 500), "drop", "400"
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -40,6 +41,7 @@ class FakeYooKassa:
             self.by_key.clear()
             self.requests.clear()
             self.faults.clear()
+            self.refund_status = "succeeded"
 
     # --- what a test changes on the provider's side ---
 
@@ -98,7 +100,7 @@ class FakeYooKassa:
         obj = {
             "id": refund_id,
             "payment_id": body["payment_id"],
-            "status": "succeeded",
+            "status": self.refund_status,
             "amount": body["amount"],
         }
         self.refunds[refund_id] = obj

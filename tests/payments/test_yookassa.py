@@ -232,3 +232,32 @@ def test_refunds_full_and_partial(
         ("charge", Decimal("5000.00")),
         ("refund", -Decimal(amount or "5000.00")),
     ]
+
+
+def test_a_pending_refund_is_settled_by_its_webhook_once(
+    ykapp, auth_headers, family, sent_invoice, yk, dbsession, hook
+):
+    from thebot.payments.payments.models import Refund
+
+    _made, payment = pay(ykapp, auth_headers, family, sent_invoice)
+    provider_id = dbsession.get(Payment, payment["id"]).provider_payment_id
+    yk.set_status(provider_id, "succeeded")
+    hook("payment.succeeded", provider_id)
+    yk.refund_status = "pending"
+    res = ykapp.post_json(
+        f"/api/payments/{payment['id']}/refund/",
+        {"amount": "700.00", "reason": "one lesson"},
+        headers=auth_headers(family.A),
+    )
+    assert res.json["status"] == "succeeded" and res.json["refunds"][0]["status"] == "pending"
+    refund = dbsession.scalars(select(Refund)).one()
+    assert hook("refund.succeeded", refund.provider_refund_id).json == {"status": "unchanged"}
+    yk.refunds[refund.provider_refund_id]["status"] = "succeeded"
+    assert hook("refund.succeeded", refund.provider_refund_id).json == {"status": "applied"}
+    assert hook("refund.succeeded", refund.provider_refund_id).json == {"status": "unchanged"}
+    got = ykapp.get(f"/api/payments/{payment['id']}/", headers=auth_headers(family.A)).json
+    assert got["status"] == "partially_refunded" and got["refunded"]["amount"] == "700.00"
+    rows = dbsession.scalars(
+        select(LedgerEntry).where(LedgerEntry.kind == "refund", LedgerEntry.refund_id == refund.id)
+    ).all()
+    assert len(rows) == 1
