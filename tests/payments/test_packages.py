@@ -197,3 +197,28 @@ def test_refunding_a_package_takes_unused_credits_back_or_refuses(
     forced = testapp.post_json(url, {"reason": "the rest", "force": True}, headers=admin)
     assert forced.json["status"] == "refunded"
     assert credits(testapp, auth_headers, family.P)["balances"][0]["credits"] == -6
+
+
+def test_the_booking_guard_refuses_without_credits_when_the_setting_says_so(
+    testapp, auth_headers, family, package, dbsession
+):
+    from thebot.errors import Conflict
+    from thebot.payments.credits import service
+
+    refuse = {"payments_booking_without_credits": False}
+    service.booking_guard(dbsession, refuse, family.S.id, family.subject.id)  # no package yet
+    buy(testapp, auth_headers, family, package)
+    service.booking_guard(dbsession, refuse, family.S.id, family.subject.id)  # 8 credits
+    from thebot.payments.ledger import service as ledger
+    from thebot.payments.ledger.models import Kind
+
+    ledger.append(
+        dbsession,
+        Kind.ADJUSTMENT,
+        credits=-8,
+        student_id=family.S.id,
+        subject_id=family.subject.id,
+    )
+    with pytest.raises(Conflict):
+        service.booking_guard(dbsession, refuse, family.S.id, family.subject.id)
+    service.booking_guard(dbsession, {}, family.S.id, family.subject.id)  # allowed by default

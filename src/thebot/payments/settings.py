@@ -123,7 +123,8 @@ SETTINGS: tuple[S, ...] = (
         "PAYMENTS_BOOKING_WITHOUT_CREDITS",
         True,
         as_bool,
-        "A lesson of a subject sold in packages may be booked without a credit left.",
+        "A lesson of a subject sold in packages may be booked without a credit left "
+        "(``credits.service.booking_guard``; see README for its status).",
     ),
     S(
         "payments_renewal_retry_days",

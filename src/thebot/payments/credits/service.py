@@ -171,6 +171,23 @@ def on_lesson(dbsession: Session, lesson: Any) -> str | None:
     return kind.value
 
 
+def booking_guard(
+    dbsession: Session, settings: Any, student_id: int, subject_id: int | None
+) -> None:
+    """Refuse to book a lesson of a package subject when the student has no credit left and
+    ``PAYMENTS_BOOKING_WITHOUT_CREDITS`` is off. (Scheduling does not call it yet: it needs
+    a booking hook in ``thebot.scheduling.lessons.service``.)"""
+    if settings.get("payments_booking_without_credits", True) or subject_id is None:
+        return
+    if not _has_credits_history(dbsession, student_id, subject_id):
+        return
+    if ledger.credit_balance(dbsession, student_id, subject_id) < 1:
+        raise Conflict(
+            "The student has no lesson credit left in this subject: buy a package first.",
+            credits=0,
+        )
+
+
 def refund_guard(
     dbsession: Session, payment: Payment, amount: Decimal, force: bool, actor: User
 ) -> None:
