@@ -124,8 +124,14 @@ class RedisHub:
                     await on_reconnect()
                 delay = 0.5
                 async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        listener(decode(message["data"]))
+                    if message.get("type") != "message":
+                        continue
+                    try:
+                        published = decode(message["data"])
+                    except (ValueError, KeyError, TypeError):
+                        log.error("realtime hub: unreadable message skipped")
+                        continue
+                    listener(published)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis went away: reconnect, then catch the sockets up

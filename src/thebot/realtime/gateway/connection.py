@@ -19,6 +19,8 @@ import logging
 import time
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from thebot.realtime.hub import Entry, EventId, Resync, format_id
 from thebot.realtime.tickets import Credential
 
@@ -83,11 +85,14 @@ class Connection:
 
     async def writer(self) -> None:
         stats = self.gateway.stats
-        while True:
-            frame, committed_at = await self.queue.get()
-            await self.websocket.send(frame)
-            if committed_at is not None:
-                stats.frame_written(committed_at)
+        try:
+            while True:
+                frame, committed_at = await self.queue.get()
+                await self.websocket.send(frame)
+                if committed_at is not None:
+                    stats.frame_written(committed_at)
+        except ConnectionClosed:  # the reading side sees it too and cleans up
+            return
 
     def close(self, code: int, reason: str) -> None:
         if self.closing:

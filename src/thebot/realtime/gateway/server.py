@@ -70,7 +70,6 @@ class Gateway:
         self.stats = stats.GatewayStats()
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.connections: dict[int, set[Connection]] = {}
-        self.pending: dict[int, Credential] = {}  # handshakes accepted, keyed by id(conn)
         self.executor = concurrent.futures.ThreadPoolExecutor(
             WORKER_THREADS, thread_name_prefix="thebot-realtime"
         )
@@ -172,7 +171,7 @@ class Gateway:
             return _response(
                 http.HTTPStatus.TOO_MANY_REQUESTS, {"detail": "Too many connections."}
             )
-        self.pending[id(connection)] = credential
+        connection.thebot_credential = credential  # type: ignore[attr-defined]
         return None
 
     def _health(self) -> Response:
@@ -198,7 +197,7 @@ class Gateway:
 
     # -- sockets ----------------------------------------------------------------------------
     async def handle(self, websocket: ServerConnection) -> None:
-        credential = self.pending.pop(id(websocket), None)
+        credential: Credential | None = getattr(websocket, "thebot_credential", None)
         if credential is None:  # cannot happen: process_request refused it
             await websocket.close(1011, "not authenticated")
             return
