@@ -211,10 +211,16 @@ class Field(colander.SchemaNode):
     strip = True
 
 
+def no_nul(node: Any, value: Any) -> None:
+    if "\x00" in value:  # PostgreSQL text cannot hold it: a 400, not a database error
+        raise colander.Invalid(node, "May not contain NUL characters")
+
+
 def text(max_length: int, *, min_length: int = 0, **kw: Any) -> Any:
+    """A string of at most ``max_length`` characters, never holding a NUL."""
     return Field(
         colander.String(allow_empty=min_length == 0),
-        validator=colander.Length(min_length, max_length),
+        validator=colander.All(colander.Length(min_length, max_length), no_nul),
         **kw,
     )
 

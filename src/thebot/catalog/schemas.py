@@ -14,30 +14,13 @@ from thebot.api import MAX_ID
 from thebot.catalog.models import EnrollmentStatus
 from thebot.errors import APIProblem
 from thebot.pagination import PaginationQuery, decode_cursor
-from thebot.schemas import Field, StrictMapping, boolean
+from thebot.schemas import Field, StrictMapping, boolean, object_id, text
 
 DROP = colander.drop
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_COLOR = "#4a90d9"
 ENROLLMENT_STATUSES = tuple(s.value for s in EnrollmentStatus)
 MAX_DESCRIPTION = 5000
-
-
-def no_nul(node: Any, value: Any) -> None:
-    if "\x00" in value:  # PostgreSQL text cannot hold it: a 400, not a database error
-        raise colander.Invalid(node, "May not contain NUL characters")
-
-
-def text(max_length: int, *, min_length: int = 0, **kw: Any) -> Any:
-    return Field(
-        colander.String(allow_empty=min_length == 0),
-        validator=colander.All(colander.Length(min_length, max_length), no_nul),
-        **kw,
-    )
-
-
-def object_id(**kw: Any) -> Any:
-    return Field(colander.Integer(strict=True), validator=colander.Range(1, MAX_ID), **kw)
 
 
 def cursor_node(*kinds: type) -> Any:
