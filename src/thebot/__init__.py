@@ -57,7 +57,7 @@ def main(global_config: dict[str, Any] | None = None, **raw_settings: Any) -> An
         config.include("pyramid_retry")
         config.include("cornice")
         config.include("thebot.openapi")  # before the features: their documentation args
-        config.include("thebot.renderers")
+        config.include("thebot.api")  # the orjson renderer
         config.include("thebot.db")
         config.include("thebot.security")
         config.include("thebot.errors")

@@ -8,8 +8,8 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotModified
 from pyramid.response import Response
 
+from thebot.api import canonical, dumps
 from thebot.errors import APIProblem
-from thebot.renderers import canonical, dumps
 
 
 def etag_of(body: Any) -> str:

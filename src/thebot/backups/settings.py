@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from thebot.coercion import Setting as S
-from thebot.coercion import as_bool
+from thebot.settings.coercion import Setting as S
+from thebot.settings.coercion import as_bool
 
 SETTINGS: tuple[S, ...] = (
     # backups (their coercers live in thebot.backups.schedule, imported only when used)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from thebot.coercion import Setting as S
-from thebot.coercion import as_bool, as_int, as_rate_limit
+from thebot.settings.coercion import Setting as S
+from thebot.settings.coercion import as_bool, as_int, as_rate_limit
 
 SETTINGS: tuple[S, ...] = (
     S(

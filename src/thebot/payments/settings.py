@@ -9,8 +9,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from thebot.coercion import Setting as S
-from thebot.coercion import as_bool, as_int, as_list, as_optional_str
+from thebot.settings.coercion import Setting as S
+from thebot.settings.coercion import as_bool, as_int, as_list, as_optional_str
 
 PROVIDERS = ("yookassa", "sandbox")
 # YooKassa's published notification addresses (https://yookassa.ru/developers/using-api/webhooks).

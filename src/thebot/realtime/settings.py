@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from thebot.coercion import Setting as S
-from thebot.coercion import as_bool, as_int, as_optional_str
+from thebot.settings.coercion import Setting as S
+from thebot.settings.coercion import as_bool, as_int, as_optional_str
 
 HUB_KINDS = ("auto", "redis", "memory")
 

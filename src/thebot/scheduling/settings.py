@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from thebot.coercion import Setting as S
-from thebot.coercion import as_int, as_list
+from thebot.settings.coercion import Setting as S
+from thebot.settings.coercion import as_int, as_list
 
 SETTINGS: tuple[S, ...] = (
     # scheduling
