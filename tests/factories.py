@@ -55,7 +55,8 @@ from thebot.scheduling.models import (
     LessonReminder,
     LessonSeries,
 )
-from thebot.system.models import AuditEvent, HealthCheck
+from thebot.audit import AuditEvent
+from thebot.system.models import HealthCheck
 from thebot.tasks.outbox import OutboxMessage, ProcessedMessage
 
 
@@ -115,7 +116,7 @@ class ParentLinkFactory(BaseFactory):
 
 
 class MediaFileFactory(BaseFactory):
-    """A ``MediaFile`` row only: write its bytes with ``tests/materials`` helpers."""
+    """A ``MediaFile`` row only: write its bytes with ``tests/media`` helpers."""
 
     class Meta:
         model = MediaFile

@@ -256,7 +256,7 @@ COVERED_ELSEWHERE = {
     # The teacher of an existing enrollment: admins and the student's tutor, a teacher of
     # the subject only (one answer for anything else). Reactivating (status -> active)
     # follows the create rule: test_a_teacher_the_student_left_cannot_reactivate_...
-    ("materials_enrollment", "PATCH"): "tests/materials/test_enrollments.py",
+    ("materials_enrollment", "PATCH"): "tests/catalog/test_enrollments.py",
     # ``tutor_id`` (the tutor assignment) is admins' only, who see everyone: non-admins get
     # 403 (tests/accounts/test_rbac_matrix.py, PATCH users/{id}/profile/).
     ("accounts_user_profile", "PATCH"): "tests/accounts/test_profiles.py",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from factories import MaterialProgressFactory
 from thebot.accounts.models import StudentProfile
 from thebot.materials.models import MaterialAssignment
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 
 def assigned_ids(dbsession, material):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from factories import MaterialCommentFactory
 from thebot.materials.models import MaterialComment
 from thebot.notifications.models import Notification
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 COMMENTS = f"{API}comments/"
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from factories import MaterialFactory, MaterialSubmissionFactory
 from thebot.accounts.auth.ratelimit import reset_limits
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 PROBLEM = "application/problem+json"
 

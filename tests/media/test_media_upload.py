@@ -26,7 +26,7 @@ from thebot.catalog.models import Subject, TeacherSubject
 from thebot.materials.models import Material
 from thebot.media.models import MediaFile
 from thebot.media.service import sanitize_filename
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 PROBLEM = "application/problem+json"
 MB = 1024 * 1024

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
 from thebot.catalog.models import TeacherSubject
 from thebot.catalog.subjects import subjects_taught
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 SUBJECTS = "/api/materials/subjects/"
 

@@ -13,7 +13,7 @@ from sqlalchemy import false, select, update
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
 from thebot.catalog import enrollments as service
 from thebot.catalog.models import Enrollment, TeacherSubject
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 ENROLLMENTS = "/api/materials/enrollments/"
 

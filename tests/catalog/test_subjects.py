@@ -12,7 +12,7 @@ from sqlalchemy import select
 from factories import EnrollmentFactory, SubjectFactory, TeacherSubjectFactory
 from thebot.catalog.models import Subject, TeacherSubject
 from thebot.materials.models import Material
-from thebot.system.models import AuditEvent
+from thebot.audit import AuditEvent
 
 SUBJECTS = "/api/materials/subjects/"
 ROLES = ("admin", "teacher", "tutor", "parent", "student")
