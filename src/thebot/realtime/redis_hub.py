@@ -175,7 +175,9 @@ class RedisHub:
             raise Resync("unavailable")
         if key > (parse_id(_text(newest[0][0])) or (0, 0)):
             raise Resync("unknown_id")
-        rows = await client.xrange(name, min="(" + format_id(key), max="+", count=limit + 1)
+        rows: list[Any] = (
+            await client.xrange(name, min="(" + format_id(key), max="+", count=limit + 1) or []
+        )
         if len(rows) > limit:
             raise Resync("too_many")
         return [

@@ -233,7 +233,7 @@ class Gateway:
             conn.put(control("pong", {"ref": ref}))
         elif type_ == "resume":
             last_id = data.get("last_id")
-            if parse_id(last_id) is None:
+            if not isinstance(last_id, str) or parse_id(last_id) is None:
                 conn.put(control("error", _problem(400, "resume needs a last_id.", ref=ref)))
                 conn.start()
                 return
