@@ -196,7 +196,7 @@ def test_every_event_has_a_stable_name_json_payload_and_user_ids() -> None:
     names = [kind.name for kind in kinds]
     assert len(set(names)) == len(names), "event names are unique"
     for kind in kinds:
-        assert re.fullmatch(r"[a-z_]+\.[a-z_]+", kind.name), kind
+        assert re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", kind.name), kind  # chat.message.created
         event = kind()
         assert json.loads(json.dumps(event.payload())) == event.payload()
         assert isinstance(event.user_ids, tuple)
