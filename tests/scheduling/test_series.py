@@ -23,7 +23,7 @@ from factories import LessonSeriesFactory
 from thebot.audit import AuditEvent
 from thebot.notifications.models import Notification
 from thebot.scheduling.models import LessonHistory, LessonSeries
-from thebot.scheduling.series.rrule import (
+from thebot.scheduling.rrule import (
     Rule,
     RuleError,
     check_caps,

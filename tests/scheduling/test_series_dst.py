@@ -10,7 +10,7 @@ import pytest
 from lessons_support import make_world
 from series_support import SERIES, lessons_of, local, series_body, series_url, wall_clock
 
-from thebot.scheduling.series.rrule import expand, parse_rule, to_utc
+from thebot.scheduling.rrule import expand, parse_rule, to_utc
 
 pytestmark = pytest.mark.usefixtures("frozen")
 

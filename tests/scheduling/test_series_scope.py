@@ -11,10 +11,10 @@ from series_support import FIRST_MONDAY, SERIES, lessons_of, local, series_body,
 from series_support import wall_clock as clock
 from sqlalchemy import select
 
+from thebot.scheduling.exdates import record_exception
 from thebot.scheduling.lessons import states as lesson_states
 from thebot.scheduling.models import LessonHistory, LessonSeries
 from thebot.scheduling.series.occurrences import occurrences_of
-from thebot.scheduling.series.service import record_exception
 
 pytestmark = pytest.mark.usefixtures("frozen")
 

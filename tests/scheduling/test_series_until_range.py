@@ -7,7 +7,7 @@ import pytest
 from lessons_support import make_world
 from series_support import SERIES, series_body
 
-from thebot.scheduling.series.rrule import RuleError, parse_rule
+from thebot.scheduling.rrule import RuleError, parse_rule
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from thebot.permissions import (
 )
 from thebot.responses import check_if_match, created, with_etag
 from thebot.scheduling.conflicts import conflict_payload
+from thebot.scheduling.exdates import record_exception
 from thebot.scheduling.lessons import changes as lesson_changes
 from thebot.scheduling.lessons import service, states
 from thebot.scheduling.lessons.bodies import history_json, lessons_json, one_lesson_json
@@ -49,7 +50,6 @@ from thebot.scheduling.lessons.schemas import (
     UpdateLessonRequest,
 )
 from thebot.scheduling.models import Lesson, LessonHistory
-from thebot.scheduling.series import service as series
 from thebot.schemas import NoQueryRequest, responds
 
 TAGS = ["scheduling"]
@@ -278,7 +278,7 @@ def cancel_lesson(request: Request) -> dict[str, Any]:
     target = current(request)
     reason = request.validated["body"].get("reason", "")
     states.cancel(request.dbsession, request.registry.settings, actor, target, utcnow(), reason)
-    series.record_exception(request.dbsession, target)  # an occurrence leaves an EXDATE
+    record_exception(request.dbsession, target)  # an occurrence leaves an EXDATE
     return render(request, target)
 
 

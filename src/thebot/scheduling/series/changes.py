@@ -18,24 +18,24 @@ from sqlalchemy.orm import Session
 from thebot.accounts.models import User
 from thebot.errors import Forbidden, Invalid
 from thebot.scheduling import rules
+from thebot.scheduling.exdates import exdate_for, occurrence_date
 from thebot.scheduling.lessons import changes as lesson_changes
 from thebot.scheduling.lessons import service as lessons
 from thebot.scheduling.lessons import states as lesson_states
 from thebot.scheduling.models import ACTIVE_STATUSES, Lesson, LessonSeries
+from thebot.scheduling.rrule import RuleError, occurrences_before, parse_rule, to_utc
 from thebot.scheduling.series.occurrences import (
+    SeriesInput,
     check_overlaps,
     checked_occurrences,
-    exdate_for,
     load_rule,
     occurrence,
-    occurrence_date,
     rule_problem,
     series_conflict_problem,
     series_lessons,
     validate_occurrence,
 )
-from thebot.scheduling.series.rrule import RuleError, occurrences_before, parse_rule, to_utc
-from thebot.scheduling.series.service import SeriesInput, add_lesson
+from thebot.scheduling.series.service import add_lesson
 
 CONTENT = ("description", "meeting_link")
 DROPPED_REASON = "No longer an occurrence of its series"

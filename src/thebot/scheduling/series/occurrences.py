@@ -1,8 +1,7 @@
-"""The occurrences of a series: its rule expanded within the caps, each occurrence checked
-with the single-lesson rules and against other lessons, and which lesson is which occurrence.
-
-A lesson's occurrence is identified by the local *date* of its ``occurrence_start``: a weekly
-rule has at most one occurrence a day, and the date survives changes of the time of day.
+"""The occurrences of a series (or of a proposed one, ``SeriesInput``): its rule expanded
+within the caps, each occurrence checked with the single-lesson rules and against other
+lessons, and the series' lessons. Which lesson is which occurrence, and the exceptions a
+cancelled one leaves: ``thebot.scheduling.exdates``.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,23 +19,34 @@ from thebot.errors import Conflict, Invalid
 from thebot.scheduling import rules
 from thebot.scheduling.conflicts import conflict_payload, find_conflicts, lock_participants
 from thebot.scheduling.models import Lesson, LessonSeries
-from thebot.scheduling.series.rrule import (
+from thebot.scheduling.rrule import (
     Rule,
     RuleError,
     check_caps,
-    exdate_text,
     expand,
     parse_exdates,
     parse_rule,
-    to_local,
     to_utc,
 )
 
-if TYPE_CHECKING:
-    from thebot.scheduling.series.service import SeriesInput
-
 DEFAULT_MAX_OCCURRENCES = 52
 DEFAULT_MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class SeriesInput:
+    """A series as a create request describes it (``teacher_id`` already defaulted)."""
+
+    teacher_id: int
+    student_id: int
+    subject_id: int
+    start: dt.datetime  # aware: the first occurrence (its wall-clock time is kept)
+    timezone: str
+    duration_minutes: int
+    rrule: str
+    description: str = ""
+    meeting_link: str | None = None
+    override_enrollment: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,11 +103,6 @@ def occurrences_of(series: LessonSeries) -> list[Occurrence]:
     exdates = parse_exdates(series.exdates or [])
     found = expand(load_rule(series), series.start_local, series.timezone, exdates)
     return [occurrence(t, series.timezone, series.duration_minutes) for t in found]
-
-
-def occurrence_date(series: LessonSeries, lesson: Lesson) -> dt.date:
-    """Which occurrence ``lesson`` is: the local date of its original start."""
-    return to_local(lesson.occurrence_start or lesson.start_at, series.timezone).date()
 
 
 def series_lessons(dbsession: Session, series: LessonSeries) -> list[Lesson]:
@@ -179,7 +184,3 @@ def series_conflict_problem(clashes: Sequence[tuple[Occurrence, list[Lesson]]]) 
         "lessons of the teacher or the student; nothing was changed.",
         conflicts=[occ.payload(found) for occ, found in clashes],
     )
-
-
-def exdate_for(series: LessonSeries, day: dt.date) -> str:
-    return exdate_text(dt.datetime.combine(day, series.start_local.time()))

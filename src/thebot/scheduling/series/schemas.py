@@ -18,7 +18,7 @@ from thebot.scheduling.lessons.schemas import (
     node,
     timezone_node,
 )
-from thebot.scheduling.series.rrule import MAX_RULE_LENGTH
+from thebot.scheduling.rrule import MAX_RULE_LENGTH
 from thebot.scheduling.series.scopes import ALL, SCOPES
 from thebot.schemas import (
     ClockTime,

@@ -28,18 +28,15 @@ from sqlalchemy.orm import Session
 from thebot.accounts.models import User
 from thebot.errors import Conflict, Forbidden, Invalid
 from thebot.scheduling import rules
+from thebot.scheduling.exdates import occurrence_date, record_exception
 from thebot.scheduling.lessons import changes as lesson_changes
 from thebot.scheduling.lessons import service as lessons
 from thebot.scheduling.lessons import states as lesson_states
 from thebot.scheduling.models import ACTIVE_STATUSES, Lesson, LessonSeries
+from thebot.scheduling.rrule import occurrences_before, to_utc
 from thebot.scheduling.series.changes import CONTENT, ScopeResult, apply_all, split
-from thebot.scheduling.series.occurrences import (
-    load_rule,
-    occurrence_date,
-    series_lessons,
-)
-from thebot.scheduling.series.rrule import occurrences_before, to_utc
-from thebot.scheduling.series.service import announce, record_exception
+from thebot.scheduling.series.occurrences import load_rule, series_lessons
+from thebot.scheduling.series.service import announce
 
 THIS, FOLLOWING, ALL = "this", "following", "all"
 SCOPES = (THIS, FOLLOWING, ALL)

@@ -1,15 +1,16 @@
-"""Recurring lesson series: create one and materialise its lessons, exceptions, who sees a
-series, and its representation.
+"""Recurring lesson series: create one and materialise its lessons, who sees a series, and
+its representation.
 
 A series stores its RRULE, its first occurrence as a naive local wall-clock time
 (``start_local``) in its IANA ``timezone``, a duration and its exceptions (``exdates``: local
-wall-clock times of cancelled occurrences). Each occurrence becomes a ``Lesson`` with
-``series_id`` and ``occurrence_start`` (the original start, iCalendar's RECURRENCE-ID).
-Every occurrence is checked with the single-lesson rules (``occurrences``). An occurrence
-that would overlap another lesson of the teacher or the student is reported and not
-created; with ``atomic`` the whole series is refused (409 listing every conflict). Each
-change records ``SeriesChanged`` (``announce``): its subscribers tell the people concerned
-and refresh the dashboards. Editing and cancelling with a scope: ``scopes``.
+wall-clock times of cancelled occurrences, ``thebot.scheduling.exdates``). Each occurrence
+becomes a ``Lesson`` with ``series_id`` and ``occurrence_start`` (the original start,
+iCalendar's RECURRENCE-ID). Every occurrence is checked with the single-lesson rules
+(``occurrences``). An occurrence that would overlap another lesson of the teacher or the
+student is reported and not created; with ``atomic`` the whole series is refused (409 listing
+every conflict). Each change records ``SeriesChanged`` (``announce``): its subscribers tell
+the people concerned and refresh the dashboards. Editing and cancelling with a scope:
+``scopes``.
 """
 
 from __future__ import annotations
@@ -29,35 +30,18 @@ from thebot.scheduling.events import SeriesChanged
 from thebot.scheduling.lessons import service as lessons
 from thebot.scheduling.lessons import visibility as seen
 from thebot.scheduling.models import Lesson, LessonSeries
+from thebot.scheduling.rrule import RuleError, parse_rule, to_local, to_utc
 from thebot.scheduling.series.occurrences import (
     Occurrence,
+    SeriesInput,
     check_overlaps,
     checked_occurrences,
-    exdate_for,
     occurrence,
-    occurrence_date,
     occurrences_of,
     rule_problem,
     series_conflict_problem,
     validate_occurrence,
 )
-from thebot.scheduling.series.rrule import RuleError, parse_rule, to_local, to_utc
-
-
-@dataclass(frozen=True)
-class SeriesInput:
-    """A series as a create request describes it (``teacher_id`` already defaulted)."""
-
-    teacher_id: int
-    student_id: int
-    subject_id: int
-    start: dt.datetime  # aware: the first occurrence (its wall-clock time is kept)
-    timezone: str
-    duration_minutes: int
-    rrule: str
-    description: str = ""
-    meeting_link: str | None = None
-    override_enrollment: bool = False
 
 
 @dataclass
@@ -189,23 +173,6 @@ def create_series(
             )
     announce(dbsession, series, actor, booked=result.lessons, skipped=len(result.skipped))
     return result
-
-
-# --- exceptions --------------------------------------------------------------------------
-
-
-def record_exception(dbsession: Session, lesson: Lesson) -> None:
-    """A cancelled occurrence leaves an EXDATE on its series (call after cancelling it)."""
-    if lesson.series_id is None:
-        return
-    series = dbsession.get(LessonSeries, lesson.series_id)
-    if series is None:
-        return
-    value = exdate_for(series, occurrence_date(series, lesson))
-    if value not in (series.exdates or []):
-        # A new list: the JSON column only notices assignment.
-        series.exdates = sorted([*(series.exdates or []), value])
-        dbsession.flush()
 
 
 # --- who ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from thebot.scheduling.lessons.subscribers import (
     when,
 )
 from thebot.scheduling.models import Lesson, LessonSeries
-from thebot.scheduling.series.rrule import WEEKDAYS, parse_rule
+from thebot.scheduling.rrule import WEEKDAYS, parse_rule
 
 DAY_NAMES = dict(
     zip(

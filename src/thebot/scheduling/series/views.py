@@ -35,7 +35,7 @@ from thebot.scheduling.lessons.bodies import lessons_json
 from thebot.scheduling.lessons.service import MANAGERS
 from thebot.scheduling.models import LessonSeries
 from thebot.scheduling.series import scopes, service
-from thebot.scheduling.series.occurrences import series_lessons
+from thebot.scheduling.series.occurrences import SeriesInput, series_lessons
 from thebot.scheduling.series.schemas import (
     CancelSeriesRequest,
     ChangedSeries,
@@ -159,7 +159,7 @@ def create_series(request: Request) -> dict[str, Any]:
     ``?atomic=true`` refuses the whole series instead (409 listing the conflicts)."""
     actor = caller(request)
     body = request.validated["body"]
-    data = service.SeriesInput(
+    data = SeriesInput(
         teacher_id=body.get("teacher_id", actor.id),
         student_id=body["student_id"],
         subject_id=body["subject_id"],
