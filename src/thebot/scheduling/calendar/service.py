@@ -23,10 +23,10 @@ import hashlib
 import secrets
 import zoneinfo
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import icalendar
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
@@ -58,11 +58,15 @@ def hash_token(token: str) -> str:
 
 def revoke_tokens(dbsession: Session, user: User, now: dt.datetime) -> int:
     """Revoke the user's live feed token(s); returns how many."""
-    result = dbsession.execute(
-        update(CalendarToken)
-        .where(CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
+    # An UPDATE runs on a cursor; Session.execute is only typed as returning rows.
+    result = cast(
+        "CursorResult[Any]",
+        dbsession.execute(
+            update(CalendarToken)
+            .where(CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
     return int(result.rowcount or 0)
 

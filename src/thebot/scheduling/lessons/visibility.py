@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, false, select, true
 from sqlalchemy.orm import Session
 
 from thebot.accounts import visibility as people
@@ -40,7 +40,7 @@ def visible_lessons_clause(viewer: User) -> ColumnElement[bool]:
 
 
 def visible_clause(
-    viewer: User, teacher_id: ColumnElement[Any], student_id: ColumnElement[Any]
+    viewer: User, teacher_id: SQLColumnExpression[int], student_id: SQLColumnExpression[int]
 ) -> ColumnElement[bool]:
     """WHERE clause on rows of a teacher and a student (a lesson, a series) that ``viewer``
     may see."""
@@ -52,8 +52,8 @@ def visible_clause(
 def visible_to_role(
     role: str,
     viewer_id: Any,
-    teacher_id: ColumnElement[Any] = Lesson.teacher_id,
-    student_id: ColumnElement[Any] = Lesson.student_id,
+    teacher_id: SQLColumnExpression[int] = Lesson.teacher_id,
+    student_id: SQLColumnExpression[int] = Lesson.student_id,
 ) -> ColumnElement[bool]:
     """The rows an active user of ``role`` sees; ``viewer_id`` is their id or a bound
     parameter (statements built once per role take it at execution)."""

@@ -27,9 +27,9 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import CursorResult, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -142,11 +142,15 @@ def claim(
     # Claimed before: only a claim older than this reminder's time (the lesson moved later)
     # may be taken over; concurrent takers re-check the condition, so one wins.
     window_start = lesson.start_at - dt.timedelta(minutes=offset)
-    stale = dbsession.execute(
-        update(LessonReminder)
-        .where(*(c == values[c.key] for c in KEY), LessonReminder.sent_at < window_start)
-        .values(sent_at=now)
-        .execution_options(synchronize_session=False)
+    # An UPDATE runs on a cursor; Session.execute is only typed as returning rows.
+    stale = cast(
+        "CursorResult[Any]",
+        dbsession.execute(
+            update(LessonReminder)
+            .where(*(c == values[c.key] for c in KEY), LessonReminder.sent_at < window_start)
+            .values(sent_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
     return stale.rowcount == 1
 
