@@ -12,6 +12,7 @@ def includeme(config: Any) -> None:
     config.include("thebot.accounts.auth.sessions")
     config.include("thebot.accounts.auth.identity")
     config.include("thebot.accounts.relationships")  # config.add_teaching_relation
+    config.include("thebot.accounts.users")  # config.add_profile_field
     config.add_periodic_task("accounts.purge_expired_credentials", cron="17 3 * * *")
     config.include("thebot.accounts.users.demo")  # development first start: demo accounts
     config.scan("thebot.accounts")

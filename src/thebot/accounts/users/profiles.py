@@ -2,10 +2,20 @@
 
 Private fields (a student's goal, tutor and parents; a teacher's or tutor's bio and
 experience) are left out of the body for viewers without ``VIEW_PRIVATE``.
+
+Other features add fields to a role's profile with a config directive in their
+``includeme`` (accounts imports none of them), e.g. the subjects a teacher teaches:
+
+    config.add_profile_field("teacher", "subjects", subjects_taught)
+
+``fn(dbsession, user_ids)`` returns ``{user_id: value}`` for the users asked about (one query
+for many). The fields live in the application registry, found through the session like
+``thebot.accounts.visibility``'s teaching relations.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +32,10 @@ from thebot.accounts.users.service import (
     is_admin,
 )
 from thebot.errors import Invalid, field_error
+from thebot.events import registry_of
+
+ProfileField = Callable[[Session, list[int]], Mapping[int, Any]]
+FIELDS_KEY = "thebot.profile_fields"  # registry: role -> {name: ProfileField}
 
 PROTECTED_PROFILE_FIELDS = frozenset({"tutor_id"})
 # Editable profile fields per role; the stats of a student profile are read-only.
@@ -33,6 +47,30 @@ PROFILE_FIELDS: dict[str, frozenset[str]] = {
     Role.ADMIN.value: frozenset(),
 }
 STUDENT_STATS = ("progress_percent", "streak_days", "points", "accuracy_percent")
+
+
+def add_profile_field(config: Any, role: str, name: str, fn: ProfileField) -> None:
+    """Config directive ``config.add_profile_field(role, name, fn)``: the profile of a user
+    with ``role`` carries ``name`` = ``fn(dbsession, [user_id])[user_id]``."""
+
+    def register() -> None:
+        config.registry.setdefault(FIELDS_KEY, {}).setdefault(role, {})[name] = fn
+
+    config.action(("thebot.profile_field", role, name), register)
+
+
+def profile_fields(dbsession: Session, role: str) -> Mapping[str, ProfileField]:
+    """The fields other features add to the profile of ``role`` (see ``add_profile_field``)."""
+    registry = registry_of(dbsession)
+    if registry is None:
+        raise RuntimeError("profile fields: the session knows no request nor registry")
+    return registry.get(FIELDS_KEY, {}).get(role, {})
+
+
+def added_fields(dbsession: Session, user: User) -> dict[str, Any]:
+    """The fields other features add to ``user``'s profile, in registration order."""
+    fields = profile_fields(dbsession, user.role)
+    return {name: fn(dbsession, [user.id])[user.id] for name, fn in fields.items()}
 
 
 def update_profile(
@@ -115,14 +153,14 @@ def student_profiles(
 def profile_data(dbsession: Session, user: User, *, viewer: User, private: bool) -> dict[str, Any]:
     """The role profile of ``user`` as ``viewer`` may see it (private fields omitted if not)."""
     if user.role == Role.STUDENT.value:
-        return student_profiles(dbsession, [user], private=private)[user.id]
+        return {
+            **student_profiles(dbsession, [user], private=private)[user.id],
+            **added_fields(dbsession, user),
+        }
     data: dict[str, Any] = {"user_id": user.id, "role": user.role}
+    data.update(added_fields(dbsession, user))
     if user.role in visibility.TEACHING_ROLES:
-        # Imported here: the learning feature builds on accounts, not the other way round.
-        from thebot.catalog.subjects import subjects_taught
-
         profile = dbsession.get(PROFILE_MODELS[user.role], user.id)
-        data["subjects"] = subjects_taught(dbsession, [user.id])[user.id]
         if user.role == Role.TUTOR.value:
             data["specialization"] = profile.specialization if profile else ""
         if private:
