@@ -119,7 +119,7 @@ def _page_template(
     stmt: Select, order: tuple[tuple[Any, str], ...], after: bool
 ) -> tuple[Select, bool]:
     # Keyed by the template's identity (templates are built once and kept: a bounded set).
-    marks = [bindparam(f"page_after_{i}") for i in range(len(order))] if after else []
+    marks: list[Any] = [bindparam(f"page_after_{i}") for i in range(len(order))] if after else []
     page = _page(stmt, order, marks, bindparam("page_limit"))
     return page, _one_entity(page)
 

@@ -7,7 +7,7 @@ from typing import Any
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 SESSION_COOKIE = (
-    "thebot_session"  # thebot.accounts.auth.sessions.COOKIE_NAME (core imports no feature)
+    "thebot_session"  # accounts.credentials.sessions.COOKIE_NAME (core imports no feature)
 )
 
 SCHEMES: dict[str, Any] = {
@@ -60,7 +60,7 @@ def requirements(path: str, method: str, permission: Any) -> list[dict[str, list
     session: dict[str, list[str]] = {"session": []}
     if method in ("POST", "PUT", "PATCH", "DELETE"):
         session["csrf"] = []
-    options = [{"token": []}, {"bearer": []}, session]
+    options: list[dict[str, list[str]]] = [{"token": []}, {"bearer": []}, session]
     if path in MONITOR_PATHS:
         options.append({"metrics": []})
     return options

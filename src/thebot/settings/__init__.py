@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.engine import URL, make_url
@@ -44,9 +45,10 @@ def _collect() -> tuple[Setting, ...]:
 SETTINGS = _collect()
 
 
-def load_settings(raw: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
+def load_settings(raw: dict[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Merge ini values, environment overrides and defaults; coerce each once."""
-    environ = os.environ if environ is None else environ
+    if environ is None:
+        environ = os.environ
     settings = dict(raw)
     problems = []
     for spec in SETTINGS:
