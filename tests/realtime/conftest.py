@@ -70,7 +70,7 @@ def clean_redis(rt_app: Any) -> None:
 @pytest.fixture
 def new_user(rt_app: Any) -> Callable[..., Any]:
     """A committed user of ``role`` and a fresh API token: ``(user, headers)``."""
-    from thebot.accounts.auth.tokens import issue_token
+    from thebot.accounts.credentials.tokens import issue_token
     from thebot.accounts.models import User
 
     def make(role: str = "student") -> tuple[Any, dict[str, str]]:

@@ -19,7 +19,7 @@ PASSWORD = "Correct-Horse-9"
 
 def browser(rt_app: Any, user: Any) -> webtest.TestApp:
     """A WebTest client logged in with a session cookie."""
-    from thebot.accounts.auth.passwords import hash_password
+    from thebot.accounts.credentials.passwords import hash_password
     from thebot.accounts.models import User
 
     session = rt_app.registry["dbsession_factory"]()
@@ -46,10 +46,10 @@ def test_logging_out_closes_the_socket_opened_with_the_sessions_ticket(gateway, 
             await ws.send(json.dumps({"type": "ping"}))
             await receive(ws)
             await asyncio.to_thread(api.post, "/api/auth/logout/", headers=csrf)
-            closed = await asyncio.wrap_future(
+            # (the gateway's own 5-second sweep may get there first: either closes it)
+            await asyncio.wrap_future(
                 asyncio.run_coroutine_threadsafe(gateway.gateway.revalidate(), gateway.loop)
             )
-            assert closed == 1
             with pytest.raises(ConnectionClosed) as exc:
                 await receive(ws)
             return exc.value.rcvd.code

@@ -29,7 +29,7 @@ def test_anonymous_callers_get_no_ticket(api):
 
 
 def test_a_browser_session_gets_a_ticket_tied_to_its_session(api, new_user, rt_app):
-    from thebot.accounts.auth.passwords import hash_password
+    from thebot.accounts.credentials.passwords import hash_password
     from thebot.accounts.models import User
 
     user, headers = new_user()
