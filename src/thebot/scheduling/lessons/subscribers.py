@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from thebot.accounts.models import ParentLink, User
 from thebot.catalog.models import Subject
@@ -25,7 +27,7 @@ from thebot.notifications.models import NotificationPreference
 from thebot.notifications.service import notify
 from thebot.scheduling.events import LessonChanged
 from thebot.scheduling.lessons.service import BOOKED, CANCELLED, RESCHEDULED
-from thebot.scheduling.models import Lesson
+from thebot.scheduling.models import Lesson, LessonSeries
 
 EVENTS = (BOOKED, RESCHEDULED, CANCELLED)
 
@@ -43,19 +45,58 @@ def tell_about_lesson(committing: Committing, event: LessonChanged) -> None:
     notify_lesson(committing.request, lesson, event.change, actor=actor, old=old)
 
 
-def recipients(dbsession: Any, lesson: Lesson) -> list[User]:
-    """Teacher, student and the student's parents (one query), in that order."""
-    parents = select(ParentLink.parent_id).where(ParentLink.student_id == lesson.student_id)
+def recipients(dbsession: Session, row: Lesson | LessonSeries) -> list[User]:
+    """Teacher, student and the student's parents of a lesson or series (one query), in
+    that order."""
+    parents = select(ParentLink.parent_id).where(ParentLink.student_id == row.student_id)
     users = {
         u.id: u
         for u in dbsession.scalars(
             select(User).where(
-                (User.id.in_([lesson.teacher_id, lesson.student_id])) | User.id.in_(parents)
+                (User.id.in_([row.teacher_id, row.student_id])) | User.id.in_(parents)
             )
         )
     }
-    ordered = [users.pop(lesson.teacher_id, None), users.pop(lesson.student_id, None)]
+    ordered = [users.pop(row.teacher_id, None), users.pop(row.student_id, None)]
     return [u for u in ordered if u is not None] + sorted(users.values(), key=lambda u: u.id)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who hears of a change to a lesson or series, and the names its messages use."""
+
+    readers: list[tuple[User, str]]  # each recipient and the time zone they read times in
+    subject: str | None  # the subject's name (None: the subject is gone)
+    teacher: str
+    student: str
+
+
+def audience(dbsession: Session, row: Lesson | LessonSeries, actor: User | None) -> Audience:
+    """The people of ``row`` except ``actor`` (they know), each with the time zone of their
+    notification preferences (else the row's), and the subject, teacher and student names."""
+    people = recipients(dbsession, row)
+    by_id = {u.id: u for u in people}
+    targets = [u for u in people if actor is None or u.id != actor.id]
+    if not targets:
+        return Audience([], None, "", "")
+    # Loaded once here; notify() then finds each preference in the session's identity map.
+    prefs = {
+        p.user_id: p
+        for p in dbsession.scalars(
+            select(NotificationPreference).where(
+                NotificationPreference.user_id.in_([u.id for u in targets])
+            )
+        )
+    }
+    readers = [(u, prefs[u.id].timezone if u.id in prefs else row.timezone) for u in targets]
+    subject = dbsession.get(Subject, row.subject_id)
+    teacher, student = by_id.get(row.teacher_id), by_id.get(row.student_id)
+    return Audience(
+        readers,
+        subject.name if subject is not None else None,
+        teacher.full_name if teacher else "the teacher",
+        student.full_name if student else "the student",
+    )
 
 
 def _zone(name: str | None) -> dt.tzinfo:
@@ -118,24 +159,9 @@ def notify_lesson(
     """
     if event not in EVENTS:
         raise ValueError(f"unknown lesson event {event!r}")
-    dbsession = request.dbsession
-    people = recipients(dbsession, lesson)
-    by_id = {u.id: u for u in people}
-    targets = [u for u in people if actor is None or u.id != actor.id]
-    if not targets:
+    people = audience(request.dbsession, lesson, actor)
+    if not people.readers:
         return 0
-    # Loaded once here; notify() then finds each preference in the session's identity map.
-    prefs = {
-        p.user_id: p
-        for p in dbsession.scalars(
-            select(NotificationPreference).where(
-                NotificationPreference.user_id.in_([u.id for u in targets])
-            )
-        )
-    }
-    subject = dbsession.get(Subject, lesson.subject_id)
-    subject_name = subject.name if subject is not None else "Lesson"
-    teacher, student = by_id.get(lesson.teacher_id), by_id.get(lesson.student_id)
     data = {
         "lesson_id": lesson.id,
         "event": event,
@@ -144,17 +170,10 @@ def notify_lesson(
         "timezone": lesson.timezone,
         "status": lesson.status,
     }
-    for user in targets:
-        pref = prefs.get(user.id)
-        timezone = pref.timezone if pref is not None else lesson.timezone
+    subject = people.subject or "Lesson"
+    for user, timezone in people.readers:
         title, body = message(
-            event,
-            lesson,
-            subject_name,
-            teacher.full_name if teacher else "the teacher",
-            student.full_name if student else "the student",
-            timezone,
-            old,
+            event, lesson, subject, people.teacher, people.student, timezone, old
         )
         notify(request, user, f"lessons.{event}", title, body, data=data)
-    return len(targets)
+    return len(people.readers)

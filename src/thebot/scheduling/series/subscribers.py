@@ -2,10 +2,10 @@
 each (a series of 30 lessons booked is one message, not 30): the ``SeriesChanged``
 subscriber (``tell_about_series``) and the messages it writes.
 
-Recipients and wording follow ``lessons.subscribers`` (teacher, student, the student's
-parents, except whoever made the change; times in each recipient's time zone), and the kinds
-are the same ``lessons.booked`` / ``lessons.rescheduled`` / ``lessons.cancelled`` so
-people's channel choices apply. A change to one occurrence uses ``notify_lesson`` itself.
+Recipients and wording follow ``lessons.subscribers`` (``audience``: teacher, student, the
+student's parents, except whoever made the change; times in each recipient's time zone), and
+the kinds are the same ``lessons.booked`` / ``lessons.rescheduled`` / ``lessons.cancelled``
+so people's channel choices apply. A change to one occurrence uses ``notify_lesson`` itself.
 """
 
 from __future__ import annotations
@@ -13,12 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from thebot.accounts.models import User
-from thebot.catalog.models import Subject
 from thebot.events import Committing
-from thebot.notifications.models import NotificationPreference
 from thebot.notifications.service import notify
 from thebot.scheduling.events import SeriesChanged
 from thebot.scheduling.lessons.subscribers import (
@@ -26,8 +22,8 @@ from thebot.scheduling.lessons.subscribers import (
     CANCELLED,
     EVENTS,
     RESCHEDULED,
+    audience,
     notify_lesson,
-    recipients,
     when,
 )
 from thebot.scheduling.models import Lesson, LessonSeries
@@ -93,39 +89,20 @@ def notify_series(
         raise ValueError(f"unknown lesson event {event!r}")
     if not lessons:
         return 0
-    dbsession = request.dbsession
-    people = recipients(dbsession, lessons[0])
-    by_id = {u.id: u for u in people}
-    targets = [u for u in people if actor is None or u.id != actor.id]
-    if not targets:
+    people = audience(request.dbsession, series, actor)
+    if not people.readers:
         return 0
-    prefs = {
-        p.user_id: p
-        for p in dbsession.scalars(
-            select(NotificationPreference).where(
-                NotificationPreference.user_id.in_([u.id for u in targets])
-            )
-        )
-    }
-    subject = dbsession.get(Subject, series.subject_id)
-    teacher, student = by_id.get(series.teacher_id), by_id.get(series.student_id)
-    names = (
-        subject.name if subject is not None else "Lessons",
-        teacher.full_name if teacher else "the teacher",
-        student.full_name if student else "the student",
-    )
+    names = (people.subject or "Lessons", people.teacher, people.student)
     data = {
         "series_id": series.id,
         "event": event,
         "lesson_ids": [x.id for x in lessons],
         "timezone": series.timezone,
     }
-    for user in targets:
-        pref = prefs.get(user.id)
-        timezone = pref.timezone if pref is not None else series.timezone
+    for user, timezone in people.readers:
         title, body = message(event, series, lessons, names, timezone, skipped)
         notify(request, user, f"lessons.{event}", title, body, data=data)
-    return len(targets)
+    return len(people.readers)
 
 
 def tell_about_series(committing: Committing, event: SeriesChanged) -> None:
