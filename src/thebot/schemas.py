@@ -262,13 +262,8 @@ def iso(value: Any) -> str | None:
 
 
 class EmptyRequest(colander.MappingSchema):
-    """For views without parameters: any body or unknown query is still rejected."""
-
-    body = StrictMapping(missing=colander.drop)
-
-
-class NoParamsRequest(colander.MappingSchema):
-    """For actions without parameters: an unknown query parameter or body field is a 400."""
+    """For views without parameters: an unknown query parameter or body field is a 400
+    (an empty JSON object as the body is accepted)."""
 
     querystring = StrictMapping(missing=colander.drop)
     body = StrictMapping(missing=colander.drop)

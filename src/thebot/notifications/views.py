@@ -18,7 +18,7 @@ from thebot.notifications.schemas import (
 )
 from thebot.pagination import paginate_request
 from thebot.permissions import AUTHENTICATED
-from thebot.schemas import NoParamsRequest, NoQueryRequest
+from thebot.schemas import EmptyRequest, NoQueryRequest
 
 TAGS = ["notifications"]
 
@@ -73,7 +73,7 @@ def list_notifications(request: Request) -> dict[str, Any]:
 
 
 @notification_read.post(
-    permission=AUTHENTICATED, schema=NoParamsRequest(), response_schemas=ONE_RESPONSES, tags=TAGS
+    permission=AUTHENTICATED, schema=EmptyRequest(), response_schemas=ONE_RESPONSES, tags=TAGS
 )
 def read_notification(request: Request) -> dict[str, Any]:
     """Another user's notification is not found (its existence is not revealed)."""
@@ -90,7 +90,7 @@ def read_notification(request: Request) -> dict[str, Any]:
 
 @notifications_read_all.post(
     permission=AUTHENTICATED,
-    schema=NoParamsRequest(),
+    schema=EmptyRequest(),
     response_schemas=READ_ALL_RESPONSES,
     tags=TAGS,
 )

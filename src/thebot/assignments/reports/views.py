@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 
+from thebot.accounts.models import User
 from thebot.accounts.users.resources import viewer_of
 from thebot.api import ApiService, Request
 from thebot.assignments.models import StudentReport
@@ -35,7 +36,7 @@ from thebot.permissions import (
     VIEW_REPORT,
 )
 from thebot.responses import check_if_match, created, with_etag
-from thebot.schemas import NoParamsRequest, responds
+from thebot.schemas import EmptyRequest, responds
 
 TAGS = ["reports"]
 ONE = "reports_report"
@@ -78,6 +79,14 @@ refresh = ApiService(
 )
 
 
+def caller(request: Request) -> User:
+    """The signed-in caller (each view's permission is granted to signed-in users only)."""
+    user = viewer_of(request)
+    if user is None:  # pragma: no cover - the permission check answered first
+        raise HTTPForbidden()
+    return user
+
+
 def current(request: Request) -> StudentReport:
     report = request.context.report
     if report is None:  # the factory answers 404 first; this only guards misuse
@@ -106,7 +115,7 @@ def list_reports(request: Request) -> dict[str, Any]:
     """Filters ``student`` (user id), ``status``, ``type``."""
     query = request.validated["querystring"]
     stmt = reports.reports_query(
-        viewer_of(request),
+        caller(request),
         student_id=query.get("student"),
         status=query.get("status"),
         report_type=query.get("type"),
@@ -127,7 +136,7 @@ def create_report(request: Request) -> dict[str, Any]:
     body = dict(request.validated["body"])
     report = reports.create_report(
         request.dbsession,
-        viewer_of(request),
+        caller(request),
         student_id=body["student_id"],
         report_type=body["type"],
         period_start=body["period_start"],
@@ -141,7 +150,7 @@ def create_report(request: Request) -> dict[str, Any]:
 
 @one.get(
     permission=VIEW_REPORT,
-    schema=NoParamsRequest(),
+    schema=EmptyRequest(),
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The report"),
 )
@@ -164,7 +173,7 @@ def patch_report(request: Request) -> dict[str, Any]:
 
 @send.post(
     permission=SEND_REPORT,
-    schema=NoParamsRequest(),
+    schema=EmptyRequest(),
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The sent report"),
 )
@@ -185,21 +194,21 @@ def send_report(request: Request) -> dict[str, Any]:
 
 @acknowledge.post(
     permission=ACKNOWLEDGE_REPORT,
-    schema=NoParamsRequest(),
+    schema=EmptyRequest(),
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The report, now read"),
 )
 def acknowledge_report(request: Request) -> dict[str, Any]:
     """``sent -> read``, recording when and which parent; the author is told."""
     report = guard(request)
-    parent = viewer_of(request)
+    parent = caller(request)
     reports.acknowledge_report(request.dbsession, report, parent)
     return respond(request, report)
 
 
 @archive.post(
     permission=ARCHIVE_REPORT,
-    schema=NoParamsRequest(),
+    schema=EmptyRequest(),
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The archived report"),
 )
@@ -212,7 +221,7 @@ def archive_report(request: Request) -> dict[str, Any]:
 
 @refresh.post(
     permission=EDIT_REPORT,
-    schema=NoParamsRequest(),
+    schema=EmptyRequest(),
     tags=TAGS,
     response_schemas=responds(ReportSchema, "The draft with fresh figures"),
 )
