@@ -100,7 +100,7 @@ def prepare_database(args: argparse.Namespace) -> None:
 
 def make_users(registry: Any, count: int) -> list[tuple[int, str]]:
     """``count`` students with a token each, in one transaction: ``[(user_id, key)]``."""
-    from thebot.accounts.auth.tokens import issue_token
+    from thebot.accounts.credentials.tokens import issue_token
     from thebot.accounts.models import User
 
     tag = f"b{int(time.time())}"

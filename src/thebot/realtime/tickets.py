@@ -19,7 +19,7 @@ from typing import Any
 
 import redis
 
-from thebot.accounts.auth.tokens import hash_key
+from thebot.accounts.credentials.tokens import hash_key
 
 TICKET_SECONDS = 60
 TICKET_BYTES = 32

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
-from thebot.accounts.auth.sessions import get_store
-from thebot.accounts.auth.tokens import find_token
+from thebot.accounts.credentials.sessions import get_store
+from thebot.accounts.credentials.tokens import find_token
 from thebot.accounts.models import AuthToken, User
 from thebot.db import utcnow
 from thebot.realtime import tickets
