@@ -274,7 +274,7 @@ def issue_tokens(engine: Any, ids: dict[str, list[int]], pool: int) -> dict[str,
     """API tokens for ``pool`` users of each role, spread over the role's id range."""
     from sqlalchemy.orm import Session
 
-    from thebot.accounts.auth.tokens import issue_token
+    from thebot.accounts.credentials.tokens import issue_token
 
     tokens: dict[str, list[str]] = {}
     with Session(engine) as session, session.begin():

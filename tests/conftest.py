@@ -252,7 +252,7 @@ def auth_headers(dbsession: Any) -> Callable[[Any], dict[str, str]]:
     """``Authorization`` headers carrying a fresh API token for ``user``."""
     import datetime as dt
 
-    from thebot.accounts.auth.tokens import issue_token
+    from thebot.accounts.credentials.tokens import issue_token
 
     def headers(user: Any) -> dict[str, str]:
         key, _token = issue_token(dbsession, user, dt.timedelta(days=1))

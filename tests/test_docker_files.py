@@ -191,7 +191,7 @@ def test_the_builder_context_makes_a_complete_wheel(stages, tmp_path):
         "thebot/migrations/script.py.mako",
         "thebot/templates/status_page.jinja2",
         "thebot/static/status.css",
-        "thebot/accounts/auth/data/common-passwords.txt.gz",
+        "thebot/accounts/credentials/data/common-passwords.txt.gz",
     } - names
     assert missing == set()
     versions = {n for n in names if n.startswith("thebot/migrations/versions/")}

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from testenv import TEST_REDIS_URL
-from thebot.accounts.auth.passwords import hash_password
+from thebot.accounts.credentials.passwords import hash_password
 from thebot.outages import OUTAGES
 from thebot.tasks.outbox import OutboxMessage, ProcessedMessage, Relay, get_relay, relay_job
 

@@ -43,7 +43,7 @@ def test_wheel_contents(wheel):
         "thebot/static/api_docs.js",
         "thebot/openapi/document.py",
         "thebot/static/status.css",
-        "thebot/accounts/auth/data/common-passwords.txt.gz",
+        "thebot/accounts/credentials/data/common-passwords.txt.gz",
     ):
         assert required in names, required
     assert any(n.startswith("thebot/migrations/versions/") and n.endswith(".py") for n in names)

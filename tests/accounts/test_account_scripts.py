@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from thebot.accounts.auth.passwords import verify_password
+from thebot.accounts.credentials.passwords import verify_password
 from thebot.accounts.models import ParentLink, StudentProfile, User
 from thebot.audit import AuditEvent
 from thebot.scripts import create_demo_data, createsuperuser

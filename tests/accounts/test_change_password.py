@@ -7,7 +7,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from thebot.accounts.auth.passwords import hash_password, verify_password
+from thebot.accounts.credentials.passwords import hash_password, verify_password
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.audit import AuditEvent
 

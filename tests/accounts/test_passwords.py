@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from thebot.accounts.auth.passwords import (
+from thebot.accounts.credentials.passwords import (
     common_passwords,
     generate_password,
     hash_password,

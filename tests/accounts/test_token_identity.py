@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from thebot.accounts.auth.tokens import hash_key, issue_token, revoke_tokens
+from thebot.accounts.credentials.tokens import hash_key, issue_token, revoke_tokens
 from thebot.db import utcnow
 
 

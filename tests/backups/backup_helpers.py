@@ -7,7 +7,7 @@ from typing import Any
 
 from backup_seed import database_state, media_state
 
-from thebot.accounts.auth.tokens import issue_token
+from thebot.accounts.credentials.tokens import issue_token
 from thebot.accounts.models import User
 from thebot.backups.operations import create_backup
 from thebot.backups.service import catalog, request_backup

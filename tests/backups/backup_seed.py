@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from thebot.accounts.auth.tokens import revoke_tokens
+from thebot.accounts.credentials.tokens import revoke_tokens
 from thebot.accounts.models import (
     AuthToken,
     PairingCode,

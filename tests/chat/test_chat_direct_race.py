@@ -19,7 +19,7 @@ import webtest
 from sqlalchemy import func, select
 
 from testenv import PG as ON_POSTGRESQL
-from thebot.accounts.auth.tokens import issue_token
+from thebot.accounts.credentials.tokens import issue_token
 from thebot.accounts.models import StudentProfile, User
 from thebot.catalog.models import Enrollment, Subject
 from thebot.chat.models import ChatMember, ChatRoom

@@ -46,7 +46,7 @@ def gateway(own_app: Any) -> Iterator[Any]:
 @pytest.fixture
 def people(own_app: Any) -> dict[str, Any]:
     """A teacher and their student (an active enrollment) and an outsider, with tokens."""
-    from thebot.accounts.auth.tokens import issue_token
+    from thebot.accounts.credentials.tokens import issue_token
     from thebot.accounts.models import StudentProfile, User
     from thebot.catalog.models import Enrollment, Subject
 

@@ -9,7 +9,7 @@ def includeme(config: Any) -> None:
         "account", "Your account: security, linked parents and children", email=True
     )
     config.include("thebot.accounts.auth.ratelimit")
-    config.include("thebot.accounts.auth.sessions")
+    config.include("thebot.accounts.credentials.sessions")
     config.include("thebot.accounts.auth.identity")
     config.include("thebot.accounts.relationships")  # config.add_teaching_relation
     config.include("thebot.accounts.users")  # config.add_profile_field

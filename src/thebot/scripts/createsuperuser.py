@@ -13,8 +13,8 @@ import re
 import sys
 from typing import Any
 
-from thebot.accounts.auth.passwords import validate_password
 from thebot.accounts.auth.service import create_superuser
+from thebot.accounts.credentials.passwords import validate_password
 from thebot.audit import audit
 from thebot.scripts.common import bootstrap_app, fail, parser
 

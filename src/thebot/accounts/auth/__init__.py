@@ -1,1 +1,1 @@
-"""thebot.accounts.auth.service."""
+"""Authentication: logging in and out, API tokens, password change and reset, rate limits."""

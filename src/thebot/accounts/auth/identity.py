@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from thebot.accounts.auth import sessions
-from thebot.accounts.auth.tokens import find_token
+from thebot.accounts.credentials import sessions
+from thebot.accounts.credentials.tokens import find_token
 from thebot.accounts.models import User
 from thebot.api import Request
 from thebot.security import Identity, user_identity

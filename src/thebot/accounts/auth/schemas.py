@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import colander
 
-from thebot.accounts.auth.passwords import MAX_LENGTH
+from thebot.accounts.credentials.passwords import MAX_LENGTH
 from thebot.schemas import StrictMapping
 
 STRICT_BOOLEAN = colander.Boolean(false_choices=("false", "0"), true_choices=("true", "1"))

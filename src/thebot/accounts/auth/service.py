@@ -1,7 +1,7 @@
 """Authentication operations: log in, tokens, passwords, password reset.
 
 Plain functions over a database session, the registry (for settings and the session store)
-and values; the views in ``auth_views`` only parse, call these and render.
+and values; the views in ``accounts.auth.views`` only parse, call these and render.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from thebot.accounts.auth import sessions
-from thebot.accounts.auth.passwords import (
+from thebot.accounts.credentials import sessions
+from thebot.accounts.credentials.passwords import (
     hash_password,
     needs_rehash,
     validate_password,
     verify_password,
 )
-from thebot.accounts.auth.tokens import hash_key, issue_token, revoke_tokens
+from thebot.accounts.credentials.revocation import revoke_access
+from thebot.accounts.credentials.tokens import hash_key, issue_token
 from thebot.accounts.models import (
     AuthToken,
     PasswordResetToken,
@@ -122,8 +123,10 @@ def revoke_credentials(
     keep_session: sessions.SessionData | None = None,
 ) -> None:
     """End every token and browser session of ``user`` except the ones to keep."""
-    revoke_tokens(dbsession, user.id, keep_id=keep_token.id if keep_token is not None else None)
-    sessions.revoke_user_sessions(registry, dbsession, user.id, keep=keep_session)
+    keep_token_id = keep_token.id if keep_token is not None else None
+    revoke_access(
+        dbsession, user.id, registry, keep_token_id=keep_token_id, keep_session=keep_session
+    )
 
 
 def check_new_password(password: str, user: Any, settings: dict[str, Any], field: str) -> None:

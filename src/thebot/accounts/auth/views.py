@@ -9,8 +9,6 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from thebot.accounts.auth import service as auth
-from thebot.accounts.auth import sessions
-from thebot.accounts.auth.passwords import verify_password
 from thebot.accounts.auth.ratelimit import enforce
 from thebot.accounts.auth.schemas import (
     AcceptedResponse,
@@ -25,6 +23,8 @@ from thebot.accounts.auth.schemas import (
     PasswordResetConfirmRequest,
     PasswordResetRequest,
 )
+from thebot.accounts.credentials import sessions
+from thebot.accounts.credentials.passwords import verify_password
 from thebot.accounts.models import User
 from thebot.api import JSON_RE, ApiService, Request
 from thebot.audit import audit

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from thebot.accounts.auth.tokens import hash_key
+from thebot.accounts.credentials.tokens import hash_key
 from thebot.accounts.models import ServerSession
 from thebot.api import Request
 from thebot.db import utcnow

@@ -15,7 +15,7 @@ from pyramid.events import ApplicationCreated
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from thebot.accounts.auth.passwords import generate_password, hash_password
+from thebot.accounts.credentials.passwords import generate_password, hash_password
 from thebot.accounts.models import (
     ParentLink,
     Role,

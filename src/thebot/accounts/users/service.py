@@ -10,18 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select, update
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from thebot.accounts import visibility
-from thebot.accounts.auth import passwords
-from thebot.accounts.auth.tokens import revoke_tokens
+from thebot.accounts.credentials import passwords
+from thebot.accounts.credentials.revocation import revoke_access
 from thebot.accounts.events import people_changed, user_fields_changed
 from thebot.accounts.models import (
     ParentLink,
     Role,
-    ServerSession,
     StudentProfile,
     TeacherProfile,
     TutorProfile,
@@ -29,7 +28,6 @@ from thebot.accounts.models import (
 )
 from thebot.accounts.users.schemas import normalise_phone
 from thebot.accounts.users.usernames import unique_username
-from thebot.db import utcnow
 from thebot.errors import Conflict, Forbidden, Invalid, field_error
 from thebot.schemas import iso
 
@@ -91,7 +89,7 @@ def check_unique(
 
 
 def check_password(password: str, attrs: Any, min_length: int, field: str = "password") -> None:
-    """400 listing every password rule broken (the rules live in ``accounts.passwords``)."""
+    """400 listing every password rule broken (the rules: ``accounts.credentials.passwords``)."""
     problems = passwords.validate_password(password, attrs, min_length=min_length)
     if problems:
         raise Invalid(
@@ -257,25 +255,6 @@ def role_change_blockers(dbsession: Session, user: User) -> list[str]:
         select(*[c.label(f"c{i}") for i, c in enumerate(checks.values())])
     ).one()
     return [name for name, value in zip(checks, row, strict=True) if value]
-
-
-def revoke_access(dbsession: Session, user_id: int, registry: Any = None) -> None:
-    """End every API token and browser session of a user.
-
-    With the application ``registry`` the configured session store (Redis or database) is
-    used; without it (scripts, tests) the database sessions are revoked directly.
-    """
-    revoke_tokens(dbsession, user_id)
-    if registry is not None:
-        from thebot.accounts.auth.sessions import revoke_user_sessions
-
-        revoke_user_sessions(registry, dbsession, user_id)
-        return
-    dbsession.execute(
-        update(ServerSession)
-        .where(ServerSession.user_id == user_id, ServerSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
 
 
 def deactivate_user(dbsession: Session, actor: User, user: User, registry: Any = None) -> bool:

@@ -12,18 +12,20 @@ from thebot.accounts.users.schemas import BriefUser
 from thebot.pagination import PaginationQuery
 from thebot.scheduling.models import LessonStatus
 from thebot.schemas import (
+    DROP,
+    MAX_TEXT,
     RFC3339_EXAMPLE,
     Field,
     RFC3339DateTime,
     StrictMapping,
     TimezoneName,
     boolean,
+    no_nul,
     object_id,
+    text,
 )
 
-DROP = colander.drop
 STATUSES = tuple(s.value for s in LessonStatus)
-MAX_TEXT = 5000
 MAX_LINK = 500
 # Far beyond any booking; keeps arithmetic on the values (offsets, notice) from overflowing.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -33,19 +35,6 @@ LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc)
 def validate_range(node: Any, value: dt.datetime) -> None:
     if not EARLIEST <= value < LATEST:
         raise colander.Invalid(node, "Out of range: between 1970 and 2200")
-
-
-def no_nul(node: Any, value: str) -> None:
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL characters
-        raise colander.Invalid(node, "May not contain NUL characters")
-
-
-def text(max_length: int, **kw: Any) -> Any:
-    return Field(
-        colander.String(allow_empty=True),
-        validator=colander.All(colander.Length(0, max_length), no_nul),
-        **kw,
-    )
 
 
 def datetime_node(**kw: Any) -> Any:

@@ -10,7 +10,6 @@ import colander
 
 from thebot.pagination import PaginationQuery
 from thebot.scheduling.lessons.schemas import (
-    MAX_TEXT,
     ConflictList,
     LessonList,
     datetime_node,
@@ -21,6 +20,8 @@ from thebot.scheduling.lessons.schemas import (
 from thebot.scheduling.rrule import MAX_RULE_LENGTH
 from thebot.scheduling.series.scopes import ALL, SCOPES
 from thebot.schemas import (
+    DROP,
+    MAX_TEXT,
     ClockTime,
     Field,
     QueryBoolean,
@@ -31,7 +32,6 @@ from thebot.schemas import (
     text,
 )
 
-DROP = colander.drop
 MAX_DURATION = 24 * 60  # the booking rules narrow it (LESSON_MIN/MAX_MINUTES)
 CHANGES = ("start", "start_time", "duration_minutes", "rrule", "description", "meeting_link")
 RRULE_HELP = (
