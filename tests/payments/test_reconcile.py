@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from thebot.payments.ledger.reconcile import differences
+from thebot.payments.reconcile import differences
 from thebot.payments.payments.models import Payment
 from thebot.payments.providers import provider_for
 

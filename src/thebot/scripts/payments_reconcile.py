@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     until = args.until or _date(dt.date.today().isoformat()) + dt.timedelta(days=1)
     env = bootstrap_app(args.config_uri)
     try:
-        from thebot.payments.ledger.reconcile import differences
         from thebot.payments.providers import provider_for
         from thebot.payments.providers.base import PaymentsDisabled
+        from thebot.payments.reconcile import differences
 
         request = env["request"]
         with request.tm:
