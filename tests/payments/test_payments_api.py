@@ -174,3 +174,35 @@ def test_payment_amount_comes_from_the_invoice(
         f"/api/payments/invoices/{made['id']}/pay/", {}, headers=auth_headers(family.P)
     )
     assert dbsession.get(Payment, ok.json["id"]).amount == Decimal("1500.50")
+
+
+def test_ledger_credits_prices_and_subscriptions_lists_run_constant_queries(
+    testapp, auth_headers, family, dbsession, queries_for_1_and_30
+):
+    from factories import LedgerEntryFactory, PriceFactory, SubscriptionFactory
+
+    admin = auth_headers(family.A)
+    lists = {
+        "/api/payments/ledger/": lambda: LedgerEntryFactory(
+            student_id=family.S.id, subject_id=family.subject.id
+        ),
+        "/api/payments/credits/": lambda: LedgerEntryFactory(
+            student_id=family.S.id, subject_id=family.subject.id
+        ),
+        "/api/payments/prices/": lambda: PriceFactory(subject_id=family.subject.id),
+        "/api/payments/subscriptions/": lambda: SubscriptionFactory(
+            enrollment_id=family.enrollment.id, payer_id=family.P.id
+        ),
+    }
+    for url, make in lists.items():
+        before = len(testapp.get(url + "?limit=200", headers=admin).json["items"])
+
+        def add(n, make=make):
+            for _ in range(n):
+                make()
+            dbsession.flush()
+
+        def fetch(url=url, before=before):
+            return testapp.get(url + "?limit=200", headers=admin).json["items"][before:]
+
+        queries_for_1_and_30(add, fetch)

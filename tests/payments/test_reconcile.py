@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from thebot.payments.reconcile import differences
 from thebot.payments.payments.models import Payment
 from thebot.payments.providers import provider_for
+from thebot.payments.reconcile import differences
 
 
 def test_a_clean_ledger_has_no_differences_and_a_divergence_is_reported(

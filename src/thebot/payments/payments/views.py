@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from thebot.api import ApiService, Request
+from thebot.audit import audit
 from thebot.pagination import page_body, paginate_request
 from thebot.payments.payments import service
 from thebot.payments.payments.models import Payment, Refund
@@ -108,6 +109,15 @@ def refund_payment(request: Request) -> dict[str, Any]:
         amount=body.get("amount"),
         reason=body["reason"],
         actor=viewer,
+        force=body["force"],
+    )
+    audit(
+        request,
+        "payment_refund_requested",
+        target_type="payment",
+        target_id=item.payment_id,
+        refund_id=item.id,
+        amount=f"{item.amount:.2f}",
         force=body["force"],
     )
     request.response.status = 201
