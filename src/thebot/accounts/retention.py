@@ -5,8 +5,9 @@ audit trail and support questions can still refer to them)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
-from sqlalchemy import delete, or_
+from sqlalchemy import CursorResult, delete, or_
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import AuthToken, PairingCode, PasswordResetToken, ServerSession
@@ -36,5 +37,7 @@ def purge_expired_credentials(dbsession: Session, now: dt.datetime) -> dict[str,
             or_(PairingCode.expires_at < cutoff, PairingCode.used_at < cutoff),
         ),
     ):
-        counts[name] = dbsession.execute(delete(model).where(ended)).rowcount
+        # A DELETE runs on a cursor; Session.execute is only typed as returning rows.
+        deleted = cast("CursorResult[Any]", dbsession.execute(delete(model).where(ended)))
+        counts[name] = deleted.rowcount
     return counts

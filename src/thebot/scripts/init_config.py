@@ -18,7 +18,8 @@ FILES = ("development.ini", "production.ini")
 
 
 def render(name: str) -> str:
-    text = resources.files("thebot").joinpath("config_templates", name).read_text(encoding="utf-8")
+    templates = resources.files("thebot").joinpath("config_templates")
+    text = templates.joinpath(name).read_text(encoding="utf-8")
     if name == "development.ini":
         text = re.sub(r"(?m)^secret_key = .*$", f"secret_key = dev-{generate_secret_key()}", text)
     return text

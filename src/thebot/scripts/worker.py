@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name
 
@@ -27,7 +28,7 @@ def waiting_in_broker(broker: dramatiq.Broker, queues: set[str]) -> int:
         for name in (queue, dq_name(queue)):
             if isinstance(broker, StubBroker):
                 total += broker.queues[name].qsize() if name in broker.queues else 0
-            else:
+            elif isinstance(broker, RedisBroker):
                 total += int(broker.client.llen(f"{broker.namespace}:{name}"))
     return total
 

@@ -128,7 +128,7 @@ def post_login(request: Request) -> Any:
     enforce(request, "login", _rate_key(request, subject), settings["login_rate_limit"])
     outcome, user = auth.authenticate(request.dbsession, name, body["password"])
     # Failures are answered, not raised, so that their audit events commit.
-    if outcome in (auth.LoginOutcome.UNKNOWN_USER, auth.LoginOutcome.BAD_PASSWORD):
+    if user is None or outcome is auth.LoginOutcome.BAD_PASSWORD:  # None: UNKNOWN_USER
         _audit_failure(request, user, name, outcome)
         return problem_response(
             401, auth.INVALID_CREDENTIALS, request=request, headers={"WWW-Authenticate": "Token"}

@@ -16,9 +16,9 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from thebot.accounts.credentials.tokens import hash_key
@@ -118,7 +118,9 @@ class DatabaseSessionStore:
         )
         if keep is not None:
             stmt = stmt.where(ServerSession.key_hash != keep)
-        return dbsession.execute(stmt.values(revoked_at=utcnow())).rowcount
+        # An UPDATE runs on a cursor; Session.execute is only typed as returning rows.
+        revoked = cast("CursorResult[Any]", dbsession.execute(stmt.values(revoked_at=utcnow())))
+        return revoked.rowcount
 
 
 class RedisSessionStore:

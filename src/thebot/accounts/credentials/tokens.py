@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from thebot.accounts.models import AuthToken, User
@@ -50,4 +51,6 @@ def revoke_tokens(dbsession: Session, user_id: int, *, keep_id: int | None = Non
     stmt = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
     if keep_id is not None:
         stmt = stmt.where(AuthToken.id != keep_id)
-    return dbsession.execute(stmt.values(revoked_at=utcnow())).rowcount
+    # An UPDATE runs on a cursor; Session.execute is only typed as returning rows.
+    revoked = cast("CursorResult[Any]", dbsession.execute(stmt.values(revoked_at=utcnow())))
+    return revoked.rowcount

@@ -9,9 +9,9 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import CursorResult, Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -237,13 +237,17 @@ def redeem_pairing_code(
     student = dbsession.get(User, row.student_id)
     if student is None or student.role != Role.STUDENT.value or not student.is_active:
         raise _invalid_code()
-    claimed = dbsession.execute(
-        update(PairingCode)
-        .where(PairingCode.id == row.id, PairingCode.used_at.is_(None))
-        .values(used_at=now, used_by_id=parent.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    # An UPDATE runs on a cursor; Session.execute is only typed as returning rows.
+    claimed = cast(
+        "CursorResult[Any]",
+        dbsession.execute(
+            update(PairingCode)
+            .where(PairingCode.id == row.id, PairingCode.used_at.is_(None))
+            .values(used_at=now, used_by_id=parent.id)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if claimed.rowcount != 1:
         raise _invalid_code()
     dbsession.refresh(row)
     link, created = link_parent(dbsession, student=student, parent=parent, actor=parent)

@@ -25,7 +25,7 @@ from thebot.accounts.relationships.schemas import (
     UnlinkChildRequest,
 )
 from thebot.accounts.users import profiles, service
-from thebot.accounts.users.resources import UserResource, viewer_of
+from thebot.accounts.users.resources import UserResource, current_user
 from thebot.accounts.users.schemas import PageRequest
 from thebot.api import ApiService, Request, parse_id
 from thebot.audit import audit
@@ -118,7 +118,7 @@ def link_changed(request: Request, action: str, link: ParentLink) -> None:
 )
 def list_students(request: Request) -> dict[str, Any]:
     """The students the calling tutor teaches, with their profiles."""
-    stmt = relationships.students_query(viewer_of(request))
+    stmt = relationships.students_query(current_user(request))
     rows, next_cursor = paginate_request(request, stmt, [(User.id, "asc")])
     return page_body(student_items(request, rows), next_cursor)
 
@@ -135,7 +135,7 @@ def create_student(request: Request) -> dict[str, Any]:
     body = request.validated["body"]
     result = relationships.create_student(
         request.dbsession,
-        tutor=viewer_of(request),
+        tutor=current_user(request),
         student=body["student"],
         parent=body.get("parent"),
         parent_id=body.get("parent_id"),
@@ -169,7 +169,7 @@ def create_student(request: Request) -> dict[str, Any]:
     response_schemas=responds(StudentPage, "The caller's children"),
 )
 def list_children(request: Request) -> dict[str, Any]:
-    stmt = relationships.children_query(viewer_of(request))
+    stmt = relationships.children_query(current_user(request))
     rows, next_cursor = paginate_request(request, stmt, [(User.id, "asc")])
     return page_body(student_items(request, rows), next_cursor)
 
@@ -224,7 +224,7 @@ def list_parent_links(request: Request) -> dict[str, Any]:
 )
 def create_parent_link(request: Request) -> dict[str, Any]:
     """Link an existing parent account (201; 200 when they were already linked)."""
-    actor = viewer_of(request)
+    actor = current_user(request)
     student = request.context.user
     parent = relationships.find_parent(
         request.dbsession, actor, request.validated["body"]["parent_id"]
@@ -269,7 +269,7 @@ def delete_parent_link(request: Request) -> Response:
 )
 def create_pairing_code(request: Request) -> dict[str, Any]:
     """A student for themself (no body), or their tutor or an admin with ``student_id``."""
-    actor = viewer_of(request)
+    actor = current_user(request)
     student_id = request.validated["body"].get("student_id")
     if student_id is None:
         if actor.role != "student":
@@ -282,7 +282,7 @@ def create_pairing_code(request: Request) -> dict[str, Any]:
             resource = UserResource(request, target)
         except HTTPNotFound:
             resource = None
-    if resource is None:  # unknown and invisible look the same
+    if target is None or resource is None:  # unknown and invisible look the same
         raise Invalid("student_id", "No student with this id that you can see")
     if not resource.allows(CREATE_PAIRING_CODE):
         raise HTTPForbidden()
@@ -303,7 +303,7 @@ def create_pairing_code(request: Request) -> dict[str, Any]:
 )
 def redeem_pairing_code(request: Request) -> dict[str, Any]:
     """Link the caller (a parent) to the code's student; bad codes all get the same 400."""
-    parent = viewer_of(request)
+    parent = current_user(request)
     client = getattr(request, "client_ip", None) or request.remote_addr
     limit = request.registry.settings.get("pairing_rate_limit") or "5/minute"
     enforce(request, "pairing-redeem", f"{client}|{parent.id}", limit)

@@ -12,7 +12,7 @@ from pyramid.response import Response
 
 from thebot.accounts.models import User
 from thebot.accounts.users import profiles, service
-from thebot.accounts.users.resources import UserResource, UsersRoot, viewer_of
+from thebot.accounts.users.resources import UserResource, UsersRoot, current_user
 from thebot.accounts.users.schemas import (
     CreateUserRequest,
     ProfileSchema,
@@ -108,7 +108,7 @@ def create_user(request: Request) -> dict[str, Any]:
     body = request.validated["body"]
     new, generated = service.create_user(
         request.dbsession,
-        actor=viewer_of(request),
+        actor=current_user(request),
         min_password_length=min_password_length(request),
         **body,
     )
@@ -146,7 +146,7 @@ def patch_user(request: Request) -> Any:
     try:
         changed = service.update_user(
             request.dbsession,
-            viewer_of(request),
+            current_user(request),
             target,
             changes,
             min_password_length=min_password_length(request),
@@ -173,7 +173,7 @@ def patch_user(request: Request) -> Any:
 def delete_user(request: Request) -> Response:
     """Deactivate the account (it is kept) and revoke its tokens and sessions."""
     target = request.context.user
-    if service.deactivate_user(request.dbsession, viewer_of(request), target, request.registry):
+    if service.deactivate_user(request.dbsession, current_user(request), target, request.registry):
         audit(request, "account_deactivated", target_type="user", target_id=target.id)
     return no_content()
 
@@ -186,7 +186,7 @@ def visible_profile(request: Request) -> dict[str, Any]:
     return profiles.profile_data(
         request.dbsession,
         context.user,
-        viewer=viewer_of(request),
+        viewer=current_user(request),
         private=context.allows(VIEW_PRIVATE),
     )
 
@@ -215,7 +215,7 @@ def patch_profile(request: Request) -> Any:
     check_if_match(request, visible_profile(request))
     try:
         changed = profiles.update_profile(
-            request.dbsession, viewer_of(request), target, dict(request.validated["body"])
+            request.dbsession, current_user(request), target, dict(request.validated["body"])
         )
     except service.ProtectedFieldsDenied as exc:
         return denied(request, exc, target)
