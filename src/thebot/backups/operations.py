@@ -53,6 +53,14 @@ def _audit(request: Any, session: Any, action: str, backup_id: int, **details: A
     audit(request, action, dbsession=session, target_type="backup", target_id=backup_id, **details)
 
 
+def _load(session: Any, backup_id: int) -> Backup:
+    """The catalog record ``backup_id`` (a ``BackupError`` when it is gone)."""
+    record = session.get(Backup, backup_id)
+    if record is None:
+        raise BackupError(f"there is no backup #{backup_id}")
+    return record
+
+
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, BackupError):
         return str(exc)
@@ -89,7 +97,7 @@ def _run_create(request: Any, backup_id: int, config: Config, progress: Progress
     registry = request.registry
     tables = capture.backup_tables()
     with catalog(registry) as session:
-        record = session.get(Backup, backup_id)
+        record = _load(session, backup_id)
         parent = _parent_of(session, record)
         kind, archive_id, created_at = record.type, record.uuid, record.created_at
         # Committed before the snapshot starts: every later change is logged.
@@ -119,7 +127,7 @@ def _run_create(request: Any, backup_id: int, config: Config, progress: Progress
                 progress=progress,
             )
     with catalog(registry) as session:
-        record = session.get(Backup, backup_id)
+        record = _load(session, backup_id)
         record.status = BackupStatus.COMPLETED.value
         record.progress = 100
         record.message = "completed"
@@ -147,9 +155,7 @@ def _run_create(request: Any, backup_id: int, config: Config, progress: Progress
 
 def _start(registry: Any, backup_id: int) -> Backup:
     with catalog(registry) as session:
-        record = session.get(Backup, backup_id)
-        if record is None:
-            raise BackupError(f"there is no backup #{backup_id}")
+        record = _load(session, backup_id)
         if record.status != BackupStatus.PENDING.value:
             raise BackupError(f"backup #{backup_id} is {record.status}, not pending")
         record.status = BackupStatus.RUNNING.value
@@ -160,7 +166,7 @@ def _start(registry: Any, backup_id: int) -> Backup:
 
 def _fail_create(request: Any, backup_id: int, exc: BaseException) -> None:
     with catalog(request.registry) as session:
-        record = session.get(Backup, backup_id)
+        record = _load(session, backup_id)
         record.status = BackupStatus.FAILED.value
         record.error = _error_text(exc)
         record.message = "failed"
@@ -185,7 +191,7 @@ def create_backup(
     except Exception as exc:
         _fail_create(request, backup_id, exc)
     with catalog(registry) as session:
-        return session.get(Backup, backup_id)
+        return _load(session, backup_id)
 
 
 # --- verify -------------------------------------------------------------------------------
@@ -196,15 +202,13 @@ def verify_backup(request: Any, backup_id: int, progress: Progress | None = None
     registry = request.registry
     config = Config.from_settings(registry.settings)
     with catalog(registry) as session:
-        record = session.get(Backup, backup_id)
-        if record is None:
-            raise BackupError(f"there is no backup #{backup_id}")
+        record = _load(session, backup_id)
         record.verify_status = VerifyStatus.RUNNING.value
         record.verify_progress = 0
     report = fanout(RecordProgress(registry, backup_id, "verify_progress"), progress)
     try:
         with catalog(registry) as session:
-            links = links_of(chain_of(session, session.get(Backup, backup_id)))
+            links = links_of(chain_of(session, _load(session, backup_id)))
         details = verify_chain(
             links, settings=registry.settings, scratch_root=config.directory, progress=report
         )
@@ -212,7 +216,7 @@ def verify_backup(request: Any, backup_id: int, progress: Progress | None = None
     except Exception as exc:
         details, status, error = {}, VerifyStatus.FAILED.value, _error_text(exc)
     with catalog(registry) as session:
-        record = session.get(Backup, backup_id)
+        record = _load(session, backup_id)
         record.verify_status = status
         record.verify_progress = 100
         record.verify_error = error
@@ -283,6 +287,8 @@ def restore(
             )
             dispatch(registry, DataReplaced(f"archive {path.name} restored"))
             return record
+    if backup_id is None:  # pragma: no cover - excluded by the check above
+        raise ValueError("restore needs exactly one of backup_id and path")
     record = _restore_catalog(
         request, backup_id, requested_by=requested_by, safety=safety, progress=progress
     )
@@ -309,9 +315,7 @@ def _restore_catalog(
     config = Config.from_settings(registry.settings)
     engine = registry["dbengine"]
     with catalog(registry) as session:
-        record = session.get(Backup, backup_id)
-        if record is None:
-            raise BackupError(f"there is no backup #{backup_id}")
+        record = _load(session, backup_id)
         record.restore_status = RestoreStatus.RUNNING.value
         record.restore_progress = 0
         record.restore_error = None
@@ -323,7 +327,7 @@ def _restore_catalog(
         with operation_lock(config.directory):
             # The archives are checked first: a damaged backup costs no safety backup.
             with catalog(registry) as session:
-                links = links_of(chain_of(session, session.get(Backup, backup_id)))
+                links = links_of(chain_of(session, _load(session, backup_id)))
             readers = open_chain(links, progress=scaled(report, 0.0, 0.15, "checking: "))
             try:
                 with engine.connect() as conn:
@@ -361,7 +365,7 @@ def _restore_catalog(
                     reader.close()
     except Exception as exc:
         with catalog(registry) as session:
-            record = session.get(Backup, backup_id)
+            record = _load(session, backup_id)
             record.restore_status = RestoreStatus.FAILED.value
             record.restore_error = _error_text(exc)
             record.restore_details = {"safety_backup_id": safety_id}
@@ -377,7 +381,7 @@ def _restore_catalog(
     with catalog(registry) as session:
         from thebot.accounts.models import User
 
-        record = session.get(Backup, backup_id)
+        record = _load(session, backup_id)
         record.restore_details = {**details, "safety_backup_id": safety_id}
         actor = requested_by if requested_by and session.get(User, requested_by) else None
         audit(

@@ -15,7 +15,7 @@ import redis
 from sqlalchemy import text
 
 from thebot.outages import OUTAGES, reason
-from thebot.tasks import queue_depth
+from thebot.tasks import broker_kind, queue_depth
 
 log = logging.getLogger(__name__)
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="thebot-check")
@@ -128,7 +128,7 @@ def check_queue(registry: Any) -> CheckResult:
     broker = registry["task_broker"]
 
     def probe() -> dict[str, Any]:
-        return {"broker": broker.thebot_kind, "queue_depth": queue_depth(broker)}
+        return {"broker": broker_kind(broker), "queue_depth": queue_depth(broker)}
 
     return timed(probe, registry.settings["readiness_timeout"], "queue")
 

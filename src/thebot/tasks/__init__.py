@@ -119,8 +119,14 @@ def make_broker(settings: dict[str, Any]) -> dramatiq.Broker:
     else:
         raise ValueError(f"unknown task_broker {kind!r}")
     broker.add_middleware(CurrentMessage())  # actors read their message id (deduplication)
-    broker.thebot_kind = kind  # type: ignore[attr-defined]
+    # Our tag on Dramatiq's broker (read with broker_kind): which kind this is.
+    setattr(broker, "thebot_kind", kind)  # noqa: B010 - Broker declares no such attribute
     return broker
+
+
+def broker_kind(broker: dramatiq.Broker) -> str:
+    """``redis``, ``inprocess`` or ``stub``: the kind ``make_broker`` built."""
+    return str(getattr(broker, "thebot_kind", "unknown"))
 
 
 def _runner(spec: TaskSpec, registry: Any) -> Callable[..., Any]:
@@ -211,12 +217,16 @@ def enqueue_delayed(
 
 def queue_depth(broker: dramatiq.Broker) -> dict[str, int]:
     """Messages waiting per queue (best effort; raises if the broker is unreachable)."""
+    from dramatiq.brokers.redis import RedisBroker
+
     depths = {}
     for queue in sorted(broker.get_declared_queues()):
         if isinstance(broker, StubBroker):
             depths[queue] = broker.queues[queue].qsize()
-        else:
+        elif isinstance(broker, RedisBroker):
             depths[queue] = int(broker.client.llen(f"{broker.namespace}:{queue}"))
+        else:  # pragma: no cover - make_broker builds no other kind
+            raise TypeError(f"unknown broker {type(broker).__name__}")
     return depths
 
 
@@ -237,7 +247,7 @@ def includeme(config: Any) -> None:
     def bind() -> None:
         # After every add_task action (they run at the default order, 0).
         config.registry["task_actors"] = bind_tasks(config.registry, broker)
-        if broker.thebot_kind == "inprocess":
+        if broker_kind(broker) == "inprocess":
             config.registry["task_worker"] = start_in_process_worker(broker)
 
     config.action("thebot.tasks.bind", bind, order=10**6)

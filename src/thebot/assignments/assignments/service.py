@@ -39,7 +39,7 @@ from thebot.assignments.assignments.assignees import (
     set_assignees,
 )
 from thebot.assignments.assignments.rubrics import rubric_rows, rubrics, set_rubric
-from thebot.assignments.events import AssignmentRescheduled
+from thebot.assignments.events import AssignmentPublished, AssignmentRescheduled
 from thebot.assignments.models import (
     Assignment,
     AssignmentExtension,
@@ -210,11 +210,23 @@ def update_assignment(
     added: list[int] = []
     if reached_before is not None:
         added = sorted(assigned_ids(dbsession, assignment) - reached_before)
+    if added:  # a published assignment reached more students: the active ones are told
+        active = dbsession.execute(
+            select(User.id).where(User.id.in_(added), User.is_active.is_(True)).order_by(User.id)
+        ).scalars()
+        announce_assigned(dbsession, assignment, list(active))
     return changed, added
 
 
+def announce_assigned(dbsession: Session, assignment: Assignment, student_ids: list[int]) -> None:
+    """The assignment reached these students (subscribers tell them, see ``events``)."""
+    if student_ids:
+        event = AssignmentPublished(assignment_id=assignment.id, student_ids=tuple(student_ids))
+        record(dbsession, event)
+
+
 def publish(dbsession: Session, assignment: Assignment, now: dt.datetime) -> list[User]:
-    """Draft -> published; returns the students to notify (409 without any assignee)."""
+    """Draft -> published (409 without assignees); returns the students, told after commit."""
     if assignment.status != DRAFT:
         raise Conflict(f"Only a draft can be published; this assignment is {assignment.status}.")
     if (
@@ -225,7 +237,9 @@ def publish(dbsession: Session, assignment: Assignment, now: dt.datetime) -> lis
     assignment.status = PUBLISHED
     assignment.published_at = now
     dbsession.flush()
-    return assignee_users(dbsession, assignment)
+    students = assignee_users(dbsession, assignment)
+    announce_assigned(dbsession, assignment, [student.id for student in students])
+    return students
 
 
 def close(dbsession: Session, assignment: Assignment, now: dt.datetime) -> None:

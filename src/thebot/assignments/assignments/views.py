@@ -1,7 +1,8 @@
 """Assignments API: the list, one assignment, publish/close/clone.
 
 Each view parses (schema), is authorized by its resource's ACL (``resources``), calls the
-service and records what happened (subscribers notify, see ``thebot.assignments.events``).
+service (which records what happened: subscribers notify, see ``thebot.assignments.events``)
+and renders.
 Submissions, grades, extensions, timed attempts and statistics: ``submissions.views``.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.response import Response
-from sqlalchemy import select
 
 from thebot.accounts.models import Role, User
 from thebot.api import ApiService, Request
@@ -30,11 +30,9 @@ from thebot.assignments.assignments.schemas import (
     CreateAssignmentRequest,
     UpdateAssignmentRequest,
 )
-from thebot.assignments.events import AssignmentPublished
 from thebot.assignments.models import Assignment
 from thebot.audit import audit
 from thebot.db import utcnow
-from thebot.events import record
 from thebot.pagination import page_body, paginate_request
 from thebot.permissions import (
     CLONE_ASSIGNMENT,
@@ -46,7 +44,7 @@ from thebot.permissions import (
     VIEW_ASSIGNMENT,
 )
 from thebot.responses import check_if_match, created, no_content, with_etag
-from thebot.schemas import NoContent, NoParamsRequest, NoQueryRequest, responds
+from thebot.schemas import EmptyRequest, NoContent, NoQueryRequest, responds
 
 TAGS = ["assignments"]
 
@@ -128,13 +126,6 @@ def render_many(request: Request, rows: list[Assignment]) -> list[dict[str, Any]
     ]
 
 
-def announce_assigned(request: Request, assignment: Assignment, student_ids: list[int]) -> None:
-    """The assignment reached these students (subscribers tell them, see ``events``)."""
-    if student_ids:
-        event = AssignmentPublished(assignment_id=assignment.id, student_ids=tuple(student_ids))
-        record(request.dbsession, event)
-
-
 # --- the collection -------------------------------------------------------------------------
 
 
@@ -197,7 +188,7 @@ def patch_assignment(request: Request) -> dict[str, Any]:
     """Any field of the create body; ``rubric`` and ``student_ids`` replace the lists."""
     assignment = request.context.assignment
     check_if_match(request, render(request, assignment, staff=True))
-    changed, added = service.update_assignment(
+    changed, _added = service.update_assignment(
         request.dbsession, viewer(request), assignment, request.validated["body"]
     )
     if changed:
@@ -208,11 +199,6 @@ def patch_assignment(request: Request) -> dict[str, Any]:
             target_id=assignment.id,
             fields=changed,
         )
-    if added and assignment.status == service.PUBLISHED:
-        active = request.dbsession.execute(
-            select(User.id).where(User.id.in_(added), User.is_active.is_(True)).order_by(User.id)
-        ).scalars()
-        announce_assigned(request, assignment, list(active))
     return with_etag(request, render(request, assignment, staff=True))
 
 
@@ -242,7 +228,7 @@ def delete_assignment(request: Request) -> Response:
 
 @publish_service.post(
     permission=PUBLISH_ASSIGNMENT,
-    schema=NoParamsRequest(),
+    schema=EmptyRequest(),
     tags=TAGS,
     response_schemas=responds(AssignmentSchema, "The published assignment"),
 )
@@ -250,7 +236,6 @@ def publish_assignment(request: Request) -> dict[str, Any]:
     """Draft -> published; every assigned student is notified once the change commits."""
     assignment = request.context.assignment
     students = service.publish(request.dbsession, assignment, utcnow())
-    announce_assigned(request, assignment, [student.id for student in students])
     audit(
         request,
         "assignment_published",
@@ -263,7 +248,7 @@ def publish_assignment(request: Request) -> dict[str, Any]:
 
 @close_service.post(
     permission=PUBLISH_ASSIGNMENT,
-    schema=NoParamsRequest(),
+    schema=EmptyRequest(),
     tags=TAGS,
     response_schemas=responds(AssignmentSchema, "The closed assignment"),
 )
@@ -277,7 +262,7 @@ def close_assignment(request: Request) -> dict[str, Any]:
 
 @clone_service.post(
     permission=CLONE_ASSIGNMENT,
-    schema=NoParamsRequest(),
+    schema=EmptyRequest(),
     tags=TAGS,
     response_schemas=responds(AssignmentSchema, "The new draft copy", 201),
 )

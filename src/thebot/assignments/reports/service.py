@@ -21,9 +21,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    and_,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -218,11 +229,15 @@ def change_state(
     if report.status not in allowed:
         raise conflict(report, action, rule)
     values.setdefault("updated_at", utcnow())
-    result = dbsession.execute(
-        update(StudentReport)
-        .where(StudentReport.id == report.id, StudentReport.status.in_(allowed))
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    # An UPDATE runs on a cursor; Session.execute is only typed as returning rows.
+    result = cast(
+        "CursorResult[Any]",
+        dbsession.execute(
+            update(StudentReport)
+            .where(StudentReport.id == report.id, StudentReport.status.in_(allowed))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         dbsession.refresh(report)

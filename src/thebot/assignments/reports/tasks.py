@@ -61,7 +61,8 @@ def tutor_student_pairs(dbsession: Session) -> list[tuple[int, int]]:
         )
         .order_by(StudentProfile.tutor_id, StudentProfile.user_id)
     )
-    return [(int(t), int(s)) for t, s in dbsession.execute(stmt)]
+    # The inner join to the tutor leaves no NULL tutor_id.
+    return [(int(t), int(s)) for t, s in dbsession.execute(stmt) if t is not None]
 
 
 def draft_weekly_reports(dbsession: Session, today: dt.date) -> list[StudentReport]:

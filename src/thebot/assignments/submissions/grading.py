@@ -31,7 +31,7 @@ from thebot.assignments.assignments.service import (
     DRAFT,
     invalid_fields,
 )
-from thebot.assignments.events import AssignmentRescheduled
+from thebot.assignments.events import AssignmentRescheduled, SubmissionGraded
 from thebot.assignments.models import (
     Assignment,
     AssignmentExtension,
@@ -40,7 +40,7 @@ from thebot.assignments.models import (
     SubmissionStatus,
 )
 from thebot.errors import Conflict, Invalid, field_error
-from thebot.events import Committing
+from thebot.events import Committing, record
 from thebot.materials.progress.service import lock_profiles, refresh_student_stats
 
 GRADED = SubmissionStatus.GRADED.value
@@ -105,7 +105,8 @@ def grade_submission(
     feedback: str = "",
     now: dt.datetime,
 ) -> Grade:
-    """Grade (or regrade) one version; it becomes the one that counts."""
+    """Grade (or regrade) one version; it becomes the one that counts. The student and their
+    parents are told once the grade commits (``SubmissionGraded``)."""
     if assignment.status == DRAFT:  # pragma: no cover - drafts take no submissions
         raise Conflict("A draft assignment has no submissions to grade.")
     criteria = rubrics(dbsession, [assignment.id])[assignment.id]
@@ -130,6 +131,13 @@ def grade_submission(
     submission.status = GRADED
     dbsession.flush()
     update_profile_stats(dbsession, [submission.student_id])
+    event = SubmissionGraded(
+        assignment_id=assignment.id,
+        submission_id=submission.id,
+        student_id=submission.student_id,
+        final_score=late_policy.score_text(outcome.final_score) or "",
+    )
+    record(dbsession, event)
     return grade
 
 

@@ -33,6 +33,7 @@ from thebot.assignments.assignments.service import (
     invalid_fields,
     to_utc,
 )
+from thebot.assignments.events import ExtensionGranted, SubmissionReturned
 from thebot.assignments.models import (
     Assignment,
     AssignmentExtension,
@@ -49,6 +50,7 @@ from thebot.assignments.submissions.grading import (
     update_profile_stats,
 )
 from thebot.errors import Conflict, Invalid, field_error
+from thebot.events import record
 from thebot.media.models import MediaFile
 from thebot.media.service import media_payload
 from thebot.schemas import iso
@@ -175,7 +177,8 @@ def return_submission(
     submission: AssignmentSubmission,
     reason: str = "",
 ) -> None:
-    """Hand the counted version back so the student can submit again (409 when pointless)."""
+    """Hand the counted version back so the student can submit again (409 when pointless);
+    the student is told once it commits (``SubmissionReturned``)."""
     if submission.status == RETURNED:
         raise Conflict("This submission has already been returned.")
     if not submission.counts:
@@ -194,6 +197,13 @@ def return_submission(
     dbsession.flush()
     if was_graded:
         update_profile_stats(dbsession, [submission.student_id])
+    event = SubmissionReturned(
+        assignment_id=assignment.id,
+        submission_id=submission.id,
+        student_id=submission.student_id,
+        reason=reason,
+    )
+    record(dbsession, event)
 
 
 # --- lists and representation ---------------------------------------------------------------
@@ -317,7 +327,8 @@ def grant_extension(
     reason: str = "",
     now: dt.datetime,
 ) -> tuple[AssignmentExtension, bool]:
-    """Grant or change a student's extension; (extension, created)."""
+    """Grant or change a student's extension; (extension, created). The student is told once
+    it commits (``ExtensionGranted``)."""
     if not _reaches_student(dbsession, assignment, student_id):
         raise Invalid("student_id", "Not a student of this assignment")
     errors = []
@@ -347,6 +358,12 @@ def grant_extension(
     except IntegrityError:  # a concurrent grant for the same student won
         raise Conflict("An extension for this student was just granted; reload.") from None
     refresh_lateness(dbsession, assignment, student_id)
+    event = ExtensionGranted(
+        assignment_id=assignment.id,
+        student_id=extension.student_id,
+        due_at=extension.due_at.isoformat(),
+    )
+    record(dbsession, event)
     return extension, created
 
 

@@ -22,7 +22,6 @@ from thebot.assignments.assignments.resources import (
 )
 from thebot.assignments.assignments.schemas import ExtensionSchema, StatsSchema
 from thebot.assignments.assignments.service import extension_data
-from thebot.assignments.events import ExtensionGranted, SubmissionGraded, SubmissionReturned
 from thebot.assignments.late_policy import score_text
 from thebot.assignments.models import AssignmentExtension, AssignmentSubmission
 from thebot.assignments.submissions import attempts as timed_attempts
@@ -42,7 +41,6 @@ from thebot.assignments.submissions.schemas import (
 )
 from thebot.audit import audit
 from thebot.db import utcnow
-from thebot.events import record
 from thebot.media.service import store_upload
 from thebot.pagination import page_body, paginate_request
 from thebot.permissions import (
@@ -193,7 +191,8 @@ def get_submission(request: Request) -> dict[str, Any]:
 )
 def grade(request: Request) -> dict[str, Any]:
     """``{"score"}`` or ``{"rubric_scores": {criterion_id: points}}``, and ``feedback``.
-    The student and their parents are notified once the grade commits."""
+    The student and their parents are notified once the grade commits (the service records
+    it)."""
     body = request.validated["body"]
     context = request.context
     assignment, submission = context.assignment, context.submission
@@ -216,13 +215,6 @@ def grade(request: Request) -> dict[str, Any]:
         penalty=score_text(result.penalty),
         final_score=score_text(result.final_score),
     )
-    event = SubmissionGraded(
-        assignment_id=assignment.id,
-        submission_id=submission.id,
-        student_id=submission.student_id,
-        final_score=score_text(result.final_score),
-    )
-    record(request.dbsession, event)
     return render(request, submission)
 
 
@@ -247,13 +239,6 @@ def return_submission(request: Request) -> dict[str, Any]:
         target_id=submission.id,
         reason=reason,
     )
-    event = SubmissionReturned(
-        assignment_id=assignment.id,
-        submission_id=submission.id,
-        student_id=submission.student_id,
-        reason=reason,
-    )
-    record(request.dbsession, event)
     return render(request, submission)
 
 
@@ -311,12 +296,6 @@ def grant_extension(request: Request) -> dict[str, Any]:
             assignment_id=assignment.id,
             student_id=extension.student_id,
         )
-    event = ExtensionGranted(
-        assignment_id=assignment.id,
-        student_id=extension.student_id,
-        due_at=extension.due_at.isoformat(),
-    )
-    record(request.dbsession, event)
     return extension_data(extension)
 
 

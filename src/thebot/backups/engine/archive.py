@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 from thebot.backups.engine.format import MANIFEST_MEMBER, CorruptArchive, media_member
 from thebot.backups.engine.manifest import parse_manifest
@@ -59,7 +59,7 @@ class _HashingWriter:
 
 
 class _HashingReader:
-    def __init__(self, raw: BinaryIO):
+    def __init__(self, raw: IO[bytes]):
         self.raw = raw
         self.sha = hashlib.sha256()
         self.size = 0
@@ -179,7 +179,9 @@ class ArchiveWriter:
         data = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
         with open(self._partial, "wb") as raw:
             hashing = _HashingWriter(raw)
-            with tarfile.open(fileobj=hashing, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            # A stream ("w|") is only written to; typeshed asks any fileobj to read and seek.
+            stream = cast(BinaryIO, hashing)
+            with tarfile.open(fileobj=stream, mode="w|", format=tarfile.PAX_FORMAT) as tar:
                 tar.addfile(_tarinfo(MANIFEST_MEMBER, len(data)), io.BytesIO(data))
                 for member, staged in self._members.items():
                     with open(staged, "rb") as fh:
@@ -237,7 +239,7 @@ class ArchiveReader:
     def id(self) -> str:
         return self.manifest["id"]
 
-    def _open(self, member: str) -> BinaryIO:
+    def _open(self, member: str) -> IO[bytes]:
         info = self._members.get(member)
         if info is None or not info.isfile():
             raise CorruptArchive(f"{self.name}: member {member} is missing")
@@ -268,7 +270,8 @@ class ArchiveReader:
         reader = _HashingReader(self._open(member))
         count = 0
         try:
-            with gzip.GzipFile(fileobj=reader, mode="rb") as gz:  # type: ignore[arg-type]
+            # Read front to back, never sought; typeshed asks a readable fileobj to seek.
+            with gzip.GzipFile(fileobj=cast(BinaryIO, reader), mode="rb") as gz:
                 for line in gz:
                     count += 1
                     yield json.loads(line)

@@ -50,7 +50,7 @@ def _binders(conn: Connection, table: Table, columns: list[str], tags: list[str]
     for name, tag in zip(columns, tags, strict=True):
         column = table.columns[name]
         if tag == "json" and not isinstance(column.type, ARRAY):
-            binders.append(_json_binder(column.nullable))
+            binders.append(_json_binder(bool(column.nullable)))
         elif not sqlite:
             binders.append(None)  # psycopg adapts Python values itself
         elif tag == "uuid":
@@ -59,6 +59,23 @@ def _binders(conn: Connection, table: Table, columns: list[str], tags: list[str]
             process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
             binders.append(_interval_binder(process) if tag == "interval" else process)
     return binders
+
+
+def _converter(
+    decode: Callable[[Any], Any], bind: Callable[[Any], Any] | None
+) -> Callable[[Any], Any]:
+    """archive value -> DB-API value: decoded, then bound when the database needs it."""
+    if bind is None:
+        return decode
+    return lambda value: bind(decode(value))
+
+
+def driver_of(conn: Connection) -> Any:
+    """The DB-API connection under ``conn`` (for COPY and executemany)."""
+    driver = conn.connection.driver_connection
+    if driver is None:  # pragma: no cover - an open Connection always has one
+        raise RuntimeError("the database connection is closed")
+    return driver
 
 
 class TableLoader:
@@ -78,10 +95,7 @@ class TableLoader:
         self.columns = entry["columns"]
         decoders = [decoder(tag) for tag in entry["types"]]
         binders = _binders(conn, table, self.columns, entry["types"])
-        self.convert = [
-            (lambda v, d=d: d(v)) if b is None else (lambda v, d=d, b=b: b(d(v)))
-            for d, b in zip(decoders, binders, strict=True)
-        ]
+        self.convert = [_converter(d, b) for d, b in zip(decoders, binders, strict=True)]
         positions = {name: i for i, name in enumerate(self.columns)}
         self.key_positions = [positions[k] for k in entry["primary_key"]]
         self.key_columns = [table.columns[k] for k in entry["primary_key"]]
@@ -108,7 +122,7 @@ class TableLoader:
         columns = ", ".join(quote(c) for c in self.columns)
         sql = f"COPY {quote(self.table.name)} ({columns}) FROM STDIN"
         count = 0
-        driver = self.conn.connection.driver_connection
+        driver = driver_of(self.conn)
         with driver.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -124,7 +138,7 @@ class TableLoader:
         marks = ", ".join("?" for _ in self.columns)
         # Quoted identifiers of a reflected table; values go through placeholders.
         sql = f"INSERT INTO {quote(self.table.name)} ({columns}) VALUES ({marks})"  # noqa: S608
-        cursor = self.conn.connection.driver_connection.cursor()
+        cursor = driver_of(self.conn).cursor()
         count = 0
         batch: list[list[Any]] = []
         try:

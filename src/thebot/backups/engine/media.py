@@ -119,10 +119,10 @@ def dump_media(
         seen_bytes += info.st_size
         progress(min(seen_bytes / total_bytes, 1.0), f"media {relative}")
     removed = len(set(parent_index or {}) - present)
-    info = index.close()
+    member = index.close()
     return {
-        "index": info.as_dict(),
-        "files": info.count,
+        "index": member.as_dict(),
+        "files": member.count,
         "bytes": size_sum,
         "stored": stored,
         "removed": removed,

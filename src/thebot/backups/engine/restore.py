@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table, func, insert, inspect, select, text
@@ -41,7 +41,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 from thebot.backups.engine import capture
 from thebot.backups.engine.archive import ArchiveReader, sha256_file
 from thebot.backups.engine.format import BackupError, CorruptArchive, IncompatibleArchive
-from thebot.backups.engine.load import apply_archive
+from thebot.backups.engine.load import apply_archive, driver_of
 from thebot.backups.engine.media import restore_media, staging_dir, swap_in
 from thebot.backups.models import Backup
 
@@ -154,7 +154,7 @@ def restore_connection(engine: Engine) -> Iterator[Connection]:
     sqlite = engine.dialect.name == "sqlite"
     try:
         if sqlite:
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            driver_of(conn).execute("PRAGMA foreign_keys=OFF")
         yield conn
     finally:
         if sqlite:
@@ -326,7 +326,8 @@ def restore_chain(
                 if keep_catalog:
                     rows = catalog_rows(saved) if catalog_rows else saved
                     if rows:
-                        conn.execute(insert(Backup.__table__), rows)
+                        # A mapped class's __table__ is a Table (typed as any FromClause).
+                        conn.execute(insert(cast(Table, Backup.__table__)), rows)
                 capture.ensure_capture(conn)
             reset_sequences(conn)
     except BaseException:
