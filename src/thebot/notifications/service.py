@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from thebot.db import utcnow
 from thebot.errors import Invalid
+from thebot.events import record
+from thebot.notifications.events import NotificationCreated, NotificationRead
 from thebot.notifications.models import Notification, NotificationPreference
 from thebot.tasks import enqueue, enqueue_delayed
 
@@ -221,6 +223,8 @@ def notify(
         notification = Notification(user_id=user.id, kind=kind, title=title, body=body, data=data)
         dbsession.add(notification)
         dbsession.flush()
+        # Pushed to the user's socket after commit (``notification.created``).
+        record(dbsession, NotificationCreated(user.id, notification_json(notification)))
     if email and channels["email"] and user.email:
         args = ([user.email], title, (body or title) + EMAIL_FOOTER)
         delay = quiet_hours_delay(pref, utcnow())
@@ -261,6 +265,15 @@ def mark_read(dbsession: Session, user_id: int, notification_id: int) -> Notific
     if notification is not None and notification.read_at is None:
         notification.read_at = utcnow()
         dbsession.flush()
+        record(
+            dbsession,
+            NotificationRead(
+                user_id,
+                (notification.id,),
+                unread_count=unread_count(dbsession, user_id),
+                read_at=notification.read_at.isoformat(),
+            ),
+        )
     return notification
 
 
@@ -271,7 +284,11 @@ def mark_all_read(dbsession: Session, user_id: int) -> int:
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
-    return int(result.rowcount or 0)
+    updated = int(result.rowcount or 0)
+    if updated:
+        read = NotificationRead(user_id, all=True, unread_count=unread_count(dbsession, user_id))
+        record(dbsession, read)
+    return updated
 
 
 def notification_json(notification: Notification) -> dict[str, Any]:
