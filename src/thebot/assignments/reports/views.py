@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from pyramid.httpexceptions import HTTPNotFound
 
-from thebot.accounts.models import User
-from thebot.accounts.users.resources import viewer_of
+from thebot.accounts.users.resources import current_user
 from thebot.api import ApiService, Request
 from thebot.assignments.models import StudentReport
 from thebot.assignments.reports import service as reports
@@ -79,14 +78,6 @@ refresh = ApiService(
 )
 
 
-def caller(request: Request) -> User:
-    """The signed-in caller (each view's permission is granted to signed-in users only)."""
-    user = viewer_of(request)
-    if user is None:  # pragma: no cover - the permission check answered first
-        raise HTTPForbidden()
-    return user
-
-
 def current(request: Request) -> StudentReport:
     report = request.context.report
     if report is None:  # the factory answers 404 first; this only guards misuse
@@ -115,7 +106,7 @@ def list_reports(request: Request) -> dict[str, Any]:
     """Filters ``student`` (user id), ``status``, ``type``."""
     query = request.validated["querystring"]
     stmt = reports.reports_query(
-        caller(request),
+        current_user(request),
         student_id=query.get("student"),
         status=query.get("status"),
         report_type=query.get("type"),
@@ -136,7 +127,7 @@ def create_report(request: Request) -> dict[str, Any]:
     body = dict(request.validated["body"])
     report = reports.create_report(
         request.dbsession,
-        caller(request),
+        current_user(request),
         student_id=body["student_id"],
         report_type=body["type"],
         period_start=body["period_start"],
@@ -201,7 +192,7 @@ def send_report(request: Request) -> dict[str, Any]:
 def acknowledge_report(request: Request) -> dict[str, Any]:
     """``sent -> read``, recording when and which parent; the author is told."""
     report = guard(request)
-    parent = caller(request)
+    parent = current_user(request)
     reports.acknowledge_report(request.dbsession, report, parent)
     return respond(request, report)
 
