@@ -22,9 +22,9 @@ import logging
 import math
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -279,10 +279,14 @@ def mark_read(dbsession: Session, user_id: int, notification_id: int) -> Notific
 
 def mark_all_read(dbsession: Session, user_id: int) -> int:
     """Mark every unread notification of the user read; returns how many."""
-    result = dbsession.execute(
-        update(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
+    # An UPDATE runs on a cursor; Session.execute is only typed as returning rows.
+    result = cast(
+        "CursorResult[Any]",
+        dbsession.execute(
+            update(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        ),
     )
     updated = int(result.rowcount or 0)
     if updated:
