@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from pyramid.config import Configurator
 from sqlalchemy import literal, select
 
 from factories import ParentLinkFactory
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.models import StudentProfile
-from thebot.accounts.users.profiles import profile_data
+from thebot.accounts.users.profiles import FIELDS_KEY, profile_data
 from thebot.audit import AuditEvent
+from thebot.events import registry_of
 
 PRIVATE_STUDENT = {"goal", "tutor", "parents"}
 PRIVATE_TEACHER = {"bio", "experience_years"}
@@ -238,3 +240,26 @@ def test_profile_etag(testapp, auth_headers, family):
         headers={**headers, "If-Match": '"stale"'},
         status=412,
     )
+
+
+def test_features_add_profile_fields_with_the_config_directive(dbsession, make_user, monkeypatch):
+    def pets(db, user_ids):
+        return {user_id: ["cat"] for user_id in user_ids}
+
+    config = Configurator()
+    config.include("thebot.accounts.users")
+    config.add_profile_field("parent", "pets", pets)
+    config.commit()
+    assert config.registry[FIELDS_KEY] == {"parent": {"pets": pets}}
+    monkeypatch.setitem(registry_of(dbsession)[FIELDS_KEY], "parent", {"pets": pets})
+    parent = make_user("parent")
+    data = profile_data(dbsession, parent, viewer=parent, private=True)
+    assert list(data) == ["user_id", "role", "pets", "children"]
+    assert data["pets"] == ["cat"]
+
+
+def test_teacher_profile_subjects_come_from_the_catalog_in_place(dbsession, make_user):
+    teacher = make_user("teacher")
+    data = profile_data(dbsession, teacher, viewer=teacher, private=True)
+    assert list(data) == ["user_id", "role", "subjects", "experience_years", "bio"]
+    assert data["subjects"] == []
