@@ -4,12 +4,14 @@ A ``direct`` room keeps its two people as an ordered pair (``direct_low_id`` <
 ``direct_high_id``) under one unique key, so get-or-create returns the same room whichever
 side asks, even when both ask at once. A ``subject`` room is unique per subject + teacher.
 A deleted user's messages stay (``author_id`` becomes NULL: "deleted user").
+On PostgreSQL, message search (``?q=``) uses a GIN index on ``message_document()``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -20,10 +22,21 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    column,
+    func,
+    literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from thebot.db import Base, UTCDateTime, enum_values, user_fk, utcnow
+
+TS_CONFIG = "simple"  # full-text search without stemming: rooms mix languages
+
+
+def message_document(text_column: Any) -> Any:
+    """A message's full-text document (PostgreSQL). Search filters on exactly this
+    expression (of ``ChatMessage.text``), so the planner uses the GIN index on it."""
+    return func.to_tsvector(literal_column(f"'{TS_CONFIG}'::regconfig"), text_column)
 
 
 class RoomType(str, enum.Enum):
@@ -132,4 +145,8 @@ class ChatMessage(Base):
     __table_args__ = (
         Index("ix_chat_message_room_id_id", "room_id", "id"),
         Index("ix_chat_message_created_at", "created_at"),
+        # PostgreSQL only: SQLite searches with LIKE (and has no to_tsvector).
+        Index(
+            "ix_chat_message_text_fts", message_document(column("text")), postgresql_using="gin"
+        ).ddl_if(dialect="postgresql"),
     )

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.chat.access import room_access
-from thebot.chat.models import ChatMessage
+from thebot.chat.models import TS_CONFIG, ChatMessage, message_document
 from thebot.errors import NotFound
 
 HISTORY_ORDER = ((ChatMessage.id, "desc"),)
-TS_CONFIG = "simple"  # no stemming: rooms mix languages
 
 
 def _in_room(dbsession: Session, room_id: int, message_id: int, name: str) -> None:
@@ -50,7 +47,8 @@ def history_query(
 
 def matches(dbsession: Session, q: str):
     if dbsession.get_bind().dialect.name == "postgresql":
-        config: Any = literal_column(f"'{TS_CONFIG}'::regconfig")
-        return func.to_tsvector(config, ChatMessage.text).op("@@")(func.plainto_tsquery(config, q))
+        # The GIN index ix_chat_message_text_fts is on this very expression.
+        query = func.plainto_tsquery(literal_column(f"'{TS_CONFIG}'::regconfig"), q)
+        return message_document(ChatMessage.text).op("@@")(query)
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return ChatMessage.text.ilike(f"%{escaped}%", escape="\\")
