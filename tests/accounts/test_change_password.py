@@ -7,8 +7,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from thebot.accounts.credentials.passwords import hash_password, verify_password
 from thebot.accounts.auth.ratelimit import reset_limits
+from thebot.accounts.credentials.passwords import hash_password, verify_password
 from thebot.audit import AuditEvent
 
 OLD = "first light over the harbour"

@@ -9,9 +9,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.credentials import passwords
 from thebot.accounts.credentials.passwords import hash_password
-from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.credentials.tokens import hash_key
 from thebot.accounts.models import AuthToken
 from thebot.audit import AuditEvent

@@ -15,8 +15,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from thebot.accounts.credentials.passwords import hash_password, verify_password
 from thebot.accounts.auth.ratelimit import reset_limits
+from thebot.accounts.credentials.passwords import hash_password, verify_password
 from thebot.accounts.credentials.tokens import hash_key
 from thebot.accounts.models import PasswordResetToken
 from thebot.audit import AuditEvent

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from factories import ParentLinkFactory
-from thebot.accounts.credentials.passwords import verify_password
 from thebot.accounts.auth.ratelimit import reset_limits
+from thebot.accounts.credentials.passwords import verify_password
 from thebot.accounts.models import ParentLink, StudentProfile, User
 from thebot.accounts.users.usernames import transliterate, username_base
 from thebot.audit import AuditEvent

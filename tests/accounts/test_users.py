@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from factories import ParentLinkFactory, UserFactory
-from thebot.accounts.credentials.passwords import verify_password
 from thebot.accounts.auth.ratelimit import reset_limits
+from thebot.accounts.credentials.passwords import verify_password
 from thebot.accounts.models import AuthToken, StudentProfile, TeacherProfile, User
 from thebot.audit import AuditEvent
 
