@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from thebot.accounts.credentials.passwords import verify_password
 from thebot.accounts.models import ParentLink, StudentProfile, User
 from thebot.audit import AuditEvent
-from thebot.scripts import create_demo_data, createsuperuser
 from thebot.scripts import migrate as migrate_script
+from thebot.scripts.accounts import createsuperuser
+from thebot.scripts.accounts import demo_data as create_demo_data
 from thebot.scripts.common import bootstrap_app
 
 GOOD = "quiet rivers run deep 8"

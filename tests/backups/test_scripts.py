@@ -14,7 +14,9 @@ from conftest import TEST_HOST, flip_byte
 from thebot.backups.operations import restore
 from thebot.backups.progress import TerminalProgress
 from thebot.dashboards.cache import cached_dashboard
-from thebot.scripts import create_backup, restore_backup, verify_backup
+from thebot.scripts.backups import create as create_backup
+from thebot.scripts.backups import restore as restore_backup
+from thebot.scripts.backups import verify as verify_backup
 
 
 def write_ini(site, path: Path) -> str:

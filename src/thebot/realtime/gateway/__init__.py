@@ -1,0 +1,1 @@
+"""The WebSocket gateway: the asyncio server, its connections, authentication and actions."""

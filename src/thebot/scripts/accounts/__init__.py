@@ -1,0 +1,1 @@
+"""Account console scripts: the first administrator and the demo accounts."""

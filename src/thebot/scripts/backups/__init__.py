@@ -1,0 +1,1 @@
+"""Backup console scripts: create, verify and restore."""
