@@ -60,7 +60,8 @@ def task(
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         task_name = name or f"{fn.__module__}.{fn.__name__}"
-        fn.task_name = task_name  # type: ignore[attr-defined]
+        # enqueue() accepts the function itself and finds its task by this name.
+        fn.task_name = task_name  # type: ignore[attr-defined]  # a plain function's attribute
 
         def found(scanner: Any, _name: str, ob: Any) -> None:
             scanner.config.add_task(ob, task_name, queue=queue, dedupe=dedupe, **options)

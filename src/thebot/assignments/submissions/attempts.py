@@ -49,7 +49,10 @@ def start_attempt(
             dbsession.add(start)
             dbsession.flush()
     except IntegrityError:  # started concurrently: the first clock wins
-        return started(dbsession, assignment.id, student.id, attempt), False  # type: ignore[return-value]
+        first = started(dbsession, assignment.id, student.id, attempt)
+        if first is None:  # pragma: no cover - the conflicting row was committed to fail us
+            raise Conflict("This attempt was just started elsewhere; retry.") from None
+        return first, False
     return start, True
 
 
