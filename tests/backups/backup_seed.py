@@ -32,10 +32,11 @@ from thebot.accounts.models import (
     TutorProfile,
     User,
 )
+from thebot.audit import AuditEvent
 from thebot.backups.engine.capture import backup_tables
 from thebot.backups.engine.format import encoder, type_tag
 from thebot.notifications.models import Notification, NotificationPreference
-from thebot.system.models import AuditEvent, HealthCheck
+from thebot.system.models import HealthCheck
 
 T0 = dt.datetime(2026, 11, 28, 9, 30, 15, 123456, tzinfo=dt.timezone.utc)
 

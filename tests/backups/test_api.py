@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from thebot.audit import AuditEvent
 from thebot.backups.models import Backup
-from thebot.system.models import AuditEvent
 
 LIST = "/api/system/backups/"
 CREATE = "/api/system/backups/create/"

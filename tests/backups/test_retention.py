@@ -10,11 +10,11 @@ import time_machine
 from backup_helpers import take
 from sqlalchemy import select
 
+from thebot.audit import AuditEvent
 from thebot.backups import retention
 from thebot.backups.models import Backup
 from thebot.backups.schedule import run_retention
 from thebot.backups.service import catalog
-from thebot.system.models import AuditEvent
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.timezone.utc)
 
