@@ -282,7 +282,7 @@ def enrollment_items(dbsession: Session, items: list[Enrollment]) -> list[dict[s
     return [enrollment_data(e, users) for e in items]
 
 
-def enrollment_relation():  # type: ignore[no-untyped-def]
+def enrollment_relation() -> Select:
     """Teaching relation for the accounts rules: a teacher teaches their enrolled students."""
     return select(
         Enrollment.teacher_id.label("teacher_id"), Enrollment.student_id.label("student_id")
