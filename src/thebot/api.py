@@ -74,7 +74,7 @@ def parse_id(raw: Any) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
-def unparseable_form(request: Any) -> bool:
+def unparseable_form(request: Request) -> bool:
     """A form body the parser refuses, e.g. ``multipart/form-data`` without a boundary."""
     if (request.content_type or "") not in FORM_TYPES:  # even without a body (a DELETE)
         return False
@@ -85,7 +85,7 @@ def unparseable_form(request: Any) -> bool:
     return False
 
 
-def json_cstruct(request: Any) -> dict[str, Any]:
+def json_cstruct(request: Request) -> dict[str, Any]:
     """Like Cornice's extractor, but a body that is not JSON is a 400, not a guess."""
     content_type = request.content_type or ""
     if request.body and not JSON_RE.match(content_type) and content_type not in FORM_TYPES:
@@ -190,7 +190,9 @@ UNSTORABLE = (
 )
 
 
-def reject_unstorable(request: Any, cstruct: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+def reject_unstorable(
+    request: Request, cstruct: dict[str, Any], skip: tuple[str, ...] = ()
+) -> None:
     """Each field holding an ``UNSTORABLE`` value is a 400 up front (and is dropped)."""
     for location in ("body", "querystring", "path"):
         if location in skip:
@@ -208,11 +210,11 @@ def reject_unstorable(request: Any, cstruct: dict[str, Any], skip: tuple[str, ..
                 cstruct[location] = values = {}
 
 
-def utf8_charset(request: Any) -> bool:
+def utf8_charset(request: Request) -> bool:
     return request.charset.lower().replace("_", "-") in {"utf-8", "utf8"}
 
 
-def reject_stray_files(request: Any, cstruct: dict[str, Any], schema: Any) -> None:
+def reject_stray_files(request: Request, cstruct: dict[str, Any], schema: Any) -> None:
     """A file part of a multipart body is welcome only in a field that takes files
     (``Uploads``); elsewhere it is a 400, not a crash in a text or number type."""
     body = cstruct.get("body")
@@ -234,11 +236,11 @@ def reject_stray_files(request: Any, cstruct: dict[str, Any], schema: Any) -> No
             del body[name]
 
 
-def validate(request: Any, **kwargs: Any) -> None:
+def validate(request: Request, **kwargs: Any) -> None:
     deserializer = kwargs.get("deserializer") or json_cstruct
     schema = kwargs.get("schema")
 
-    def deserialize(request: Any) -> dict[str, Any]:
+    def deserialize(request: Request) -> dict[str, Any]:
         cstruct = deserializer(request)
         reject_stray_files(request, cstruct, schema)
         return cstruct
@@ -253,7 +255,7 @@ class ApiService(Service):
     default_validators = [validate]
     renderer = NAME  # orjson (FastJSONRenderer)
 
-    def default_error_handler(self, request: Any) -> Any:
+    def default_error_handler(self, request: Request) -> Any:
         return cornice_errors_to_problem(request)
 
     def __init__(self, *args: Any, **kwargs: Any):

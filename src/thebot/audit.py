@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from thebot.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from thebot.api import Request
 
 
 class AuditEvent(Base):
@@ -66,7 +69,7 @@ def _json_value(value: Any) -> Any:
 
 
 def audit(
-    request: Any,
+    request: Request,
     action: str,
     *,
     actor: Any = None,

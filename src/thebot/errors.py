@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyramid.httpexceptions import HTTPException, HTTPMethodNotAllowed, HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+if TYPE_CHECKING:
+    from thebot.api import Request
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ def problem_response(
     status: int,
     detail: str | None = None,
     *,
-    request: Any = None,
+    request: Request | None = None,
     headers: Any = None,
     **kwargs: Any,
 ) -> Response:
@@ -186,7 +189,7 @@ def _count_invalid(count: int) -> str:
     return "1 field is invalid" if count == 1 else f"{count} fields are invalid"
 
 
-def cornice_errors_to_problem(request: Any) -> Response:
+def cornice_errors_to_problem(request: Request) -> Response:
     """Cornice error handler: its collected errors become one 400 (or other) problem."""
     errors = [
         {
@@ -201,14 +204,14 @@ def cornice_errors_to_problem(request: Any) -> Response:
 
 
 @exception_view_config(APIProblem)
-def api_problem_view(exc: APIProblem, request: Any) -> Response:
+def api_problem_view(exc: APIProblem, request: Request) -> Response:
     return problem_response(
         exc.status, exc.detail, request=request, headers=exc.headers, **exc.kwargs
     )
 
 
 @exception_view_config(DomainError)
-def domain_error_view(exc: DomainError, request: Any) -> Response:
+def domain_error_view(exc: DomainError, request: Request) -> Response:
     """The one mapping from domain errors to problem+json."""
     kwargs: dict[str, Any] = dict(exc.extra)
     if exc.errors is not None:
@@ -219,12 +222,12 @@ def domain_error_view(exc: DomainError, request: Any) -> Response:
 
 
 @notfound_view_config()
-def notfound_view(exc: HTTPNotFound, request: Any) -> Response:
+def notfound_view(exc: HTTPNotFound, request: Request) -> Response:
     return problem_response(404, "The requested resource was not found.", request=request)
 
 
 @exception_view_config(HTTPMethodNotAllowed)
-def method_not_allowed_view(exc: HTTPException, request: Any) -> Response:
+def method_not_allowed_view(exc: HTTPException, request: Request) -> Response:
     response = problem_response(
         405, f"Method {request.method} is not allowed here.", request=request
     )
@@ -235,7 +238,7 @@ def method_not_allowed_view(exc: HTTPException, request: Any) -> Response:
 
 
 @exception_view_config(HTTPException)
-def http_exception_view(exc: HTTPException, request: Any) -> Response:
+def http_exception_view(exc: HTTPException, request: Request) -> Response:
     if exc.code < 400:
         return exc  # redirects and 304 pass through unchanged
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail else exc.explanation
@@ -247,7 +250,7 @@ def http_exception_view(exc: HTTPException, request: Any) -> Response:
 
 
 @exception_view_config(Exception)
-def server_error_view(exc: Exception, request: Any) -> Response:
+def server_error_view(exc: Exception, request: Request) -> Response:
     log.exception("unhandled error in %s %s", request.method, request.path)
     return problem_response(
         500,
@@ -257,7 +260,7 @@ def server_error_view(exc: Exception, request: Any) -> Response:
 
 
 @forbidden_view_config()
-def forbidden_view(exc: HTTPException, request: Any) -> Response:
+def forbidden_view(exc: HTTPException, request: Request) -> Response:
     if request.authenticated_userid is None:
         return problem_response(
             401,

@@ -40,12 +40,15 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pyramid.response import Response
 
 from thebot.errors import APIProblem
 from thebot.outages import OUTAGES
+
+if TYPE_CHECKING:
+    from thebot.api import Request
 
 log = logging.getLogger(__name__)
 OUTAGE_COMPONENT = "idempotency store"
@@ -136,7 +139,7 @@ class RegionStore:
                 self.region.delete(key)
 
 
-def store_for(request: Any) -> IdempotencyStore:
+def store_for(request: Request) -> IdempotencyStore:
     region = request.cache["default"]
     backend = region.actual_backend
     client = getattr(backend, "writer_client", None)
@@ -145,7 +148,7 @@ def store_for(request: Any) -> IdempotencyStore:
     return RegionStore(region)
 
 
-def fingerprint(request: Any) -> str:
+def fingerprint(request: Request) -> str:
     """The request as compared between repeats: method, path, canonical JSON body."""
     try:
         body: Any = json.loads(request.body) if request.body else None
@@ -172,7 +175,7 @@ def idempotent(scope: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], A
 
     def decorate(view: Callable[[Any], Any]) -> Callable[[Any], Any]:
         @functools.wraps(view)
-        def wrapper(request: Any) -> Any:
+        def wrapper(request: Request) -> Any:
             raw = request.headers.get(HEADER)
             user = getattr(request.identity, "user", None)
             if raw is None or user is None:
@@ -187,7 +190,7 @@ def idempotent(scope: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], A
     return decorate
 
 
-def _run(request: Any, view: Callable[[Any], Any], scope: str, user_id: int, raw: str) -> Any:
+def _run(request: Request, view: Callable[[Any], Any], scope: str, user_id: int, raw: str) -> Any:
     key = f"{scope}:{user_id}:{hashlib.sha256(raw.encode()).hexdigest()}"
     digest = fingerprint(request)
     token = request.environ.setdefault(ENVIRON_CLAIM, secrets.token_hex(16))
@@ -259,7 +262,7 @@ def _answer_existing(existing: dict[str, Any], digest: str, token: str) -> Respo
     return None
 
 
-def _finished(request: Any, result: Any, token: str, digest: str) -> dict[str, Any] | None:
+def _finished(request: Request, result: Any, token: str, digest: str) -> dict[str, Any] | None:
     """What to remember of a successful answer (``None`` for an error answer)."""
     if isinstance(result, Response):
         response = result

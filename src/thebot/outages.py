@@ -22,11 +22,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyramid.response import Response
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
+
+if TYPE_CHECKING:
+    from thebot.api import Request
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +136,7 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
-def service_unavailable(request: Any, detail: str) -> Response:
+def service_unavailable(request: Request, detail: str) -> Response:
     from thebot.errors import problem_response
 
     return problem_response(
@@ -141,7 +144,7 @@ def service_unavailable(request: Any, detail: str) -> Response:
     )
 
 
-def database_unavailable_view(exc: Exception, request: Any) -> Response:
+def database_unavailable_view(exc: Exception, request: Request) -> Response:
     if not is_database_unavailable(exc):
         from thebot.errors import server_error_view
 
@@ -156,7 +159,7 @@ def database_unavailable_view(exc: Exception, request: Any) -> Response:
 def outage_tween_factory(handler: Callable[[Any], Response], registry: Any) -> Callable:
     """Render what escaped the exception views (tweens, commit) with those same views."""
 
-    def tween(request: Any) -> Response:
+    def tween(request: Request) -> Response:
         try:
             return handler(request)
         except Exception:

@@ -11,7 +11,7 @@ import contextlib
 import functools
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import colander
 from sqlalchemy import Select, and_, bindparam, or_
@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 
 from thebot.api import MAX_ID
 from thebot.errors import APIProblem
+
+if TYPE_CHECKING:
+    from thebot.api import Request
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -54,7 +57,7 @@ def _cursor_error() -> dict[str, str]:
 
 
 def paginate(
-    request: Any,
+    request: Request,
     dbsession: Session,
     stmt: Select,
     order: Sequence[tuple[Any, str]],
@@ -125,7 +128,7 @@ def _page_template(
 
 
 def paginate_request(
-    request: Any,
+    request: Request,
     stmt: Select,
     order: Sequence[tuple[Any, str]],
     params: dict[str, Any] | None = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyramid.httpexceptions import HTTPNotModified
 from pyramid.response import Response
@@ -11,12 +11,15 @@ from pyramid.response import Response
 from thebot.api import canonical, dumps
 from thebot.errors import APIProblem
 
+if TYPE_CHECKING:
+    from thebot.api import Request
+
 
 def etag_of(body: Any) -> str:
     return hashlib.sha256(canonical(body)).hexdigest()[:32]
 
 
-def with_etag(request: Any, body: dict[str, Any]) -> dict[str, Any]:
+def with_etag(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     """Send the body with its ETag; a GET whose ``If-None-Match`` matches gets a 304."""
     tag = etag_of(body)
     if request.method in ("GET", "HEAD") and tag in request.if_none_match:
@@ -31,7 +34,7 @@ def encode_json(body: Any) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()[:32]
 
 
-def encoded_response(request: Any, data: bytes, tag: str) -> Response:
+def encoded_response(request: Request, data: bytes, tag: str) -> Response:
     """Send JSON ``data`` encoded earlier, with its ETag; a matching ``If-None-Match`` is a 304."""
     if request.method in ("GET", "HEAD") and tag in request.if_none_match:
         raise HTTPNotModified(headers={"ETag": f'"{tag}"'})
@@ -42,13 +45,13 @@ def encoded_response(request: Any, data: bytes, tag: str) -> Response:
     return response
 
 
-def check_if_match(request: Any, current: dict[str, Any]) -> None:
+def check_if_match(request: Request, current: dict[str, Any]) -> None:
     """412 when ``If-Match`` names a representation that is no longer current."""
     if "If-Match" in request.headers and etag_of(current) not in request.if_match:
         raise APIProblem(412, "The resource has changed since you read it; fetch it again.")
 
 
-def created(request: Any, route: str, **params: Any) -> None:
+def created(request: Request, route: str, **params: Any) -> None:
     request.response.status = 201
     request.response.headers["Location"] = request.route_url(route, **params)
 

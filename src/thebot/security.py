@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pyramid.authorization import ALL_PERMISSIONS, ACLHelper, Allow, Authenticated, Deny, Everyone
@@ -21,6 +21,9 @@ from zope.interface import implementer
 
 from thebot.errors import problem_response
 from thebot.permissions import AUTHENTICATED, DENY_ALL, MANAGE_SYSTEM, VIEW_AUDIT_LOG, VIEW_SYSTEM
+
+if TYPE_CHECKING:
+    from thebot.api import Request
 
 MONITOR_PRINCIPAL = "system:monitor"
 CSRF_HEADER = "X-CSRF-Token"
@@ -42,6 +45,8 @@ class Identity:
 
 
 def bearer_credentials(request: Any) -> str | None:
+    """The key of ``Authorization: Token|Bearer <key>`` of anything with ``headers`` (a
+    request, or the gateway's WebSocket handshake)."""
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() in {"token", "bearer"} and credentials.strip():
@@ -111,12 +116,12 @@ class SecurityPolicy:
         self.metrics_token = settings.get("metrics_token")
         self.helper = ACLHelper()
 
-    def identity(self, request: Any) -> Identity | None:
+    def identity(self, request: Request) -> Identity | None:
         if not hasattr(request, "_thebot_identity"):
             request._thebot_identity = self._load_identity(request)
         return request._thebot_identity
 
-    def _load_identity(self, request: Any) -> Identity | None:
+    def _load_identity(self, request: Request) -> Identity | None:
         # A token wins: a request that sends one is judged by it alone (a bad token with a
         # good cookie stays anonymous rather than silently switching credentials). Other
         # schemes (Basic from a staging proxy) are not ours and leave the cookie in charge.
@@ -129,7 +134,7 @@ class SecurityPolicy:
         value = request.cookies.get(source.cookie_name)
         return source.lookup(request, value) if value else None
 
-    def _token_identity(self, request: Any, credentials: str) -> Identity | None:
+    def _token_identity(self, request: Request, credentials: str) -> Identity | None:
         if self.metrics_token and hmac.compare_digest(
             credentials.encode(), self.metrics_token.encode()
         ):
@@ -137,11 +142,11 @@ class SecurityPolicy:
         source = identity_source(request.registry, "token")
         return source.lookup(request, credentials) if source is not None else None
 
-    def authenticated_userid(self, request: Any) -> str | None:
+    def authenticated_userid(self, request: Request) -> str | None:
         identity = self.identity(request)
         return identity.userid if identity else None
 
-    def effective_principals(self, request: Any) -> list[str]:
+    def effective_principals(self, request: Request) -> list[str]:
         principals = [Everyone]
         identity = self.identity(request)
         if identity is not None:
@@ -150,13 +155,13 @@ class SecurityPolicy:
             principals.extend(identity.principals)
         return principals
 
-    def permits(self, request: Any, context: Any, permission: str) -> Any:
+    def permits(self, request: Request, context: Any, permission: str) -> Any:
         return self.helper.permits(context, self.effective_principals(request), permission)
 
-    def remember(self, request: Any, userid: Any, **kw: Any) -> list:
+    def remember(self, request: Request, userid: Any, **kw: Any) -> list:
         return []
 
-    def forget(self, request: Any, **kw: Any) -> list:
+    def forget(self, request: Request, **kw: Any) -> list:
         return []
 
 
@@ -164,18 +169,18 @@ class SecurityPolicy:
 class SessionCSRFPolicy:
     """CSRF tokens derived from the caller's cookie session by its identity source."""
 
-    def new_csrf_token(self, request: Any) -> str:
+    def new_csrf_token(self, request: Request) -> str:
         # The token is a function of the session key: a new token means a new session.
         return self.get_csrf_token(request)
 
-    def get_csrf_token(self, request: Any) -> str:
+    def get_csrf_token(self, request: Request) -> str:
         session = getattr(request.identity, "session", None)
         source = identity_source(request.registry, "cookie")
         if session is None or source is None or source.csrf_token is None:
             return ""
         return source.csrf_token(request, session)
 
-    def check_csrf_token(self, request: Any, supplied_token: str) -> bool:
+    def check_csrf_token(self, request: Request, supplied_token: str) -> bool:
         expected = self.get_csrf_token(request)
         return (
             bool(expected)
@@ -184,12 +189,12 @@ class SessionCSRFPolicy:
         )
 
 
-def cookie_authenticated(request: Any) -> bool:
+def cookie_authenticated(request: Request) -> bool:
     """CSRF applies only to callers identified by the session cookie, not by a token."""
     return getattr(request.identity, "session", None) is not None
 
 
-def csrf_failed_view(exc: Exception, request: Any) -> Response:
+def csrf_failed_view(exc: Exception, request: Request) -> Response:
     return problem_response(
         403,
         f"CSRF check failed: send the token from GET /api/auth/csrf/ in the {CSRF_HEADER} header.",
@@ -208,7 +213,7 @@ class Root:
         (Deny, Everyone, ALL_PERMISSIONS),
     ]
 
-    def __init__(self, request: Any):
+    def __init__(self, request: Request):
         self.request = request
 
 

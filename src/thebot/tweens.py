@@ -10,13 +10,16 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
 from pyramid.httpexceptions import HTTPMovedPermanently
 from pyramid.response import Response
 
 from thebot.errors import problem_response
+
+if TYPE_CHECKING:
+    from thebot.api import Request
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +104,7 @@ def host_allowed(host: str, allowed: list[str]) -> bool:
 
 
 def request_id_tween_factory(handler: Handler, registry: Any) -> Handler:
-    def tween(request: Any) -> Response:
+    def tween(request: Request) -> Response:
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         from thebot.logs import request_id_var
@@ -128,7 +131,7 @@ def gatekeeper_tween_factory(handler: Handler, registry: Any) -> Handler:
     redirect = settings["secure_ssl_redirect"] and not debug
     hsts = settings["hsts_seconds"]
 
-    def tween(request: Any) -> Response:
+    def tween(request: Request) -> Response:
         environ = request.environ
         if environ.get("REMOTE_ADDR", "") in proxies:
             proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
@@ -220,7 +223,7 @@ def _is_probe(path: str) -> bool:
     )
 
 
-def _cors_headers(request: Any, response: Response, origins: set[str]) -> None:
+def _cors_headers(request: Request, response: Response, origins: set[str]) -> None:
     origin = request.headers.get("Origin")
     if not origin or origin not in origins:
         return
@@ -234,7 +237,7 @@ def _cors_headers(request: Any, response: Response, origins: set[str]) -> None:
         response.headers["Access-Control-Max-Age"] = "600"
 
 
-def _security_headers(request: Any, response: Response, *, https: bool, hsts: int) -> None:
+def _security_headers(request: Request, response: Response, *, https: bool, hsts: int) -> None:
     headers = response.headers
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")

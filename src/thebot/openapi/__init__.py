@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from thebot.api import Request
 
 
 class DocumentationPredicate:
@@ -21,7 +24,7 @@ class DocumentationPredicate:
 
     phash = text
 
-    def __call__(self, context: Any, request: Any) -> bool:
+    def __call__(self, context: Any, request: Request) -> bool:
         return True
 
 

@@ -7,7 +7,7 @@ reference works offline and behind strict firewalls (no CDN). Who may open it is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import colander
 from cornice.service import get_services
@@ -17,6 +17,9 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from thebot.api import ApiService
 from thebot.openapi.document import build_document
 from thebot.permissions import MANAGE_SYSTEM
+
+if TYPE_CHECKING:
+    from thebot.api import Request
 
 DOCS_ASSETS = "api/docs/assets"
 # Swagger UI runs its own (static, same-origin) scripts and sets inline styles.
@@ -54,7 +57,7 @@ openapi = ApiService(name="openapi", path="/api/openapi.json", description="Open
     tags=["system"],
     response_schemas={"200": OpenAPIDocument(description="The OpenAPI 3.1 document")},
 )
-def get_openapi(request: Any) -> dict[str, Any]:
+def get_openapi(request: Request) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every API operation (built once per process)."""
     cached = request.registry.get("openapi_document")
     if cached is None:
@@ -64,7 +67,7 @@ def get_openapi(request: Any) -> dict[str, Any]:
     return cached
 
 
-def docs_page(request: Any) -> Any:
+def docs_page(request: Request) -> Any:
     """The Swagger UI page; its script (``docs.js``) loads ``/api/openapi.json``."""
     response = render_to_response(
         "thebot:templates/api_docs.jinja2",
