@@ -1,22 +1,30 @@
-"""Real-time delivery: N clients on the gateway, events published at a rate, measured.
+"""Real-time delivery: N clients on the gateway, chat messages sent over REST, measured.
 
-    python bench/realtime.py [--clients 1000] [--rooms 100] [--rate 200] [--seconds 30]
-        [--gateways 1] [--database-url postgresql+psycopg://root@127.0.0.1:5432/h5test_bench]
+    python bench/realtime.py [--mode chat|events] [--clients 1000] [--rooms 100]
+        [--rate 200] [--seconds 30] [--gateways 1] [--web 2] [--web-threads 8]
+        [--database-url postgresql+psycopg://root@127.0.0.1:5432/h5test_bench]
         [--redis-url redis://127.0.0.1:6379/5] [--record]
 
-Production layout on one host: ``--gateways`` ``thebot-realtime`` processes on Redis, two
-publisher processes standing in for the web processes, and the clients in this process.
-Each client is a user with an API token (``Authorization: Token`` on the handshake), a
-member of one room (``clients / rooms`` members per room). A publisher commits a
-``bench.event`` domain event for a room's members on a plain session: the real publish path
-(the in-transaction outbox row, the after-commit relay, the Redis hub, the gateway); chat's
-REST ``POST /api/chat/rooms/{id}/messages/`` records its events through the same path.
+Production layout on one host: ``--gateways`` ``thebot-realtime`` processes on Redis and
+the clients in this process. Each client is a user with an API token (``Authorization:
+Token`` on the handshake), a member of one room (``clients / rooms`` members per room).
 
-Measured: commit → frame written (the gateways' own histogram, ``/ws/metrics``) and record →
-frame received by the client (includes the commit and this process' scheduling), events
-lost (expected recipients that never got the event; must be 0) and duplicated, gateway RSS
-per connection (RSS after connecting minus before, over N). Prints the machine reference
-(CPU count, load average). ``--record`` appends the run to ``bench/RESULTS.md``.
+``--mode chat`` (default): the rooms are chat ``group`` rooms; ``--web`` ``pserve``
+(waitress) processes serve the app, and two sender processes post real messages with
+``POST /api/chat/rooms/{id}/messages/`` (the room's first member's token) at ``--rate`` in
+total: the whole path of a message (auth, access, insert, the ``chat.message.created``
+event through the outbox, the after-commit relay, Redis, the gateway). See
+``realtime_chat.py``.
+
+``--mode events``: two publisher processes commit a ``bench.event`` domain event for a
+room's members on a plain session: the publish path without HTTP and chat.
+
+Measured: commit → frame written (the gateways' own histogram, ``/ws/metrics``) and sent →
+frame received by the client (chat: the POST leaving the sender, so it includes the whole
+request; events: the record, before the commit), messages lost (expected (message, member)
+pairs never received; must be 0) and duplicated, gateway RSS per connection (RSS after
+connecting minus before, over N). Prints the machine reference (CPU count, load average).
+``--record`` appends the run to ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import json
 import multiprocessing
 import os
 import platform
+import queue
 import socket
 import subprocess
 import sys
@@ -39,10 +48,9 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from realtime_report import bucket_quantile, histogram, percentile, record_run
 
 from thebot.events import DomainEvent
-
-HERE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -197,37 +205,22 @@ def fetch(port: int, path: str) -> str:
         return response.read().decode()
 
 
-def histogram(text: str) -> tuple[list[tuple[float, float]], float, float]:
-    """Cumulative buckets, count and sum of ``thebot_realtime_delivery_seconds``."""
-    buckets, count, total = [], 0.0, 0.0
-    for line in text.splitlines():
-        if line.startswith("thebot_realtime_delivery_seconds_bucket"):
-            bound = line.split('le="')[1].split('"')[0]
-            buckets.append(
-                (float("inf") if bound == "+Inf" else float(bound), float(line.split()[-1]))
-            )
-        elif line.startswith("thebot_realtime_delivery_seconds_count"):
-            count = float(line.split()[-1])
-        elif line.startswith("thebot_realtime_delivery_seconds_sum"):
-            total = float(line.split()[-1])
-    return buckets, count, total
-
-
-def bucket_quantile(buckets: list[tuple[float, float]], q: float) -> str:
-    total = buckets[-1][1] if buckets else 0
-    for bound, cumulative in buckets:
-        if total and cumulative >= q * total:
-            return f"<= {bound * 1000:.0f} ms" if bound != float("inf") else "> 10 s"
-    return "n/a"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+def parse_event(frame: dict[str, Any]) -> tuple[int, float] | None:
+    """A ``bench.event`` frame's ``(seq, recorded at)``; ``None`` for any other frame."""
+    if frame["type"] != "bench.event":
+        return None
+    return frame["data"]["seq"], frame["data"]["sent_at"]
 
 
 async def clients(
-    ports: list[int], keys: list[tuple[int, str]], seconds: float, ready: Any, done: Any
+    ports: list[int],
+    keys: list[tuple[int, str]],
+    seconds: float,
+    ready: Any,
+    done: Any,
+    parse: Any = parse_event,
+    settle: float = 0.0,
+    others: dict[str, int] | None = None,
 ) -> tuple[dict[tuple[int, int], int], list[float], int]:
     from websockets.asyncio.client import connect
 
@@ -253,16 +246,22 @@ async def clients(
             async for raw in ws:
                 now = time.time()
                 frame = json.loads(raw)
-                if frame["type"] != "bench.event":
+                parsed = parse(frame)
+                if parsed is None:
+                    if others is not None:
+                        others[frame["type"]] = others.get(frame["type"], 0) + 1
                     continue
-                data = frame["data"]
-                slot = (data["seq"], user_id)
+                seq, sent_at = parsed
+                slot = (seq, user_id)
                 received[slot] = received.get(slot, 0) + 1
-                latencies.append(now - data["sent_at"])
+                latencies.append(now - sent_at)
         except Exception:  # closed at the end
             return
 
     tasks = [asyncio.create_task(listen(u, ws)) for u, ws in sockets]
+    # Chat: let the gateways' presence snapshots list everyone (a member counted away gets
+    # an in-app notification per message, which is not the load measured here).
+    await asyncio.sleep(settle)
     ready()
     await asyncio.sleep(0.5)
     while not done():
@@ -282,6 +281,9 @@ def main() -> int:
     p.add_argument("--rate", type=float, default=200.0, help="events per second")
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--gateways", type=int, default=1)
+    p.add_argument("--mode", choices=("chat", "events"), default="chat")
+    p.add_argument("--web", type=int, default=2, help="chat: pserve processes")
+    p.add_argument("--web-threads", type=int, default=8, help="chat: waitress threads each")
     p.add_argument(
         "--database-url", default="postgresql+psycopg://root@127.0.0.1:5432/h5test_bench"
     )
@@ -299,42 +301,98 @@ def main() -> int:
     rooms = [
         [uid for uid, _ in keys[r * per_room : (r + 1) * per_room]] for r in range(args.rooms)
     ]
+    chat = args.mode == "chat"
+    if chat:
+        import realtime_chat
+
+        room_ids = realtime_chat.seed_rooms(registry, rooms)
+        key_of = dict(keys)
+        senders = [(room_ids[r], key_of[members[0]]) for r, members in enumerate(rooms)]
+    sent_ok: set[int] = set(range(int(args.rate * args.seconds)))
+    statuses: dict[str, int] = {}
+    round_trips: list[float] = []
+    others: dict[str, int] = {}
+    send_seconds = args.seconds
     with tempfile.TemporaryDirectory(prefix="thebot-bench-rt-") as folder:
         gateways = start_gateways(args, folder)
+        webs = (
+            realtime_chat.start_web(settings_for(args), folder, args.web, args.web_threads)
+            if chat
+            else []
+        )
         ports = [port for _, port in gateways]
         rss_before = sum(psutil.Process(proc.pid).memory_info().rss for proc, _ in gateways)
         publishers: list[multiprocessing.Process] = []
         state = {"connected_rss": 0}
+        results: Any = multiprocessing.Queue()
 
         def ready() -> None:
             state["connected_rss"] = sum(
                 psutil.Process(proc.pid).memory_info().rss for proc, _ in gateways
             )
             for part in (0, 1):
-                proc = multiprocessing.Process(
-                    target=publisher,
-                    args=(settings_for(args), rooms, args.rate / 2, args.seconds, part),
-                )
+                if chat:
+                    target: Any = realtime_chat.sender
+                    params: tuple = (
+                        [port for _, port in webs],
+                        senders,
+                        args.rate,
+                        args.seconds,
+                        part,
+                        2,
+                        results,
+                    )
+                else:
+                    target = publisher
+                    params = (settings_for(args), rooms, args.rate / 2, args.seconds, part)
+                proc = multiprocessing.Process(target=target, args=params)
                 proc.start()
                 publishers.append(proc)
 
+        reports: list[Any] = []
+
         def done() -> bool:
+            if chat:
+                # A sender exits only once its report left through the queue: read it here.
+                while len(reports) < len(publishers):
+                    try:
+                        reports.append(results.get_nowait())
+                    except queue.Empty:
+                        break
+                return bool(publishers) and len(reports) == len(publishers)
             return bool(publishers) and all(not proc.is_alive() for proc in publishers)
 
         started = time.time()
         received, latencies, connected = asyncio.run(
-            clients(ports, keys, args.seconds, ready, done)
+            clients(
+                ports,
+                keys,
+                args.seconds,
+                ready,
+                done,
+                parse=realtime_chat.parse if chat else parse_event,
+                settle=6.0 if chat else 0.0,
+                others=others,
+            )
         )
         elapsed = time.time() - started
+        if chat:
+            sent_ok = set()
+            for ok, codes, trips, spent in reports:
+                send_seconds = max(send_seconds, spent)
+                sent_ok.update(ok)
+                round_trips += trips
+                for code, n in codes.items():
+                    statuses[code] = statuses.get(code, 0) + n
         metrics = [fetch(port, "/ws/metrics") for port in ports]
-        for proc, _ in gateways:
+        for proc, _ in gateways + webs:
             proc.terminate()
             proc.wait(timeout=20)
     load_after = os.getloadavg()
 
     events = int(args.rate * args.seconds)
     sent = {seq for seq, _ in received}
-    expected = {(seq, uid) for seq in range(events) for uid in rooms[seq % args.rooms]}
+    expected = {(seq, uid) for seq in sent_ok for uid in rooms[seq % args.rooms]}
     lost = len(expected - set(received))
     duplicates = sum(count - 1 for count in received.values() if count > 1)
     buckets: dict[float, float] = {}
@@ -347,17 +405,25 @@ def main() -> int:
             buckets[bound] = buckets.get(bound, 0.0) + value
     merged = sorted(buckets.items())
     summary = {
+        "mode": args.mode,
         "clients": connected,
         "rooms": args.rooms,
         "gateways": args.gateways,
         "events": events,
         "events_seen": len(sent),
+        "sent_ok": len(sent_ok),
+        "http_statuses": statuses,
+        "post_p50_ms": round(percentile(round_trips, 0.50) * 1000, 1) if round_trips else None,
+        "post_p99_ms": round(percentile(round_trips, 0.99) * 1000, 1) if round_trips else None,
+        "sent_per_s": round(len(sent_ok) / max(send_seconds, 1e-9), 1),
+        "web_processes": len(webs),
+        "other_frames": others,
         "frames_expected": len(expected),
         "frames_received": sum(received.values()),
         "lost": lost,
         "duplicates": duplicates,
         "rate_per_s": args.rate,
-        "frames_per_s": round(sum(received.values()) / args.seconds, 1),
+        "frames_per_s": round(sum(received.values()) / send_seconds, 1),
         "client_p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
         "client_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "client_max_ms": round(max(latencies, default=0) * 1000, 1),
@@ -376,49 +442,8 @@ def main() -> int:
     }
     print(json.dumps(summary, indent=2))
     if args.record:
-        record_run(args, summary)
+        record_run(summary)
     return 0 if lost == 0 else 1
-
-
-def record_run(args: argparse.Namespace, s: dict[str, Any]) -> None:
-    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    row = (
-        f"| {when} | {s['clients']} / {s['rooms']} | {s['gateways']} | {s['rate_per_s']:.0f} "
-        f"| {s['frames_per_s']:.0f} | {s['client_p50_ms']} / {s['client_p99_ms']} ms "
-        f"| {s['gateway_p50']} / {s['gateway_p99']} | {s['lost']} | {s['duplicates']} "
-        f"| {s['rss_per_connection_kb']} KB | {s['cpus']} CPU, load {s['load_before'][0]}"
-        f"→{s['load_after'][0]} |\n"
-    )
-    path = HERE / "RESULTS.md"
-    text = path.read_text()
-    header = "## Real-time gateway"
-    if header not in text:
-        text = text.rstrip("\n") + "\n\n" + SECTION + TABLE_HEAD
-    text = text.rstrip("\n") + "\n" + row
-    path.write_text(text)
-
-
-SECTION = """## Real-time gateway
-
-`bench/realtime.py`: N clients connected to `thebot-realtime` (Redis hub, PostgreSQL), one
-room of N/rooms members each; two publisher processes commit `bench.event` domain events at
-the given total rate through the real publish path (outbox row in the transaction,
-after-commit relay, Redis streams + channel, gateway). *client* latency is record → frame
-received in the bench process (it includes the commit and the client loop's own
-scheduling, all on the same 2 cores); *gateway* latency is the gateway's histogram of
-commit → frame written (bucket bounds). Lost = expected (event, member) pairs never
-received; RSS per connection = gateway RSS after connecting minus before, over N.
-
-```
-python bench/realtime.py --clients 1000 --rooms 100 --rate 200 --seconds 30 --record
-```
-
-"""
-TABLE_HEAD = (
-    "| run | clients / rooms | gateways | events/s | frames/s | client p50 / p99 "
-    "| gateway p50 / p99 | lost | dup | RSS/conn | machine |\n"
-    "| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- |\n"
-)
 
 
 if __name__ == "__main__":
