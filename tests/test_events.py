@@ -217,13 +217,13 @@ def test_every_event_has_a_stable_name_json_payload_and_user_ids() -> None:
 
 SIDE_EFFECT = re.compile(
     r"\b(notify|notify_lesson|notify_series|invalidate_dashboards_for|invalidate_dashboards"
-    r"|invalidate_all_dashboards|refresh_student_stats)\("
+    r"|invalidate_all_dashboards|refresh_student_stats|record)\("
 )
 
 
 def test_no_views_module_calls_a_side_effect_itself() -> None:
-    """Notifications, dashboard invalidation and stats refresh are event subscribers, never
-    view code."""
+    """Notifications, dashboard invalidation and stats refresh are event subscribers, and
+    the services that make a change record its event: never view code."""
     root = Path(thebot.__file__).parent
     views = [p for p in root.rglob("*.py") if p.name.endswith("views.py")]
     assert len(views) >= 20

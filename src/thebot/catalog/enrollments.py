@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, joinedload
 from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, StudentProfile, User
 from thebot.accounts.users.service import brief
+from thebot.catalog.events import EnrollmentChanged
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
 from thebot.catalog.subjects import (
     ACTIVE,
@@ -44,6 +45,7 @@ from thebot.catalog.teachers import teaches
 from thebot.catalog.visibility import AS_ADMIN, AS_TUTOR, visible_enrollments_clause
 from thebot.db import utcnow
 from thebot.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from thebot.events import ids, record
 from thebot.schemas import iso
 
 
@@ -173,6 +175,10 @@ def create_enrollment(
     )
     dbsession.add(enrollment)
     flush_or_conflict(dbsession, "subject_id", DUPLICATE)
+    event = EnrollmentChanged(
+        enrollment_id=enrollment.id, student_ids=(student_id,), users=(teacher_id,)
+    )
+    record(dbsession, event)
     return enrollment
 
 
@@ -216,6 +222,7 @@ def update_enrollment(
     """Apply a PATCH by an editor (admin, the teacher, the student's tutor); returns the names
     of the fields that changed. Changing the teacher is for admins and the student's tutor."""
     changed: list[str] = []
+    teacher_before = enrollment.teacher_id
     if "teacher_id" in changes and changes["teacher_id"] != enrollment.teacher_id:
         if not relations & {AS_ADMIN, AS_TUTOR}:
             raise Forbidden(
@@ -254,6 +261,12 @@ def update_enrollment(
         changed.append("status")
     if changed:
         flush_or_conflict(dbsession, "status", DUPLICATE)
+        event = EnrollmentChanged(
+            enrollment_id=enrollment.id,
+            student_ids=(enrollment.student_id,),
+            users=ids([teacher_before, enrollment.teacher_id]),
+        )
+        record(dbsession, event)
     return changed
 
 

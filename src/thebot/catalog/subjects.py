@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
+from thebot.catalog.events import SubjectChanged
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject, TeacherSubject
 from thebot.errors import Conflict, field_error
+from thebot.events import ids, record
 from thebot.schemas import iso
 
 ACTIVE = EnrollmentStatus.ACTIVE.value
@@ -134,6 +136,8 @@ def update_subject(dbsession: Session, subject: Subject, changes: dict[str, Any]
     for field in changed:
         setattr(subject, field, changes[field])
     flush_or_conflict(dbsession, "name", NAME_TAKEN)
+    if changed:
+        record(dbsession, SubjectChanged(subject_id=subject.id))
     return changed
 
 
@@ -142,7 +146,8 @@ def delete_subject(dbsession: Session, subject: Subject) -> list[int]:
 
     The row lock makes a concurrent enrollment or material wait (or be seen): the cascade
     must never delete one silently (PostgreSQL; SQLite serializes writers anyway)."""
-    dbsession.execute(select(Subject.id).where(Subject.id == subject.id).with_for_update())
+    subject_id = subject.id
+    dbsession.execute(select(Subject.id).where(Subject.id == subject_id).with_for_update())
     # Materials (a feature above this one) refer to subjects too: counted through the
     # table, which this feature may name but not import.
     material = Subject.metadata.tables["material"]
@@ -166,4 +171,6 @@ def delete_subject(dbsession: Session, subject: Subject) -> list[int]:
     ).all()
     dbsession.delete(subject)
     dbsession.flush()
+    event = SubjectChanged(subject_id=subject_id, deleted=True, teacher_ids=ids(teachers))
+    record(dbsession, event)
     return list(teachers)

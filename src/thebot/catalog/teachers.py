@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
 from thebot.accounts.users.service import brief
+from thebot.catalog.events import TeacherAssignmentChanged
 from thebot.catalog.models import Enrollment, Subject, TeacherSubject
 from thebot.catalog.subjects import (
     ACTIVE,
@@ -23,6 +24,7 @@ from thebot.catalog.subjects import (
     visible_user_ids,
 )
 from thebot.errors import Conflict, Invalid
+from thebot.events import record
 from thebot.schemas import iso
 
 
@@ -65,6 +67,7 @@ def assign_teacher(
         )
         dbsession.add(assignment)
         flush_or_conflict(dbsession, "teacher_id", "This teacher was just assigned; retry.")
+        record(dbsession, TeacherAssignmentChanged(users=(teacher.id,), subject_id=subject.id))
         return assignment, teacher, True, True
     return assignment, teacher, False, set_active(dbsession, assignment, is_active)
 
@@ -78,6 +81,10 @@ def set_active(dbsession: Session, assignment: TeacherSubject, is_active: bool) 
         check_no_active_enrollments(dbsession, assignment)
     assignment.is_active = is_active
     dbsession.flush()
+    event = TeacherAssignmentChanged(
+        users=(assignment.teacher_id,), subject_id=assignment.subject_id
+    )
+    record(dbsession, event)
     return True
 
 

@@ -1,8 +1,8 @@
 """Learning API: subjects, who teaches them, and enrollments.
 
 Each view parses (schema), is authorized by its resource's ACL (``resources``), calls the
-services (``subjects``, ``teachers``, ``enrollments``), audits, and records what changed
-(``events``).
+services (``subjects``, ``teachers``, ``enrollments``, which record what changed as
+``events``) and audits.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from thebot.audit import audit
 from thebot.catalog import enrollments as enrollment_service
 from thebot.catalog import subjects as service
 from thebot.catalog import teachers as teacher_service
-from thebot.catalog.events import EnrollmentChanged, SubjectChanged, TeacherAssignmentChanged
 from thebot.catalog.models import Enrollment, Subject, TeacherSubject
 from thebot.catalog.resources import (
     EnrollmentResource,
@@ -43,7 +42,6 @@ from thebot.catalog.schemas import (
     UpdateEnrollmentRequest,
     UpdateSubjectRequest,
 )
-from thebot.events import ids, record
 from thebot.pagination import page_body, paginate_request
 from thebot.permissions import (
     CREATE_ENROLLMENT,
@@ -166,7 +164,6 @@ def patch_subject(request: Request) -> dict[str, Any]:
         audit(
             request, "subject_updated", target_type="subject", target_id=target.id, fields=changed
         )
-        record(request.dbsession, SubjectChanged(subject_id=target.id))
     return with_etag(request, service.subject_data(target))
 
 
@@ -180,10 +177,8 @@ def delete_subject(request: Request) -> Response:
     """Only a subject without enrollments and materials: otherwise 409 (rename it instead)."""
     target = request.context.subject
     subject_id, name = target.id, target.name
-    teachers = service.delete_subject(request.dbsession, target)
+    service.delete_subject(request.dbsession, target)
     audit(request, "subject_deleted", target_type="subject", target_id=subject_id, name=name)
-    event = SubjectChanged(subject_id=subject_id, deleted=True, teacher_ids=ids(teachers))
-    record(request.dbsession, event)
     return no_content()
 
 
@@ -229,8 +224,6 @@ def assign_teacher(request: Request) -> dict[str, Any]:
     if changed:
         action = "subject_teacher_assigned" if assignment.is_active else "subject_teacher_removed"
         audit(request, action, target_type="subject", target_id=target.id, teacher_id=teacher.id)
-        event = TeacherAssignmentChanged(users=(teacher.id,), subject_id=target.id)
-        record(request.dbsession, event)
     if is_new:
         request.response.status = 201
     return teacher_service.assignment_data(assignment, teacher)
@@ -254,10 +247,6 @@ def remove_subject_teacher(request: Request) -> Response:
             target_id=assignment.subject_id,
             teacher_id=assignment.teacher_id,
         )
-        event = TeacherAssignmentChanged(
-            users=(assignment.teacher_id,), subject_id=assignment.subject_id
-        )
-        record(request.dbsession, event)
     return no_content()
 
 
@@ -306,10 +295,6 @@ def create_enrollment(request: Request) -> dict[str, Any]:
         subject_id=new.subject_id,
         teacher_id=new.teacher_id,
     )
-    event = EnrollmentChanged(
-        enrollment_id=new.id, student_ids=(new.student_id,), users=(new.teacher_id,)
-    )
-    record(request.dbsession, event)
     created(request, "materials_enrollment", enrollment_id=new.id)
     return one_enrollment(request, new)
 
@@ -367,11 +352,4 @@ def patch_enrollment(request: Request) -> dict[str, Any]:
             fields=others,
             **details,
         )
-    if changed:
-        event = EnrollmentChanged(
-            enrollment_id=target.id,
-            student_ids=(target.student_id,),
-            users=ids([before["teacher_id"], target.teacher_id]),
-        )
-        record(request.dbsession, event)
     return with_etag(request, one_enrollment(request, target))

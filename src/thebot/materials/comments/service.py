@@ -26,6 +26,8 @@ from thebot.accounts.users.service import brief
 from thebot.catalog.subjects import users_by_id
 from thebot.db import utcnow
 from thebot.errors import Invalid
+from thebot.events import record
+from thebot.materials.events import CommentPosted
 from thebot.materials.models import Material, MaterialComment
 from thebot.schemas import iso
 
@@ -58,6 +60,13 @@ def add_comment(
     )
     dbsession.add(comment)
     dbsession.flush()
+    event = CommentPosted(
+        material_id=material.id,
+        comment_id=comment.id,
+        author_id=comment.author_id,
+        parent_id=comment.parent_id,
+    )
+    record(dbsession, event)
     return comment
 
 

@@ -13,7 +13,6 @@ from pyramid.response import Response
 
 from thebot.api import ApiService, Request
 from thebot.audit import audit
-from thebot.events import record
 from thebot.materials.comments import service
 from thebot.materials.comments.resources import CommentResource
 from thebot.materials.comments.schemas import (
@@ -23,7 +22,6 @@ from thebot.materials.comments.schemas import (
     ModerateCommentRequest,
     ThreadPage,
 )
-from thebot.materials.events import CommentPosted
 from thebot.materials.materials.resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
@@ -83,15 +81,6 @@ def add_comment(request: Request) -> dict[str, Any]:
     body = request.validated["body"]
     new = service.add_comment(
         request.dbsession, context.viewer, context.material, body["body"], body["parent_id"]
-    )
-    record(
-        request.dbsession,
-        CommentPosted(
-            material_id=context.material.id,
-            comment_id=new.id,
-            author_id=new.author_id,
-            parent_id=new.parent_id,
-        ),
     )
     created(request, "materials_comment", comment_id=new.id)
     return service.comment_data(

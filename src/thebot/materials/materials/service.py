@@ -21,7 +21,9 @@ from thebot.accounts.models import Role, User
 from thebot.catalog.models import Enrollment, EnrollmentStatus, Subject
 from thebot.db import utcnow
 from thebot.errors import Conflict, Forbidden, Invalid, field_error
+from thebot.events import ids, record
 from thebot.materials import visibility
+from thebot.materials.events import MaterialAssigned, MaterialChanged
 from thebot.materials.models import (
     Material,
     MaterialAssignment,
@@ -45,6 +47,15 @@ EDITABLE = (
 )
 # Changes that move which materials count for students' progress stats (and dashboards).
 REACH_FIELDS = frozenset({"status", "subject_id", "is_public"})
+
+
+def material_changed(
+    dbsession: Session, material: Material, subject_ids: Iterable[int], *, reach: bool = False
+) -> None:
+    """Record that the material changed (``reach``: in what it counts for, so students'
+    stats too)."""
+    event = MaterialChanged(material_ids=(material.id,), subject_ids=ids(subject_ids), reach=reach)
+    record(dbsession, event)
 
 
 def normalise_tags(tags: Iterable[str]) -> list[str]:
@@ -92,6 +103,10 @@ def create_material(dbsession: Session, author: User, values: dict[str, Any]) ->
         material.published_at = utcnow()
     dbsession.add(material)
     dbsession.flush()
+    if material.status == ACTIVE:
+        material_changed(dbsession, material, [material.subject_id], reach=True)
+    else:  # a draft shows only on its author's dashboard
+        record(dbsession, MaterialChanged(users=(author.id,)))
     return material
 
 
@@ -108,6 +123,7 @@ def update_material(
     if "tags" in changes:
         changes["tags"] = normalise_tags(changes["tags"])
     changed = [name for name, value in changes.items() if getattr(material, name) != value]
+    subject_before = material.subject_id
     if "subject_id" in changed:
         _subject_for(dbsession, editor, changes["subject_id"])
     if "type" in changed and material.type == MaterialType.HOMEWORK.value:
@@ -125,6 +141,9 @@ def update_material(
         dbsession.flush()
     if "subject_id" in changed:
         dbsession.expire(material, ["subject"])  # reload the relationship from the new id
+    if changed:
+        reach = bool(REACH_FIELDS.intersection(changed))
+        material_changed(dbsession, material, {subject_before, material.subject_id}, reach=reach)
     return changed
 
 
@@ -132,6 +151,7 @@ def delete_material(dbsession: Session, material: Material) -> None:
     """Soft delete: the row stays (with its progress and submissions) but nobody sees it."""
     material.deleted_at = utcnow()
     dbsession.flush()
+    material_changed(dbsession, material, [material.subject_id], reach=True)
 
 
 def reached_students(
@@ -220,6 +240,9 @@ def assign_students(
         except IntegrityError:
             if attempt:
                 raise
+    if new:
+        event = MaterialAssigned(users=(material.author_id,), student_ids=ids(new))
+        record(dbsession, event)
     everyone = sorted(
         dbsession.scalars(
             select(MaterialAssignment.student_id).where(

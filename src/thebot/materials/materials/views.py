@@ -2,20 +2,18 @@
 
 Progress, comments and submissions have their own packages beside this one. Each view
 parses (schema), is authorized by its resource's ACL (``resources``), calls the service
-(``service``, ``listing``), audits and records what changed (``thebot.materials.events``).
+(``service``, ``listing``; the service records what changed as ``thebot.materials.events``)
+and audits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from pyramid.response import Response
 
 from thebot.api import ApiService, Request
 from thebot.audit import audit
-from thebot.events import ids, record
-from thebot.materials.events import MaterialAssigned, MaterialChanged
 from thebot.materials.materials import listing, service
 from thebot.materials.materials.resources import (
     MATERIAL_ID_PATH,
@@ -34,7 +32,6 @@ from thebot.materials.materials.schemas import (
     MaterialsListRequest,
     UpdateMaterialRequest,
 )
-from thebot.materials.models import Material, MaterialStatus
 from thebot.media.models import MediaKind
 from thebot.media.schemas import upload_validator
 from thebot.media.service import OWNER_MATERIAL, discard_media, media_payload, store_upload
@@ -81,14 +78,6 @@ assign = ApiService(
 )
 
 
-def material_changed(
-    request: Request, material: Material, subject_ids: Iterable[int], *, reach: bool = False
-) -> None:
-    """The material changed (``reach``: in what it counts for, so students' stats too)."""
-    event = MaterialChanged(material_ids=(material.id,), subject_ids=ids(subject_ids), reach=reach)
-    record(request.dbsession, event)
-
-
 # --- materials ----------------------------------------------------------------------------
 
 
@@ -129,10 +118,6 @@ def create_material(request: Request) -> dict[str, Any]:
         subject_id=new.subject_id,
         status=new.status,
     )
-    if new.status == MaterialStatus.ACTIVE.value:
-        material_changed(request, new, [new.subject_id], reach=True)
-    else:  # a draft shows only on its author's dashboard
-        record(request.dbsession, MaterialChanged(users=(viewer.id,)))
     created(request, "materials_material", material_id=new.id)
     return listing.material_detail(request.dbsession, new, editor=True)
 
@@ -174,9 +159,6 @@ def patch_material(request: Request) -> dict[str, Any]:
         if "subject_id" in changed:
             details.update(subject_from=subject_before, subject_to=target.subject_id)
         audit(request, "material_updated", target_type="material", target_id=target.id, **details)
-        subjects = {subject_before, target.subject_id}
-        reach = bool(service.REACH_FIELDS.intersection(changed))
-        material_changed(request, target, subjects, reach=reach)
     return with_etag(request, material_body(request))
 
 
@@ -191,7 +173,6 @@ def delete_material(request: Request) -> Response:
     target = request.context.material
     service.delete_material(request.dbsession, target)
     audit(request, "material_deleted", target_type="material", target_id=target.id)
-    material_changed(request, target, [target.subject_id], reach=True)
     return no_content()
 
 
@@ -219,8 +200,6 @@ def assign_material(request: Request) -> dict[str, Any]:
             target_id=target.id,
             student_ids=result.assigned,
         )
-        event = MaterialAssigned(users=(target.author_id,), student_ids=ids(result.assigned))
-        record(request.dbsession, event)
     return result.as_dict()
 
 

@@ -44,7 +44,7 @@ from thebot.catalog.models import Enrollment, EnrollmentStatus
 from thebot.catalog.subjects import users_by_id
 from thebot.db import utcnow
 from thebot.events import record, registry_of
-from thebot.materials.events import StatsChanged
+from thebot.materials.events import ProgressRecorded, StatsChanged
 from thebot.materials.models import Material, MaterialAssignment, MaterialProgress, MaterialStatus
 from thebot.schemas import iso
 
@@ -129,6 +129,7 @@ def record_progress(
     if profile is not None:
         profile.streak_days = next_streak(profile.streak_days, previous_activity, now)
     refresh_student_stats(dbsession, [student.id])
+    record(dbsession, ProgressRecorded(users=(material.author_id,), student_ids=(student.id,)))
     return row
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from thebot.api import ApiService, Request
-from thebot.events import record
-from thebot.materials.events import ProgressRecorded
 from thebot.materials.materials.resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
@@ -72,6 +70,4 @@ def record_progress(request: Request) -> dict[str, Any]:
         percentage=body.get("percentage"),
         time_spent_seconds=body["time_spent_seconds"],
     )
-    event = ProgressRecorded(users=(context.material.author_id,), student_ids=(context.viewer.id,))
-    record(request.dbsession, event)
     return service.progress_data(row, context.viewer)

@@ -24,7 +24,9 @@ from thebot.accounts.users.service import brief
 from thebot.catalog.subjects import users_by_id
 from thebot.db import utcnow
 from thebot.errors import Conflict, Invalid, field_error
+from thebot.events import record
 from thebot.materials import visibility
+from thebot.materials.events import SubmissionMade, SubmissionReviewed
 from thebot.materials.models import (
     Material,
     MaterialSubmission,
@@ -95,6 +97,7 @@ def submit(
             delete(SubmissionFile).where(SubmissionFile.submission_id == existing.id)
         )
         dbsession.flush()
+        submitted(dbsession, student, material)
         return existing, False, replaced
     submission = MaterialSubmission(
         material_id=material.id, student_id=student.id, text=text, status=SUBMITTED
@@ -105,7 +108,12 @@ def submit(
             dbsession.flush()
     except IntegrityError as exc:  # a concurrent first submission won
         raise _already_submitted() from exc
+    submitted(dbsession, student, material)
     return submission, True, []
+
+
+def submitted(dbsession: Session, student: User, material: Material) -> None:
+    record(dbsession, SubmissionMade(student_ids=(student.id,), material_ids=(material.id,)))
 
 
 ALREADY_SUBMITTED = (
@@ -146,6 +154,15 @@ def give_feedback(
     dbsession.add(feedback)
     submission.status = status
     dbsession.flush()
+    event = SubmissionReviewed(
+        student_ids=(submission.student_id,),
+        material_ids=(submission.material_id,),
+        submission_id=submission.id,
+        feedback_id=feedback.id,
+        grade=feedback.grade,
+        status=feedback.status,
+    )
+    record(dbsession, event)
     return feedback
 
 

@@ -11,8 +11,6 @@ from typing import Any
 
 from thebot.api import ApiService, Request
 from thebot.audit import audit
-from thebot.events import record
-from thebot.materials.events import SubmissionMade, SubmissionReviewed
 from thebot.materials.materials.resources import (
     MATERIAL_ID_PATH,
     MATERIAL_PATH,
@@ -110,10 +108,6 @@ def submit(request: Request) -> dict[str, Any]:
         service.attach_file(dbsession, answer, media)
     for media in replaced:
         discard_media(request, media)
-    record(
-        dbsession,
-        SubmissionMade(student_ids=(context.viewer.id,), material_ids=(context.material.id,)),
-    )
     if is_new:
         created(request, "materials_submission", submission_id=answer.id)
     return service.submission_data(dbsession, answer)
@@ -162,17 +156,6 @@ def give_feedback(request: Request) -> dict[str, Any]:
         student_id=target.student_id,
         grade=review.grade,
         status=review.status,
-    )
-    record(
-        dbsession,
-        SubmissionReviewed(
-            student_ids=(target.student_id,),
-            material_ids=(material.id,),
-            submission_id=target.id,
-            feedback_id=review.id,
-            grade=review.grade,
-            status=review.status,
-        ),
     )
     created(request, "materials_submission", submission_id=target.id)
     return service.submission_data(dbsession, target)
