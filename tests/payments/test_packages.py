@@ -206,9 +206,13 @@ def test_the_booking_guard_refuses_without_credits_when_the_setting_says_so(
     from thebot.payments.credits import service
 
     refuse = {"payments_booking_without_credits": False}
-    service.booking_guard(dbsession, refuse, family.S.id, family.subject.id)  # no package yet
+
+    def guard(dbsession, settings, student_id, subject_id):
+        service.booking_guard(dbsession, settings, family.E.id, student_id, subject_id, None)
+
+    guard(dbsession, refuse, family.S.id, family.subject.id)  # no package yet
     buy(testapp, auth_headers, family, package)
-    service.booking_guard(dbsession, refuse, family.S.id, family.subject.id)  # 8 credits
+    guard(dbsession, refuse, family.S.id, family.subject.id)  # 8 credits
     from thebot.payments.ledger import service as ledger
     from thebot.payments.ledger.models import Kind
 
@@ -220,5 +224,5 @@ def test_the_booking_guard_refuses_without_credits_when_the_setting_says_so(
         subject_id=family.subject.id,
     )
     with pytest.raises(Conflict):
-        service.booking_guard(dbsession, refuse, family.S.id, family.subject.id)
-    service.booking_guard(dbsession, {}, family.S.id, family.subject.id)  # allowed by default
+        guard(dbsession, refuse, family.S.id, family.subject.id)
+    guard(dbsession, {}, family.S.id, family.subject.id)  # allowed by default

@@ -124,7 +124,7 @@ SETTINGS: tuple[S, ...] = (
         True,
         as_bool,
         "A lesson of a subject sold in packages may be booked without a credit left "
-        "(``credits.service.booking_guard``; see README for its status).",
+        "(otherwise a 409; ``credits.service.booking_guard``).",
     ),
     S(
         "payments_renewal_retry_days",

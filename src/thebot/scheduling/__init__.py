@@ -4,7 +4,10 @@ from typing import Any
 
 
 def includeme(config: Any) -> None:
+    from thebot.scheduling.lessons.service import add_booking_guard
     from thebot.scheduling.lessons.tasks import COMPLETE_CRON, COMPLETE_TASK
+
+    config.add_directive("add_booking_guard", add_booking_guard)  # payments: credits
 
     config.include("thebot.notifications")  # config.add_notification_category
     config.add_notification_category(

@@ -13,3 +13,4 @@ def includeme(config: Any) -> None:
     config.add_subscriber(grant_package, [Committing, PaymentSucceeded])
     config.add_subscriber(follow_lesson, [Committing, LessonChanged])
     config.add_refund_guard("package", service.refund_guard)
+    config.add_booking_guard(service.booking_guard)  # PAYMENTS_BOOKING_WITHOUT_CREDITS

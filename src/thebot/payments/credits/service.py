@@ -172,11 +172,17 @@ def on_lesson(dbsession: Session, lesson: Any) -> str | None:
 
 
 def booking_guard(
-    dbsession: Session, settings: Any, student_id: int, subject_id: int | None
+    dbsession: Session,
+    settings: Any,
+    teacher_id: int,
+    student_id: int,
+    subject_id: int | None,
+    start: Any,
 ) -> None:
     """Refuse to book a lesson of a package subject when the student has no credit left and
-    ``PAYMENTS_BOOKING_WITHOUT_CREDITS`` is off. (Scheduling does not call it yet: it needs
-    a booking hook in ``thebot.scheduling.lessons.service``.)"""
+    ``PAYMENTS_BOOKING_WITHOUT_CREDITS`` is off (a 409). Scheduling's booking guard
+    (``config.add_booking_guard``): single lessons and series occurrences. A student who
+    never had credits in the subject pays otherwise and is not refused."""
     if settings.get("payments_booking_without_credits", True) or subject_id is None:
         return
     if not _has_credits_history(dbsession, student_id, subject_id):

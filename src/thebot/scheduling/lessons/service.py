@@ -25,7 +25,7 @@ description, meeting link and status. ``notes`` are the teacher's private notes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from thebot.accounts import visibility as people
 from thebot.accounts.models import Role, User
 from thebot.errors import Conflict, Forbidden
-from thebot.events import record
+from thebot.events import record, registry_of
 from thebot.scheduling import rules
 from thebot.scheduling.conflicts import conflict_payload, find_conflicts, lock_participants
 from thebot.scheduling.events import LessonChanged
@@ -91,6 +91,30 @@ class LessonInput:
 
 
 # --- shared checks -----------------------------------------------------------------------
+
+BOOKING_GUARDS = "thebot.scheduling.booking_guards"  # registry: the guards, in order
+BookingGuard = Callable[[Session, Mapping[str, Any], int, int, int | None, dt.datetime], None]
+
+
+def add_booking_guard(config: Any, guard: BookingGuard) -> None:
+    """Config directive: ``guard(dbsession, settings, teacher_id, student_id, subject_id,
+    start)`` runs before each lesson is inserted (single, or a series occurrence) and may
+    refuse it with a ``thebot.errors`` domain error: the rules of features above scheduling
+    (payments: no lesson credit left)."""
+
+    def register() -> None:
+        config.registry.setdefault(BOOKING_GUARDS, []).append(guard)
+
+    config.action(("thebot.scheduling.booking_guard", guard), register)
+
+
+def check_booking_guards(dbsession: Session, data: LessonInput) -> None:
+    registry = registry_of(dbsession)
+    if registry is None:
+        return
+    settings = registry.settings or {}
+    for guard in registry.get(BOOKING_GUARDS, ()):
+        guard(dbsession, settings, data.teacher_id, data.student_id, data.subject_id, data.start)
 
 
 def conflict_problem(conflicts: list[Lesson]) -> Conflict:
@@ -316,8 +340,9 @@ def insert_lesson(
     """Insert a checked, conflict-free lesson and its ``created`` history row.
 
     For callers that did ``validate_slot``, ``lock_participants`` and ``find_conflicts``
-    themselves (recurring series).
+    themselves (recurring series). The booking guards may refuse it.
     """
+    check_booking_guards(dbsession, data)
     lesson = Lesson(
         teacher_id=data.teacher_id,
         student_id=data.student_id,
