@@ -34,6 +34,7 @@ from thebot.assignments.models import (
     RubricCriterion,
     StudentReport,
 )
+from thebot.audit import AuditEvent
 from thebot.backups.models import Backup, ChangeLogEntry
 from thebot.catalog.models import Enrollment, Subject, TeacherSubject
 from thebot.chat.models import ChatMember, ChatMessage, ChatRoom
@@ -55,7 +56,6 @@ from thebot.scheduling.models import (
     LessonReminder,
     LessonSeries,
 )
-from thebot.audit import AuditEvent
 from thebot.system.models import HealthCheck
 from thebot.tasks.outbox import OutboxMessage, ProcessedMessage
 

@@ -45,9 +45,9 @@ from docker_support import (
     setup_keyword,
     stages_of,
 )
-from thebot.coercion import as_list
 from thebot.scripts import init_config
 from thebot.settings import SETTINGS, check_settings, generate_secret_key, load_settings
+from thebot.settings.coercion import as_list
 from thebot.tweens import host_allowed
 
 SETTING_ENVS = {s.env for s in SETTINGS if s.env}

@@ -25,9 +25,7 @@ def _hash(text: str) -> str:
 def seed_learning(
     session: Session, *, teacher: User, student: User, other: User, tutor: User
 ) -> None:
-    maths = catalog.Subject(
-        name="Математика", description="Algebra", created_at=T0, updated_at=T0
-    )
+    maths = catalog.Subject(name="Математика", description="Algebra", created_at=T0, updated_at=T0)
     physics = catalog.Subject(name="Physics", color="#000000", created_at=T0, updated_at=T0)
     session.add_all([maths, physics])
     session.flush()

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import false, select, update
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
+from thebot.audit import AuditEvent
 from thebot.catalog import enrollments as service
 from thebot.catalog.models import Enrollment, TeacherSubject
-from thebot.audit import AuditEvent
 
 ENROLLMENTS = "/api/materials/enrollments/"
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from factories import EnrollmentFactory, SubjectFactory, TeacherSubjectFactory
+from thebot.audit import AuditEvent
 from thebot.catalog.models import Subject, TeacherSubject
 from thebot.materials.models import Material
-from thebot.audit import AuditEvent
 
 SUBJECTS = "/api/materials/subjects/"
 ROLES = ("admin", "teacher", "tutor", "parent", "student")

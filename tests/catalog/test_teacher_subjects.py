@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory, TeacherSubjectFactory
+from thebot.audit import AuditEvent
 from thebot.catalog.models import TeacherSubject
 from thebot.catalog.subjects import subjects_taught
-from thebot.audit import AuditEvent
 
 SUBJECTS = "/api/materials/subjects/"
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from factories import MaterialProgressFactory
 from thebot.accounts.models import StudentProfile
-from thebot.materials.models import MaterialAssignment
 from thebot.audit import AuditEvent
+from thebot.materials.models import MaterialAssignment
 
 
 def assigned_ids(dbsession, material):

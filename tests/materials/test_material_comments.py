@@ -7,9 +7,9 @@ from materials_support import API, material_url, school_fixture  # noqa: F401
 from sqlalchemy import select
 
 from factories import MaterialCommentFactory
+from thebot.audit import AuditEvent
 from thebot.materials.models import MaterialComment
 from thebot.notifications.models import Notification
-from thebot.audit import AuditEvent
 
 COMMENTS = f"{API}comments/"
 

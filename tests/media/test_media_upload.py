@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
+
 from media_samples import (
     EXE,
     GIF,
@@ -19,14 +21,12 @@ from media_samples import (
     pdf_bytes,
     png_bytes,
 )
-from sqlalchemy import func, select
-
 from thebot.accounts.auth.ratelimit import reset_limits
+from thebot.audit import AuditEvent
 from thebot.catalog.models import Subject, TeacherSubject
 from thebot.materials.models import Material
 from thebot.media.models import MediaFile
 from thebot.media.service import sanitize_filename
-from thebot.audit import AuditEvent
 
 PROBLEM = "application/problem+json"
 MB = 1024 * 1024

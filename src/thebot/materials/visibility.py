@@ -150,7 +150,11 @@ def visible_submissions_clause(viewer: User) -> ColumnElement[bool]:
             or_(Material.author_id == viewer.id, Material.subject_id.in_(taught_subjects)),
         )
         return and_(
-            on_visible_material, or_(reviews, student.in_(people.students_taught_by(people.session_of(viewer), viewer.id)))
+            on_visible_material,
+            or_(
+                reviews,
+                student.in_(people.students_taught_by(people.session_of(viewer), viewer.id)),
+            ),
         )
     return false()
 
