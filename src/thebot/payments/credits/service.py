@@ -3,6 +3,8 @@ payment); a booked lesson holds one credit (``credit_use``), a cancelled lesson 
 back (``credit_return``), a completed lesson keeps it (or takes one, if none was held).
 Each movement happens once per lesson (partial unique indexes on the ledger). Only a
 student who has ever had credits in the subject is charged credits (others pay otherwise).
+Single lessons move credits on scheduling's ``LessonChanged``, series occurrences on its
+``SeriesChanged`` (one event for the series: booked, created by a change, cancelled).
 """
 
 from __future__ import annotations
@@ -29,6 +31,22 @@ from thebot.payments.providers.base import Provider
 
 NOT_YOURS = "Not a student you may buy for"
 BOOKED = frozenset({"pending", "confirmed"})
+# session.info: (the open transaction, {(student, subject): lessons let through by the booking
+# guard whose credit is not held yet}): a series holds its credits once all its occurrences
+# are inserted (``SeriesChanged``), so the guard counts the ones it already let through.
+UNHELD = "thebot.payments.credits.unheld"
+
+
+def _unheld(dbsession: Session) -> dict[tuple[int, int], int]:
+    """The tally of this transaction (a new transaction starts from nothing)."""
+    txn = dbsession.get_transaction()
+    while txn is not None and txn.parent is not None:
+        txn = txn.parent
+    found = dbsession.info.get(UNHELD)
+    if found is None or found[0] is not txn:
+        found = dbsession.info[UNHELD] = (txn, {})
+    tally: dict[tuple[int, int], int] = found[1]
+    return tally
 
 
 def buyable(
@@ -149,6 +167,11 @@ def on_lesson(dbsession: Session, lesson: Any) -> str | None:
         kind, delta = Kind.CREDIT_RETURN, 1
     else:
         return None
+    if kind is Kind.CREDIT_USE and lesson.status in BOOKED:
+        tally = _unheld(dbsession)
+        key = (lesson.student_id, lesson.subject_id)
+        if tally.get(key):
+            tally[key] -= 1
     ledger.append(
         dbsession,
         kind,
@@ -182,16 +205,21 @@ def booking_guard(
     """Refuse to book a lesson of a package subject when the student has no credit left and
     ``PAYMENTS_BOOKING_WITHOUT_CREDITS`` is off (a 409). Scheduling's booking guard
     (``config.add_booking_guard``): single lessons and series occurrences. A student who
-    never had credits in the subject pays otherwise and is not refused."""
+    never had credits in the subject pays otherwise and is not refused. The occurrences of
+    a series booked in this transaction count before their credits are held."""
     if settings.get("payments_booking_without_credits", True) or subject_id is None:
         return
     if not _has_credits_history(dbsession, student_id, subject_id):
         return
-    if ledger.credit_balance(dbsession, student_id, subject_id) < 1:
+    tally = _unheld(dbsession)
+    key = (student_id, subject_id)
+    left = ledger.credit_balance(dbsession, student_id, subject_id) - tally.get(key, 0)
+    if left < 1:
         raise Conflict(
             "The student has no lesson credit left in this subject: buy a package first.",
             credits=0,
         )
+    tally[key] = tally.get(key, 0) + 1
 
 
 def refund_guard(
