@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from materials_support import API, make_subject, material_url, school_fixture, teach  # noqa: F401
-from media_samples import pdf_bytes
 from sqlalchemy import update
 
 from factories import MaterialCommentFactory, MaterialSubmissionFactory
+from media_samples import pdf_bytes
 from thebot.catalog.models import TeacherSubject
 from thebot.materials.models import Material
 
