@@ -762,7 +762,7 @@ ALL_FACTORIES += [ChatRoomFactory, ChatMemberFactory, ChatMessageFactory]
 
 # --- payments (thebot.payments) ---------------------------------------------------------
 
-from thebot.payments.invoices.models import Invoice, InvoiceLine  # noqa: E402
+from thebot.payments.invoices.models import Invoice, InvoiceLine, InvoiceReminder  # noqa: E402
 from thebot.payments.ledger.models import LedgerEntry  # noqa: E402
 from thebot.payments.payments.models import Payment, Refund  # noqa: E402
 from thebot.payments.prices.models import Price  # noqa: E402
@@ -792,6 +792,14 @@ class InvoiceLineFactory(BaseFactory):
     quantity = 1
     unit_price = Decimal("5000.00")
     amount = Decimal("5000.00")
+
+
+class InvoiceReminderFactory(BaseFactory):
+    class Meta:
+        model = InvoiceReminder
+
+    invoice_id = factory.LazyFunction(lambda: InvoiceFactory().id)
+    days = 3
 
 
 class PriceFactory(BaseFactory):
@@ -870,6 +878,7 @@ class SubscriptionFactory(BaseFactory):
 ALL_FACTORIES += [
     InvoiceFactory,
     InvoiceLineFactory,
+    InvoiceReminderFactory,
     PriceFactory,
     PaymentFactory,
     RefundFactory,

@@ -247,3 +247,23 @@ def test_reminders_go_before_and_after_the_due_date(testapp, family, sent_invoic
     assert service.remind(dbsession, today + dt.timedelta(days=4)) == [made["id"]]
     assert service.remind(dbsession, today + dt.timedelta(days=10)) == [made["id"]]
     assert service.remind(dbsession, today + dt.timedelta(days=11)) == []
+
+
+def test_each_reminder_goes_once_even_when_the_job_runs_twice(
+    testapp, family, sent_invoice, dbsession
+):
+    from thebot.payments.invoices import service
+    from thebot.payments.invoices.models import InvoiceReminder
+
+    made = sent_invoice(testapp)  # due in 7 days
+    before = dt.date.today() + dt.timedelta(days=4)
+    assert service.remind(dbsession, before) == [made["id"]]
+    assert service.remind(dbsession, before) == []  # the same day again
+    assert service.remind(dbsession, before + dt.timedelta(days=1)) == []  # still before
+    after = dt.date.today() + dt.timedelta(days=12)  # a missed run: caught up later
+    assert service.remind(dbsession, after) == [made["id"]]
+    assert service.remind(dbsession, after) == []
+    rows = dbsession.scalars(
+        select(InvoiceReminder.days).where(InvoiceReminder.invoice_id == made["id"])
+    ).all()
+    assert sorted(rows) == [-3, 3]

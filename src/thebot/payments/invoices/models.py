@@ -6,7 +6,16 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from thebot.db import Base, UTCDateTime, enum_values, user_fk, utcnow
@@ -70,4 +79,22 @@ class InvoiceLine(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+    )
+
+
+class InvoiceReminder(Base):
+    """A reminder sent for an invoice (``days`` before its due date; negative: after it):
+    each one goes once, however often the daily job runs."""
+
+    __tablename__ = "invoice_reminder"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoice.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    days: Mapped[int] = mapped_column(Integer, nullable=False)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "days", name="uq_invoice_reminder_invoice_days"),
     )

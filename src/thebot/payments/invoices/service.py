@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from thebot.accounts import visibility as people
@@ -21,7 +22,12 @@ from thebot.db import utcnow
 from thebot.errors import Conflict, Invalid
 from thebot.events import record
 from thebot.payments.events import InvoiceChanged, InvoiceReminderDue
-from thebot.payments.invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from thebot.payments.invoices.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceReminder,
+    InvoiceStatus,
+)
 from thebot.payments.money import quantize, wire
 from thebot.payments.payments import service as payments
 from thebot.payments.payments.models import Payment, Purpose
@@ -276,14 +282,30 @@ REMINDER_DAYS = (3, -3)  # three days before the due date, and three days after 
 
 
 def remind(dbsession: Session, today: dt.date, days: tuple[int, ...] = REMINDER_DAYS) -> list[int]:
-    """Record a reminder for each unpaid invoice due ``days`` from ``today`` (the job runs
-    once a day, so each invoice is reminded once per offset)."""
+    """Record a reminder for each unpaid invoice ``days`` (or fewer) days before its due
+    date, or ``-days`` (or more) days after it, unless it was already sent (an
+    ``InvoiceReminder`` row per invoice and offset): each reminder goes once, however often
+    the daily job runs, and a missed run catches up the next day."""
     reminded = []
     for offset in days:
         due = today + dt.timedelta(days=offset)
-        for invoice in dbsession.scalars(
-            select(Invoice).where(Invoice.status.in_(PAYABLE), Invoice.due_date == due)
-        ):
+        window = (
+            (Invoice.due_date > today, Invoice.due_date <= due)
+            if offset > 0
+            else (Invoice.due_date <= due,)
+        )
+        sent = exists().where(
+            InvoiceReminder.invoice_id == Invoice.id, InvoiceReminder.days == offset
+        )
+        stmt = (
+            select(Invoice).where(Invoice.status.in_(PAYABLE), *window, ~sent).order_by(Invoice.id)
+        )
+        for invoice in dbsession.scalars(stmt).all():
+            try:
+                with dbsession.begin_nested():  # a concurrent run sent it: skip
+                    dbsession.add(InvoiceReminder(invoice_id=invoice.id, days=offset))
+            except IntegrityError:
+                continue
             record(
                 dbsession,
                 InvoiceReminderDue(

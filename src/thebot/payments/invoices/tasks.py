@@ -9,7 +9,7 @@ from thebot.payments.invoices import service
 from thebot.tasks import task
 
 OVERDUE_CRON = "5 * * * *"  # hourly: a due date passes at midnight in some time zone
-REMIND_CRON = "0 9 * * *"  # once a day (UTC): each invoice is reminded once per offset
+REMIND_CRON = "0 9 * * *"  # once a day (UTC); each reminder is recorded and goes once
 
 
 @task("payments.invoices.mark_overdue", max_retries=0)
