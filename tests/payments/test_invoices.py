@@ -210,7 +210,12 @@ def test_the_overdue_job_marks_sent_invoices_past_due(
 
 def test_the_overdue_task_is_scheduled(app):
     names = {p.task_name for p in app.registry["periodic_tasks"]}
-    assert {"payments.invoices.mark_overdue", "payments.poll_pending"} <= names
+    assert {
+        "payments.invoices.mark_overdue",
+        "payments.invoices.remind",
+        "payments.poll_pending",
+        "payments.subscriptions.renew",
+    } <= names
 
 
 def test_printable_invoice_is_html(testapp, auth_headers, family, sent_invoice):

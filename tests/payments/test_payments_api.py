@@ -206,3 +206,27 @@ def test_ledger_credits_prices_and_subscriptions_lists_run_constant_queries(
             return testapp.get(url + "?limit=200", headers=admin).json["items"][before:]
 
         queries_for_1_and_30(add, fetch)
+
+
+def test_every_state_change_is_audited(testapp, auth_headers, family, sent_invoice, dbsession):
+    from sqlalchemy import select
+
+    from thebot.audit import AuditEvent
+
+    payment = paid(testapp, auth_headers, family, sent_invoice)
+    testapp.post_json(
+        f"/api/payments/{payment['id']}/refund/",
+        {"amount": "1000.00", "reason": "one lesson"},
+        headers=auth_headers(family.A),
+    )
+    rows = dbsession.execute(select(AuditEvent.action, AuditEvent.details)).all()
+    actions = [action for action, _ in rows]
+    for needed in (
+        "invoice_changed",  # draft, sent, paid
+        "payment_created",
+        "payment_succeeded",
+        "refund_succeeded",
+    ):
+        assert needed in actions, actions
+    statuses = [d.get("status") for a, d in rows if a == "invoice_changed"]
+    assert statuses == ["draft", "sent", "paid"]
