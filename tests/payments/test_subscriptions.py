@@ -149,7 +149,10 @@ def test_one_subscription_per_enrollment_and_only_the_parent_subscribes(
     assert other.status_int == 400
 
 
-def test_the_payer_is_told_when_a_renewal_fails(active, dbsession, family, yookassa_app):
+@pytest.mark.parametrize("change", ["renewal_failed", "past_due"])
+def test_the_payer_is_told_when_a_renewal_fails_or_the_subscription_is_past_due(
+    active, dbsession, family, yookassa_app, change
+):
     from types import SimpleNamespace
 
     import transaction
@@ -160,7 +163,7 @@ def test_the_payer_is_told_when_a_renewal_fails(active, dbsession, family, yooka
     from thebot.payments.notices import subscription_notice
 
     event = SubscriptionChanged(
-        subscription_id=active.id, status="active", change="renewal_failed", payer_id=family.P.id
+        subscription_id=active.id, status="active", change=change, payer_id=family.P.id
     )
     manager = transaction.TransactionManager()
     manager.begin()
@@ -172,4 +175,4 @@ def test_the_payer_is_told_when_a_renewal_fails(active, dbsession, family, yooka
     kinds = dbsession.scalars(
         select(Notification.kind).where(Notification.user_id == family.P.id)
     ).all()
-    assert "payments.subscription_renewal_failed" in kinds
+    assert f"payments.subscription_{change}" in kinds

@@ -261,3 +261,21 @@ def test_a_pending_refund_is_settled_by_its_webhook_once(
         select(LedgerEntry).where(LedgerEntry.kind == "refund", LedgerEntry.refund_id == refund.id)
     ).all()
     assert len(rows) == 1
+
+
+def test_waiting_for_capture_is_recorded_and_grants_nothing_until_it_succeeds(
+    ykapp, auth_headers, family, sent_invoice, yk, dbsession, hook
+):
+    made, payment = pay(ykapp, auth_headers, family, sent_invoice)
+    provider_id = dbsession.get(Payment, payment["id"]).provider_payment_id
+    yk.set_status(provider_id, "waiting_for_capture")
+    assert hook("payment.waiting_for_capture", provider_id).json == {"status": "applied"}
+    stored = dbsession.get(Payment, payment["id"])
+    dbsession.refresh(stored)
+    assert stored.status == "waiting_for_capture"
+    assert charges(dbsession, payment["id"]) == []
+    invoice = ykapp.get(f"/api/payments/invoices/{made['id']}/", headers=auth_headers(family.P))
+    assert invoice.json["status"] == "sent"
+    yk.set_status(provider_id, "succeeded")
+    assert hook("payment.succeeded", provider_id).json == {"status": "applied"}
+    assert len(charges(dbsession, payment["id"])) == 1
