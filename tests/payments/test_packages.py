@@ -226,3 +226,26 @@ def test_the_booking_guard_refuses_without_credits_when_the_setting_says_so(
     with pytest.raises(Conflict):
         guard(dbsession, refuse, family.S.id, family.subject.id)
     guard(dbsession, {}, family.S.id, family.subject.id)  # allowed by default
+
+
+def test_completing_a_lesson_that_held_no_credit_takes_one_once(
+    testapp, auth_headers, family, package, dbsession
+):
+    """A lesson booked before the package was bought held nothing: completing it uses one."""
+    from thebot.payments.credits import service
+
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2)
+    earlier = LessonFactory(
+        teacher_id=family.E.id,
+        student_id=family.S.id,
+        subject_id=family.subject.id,
+        start_at=start,
+        end_at=start + dt.timedelta(hours=1),
+        status="confirmed",
+    )
+    assert service.on_lesson(dbsession, earlier) is None  # no credits yet: pays otherwise
+    buy(testapp, auth_headers, family, package)
+    earlier.status = "completed"
+    assert service.on_lesson(dbsession, earlier) == "credit_use"
+    assert service.on_lesson(dbsession, earlier) is None
+    assert credits(testapp, auth_headers, family.S)["balances"][0]["credits"] == 7
