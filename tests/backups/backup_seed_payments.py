@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from thebot.catalog.models import Enrollment, Subject
-from thebot.payments.invoices.models import Invoice, InvoiceLine
+from thebot.payments.invoices.models import Invoice, InvoiceLine, InvoiceReminder
 from thebot.payments.ledger.models import LedgerEntry
 from thebot.payments.payments.models import Payment, Refund
 from thebot.payments.prices.models import Price
@@ -71,6 +71,7 @@ def seed_payments(session: Session, *, teacher, student, parent, admin) -> None:
                 unit_price=Decimal("1500.00"),
                 amount=Decimal("4500.00"),
             ),
+            InvoiceReminder(invoice_id=invoice.id, days=3, sent_at=T0),
             InvoiceLine(
                 invoice_id=invoice.id,
                 position=1,
