@@ -185,3 +185,30 @@ def test_no_demo_accounts_outside_debug(tmp_path, capsys, monkeypatch):
     bootstrap_app(ini)["closer"]()
     assert "demo accounts" not in capsys.readouterr().err
     assert query(db, select(User)) == []
+
+
+@pytest.fixture
+def production_ini(tmp_path, db, monkeypatch, capsys):
+    monkeypatch.setattr("thebot.settings.validate_settings", lambda settings: [])
+    path = write_ini(tmp_path / "prod.ini", database_url=f"sqlite:///{db}", debug="false")
+    assert migrate_script.main([path]) == 0
+    capsys.readouterr()
+    return path
+
+
+def test_create_demo_data_refuses_with_debug_off(production_ini, db, capsys):
+    assert create_demo_data.main([production_ini]) == 2
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert "DEBUG is off" in line and "--force" in line
+    assert captured.out == ""
+    assert query(db, select(User)) == []
+    assert query(db, select(AuditEvent)) == []
+
+
+def test_create_demo_data_with_force_warns_first(production_ini, db, capsys):
+    assert create_demo_data.main([production_ini, "--force"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith("WARNING: DEBUG is off")
+    assert len(printed_credentials(captured.out)) == 5
+    assert len(query(db, select(User))) == 5

@@ -1,7 +1,8 @@
 """``thebot-create-demo-data development.ini``: one demo account per role, with links.
 
 Idempotent: a second run creates nothing and says so. Passwords are random and printed only
-when the account is created.
+when the account is created. Refuses a configuration with ``DEBUG`` off (a production
+database) unless ``--force``.
 """
 
 from __future__ import annotations
@@ -11,13 +12,30 @@ import sys
 from thebot.accounts.events import student_relations_changed
 from thebot.accounts.users.demo import banner, create_demo_accounts, credentials_table, summary
 from thebot.audit import audit
-from thebot.scripts.common import bootstrap_app, parser
+from thebot.scripts.common import bootstrap_app, fail, parser
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("Create demo accounts (admin, teacher, tutor, student, parent) and print them.")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="create them even with DEBUG off (a production database): not recommended",
+    )
     args = p.parse_args(argv)
     env = bootstrap_app(args.config_uri)
+    if not env["registry"].settings["debug"]:
+        if not args.force:
+            env["closer"]()
+            return fail(
+                "Refusing to create demo accounts: DEBUG is off in this configuration "
+                "(a production database?); pass --force to create them anyway."
+            )
+        print(
+            "WARNING: DEBUG is off: creating demo accounts with known roles and printed "
+            "passwords on what may be a production database (--force).",
+            file=sys.stderr,
+        )
     try:
         request = env["request"]
         with request.tm:
