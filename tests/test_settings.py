@@ -113,6 +113,20 @@ def test_each_production_rule(override, needle):
     assert any(needle in e for e in errors), errors
 
 
+@pytest.mark.parametrize("key", ["", "   "])
+def test_an_unset_secret_key_is_called_unset_and_says_how_to_make_one(key):
+    errors, _ = check_settings(load_settings({**SAFE, "secret_key": key}, environ={}))
+    (error,) = [e for e in errors if "SECRET_KEY" in e]
+    assert error.startswith("SECRET_KEY is unset: generate one with thebot-init-config")
+    assert "secrets.token_urlsafe(64)" in error and "development value" not in error
+
+
+def test_an_unset_secret_key_in_the_environment_is_unset_too():
+    settings = load_settings({**SAFE}, environ={"SECRET_KEY": ""})
+    errors, _ = check_settings(settings)
+    assert any(e.startswith("SECRET_KEY is unset") for e in errors), errors
+
+
 def test_weak_sslmode_can_be_explicitly_allowed():
     settings = load_settings(
         {**SAFE, "db_sslmode": "disable", "db_allow_insecure_sslmode": "true"}, environ={}

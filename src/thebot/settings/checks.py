@@ -48,7 +48,12 @@ def check_settings(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
         warnings.append("DEBUG is on: production checks are skipped; never expose this instance.")
         return errors, warnings
     key = settings["secret_key"] or ""
-    if key in DEVELOPMENT_SECRET_KEYS or key.startswith("dev-") or "insecure" in key:
+    if not key.strip():
+        errors.append(
+            "SECRET_KEY is unset: generate one with thebot-init-config or "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(64))'`"
+        )
+    elif key in DEVELOPMENT_SECRET_KEYS or key.startswith("dev-") or "insecure" in key:
         errors.append("SECRET_KEY is a known development value: generate a new random key.")
     elif len(key) < MIN_SECRET_KEY_LENGTH:
         errors.append(
