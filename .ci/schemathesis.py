@@ -62,7 +62,8 @@ def tool(name: str) -> str:
 
 def prepare(workdir: Path, port: int) -> Path:
     ini = (ROOT / "development.ini").read_text()
-    ini = re.sub(r"(?m)^listen = .*$", f"listen = 127.0.0.1:{port}", ini)
+    ini = re.sub(r"(?m)^host = .*$", "host = 127.0.0.1", ini)
+    ini = re.sub(r"(?m)^http_port = .*$", f"http_port = {port}", ini)
     ini = re.sub(r"(?m)^scheduler_in_process = .*$", "scheduler_in_process = false", ini)
     path = workdir / "contract.ini"
     path.write_text(ini)

@@ -28,7 +28,8 @@ def test_pserve_development_ini_serves_probes_and_status_page(tmp_path):
     ini = (
         (REPO / "development.ini")
         .read_text()
-        .replace("listen = localhost:6543", f"listen = 127.0.0.1:{port}")
+        .replace("\nhost = localhost\n", "\nhost = 127.0.0.1\n")
+        .replace("\nhttp_port = 6543\n", f"\nhttp_port = {port}\n")
     )
     (tmp_path / "development.ini").write_text(ini)
     base = f"http://127.0.0.1:{port}"
@@ -54,3 +55,19 @@ def test_production_ini_port_defaults_to_6543_and_pserve_http_port_overrides_it(
     given = loadcontext(SERVER, uri, global_conf={"http_port": "6544"}).local_conf
     assert given["port"] == "6544" and given["host"] == "0.0.0.0"  # noqa: S104 (the proxy)
     assert int(given["threads"]) >= 1
+
+
+@pytest.mark.parametrize("ini", ["development.ini", "src/thebot/config_templates/development.ini"])
+def test_development_ini_port_defaults_to_6543_and_pserve_http_port_overrides_it(ini):
+    """``pserve development.ini http_port=7000``, like production.ini; still on localhost."""
+    from paste.deploy.loadwsgi import SERVER, loadcontext
+    from waitress.adjustments import Adjustments
+
+    uri = f"config:{REPO / ini}"
+    default = loadcontext(SERVER, uri).local_conf
+    assert (default["host"], default["port"]) == ("localhost", "6543")
+    assert "listen" not in default  # waitress refuses listen together with host/port
+    given = loadcontext(SERVER, uri, global_conf={"http_port": "7000"}).local_conf
+    assert (given["host"], given["port"]) == ("localhost", "7000")
+    ports = {address[1] for *_, address in Adjustments(**given).listen}
+    assert ports == {7000}

@@ -29,7 +29,8 @@ def test_pserve_development_ini_serves_the_gateway_in_process(tmp_path):
     ini = (
         (REPO / "development.ini")
         .read_text()
-        .replace("listen = localhost:6543", f"listen = 127.0.0.1:{port}")
+        .replace("\nhost = localhost\n", "\nhost = 127.0.0.1\n")
+        .replace("\nhttp_port = 6543\n", f"\nhttp_port = {port}\n")
         .replace(
             "realtime_in_process = true",
             f"realtime_in_process = true\nrealtime_listen = 127.0.0.1:{ws_port}",
