@@ -54,3 +54,10 @@ def test_no_sub_domain_is_spelled_as_file_name_prefixes() -> None:
         )
         prefixed += [f"{folder.name}/{p}_*" for p, n in prefixes.items() if n >= 1]
     assert prefixed == []
+
+
+def test_test_modules_have_unique_names() -> None:
+    """Test folders are not packages: two ``test_x.py`` would clash when collected together."""
+    tests = Path(__file__).resolve().parent
+    names = Counter(path.name for path in tests.rglob("test_*.py"))
+    assert [name for name, n in names.items() if n > 1] == []
