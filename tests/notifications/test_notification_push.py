@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,32 +17,9 @@ import webtest
 websockets_client = pytest.importorskip("websockets.asyncio.client")
 pytest.importorskip("thebot.realtime.gateway.runner")
 
+from gateway_support import gateway, own_app  # noqa: E402, F401  (fixtures)
+
 UTC = dt.timezone.utc
-
-
-@pytest.fixture(scope="module")
-def own_app(make_app: Any, scratch_database_url: str) -> Iterator[Any]:
-    app = make_app(
-        own_engine=True,
-        database_url=scratch_database_url,
-        auto_migrate="true",
-        rate_limit_enabled="false",
-    )
-    yield app
-    app.registry["dbengine"].dispose()
-
-
-@pytest.fixture
-def gateway(own_app: Any) -> Iterator[Any]:
-    from thebot.realtime.gateway.runner import GatewayThread
-
-    hub = own_app.registry["realtime_hub"]
-    if hub.kind == "redis":
-        for key in hub.client.scan_iter("thebot:realtime:*"):
-            hub.client.delete(key)
-    thread = GatewayThread(own_app.registry, "127.0.0.1:0").start()
-    yield thread
-    thread.stop()
 
 
 @pytest.fixture
