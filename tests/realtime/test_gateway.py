@@ -162,26 +162,19 @@ def test_a_handshake_without_valid_credentials_is_refused(gateway):
     assert run(status(additional_headers={"Authorization": "Token nope"})) == 401
 
 
-def test_a_revoked_token_is_disconnected(gateway, new_user, rt_app):
-    from sqlalchemy import update
-
-    from thebot.accounts.models import AuthToken
-    from thebot.db import utcnow
-
-    user, headers = new_user()
+def close_code_after(gateway: Any, rt_app: Any, headers: dict[str, str], change: Any) -> int:
+    """Connect, commit ``change`` (a statement) behind the gateway's back, have it re-check
+    its sockets now (rather than in ``REALTIME_REVALIDATE_SECONDS``; its own sweep may get
+    there first: either closes it), and return the close code the socket got."""
 
     async def scenario() -> int:
         async with connect(url(gateway), additional_headers=headers) as ws:
             await ws.send(json.dumps({"type": "ping"}))
             await receive(ws)
             session = rt_app.registry["dbsession_factory"]()
-            session.execute(
-                update(AuthToken).where(AuthToken.user_id == user.id).values(revoked_at=utcnow())
-            )
+            session.execute(change)
             session.commit()
             session.close()
-            # The gateway re-checks every REALTIME_REVALIDATE_SECONDS (5 s); do it now.
-            # (the gateway's own 5-second sweep may get there first: either closes it)
             await asyncio.wrap_future(
                 asyncio.run_coroutine_threadsafe(gateway.gateway.revalidate(), gateway.loop)
             )
@@ -189,7 +182,18 @@ def test_a_revoked_token_is_disconnected(gateway, new_user, rt_app):
                 await receive(ws)
             return exc.value.rcvd.code
 
-    assert run(scenario()) == CLOSE_REVOKED
+    return run(scenario())
+
+
+def test_a_revoked_token_is_disconnected(gateway, new_user, rt_app):
+    from sqlalchemy import update
+
+    from thebot.accounts.models import AuthToken
+    from thebot.db import utcnow
+
+    user, headers = new_user()
+    revoke = update(AuthToken).where(AuthToken.user_id == user.id).values(revoked_at=utcnow())
+    assert close_code_after(gateway, rt_app, headers, revoke) == CLOSE_REVOKED
 
 
 def test_a_deactivated_user_is_disconnected(gateway, new_user, rt_app):
@@ -198,23 +202,8 @@ def test_a_deactivated_user_is_disconnected(gateway, new_user, rt_app):
     from thebot.accounts.models import User
 
     user, headers = new_user()
-
-    async def scenario() -> int:
-        async with connect(url(gateway), additional_headers=headers) as ws:
-            await ws.send(json.dumps({"type": "ping"}))
-            await receive(ws)
-            session = rt_app.registry["dbsession_factory"]()
-            session.execute(update(User).where(User.id == user.id).values(is_active=False))
-            session.commit()
-            session.close()
-            await asyncio.wrap_future(
-                asyncio.run_coroutine_threadsafe(gateway.gateway.revalidate(), gateway.loop)
-            )
-            with pytest.raises(ConnectionClosed) as exc:
-                await receive(ws)
-            return exc.value.rcvd.code
-
-    assert run(scenario()) == CLOSE_REVOKED
+    deactivate = update(User).where(User.id == user.id).values(is_active=False)
+    assert close_code_after(gateway, rt_app, headers, deactivate) == CLOSE_REVOKED
 
 
 def test_client_frames_errors_echo_their_ref(gateway, new_user):
