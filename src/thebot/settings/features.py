@@ -22,6 +22,7 @@ FEATURES = (
     "thebot.backups",
     "thebot.payments",
     "thebot.chat",
+    "thebot.knowledge",
 )
 
 
