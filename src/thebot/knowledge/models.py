@@ -244,9 +244,7 @@ class LessonProgress(Base):
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
 
-    __table_args__ = (
-        CheckConstraint(f"state IN {enum_values(LessonState)}", name="state_valid"),
-    )
+    __table_args__ = (CheckConstraint(f"state IN {enum_values(LessonState)}", name="state_valid"),)
 
 
 class ElementProgress(Base):

@@ -1,0 +1,224 @@
+"""Who may do what in the knowledge graph: the one place every view and service asks.
+
+Authored content (elements, lessons, templates) belongs to a subject:
+- admins read and edit everything;
+- a teacher or tutor assigned to the subject (an active ``TeacherSubject``) authors in it,
+  reads their own content and what others of the subject shared, and edits only their own;
+- nobody else reads it (students see lessons only through their own graph, without answers).
+
+A student graph belongs to its student and subject (``relations``):
+- ``student``: the student learns (start, answer, read, watch) and reads;
+- ``parent`` (a parent of the student): reads;
+- ``teacher`` (teaches the student the graph's subject: an active enrollment): reads, edits
+  the graph, grades its text problems;
+- ``tutor`` (the student's assigned tutor): the same as the teacher;
+- ``admin``: reads, edits, grades; never learns in someone's place.
+A graph is created only for a student with an active enrollment in the subject, by that
+student's teacher of the subject, their tutor or an admin (``can_build_graph``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from thebot.accounts.models import ParentLink, Role, StudentProfile, User
+from thebot.catalog.models import Enrollment, TeacherSubject
+from thebot.knowledge.models import GraphKind, KnowledgeGraph
+
+TEACHING_ROLES = (Role.TEACHER.value, Role.TUTOR.value)
+
+# Relations of a viewer to a student graph.
+STUDENT = "student"
+PARENT = "parent"
+TEACHER = "teacher"
+TUTOR = "tutor"
+ADMIN = "admin"
+
+# Actions on a student graph, and the relations allowed each.
+VIEW = "view"
+EDIT = "edit"
+LEARN = "learn"
+GRADE = "grade"
+ALLOWED = {
+    VIEW: frozenset({STUDENT, PARENT, TEACHER, TUTOR, ADMIN}),
+    EDIT: frozenset({TEACHER, TUTOR, ADMIN}),
+    LEARN: frozenset({STUDENT}),
+    GRADE: frozenset({TEACHER, TUTOR, ADMIN}),
+}
+
+
+def is_admin(viewer: User) -> bool:
+    return viewer.role == Role.ADMIN.value
+
+
+def _active_enrollment(student_id: Any, subject_id: Any) -> Any:
+    return and_(
+        Enrollment.student_id == student_id,
+        Enrollment.subject_id == subject_id,
+        Enrollment.status == "active",
+    )
+
+
+# --- authored content -----------------------------------------------------------------
+
+
+def authored_subjects(viewer: User) -> Any:
+    """``SELECT subject_id`` of the subjects ``viewer`` is assigned to teach."""
+    return select(TeacherSubject.subject_id).where(
+        TeacherSubject.teacher_id == viewer.id, TeacherSubject.is_active.is_(True)
+    )
+
+
+def can_author(dbsession: Session, viewer: User, subject_id: int) -> bool:
+    """May ``viewer`` create content (and templates) in ``subject_id``?"""
+    if is_admin(viewer):
+        return True
+    if viewer.role not in TEACHING_ROLES:
+        return False
+    return bool(
+        dbsession.scalar(
+            select(
+                exists().where(
+                    TeacherSubject.teacher_id == viewer.id,
+                    TeacherSubject.subject_id == subject_id,
+                    TeacherSubject.is_active.is_(True),
+                )
+            )
+        )
+    )
+
+
+def readable_content_clause(viewer: User, model: Any) -> ColumnElement[bool]:
+    """Rows of ``model`` (``Element``, ``Lesson`` or a template ``KnowledgeGraph``, all
+    carrying ``author_id``, ``subject_id`` and, but for templates, ``shared``) that
+    ``viewer`` may read."""
+    if is_admin(viewer):
+        return true()
+    if viewer.role not in TEACHING_ROLES:
+        return false()
+    in_subject = model.subject_id.in_(authored_subjects(viewer))
+    shared = getattr(model, "shared", None)
+    if shared is None:  # templates are the subject's shared paths
+        return or_(model.author_id == viewer.id, in_subject)
+    return or_(model.author_id == viewer.id, and_(shared.is_(True), in_subject))
+
+
+def can_edit_content(viewer: User, row: Any) -> bool:
+    """Authors edit their own content; admins edit anything."""
+    return is_admin(viewer) or (row.author_id is not None and row.author_id == viewer.id)
+
+
+# --- student graphs ---------------------------------------------------------------------
+
+
+def teaches_subject_to(dbsession: Session, viewer: User, student_id: int, subject_id: int) -> bool:
+    """Has ``viewer`` an active enrollment teaching ``student_id`` in ``subject_id``?"""
+    return bool(
+        dbsession.scalar(
+            select(
+                exists().where(
+                    _active_enrollment(student_id, subject_id), Enrollment.teacher_id == viewer.id
+                )
+            )
+        )
+    )
+
+
+def tutors(dbsession: Session, viewer: User, student_id: int) -> bool:
+    return bool(
+        dbsession.scalar(
+            select(
+                exists().where(
+                    StudentProfile.user_id == student_id, StudentProfile.tutor_id == viewer.id
+                )
+            )
+        )
+    )
+
+
+def relations(dbsession: Session, viewer: User | None, graph: KnowledgeGraph) -> frozenset[str]:
+    """``viewer``'s relations to a student graph (empty for templates and strangers)."""
+    if viewer is None or graph.kind != GraphKind.STUDENT.value or graph.student_id is None:
+        return frozenset()
+    found = set()
+    student_id = graph.student_id
+    if is_admin(viewer):
+        found.add(ADMIN)
+    if viewer.id == student_id:
+        found.add(STUDENT)
+    if viewer.role == Role.PARENT.value and dbsession.scalar(
+        select(
+            exists().where(ParentLink.parent_id == viewer.id, ParentLink.student_id == student_id)
+        )
+    ):
+        found.add(PARENT)
+    if viewer.role in TEACHING_ROLES:
+        if teaches_subject_to(dbsession, viewer, student_id, graph.subject_id):
+            found.add(TEACHER)
+        if tutors(dbsession, viewer, student_id):
+            found.add(TUTOR)
+    return frozenset(found)
+
+
+def actions(found: frozenset[str]) -> frozenset[str]:
+    """The actions the relations in ``found`` allow."""
+    return frozenset(action for action, allowed in ALLOWED.items() if allowed & found)
+
+
+def can_build_graph(dbsession: Session, viewer: User, student_id: int, subject_id: int) -> bool:
+    """May ``viewer`` create a graph for ``student_id`` in ``subject_id``? Only for a
+    student actively enrolled in the subject, by their teacher of it, tutor or an admin."""
+    enrolled = dbsession.scalar(select(exists().where(_active_enrollment(student_id, subject_id))))
+    if not enrolled:
+        return False
+    if is_admin(viewer):
+        return True
+    if viewer.role not in TEACHING_ROLES:
+        return False
+    return teaches_subject_to(dbsession, viewer, student_id, subject_id) or tutors(
+        dbsession, viewer, student_id
+    )
+
+
+def visible_graphs_clause(viewer: User) -> ColumnElement[bool]:
+    """Student graphs ``viewer`` may read (for lists; the same rules as ``relations``)."""
+    graph = KnowledgeGraph
+    if is_admin(viewer):
+        return graph.kind == GraphKind.STUDENT.value
+    clauses: list[Any] = [graph.student_id == viewer.id]
+    if viewer.role == Role.PARENT.value:
+        clauses.append(
+            graph.student_id.in_(
+                select(ParentLink.student_id).where(ParentLink.parent_id == viewer.id)
+            )
+        )
+    if viewer.role in TEACHING_ROLES:
+        clauses.append(
+            exists().where(
+                _active_enrollment(graph.student_id, graph.subject_id),
+                Enrollment.teacher_id == viewer.id,
+            )
+        )
+        clauses.append(
+            graph.student_id.in_(
+                select(StudentProfile.user_id).where(StudentProfile.tutor_id == viewer.id)
+            )
+        )
+    return and_(graph.kind == GraphKind.STUDENT.value, or_(*clauses))
+
+
+def gradable_students_clause(viewer: User, student_id: Any, subject_id: Any) -> Any:
+    """Rows (of a student and a subject) whose text answers ``viewer`` may grade."""
+    if is_admin(viewer):
+        return true()
+    if viewer.role not in TEACHING_ROLES:
+        return false()
+    return or_(
+        exists().where(
+            _active_enrollment(student_id, subject_id), Enrollment.teacher_id == viewer.id
+        ),
+        student_id.in_(select(StudentProfile.user_id).where(StudentProfile.tutor_id == viewer.id)),
+    )
