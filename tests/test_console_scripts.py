@@ -17,6 +17,9 @@ SAFE_ENV = {
     "CORS_ALLOWED_ORIGINS": "https://app.example.com",
     "DATABASE_URL": "postgresql://thebot@db.example.com/thebot",
     "DB_SSLMODE": "require",
+    "BACKUP_DIR": "/var/lib/thebot/backups",
+    "MEDIA_ROOT": "/var/lib/thebot/media",
+    "MAIL_DIR": "/var/lib/thebot/mail",
 }
 
 
@@ -31,7 +34,7 @@ def test_check_config_reports_every_problem_and_fails(tmp_path, capsys, monkeypa
     ini = write_ini(tmp_path / "p.ini", debug="false", database_url="sqlite:///x.sqlite")
     assert check_config.main([ini]) == 1
     out = capsys.readouterr().out
-    assert out.count("ERROR:") == 4  # key, hosts, cors, sqlite
+    assert out.count("ERROR:") == 7  # key, hosts, cors, sqlite, backup, media and mail dirs
     assert "start-up would refuse" in out
 
 

@@ -14,6 +14,9 @@ SAFE = {
     "cors_allowed_origins": "https://app.example.com",
     "database_url": "postgresql://thebot@db.example.com/thebot",
     "db_sslmode": "require",
+    "backup_dir": "/var/lib/thebot/backups",
+    "media_root": "/var/lib/thebot/media",
+    "mail_dir": "/var/lib/thebot/mail",
 }
 
 
@@ -79,6 +82,9 @@ def test_production_start_up_refuses_and_lists_every_problem_at_once():
         "allowed_hosts": "*",
         "cors_allowed_origins": "http://localhost:3000 http://app.example.com",
         "database_url": "sqlite:///x.sqlite",
+        "backup_dir": "/srv/backups",
+        "media_root": "/srv/media",
+        "mail_dir": "/srv/mail",
     }
     with pytest.raises(ConfigurationError) as info:
         main({}, **unsafe)
@@ -125,6 +131,36 @@ def test_an_unset_secret_key_in_the_environment_is_unset_too():
     settings = load_settings({**SAFE}, environ={"SECRET_KEY": ""})
     errors, _ = check_settings(settings)
     assert any(e.startswith("SECRET_KEY is unset") for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("name", "env"),
+    [
+        ("backup_dir", "BACKUP_DIR"),
+        ("media_root", "MEDIA_ROOT"),
+        ("log_dir", "LOG_DIR"),
+        ("mail_dir", "MAIL_DIR"),
+    ],
+)
+def test_production_refuses_a_relative_directory(name, env):
+    errors, _ = check_settings(load_settings({**SAFE, name: "data/files"}, environ={}))
+    (error,) = errors
+    assert error.startswith(f"{env} is the relative path 'data/files': set an absolute path")
+
+
+def test_the_relative_defaults_are_refused_and_an_unset_backup_dir_too():
+    bare = {k: v for k, v in SAFE.items() if k not in {"backup_dir", "media_root", "mail_dir"}}
+    errors, _ = check_settings(load_settings(bare, environ={}))
+    assert sorted(e.split(" ")[0] for e in errors) == ["BACKUP_DIR", "MAIL_DIR", "MEDIA_ROOT"]
+    errors, _ = check_settings(load_settings({**SAFE, "backup_dir": ""}, environ={}))
+    assert errors == ["BACKUP_DIR is unset: set an absolute path such as /var/lib/thebot/backups."]
+
+
+def test_an_unset_log_dir_is_allowed_and_the_environment_fixes_a_relative_ini_value():
+    errors, warnings = check_settings(load_settings(SAFE, environ={}))
+    assert errors == [] and any("LOG_DIR is unset" in w for w in warnings)
+    settings = load_settings({**SAFE, "backup_dir": "backups"}, environ={"BACKUP_DIR": "/b"})
+    assert check_settings(settings)[0] == []
 
 
 def test_weak_sslmode_can_be_explicitly_allowed():

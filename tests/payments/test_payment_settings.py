@@ -14,6 +14,9 @@ SAFE = {
     "cors_allowed_origins": "https://app.example.com",
     "database_url": "postgresql://thebot@db.example.com/thebot",
     "db_sslmode": "require",
+    "backup_dir": "/var/lib/thebot/backups",
+    "media_root": "/var/lib/thebot/media",
+    "mail_dir": "/var/lib/thebot/mail",
 }
 YOOKASSA = {"payment_provider": "yookassa", "yookassa_shop_id": "1", "yookassa_secret_key": "s"}
 

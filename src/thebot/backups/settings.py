@@ -13,6 +13,7 @@ SETTINGS: tuple[S, ...] = (
         "backups",
         str,
         "Directory of backup archives; every worker must see the same one.",
+        "absolute path",
     ),
     S(
         "backup_full_time",

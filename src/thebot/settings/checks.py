@@ -3,6 +3,7 @@ message that stops start-up (warnings are logged)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -89,6 +90,7 @@ def check_settings(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
                     f"DB_SSLMODE is {mode!r}: use 'require' or stronger "
                     "(or set DB_ALLOW_INSECURE_SSLMODE=true on a private network)."
                 )
+    errors += directory_errors(settings)
     if not settings["redis_url"]:
         warnings.append("REDIS_URL is unset: cache, rate limits and tasks stay in one process.")
     if not settings["smtp_host"]:
@@ -103,6 +105,32 @@ def check_settings(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
             errors += feature_errors
             warnings += feature_warnings
     return errors, warnings
+
+
+# Directories a production process writes: (setting, variable, example, required). A
+# relative path would depend on the directory each process happens to start in (web,
+# worker, scheduler and a console script would each see another folder).
+PRODUCTION_DIRECTORIES = (
+    ("backup_dir", "BACKUP_DIR", "/var/lib/thebot/backups", True),
+    ("media_root", "MEDIA_ROOT", "/var/lib/thebot/media", False),
+    ("log_dir", "LOG_DIR", "/var/lib/thebot/logs", False),
+    ("mail_dir", "MAIL_DIR", "/var/lib/thebot/mail", False),
+)
+
+
+def directory_errors(settings: dict[str, Any]) -> list[str]:
+    """Each directory that is set (``BACKUP_DIR``: always) must be an absolute path."""
+    errors = []
+    for name, env, example, required in PRODUCTION_DIRECTORIES:
+        value = settings.get(name)
+        if not value:
+            if required:
+                errors.append(f"{env} is unset: set an absolute path such as {example}.")
+        elif not os.path.isabs(value):
+            errors.append(
+                f"{env} is the relative path {value!r}: set an absolute path such as {example}."
+            )
+    return errors
 
 
 def validate_settings(settings: dict[str, Any]) -> list[str]:

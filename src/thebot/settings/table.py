@@ -117,6 +117,15 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     ),
     S("redis_timeout", "REDIS_TIMEOUT", 2.0, float, "Redis socket timeout, seconds."),
     S(
+        "redis_key_prefix",
+        "REDIS_KEY_PREFIX",
+        "thebot:",
+        str,
+        "Start of every Redis key and channel the app writes (cache, rate limits, sessions, "
+        "real-time streams and tickets, idempotency, Dramatiq's queues): several "
+        "installations or test runs can share one Redis database.",
+    ),
+    S(
         "task_broker",
         "TASK_BROKER",
         "auto",
@@ -131,13 +140,21 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         as_bool,
         "Run the periodic scheduler inside the web process (development only).",
     ),
-    S("media_root", "MEDIA_ROOT", "media", str, "Directory of uploaded files."),
+    S(
+        "media_root",
+        "MEDIA_ROOT",
+        "media",
+        str,
+        "Directory of uploaded files.",
+        "absolute path",
+    ),
     S(
         "log_dir",
         "LOG_DIR",
         None,
         as_optional_str,
         "Directory for rotating ``audit.log``, ``admin.log``, ``worker.log``.",
+        "absolute path when set",
     ),
     S("sentry_dsn", "SENTRY_DSN", None, as_optional_str, "Sentry DSN; off when unset."),
     S(
@@ -154,7 +171,14 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     S("smtp_ssl", "SMTP_SSL", False, as_bool, "Use implicit TLS (port 465)."),
     S("smtp_timeout", "SMTP_TIMEOUT", 10, as_int, "SMTP timeout, seconds."),
     S("mail_from", "MAIL_FROM", "THE_BOT <noreply@thebot.example>", str, "Sender address."),
-    S("mail_dir", "MAIL_DIR", "mail", str, "Folder for outgoing mail when no SMTP server."),
+    S(
+        "mail_dir",
+        "MAIL_DIR",
+        "mail",
+        str,
+        "Folder for outgoing mail when no SMTP server.",
+        "absolute path",
+    ),
     S(
         "metrics_token",
         "THEBOT_METRICS_TOKEN",
