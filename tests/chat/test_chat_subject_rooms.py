@@ -50,6 +50,16 @@ def test_first_active_enrollment_makes_the_room_and_members_follow(
     chat.room(other, room.id)
 
 
+def test_renaming_the_subject_renames_its_rooms(chat, world, testapp, as_, dbsession, subject):
+    enroll(testapp, as_, world, world.S, subject)
+    [room] = subject_rooms(dbsession, subject)
+    path = f"/api/materials/subjects/{subject.id}/"
+    testapp.patch_json(path, {"name": "Physics II"}, headers=as_(world.A))
+    assert chat.room(world.S, room.id).json["name"] == "Physics II"
+    listed = chat.get("/api/chat/rooms/", world.E).json["items"]
+    assert [r["name"] for r in listed if r["id"] == room.id] == ["Physics II"]
+
+
 def test_parents_read_subject_rooms_when_enabled(
     chat, world, testapp, as_, dbsession, subject, app, monkeypatch
 ):

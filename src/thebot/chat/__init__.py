@@ -24,13 +24,13 @@ def can_view_attachment(dbsession: Session, viewer: Any, media: Any) -> bool:
 
 def includeme(config: Any) -> None:
     from thebot.accounts.events import PeopleChanged
-    from thebot.catalog.events import EnrollmentChanged
+    from thebot.catalog.events import EnrollmentChanged, SubjectChanged
     from thebot.chat.delivery.subscribers import tell_members_away
     from thebot.chat.events import CHAT_EVENTS, MessageCreated
     from thebot.chat.messages.actions import ACTIONS
     from thebot.chat.objects import OWNER_CHAT_MESSAGE
     from thebot.chat.retention import RETENTION_CRON, RETENTION_TASK
-    from thebot.chat.subjects import follow_enrollment, follow_parents
+    from thebot.chat.subjects import follow_enrollment, follow_parents, follow_subject
     from thebot.events import Committing
 
     config.include("thebot.notifications")  # config.add_notification_category
@@ -42,6 +42,7 @@ def includeme(config: Any) -> None:
         config.add_media_owner(OWNER_CHAT_MESSAGE, can_view_attachment)
     config.add_subscriber(follow_enrollment, [Committing, EnrollmentChanged])
     config.add_subscriber(follow_parents, [Committing, PeopleChanged])
+    config.add_subscriber(follow_subject, [Committing, SubjectChanged])
     config.add_subscriber(tell_members_away, [Committing, MessageCreated])
     config.add_periodic_task(RETENTION_TASK, cron=RETENTION_CRON)
     if _has_directive(config, "add_realtime_event"):  # the gateway (thebot.realtime)

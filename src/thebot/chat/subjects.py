@@ -127,6 +127,22 @@ def follow_enrollment(committing: Committing, event: Any) -> None:
         sync_subject_room(dbsession, enrollment.subject_id, teacher_id)
 
 
+def follow_subject(committing: Committing, event: Any) -> None:
+    """A subject was renamed: its rooms take the new name (members see it at once)."""
+    if getattr(event, "deleted", False):
+        return  # the rooms went with the subject (ON DELETE CASCADE)
+    dbsession = committing.dbsession
+    subject = dbsession.get(Subject, getattr(event, "subject_id", 0))
+    if subject is None:
+        return
+    rooms = dbsession.scalars(
+        select(ChatRoom).where(ChatRoom.subject_id == subject.id, ChatRoom.name != subject.name)
+    ).all()
+    for room in rooms:
+        room.name = subject.name
+        publish_room(dbsession, room)
+
+
 def follow_parents(committing: Committing, event: Any) -> None:
     """Parent links of students changed (``people.changed``): their subject rooms' parents
     follow, when parents are in subject rooms at all."""
