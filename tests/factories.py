@@ -888,6 +888,220 @@ ALL_FACTORIES += [
 ]
 
 
+# --- knowledge graph (thebot.knowledge) -------------------------------------------------
+
+from thebot.knowledge.models import (  # noqa: E402
+    Answer,
+    Dependency,
+    Element,
+    ElementProgress,
+    GraphNode,
+    KnowledgeGraph,
+    LessonElement,
+    LessonProgress,
+)
+from thebot.knowledge.models import Lesson as KnowledgeLesson  # noqa: E402
+
+
+class ElementFactory(BaseFactory):
+    """A private theory element of a new subject and a new teacher (not assigned to the
+    subject unless you do it); pass ``type`` with a matching ``content`` for others."""
+
+    class Meta:
+        model = Element
+
+    type = "theory"
+    title = factory.Sequence(lambda n: f"Element {n}")
+    subject_id = factory.LazyFunction(lambda: SubjectFactory().id)
+    author_id = factory.LazyFunction(lambda: UserFactory(role="teacher").id)
+    difficulty = 3
+    estimated_minutes = 5
+    max_score = 1
+    max_attempts = 3
+    tags = factory.LazyFunction(list)
+    shared = False
+    content = factory.LazyFunction(lambda: {"markdown": "# Fractions\n\nA half is 1/2."})
+
+
+class KnowledgeLessonFactory(BaseFactory):
+    """A lesson without elements (add ``LessonElementFactory`` rows)."""
+
+    class Meta:
+        model = KnowledgeLesson
+
+    title = factory.Sequence(lambda n: f"Knowledge lesson {n}")
+    description = ""
+    subject_id = factory.LazyFunction(lambda: SubjectFactory().id)
+    author_id = factory.LazyFunction(lambda: UserFactory(role="teacher").id)
+    shared = True
+
+
+class LessonElementFactory(BaseFactory):
+    """An element placed (required) in a lesson; both of one new subject by default."""
+
+    class Meta:
+        model = LessonElement
+
+    lesson_id = factory.LazyFunction(lambda: KnowledgeLessonFactory().id)
+    element_id = factory.LazyAttribute(
+        lambda o: ElementFactory(subject_id=_lesson_subject(o.lesson_id)).id
+    )
+    position = factory.Sequence(lambda n: n)
+    required = True
+
+
+def _lesson_subject(lesson_id: int) -> int:
+    session = KnowledgeLessonFactory._meta.sqlalchemy_session
+    return session.get(KnowledgeLesson, lesson_id).subject_id
+
+
+def _graph_subject(graph_id: int) -> int:
+    session = KnowledgeGraphFactory._meta.sqlalchemy_session
+    return session.get(KnowledgeGraph, graph_id).subject_id
+
+
+class KnowledgeGraphFactory(BaseFactory):
+    """An empty template of a new subject (``kind="student", student_id=...`` for a
+    student graph: its states come from ``thebot.knowledge.states.refresh_graph``)."""
+
+    class Meta:
+        model = KnowledgeGraph
+
+    kind = "template"
+    title = factory.Sequence(lambda n: f"Path {n}")
+    description = ""
+    subject_id = factory.LazyFunction(lambda: SubjectFactory().id)
+    author_id = factory.LazyFunction(lambda: UserFactory(role="teacher").id)
+    student_id = None
+    template_id = None
+    version = 1
+
+
+class GraphNodeFactory(BaseFactory):
+    """A new lesson (of the graph's subject) placed in a graph."""
+
+    class Meta:
+        model = GraphNode
+
+    graph_id = factory.LazyFunction(lambda: KnowledgeGraphFactory().id)
+    lesson_id = factory.LazyAttribute(
+        lambda o: KnowledgeLessonFactory(subject_id=_graph_subject(o.graph_id)).id
+    )
+    x = factory.Sequence(lambda n: 100 * n)
+    y = 0
+    source_node_id = None
+
+
+def _node_in_same_graph(from_node_id: int) -> int:
+    session = GraphNodeFactory._meta.sqlalchemy_session
+    return GraphNodeFactory(graph_id=session.get(GraphNode, from_node_id).graph_id).id
+
+
+class DependencyFactory(BaseFactory):
+    """A required edge between two new nodes of one graph."""
+
+    class Meta:
+        model = Dependency
+
+    from_node_id = factory.LazyFunction(lambda: GraphNodeFactory().id)
+    to_node_id = factory.LazyAttribute(lambda o: _node_in_same_graph(o.from_node_id))
+    graph_id = factory.LazyAttribute(
+        lambda o: GraphNodeFactory._meta.sqlalchemy_session.get(GraphNode, o.from_node_id).graph_id
+    )
+    type = "required"
+    min_score_percent = 0
+    source_dependency_id = None
+
+
+def _student_node() -> int:
+    student = UserFactory(role="student")
+    graph = KnowledgeGraphFactory(kind="student", student_id=student.id)
+    return GraphNodeFactory(graph_id=graph.id).id
+
+
+def _node(node_id: int) -> GraphNode:
+    return GraphNodeFactory._meta.sqlalchemy_session.get(GraphNode, node_id)
+
+
+def _graph_of_node(node_id: int) -> KnowledgeGraph:
+    session = GraphNodeFactory._meta.sqlalchemy_session
+    return session.get(KnowledgeGraph, _node(node_id).graph_id)
+
+
+class LessonProgressFactory(BaseFactory):
+    """An unlocked lesson of a new student graph (one row per node: pass ``node_id``)."""
+
+    class Meta:
+        model = LessonProgress
+
+    node_id = factory.LazyFunction(_student_node)
+    graph_id = factory.LazyAttribute(lambda o: _node(o.node_id).graph_id)
+    student_id = factory.LazyAttribute(lambda o: _graph_of_node(o.node_id).student_id)
+    state = "unlocked"
+    score = 0
+    max_score = 0
+    unlocked_at = factory.LazyFunction(_now)
+
+
+class ElementProgressFactory(BaseFactory):
+    """A started element of a node of a new student graph (the element is a new one of the
+    graph's subject, not placed in the node's lesson unless you do it)."""
+
+    class Meta:
+        model = ElementProgress
+
+    node_id = factory.LazyFunction(_student_node)
+    element_id = factory.LazyAttribute(
+        lambda o: ElementFactory(subject_id=_graph_of_node(o.node_id).subject_id).id
+    )
+    student_id = factory.LazyAttribute(lambda o: _graph_of_node(o.node_id).student_id)
+    state = "in_progress"
+    score = 0
+    attempts = 0
+    watched_seconds = 0
+    started_at = factory.LazyFunction(_now)
+
+
+def _element_progress(progress_id: int) -> ElementProgress:
+    return ElementProgressFactory._meta.sqlalchemy_session.get(ElementProgress, progress_id)
+
+
+class AnswerFactory(BaseFactory):
+    """A text answer (attempt 1) waiting for a teacher's grade."""
+
+    class Meta:
+        model = Answer
+
+    progress_id = factory.LazyFunction(
+        lambda: (
+            ElementProgressFactory(
+                element_id=ElementFactory(type="text_problem", content={"statement": "Why?"}).id
+            ).id
+        )
+    )
+    student_id = factory.LazyAttribute(lambda o: _element_progress(o.progress_id).student_id)
+    element_id = factory.LazyAttribute(lambda o: _element_progress(o.progress_id).element_id)
+    attempt = 1
+    answer = "Because."
+    status = "pending"
+    correct = None
+    score = None
+    feedback = ""
+
+
+ALL_FACTORIES += [
+    ElementFactory,
+    KnowledgeLessonFactory,
+    LessonElementFactory,
+    KnowledgeGraphFactory,
+    GraphNodeFactory,
+    DependencyFactory,
+    LessonProgressFactory,
+    ElementProgressFactory,
+    AnswerFactory,
+]
+
+
 @contextlib.contextmanager
 def factories_bound_to(session: Any) -> Iterator[Any]:
     """The factories create their rows in ``session`` (the ``dbsession`` fixture uses it;

@@ -127,3 +127,17 @@ VIEW_CREDITS = "payments.credits.view"  # rows filtered by who sees the student
 LIST_SUBSCRIPTIONS = "payments.subscriptions.list"
 CREATE_SUBSCRIPTION = "payments.subscriptions.create"  # parents; the enrollment is checked
 CANCEL_SUBSCRIPTION = "payments.subscription.cancel"  # the payer and admins
+
+# knowledge graph (granted by thebot.knowledge.resources from thebot.knowledge.access)
+KNOWLEDGE_AUTHOR = "knowledge.author"  # list/create elements, lessons, templates; import
+KNOWLEDGE_VIEW_CONTENT = "knowledge.content.view"  # one element, lesson or template: readers
+KNOWLEDGE_EDIT_CONTENT = "knowledge.content.edit"  # change/delete it, template nodes: author
+KNOWLEDGE_EXPORT = "knowledge.template.export"  # export a template: its readers
+KNOWLEDGE_PROPAGATE = "knowledge.template.propagate"  # template to its student graphs
+KNOWLEDGE_OVERVIEW = "knowledge.template.overview"  # students x lessons: template readers
+KNOWLEDGE_GRAPHS = "knowledge.graphs"  # list (filtered by access), create (checked by service)
+KNOWLEDGE_VIEW_GRAPH = "knowledge.graph.view"  # student, parents, teacher, tutor, admins
+KNOWLEDGE_EDIT_GRAPH = "knowledge.graph.edit"  # nodes and dependencies: teacher, tutor, admins
+KNOWLEDGE_LEARN = "knowledge.graph.learn"  # start, answer, read, watch: the student only
+KNOWLEDGE_GRADE = "knowledge.answer.grade"  # grade text answers: teacher, tutor, admins
+KNOWLEDGE_REVIEW = "knowledge.review.view"  # the review queue (rows filtered): teaching roles
