@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import loadgen
+from floor import floor_report, floor_rounds
 
 HERE = Path(__file__).resolve().parent
 ENDPOINTS = (  # (label, path, role whose tokens call it)
@@ -87,8 +88,13 @@ def serve(args: argparse.Namespace) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("127.0.0.1", args.port))
     with tempfile.TemporaryDirectory() as media:
-        app = main({}, **app_settings(args.database_url, args.redis_url, media))
-        if args.no_dashboard_cache:
+        if args.app != "thebot":  # bench/floor.py: the same work without the application
+            from floor import floor_app
+
+            app = floor_app(args.app, args.database_url)
+        else:
+            app = main({}, **app_settings(args.database_url, args.redis_url, media))
+        if args.no_dashboard_cache and args.app == "thebot":
             from dogpile.cache import make_region
 
             app.registry["cache_regions"]["dashboard"] = make_region().configure(
@@ -97,7 +103,9 @@ def serve(args: argparse.Namespace) -> None:
         waitress_serve(app, sockets=[sock], threads=args.threads, _quiet=True)
 
 
-def start_server(args: argparse.Namespace, port: int, cache: bool) -> list[subprocess.Popen]:
+def start_server(
+    args: argparse.Namespace, port: int, cache: bool, app: str = "thebot"
+) -> list[subprocess.Popen]:
     """``--workers`` server processes on ``port``, each answering before this returns."""
     command = [
         sys.executable,
@@ -109,6 +117,8 @@ def start_server(args: argparse.Namespace, port: int, cache: bool) -> list[subpr
         str(args.threads),
         "--database-url",
         args.database_url,
+        "--app",
+        app,
     ]
     if args.redis_url:
         command += ["--redis-url", args.redis_url]
@@ -118,19 +128,19 @@ def start_server(args: argparse.Namespace, port: int, cache: bool) -> list[subpr
     servers = []
     for _ in range(args.workers):  # one at a time: each must be listening before the next
         servers.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log))
-        wait_until_up(servers, port)
+        wait_until_up(servers, port, "/floor/" if app != "thebot" else "/api/system/health/live/")
     return servers
 
 
-def wait_until_up(servers: list[subprocess.Popen], port: int) -> None:
+def wait_until_up(servers: list[subprocess.Popen], port: int, path: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if servers[-1].poll() is not None:
             break
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/system/health/live/")
-            if conn.getresponse().status == 200 and _listening(servers[-1].pid, port):
+            conn.request("GET", path)
+            if conn.getresponse().status in (200, 401) and _listening(servers[-1].pid, port):
                 return
         except OSError:
             pass
@@ -179,9 +189,9 @@ def measure(port: int, path: str, tokens: list[str], requests: int, clients: int
     return {
         "requests": len(timings),
         "per_second": round(len(timings) / elapsed, 1),
-        "p50_ms": round(cuts[49], 1),
-        "p99_ms": round(cuts[98], 1),
-        "max_ms": round(timings[-1], 1),
+        "p50_ms": round(cuts[49], 2),
+        "p99_ms": round(cuts[98], 2),
+        "max_ms": round(timings[-1], 2),
     }
 
 
@@ -207,6 +217,16 @@ def run_phase(args: argparse.Namespace, tokens: dict, cache: bool, names: list[s
         return results
     finally:
         stop(servers)
+
+
+def run_floor(args: argparse.Namespace, tokens: list[str]) -> dict:
+    """``--floor``: the floors of ``floor.py`` and the real endpoints, interleaved."""
+
+    def start(kind: str) -> tuple[int, list[subprocess.Popen]]:
+        port = free_port()
+        return port, start_server(args, port, cache=False, app=kind)
+
+    return floor_rounds(args, tokens, start, measure, lambda servers: stop(servers))
 
 
 def cpu_reference() -> float:
@@ -262,10 +282,15 @@ def cli() -> None:
         help="server processes sharing the port (default: one per CPU)",
     )
     parser.add_argument("--only", help="measure only endpoints whose label contains this")
+    parser.add_argument(
+        "--floor", type=int, metavar="ROUNDS", help="compare with bench/floor.py, interleaved"
+    )
+    parser.add_argument("--single", type=int, default=300, help="1-client requests (--floor)")
     parser.add_argument("--server-log", help="file for the server's stderr (default: dropped)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-dashboard-cache", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--app", default="thebot", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args)
@@ -291,22 +316,26 @@ def cli() -> None:
             "cpu_reference_ms": cpu_reference(),
             "seed_seconds": prepared["seed_seconds"],
             "rows": prepared["rows"],
-            "phases": {
+        }
+        if args.floor:
+            summary["single"] = args.single
+            summary["floor"] = run_floor(args, prepared["tokens"]["student"])
+        else:
+            summary["phases"] = {
                 "no cache": run_phase(args, prepared["tokens"], False, every),
                 "cached": run_phase(
                     args, prepared["tokens"], True, [e for e in every if "dashboard" in e]
                 ),
-            },
-        }
+            }
         summary["load_after"] = [round(x, 2) for x in os.getloadavg()]
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     name = (
-        f"learning-{summary['backend']}-{args.clients}clients-"
+        f"{'floor' if args.floor else 'learning'}-{summary['backend']}-{args.clients}clients-"
         f"{args.workers}x{args.threads}threads.json"
     )
     (out / name).write_text(json.dumps(summary, indent=2) + "\n")
-    print(report(summary))
+    print(floor_report(summary) if args.floor else report(summary))
 
 
 if __name__ == "__main__":

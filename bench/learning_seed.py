@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, inspect, select, text
 
 from thebot.accounts import models as accounts
+from thebot.catalog import models as catalog
 from thebot.materials import models as learning
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -120,7 +121,7 @@ class School:
         self.teachers_of = {s: [t for t in teaching if s in teaches[t]] for s in subjects}
         self.enrolled = {st: rng.sample(subjects, 4) for st in self.ids["student"]}
         self.add(
-            learning.Subject,
+            catalog.Subject,
             [
                 {
                     "id": s,
@@ -134,7 +135,7 @@ class School:
             ],
         )
         self.add(
-            learning.TeacherSubject,
+            catalog.TeacherSubject,
             [
                 {"teacher_id": t, "subject_id": s, "is_active": True, "created_at": NOW}
                 for t in teaching
@@ -142,7 +143,7 @@ class School:
             ],
         )
         self.add(
-            learning.Enrollment,
+            catalog.Enrollment,
             [
                 {
                     "student_id": st,
