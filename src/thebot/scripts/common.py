@@ -14,6 +14,9 @@ from thebot.settings import ConfigurationError, load_settings
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("config_uri", help="the ini file, e.g. production.ini")
+    p.add_argument(
+        "--verbose", action="store_true", help="print the traceback of an error, not one line"
+    )
     return p
 
 
@@ -30,12 +33,22 @@ def fail(message: str, code: int = 2) -> int:
 
 
 def bootstrap_app(config_uri: str) -> dict[str, Any]:
-    """``pyramid.paster.bootstrap`` with configuration errors printed, not raised."""
+    """``pyramid.paster.bootstrap`` with configuration errors printed, not raised.
+
+    ``thebot.scripts.console.open_app`` does more (database and Redis outages too, the
+    traceback only with ``--verbose``); scripts use it.
+    """
     from pyramid.paster import bootstrap
 
-    setup_logging(config_uri)
+    from thebot.scripts.console import ScriptProblem, check_ini
+
     try:
+        check_ini(config_uri)
+        setup_logging(config_uri)
         return bootstrap(config_uri)
+    except ScriptProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(exc.problem.code) from None
     except ConfigurationError as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(2) from exc

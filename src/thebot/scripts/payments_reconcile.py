@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
-from thebot.scripts.common import bootstrap_app, fail, parser
+from thebot.scripts.common import fail, parser
+from thebot.scripts.console import open_app
 
 
 def _date(text: str) -> dt.datetime:
@@ -22,8 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--until", type=_date, help="day after the last, YYYY-MM-DD (default today+1)")
     args = p.parse_args(argv)
     until = args.until or _date(dt.date.today().isoformat()) + dt.timedelta(days=1)
-    env = bootstrap_app(args.config_uri)
-    try:
+    with open_app(args) as env:
         from thebot.payments.providers import provider_for
         from thebot.payments.providers.base import PaymentsDisabled
         from thebot.payments.reconcile import differences
@@ -39,8 +39,6 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         print(f"{len(found)} differences between {args.since.date()} and {until.date()}")
         return 1 if found else 0
-    finally:
-        env["closer"]()
 
 
 if __name__ == "__main__":  # pragma: no cover

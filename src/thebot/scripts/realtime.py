@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from thebot.scripts.common import bootstrap_app, fail, parser, read_settings
-from thebot.settings import ConfigurationError
+from thebot.scripts.common import fail, parser, read_settings
+from thebot.scripts.console import check_ini, open_app, operator_errors
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("Serve the WebSocket gateway at /ws/ (events from Redis, see README).")
     p.add_argument("--listen", help="host:port (default: REALTIME_LISTEN)")
     args = p.parse_args(argv)
-    try:
+    with operator_errors(args):
+        check_ini(args.config_uri)
         settings = read_settings(args.config_uri)
-    except ConfigurationError as exc:
-        return fail(str(exc))
     from thebot.realtime import hub_kind
 
     if settings["realtime_in_process"]:
@@ -28,13 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         return fail(
             "thebot-realtime needs REDIS_URL: the web processes publish events through Redis."
         )
-    env = bootstrap_app(args.config_uri)
     from thebot.realtime.gateway.runner import run_forever
 
-    try:
+    with open_app(args) as env:
         run_forever(env["registry"], args.listen)
-    finally:
-        env["closer"]()
     return 0
 
 

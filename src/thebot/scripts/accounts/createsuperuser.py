@@ -16,7 +16,8 @@ from typing import Any
 from thebot.accounts.auth.service import create_superuser
 from thebot.accounts.credentials.passwords import validate_password
 from thebot.audit import audit
-from thebot.scripts.common import bootstrap_app, fail, parser
+from thebot.scripts.common import fail, parser
+from thebot.scripts.console import open_app
 
 PASSWORD_ENV = "THEBOT_SUPERUSER_PASSWORD"  # noqa: S105 - the variable's name
 
@@ -57,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     elif not sys.stdin.isatty():
         return fail(f"No terminal to ask on: pass --email and set {PASSWORD_ENV}.")
 
-    env = bootstrap_app(args.config_uri)
-    try:
+    with open_app(args) as env:
         request = env["request"]
         settings = env["registry"].settings
         email = args.email or ask("Email: ")
@@ -94,8 +94,6 @@ def main(argv: list[str] | None = None) -> int:
                 username, email = user.username, user.email
         except ValueError as exc:
             return fail(f"No account was created:\n{exc}", 1)
-    finally:
-        env["closer"]()
     print(f"Administrator {username} <{email}> created.")
     return 0
 

@@ -12,7 +12,8 @@ import sys
 from thebot.accounts.events import student_relations_changed
 from thebot.accounts.users.demo import banner, create_demo_accounts, credentials_table, summary
 from thebot.audit import audit
-from thebot.scripts.common import bootstrap_app, fail, parser
+from thebot.scripts.common import fail, parser
+from thebot.scripts.console import open_app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,20 +24,18 @@ def main(argv: list[str] | None = None) -> int:
         help="create them even with DEBUG off (a production database): not recommended",
     )
     args = p.parse_args(argv)
-    env = bootstrap_app(args.config_uri)
-    if not env["registry"].settings["debug"]:
-        if not args.force:
-            env["closer"]()
-            return fail(
-                "Refusing to create demo accounts: DEBUG is off in this configuration "
-                "(a production database?); pass --force to create them anyway."
+    with open_app(args) as env:
+        if not env["registry"].settings["debug"]:
+            if not args.force:
+                return fail(
+                    "Refusing to create demo accounts: DEBUG is off in this configuration "
+                    "(a production database?); pass --force to create them anyway."
+                )
+            print(
+                "WARNING: DEBUG is off: creating demo accounts with known roles and printed "
+                "passwords on what may be a production database (--force).",
+                file=sys.stderr,
             )
-        print(
-            "WARNING: DEBUG is off: creating demo accounts with known roles and printed "
-            "passwords on what may be a production database (--force).",
-            file=sys.stderr,
-        )
-    try:
         request = env["request"]
         with request.tm:
             result = create_demo_accounts(request.dbsession)
@@ -45,8 +44,6 @@ def main(argv: list[str] | None = None) -> int:
             if result.created or result.links_created:
                 audit(request, "account.demo_created", **summary(result))
             lines = credentials_table(result)
-    finally:
-        env["closer"]()
     if result.created:
         print(banner("THE_BOT demo accounts (passwords are shown this once)", lines))
     else:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from thebot.scripts.common import bootstrap_app, fail, parser
+from thebot.scripts.common import fail, parser
+from thebot.scripts.console import open_app
 
 
 def describe(record: Any) -> str:
@@ -47,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--list", action="store_true", help="list the backups and exit")
     args = p.parse_args(argv)
-    env = bootstrap_app(args.config_uri)
-    try:
+    with open_app(args) as env:
         from thebot.backups.engine.format import BackupError
         from thebot.backups.operations import create_backup
         from thebot.backups.progress import TerminalProgress
@@ -71,8 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"backup #{record.id} ({record.type}) completed: {record.path}")
         print(f"  {record.size:,} bytes, sha256 {record.checksum}")
         return 0
-    finally:
-        env["closer"]()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from thebot.scripts.common import bootstrap_app, fail, parser
+from thebot.scripts.common import fail, parser
+from thebot.scripts.console import open_app
 
 
 def confirm(registry: Any, what: str, yes: bool) -> int | None:
@@ -40,8 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--file", type=Path, help="an archive copied from another installation")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = p.parse_args(argv)
-    env = bootstrap_app(args.config_uri)
-    try:
+    with open_app(args) as env:
         from thebot.backups.engine.format import BackupError
         from thebot.backups.models import Backup
         from thebot.backups.operations import restore
@@ -82,8 +82,6 @@ def main(argv: list[str] | None = None) -> int:
         if details.get("safety_backup_id"):
             print(f"  the previous state is in safety backup #{details['safety_backup_id']}")
         return 0
-    finally:
-        env["closer"]()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import sys
 
-from thebot.scripts.common import bootstrap_app, fail, parser
+from thebot.scripts.common import fail, parser
+from thebot.scripts.console import open_app
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("Verify a backup: checksums, manifest and a trial restore into scratch SQLite.")
     p.add_argument("--backup-id", type=int, required=True, help="the backup's id (see --list)")
     args = p.parse_args(argv)
-    env = bootstrap_app(args.config_uri)
-    try:
+    with open_app(args) as env:
         from thebot.backups.engine.format import BackupError
         from thebot.backups.operations import verify_backup
         from thebot.backups.progress import TerminalProgress
@@ -37,8 +37,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{details['trial_restore']['seconds']} s"
         )
         return 0
-    finally:
-        env["closer"]()
 
 
 if __name__ == "__main__":  # pragma: no cover
