@@ -1,7 +1,9 @@
 """Test fixtures: a migrated database, per-test rollback, the app through WebTest.
 
-``THEBOT_TEST_DATABASE_URL`` selects the database (default: a SQLite file in a temp dir);
-``THEBOT_TEST_REDIS_URL`` turns on real Redis for cache, readiness and rate limits.
+``THEBOT_TEST_DATABASE_URL`` selects the database (default: a SQLite file in a temp dir); on
+PostgreSQL it names the server, where the run creates its own scratch database and drops only
+that one (``testenv``). ``THEBOT_TEST_REDIS_URL`` turns on real Redis for cache, readiness
+and rate limits, under the run's own key prefix; only keys of that prefix are deleted.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ import webtest
 from sqlalchemy import event, text
 from sqlalchemy.orm import sessionmaker
 
-from testenv import METRICS_TOKEN, TEST_DATABASE_URL, TEST_HOST, TEST_REDIS_URL
+from testenv import (
+    METRICS_TOKEN,
+    PG,
+    TEST_DATABASE_NAME,
+    TEST_DATABASE_URL,
+    TEST_HOST,
+    TEST_REDIS_PREFIX,
+    TEST_REDIS_URL,
+    TEST_SERVER_URL,
+)
 from thebot import main
 from thebot.db import get_engine
 from thebot.db.migrate import upgrade
@@ -43,6 +54,7 @@ def base_settings(tmp_root: str) -> dict[str, Any]:
         "cors_allowed_origins": "https://app.example.com",
         "database_url": TEST_DATABASE_URL or f"sqlite:///{tmp_root}/test.sqlite",
         "redis_url": TEST_REDIS_URL or "",
+        "redis_key_prefix": TEST_REDIS_PREFIX,
         "task_broker": "stub",
         "media_root": os.path.join(tmp_root, "media"),
         "mail_dir": os.path.join(tmp_root, "mail"),
@@ -52,31 +64,81 @@ def base_settings(tmp_root: str) -> dict[str, Any]:
     }
 
 
+def _server_admin_engine() -> Any:
+    """AUTOCOMMIT engine on the PostgreSQL server of ``THEBOT_TEST_DATABASE_URL``: through
+    the database the URL names, or ``postgres`` when that one does not exist."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    url = make_url(TEST_SERVER_URL or "")
+    for database in dict.fromkeys([url.database, "postgres"]):
+        admin = create_engine(url.set(database=database), isolation_level="AUTOCOMMIT")
+        try:
+            admin.connect().close()
+            return admin
+        except OperationalError:
+            admin.dispose()
+            if database == "postgres":
+                raise
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_database() -> Iterator[str | None]:
+    """PostgreSQL: CREATE the run's scratch database (``testenv.TEST_DATABASE_NAME``) before
+    any test, DROP it (and only it) after the last one. Other fixtures make their own
+    databases next to it, named after it (``thebot_test_<id>_...``), and drop them."""
+    if not PG:
+        yield TEST_DATABASE_URL
+        return
+    admin = _server_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{TEST_DATABASE_NAME}"'))
+    try:
+        yield TEST_DATABASE_URL
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{TEST_DATABASE_NAME}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def engine(base_settings: dict[str, Any]) -> Iterator[Any]:
+def engine(base_settings: dict[str, Any], test_database: str | None) -> Iterator[Any]:
     settings = load_settings(base_settings, environ={})
     engine = get_engine(settings)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
     with engine.begin() as conn:
         upgrade(settings, connection=conn)
     yield engine
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+def delete_test_keys(client: Any) -> int:
+    """Delete the run's Redis keys (``TEST_REDIS_PREFIX``, and dogpile's ``_lock`` + key),
+    SCAN + DEL: nothing else in the database is touched."""
+    doomed = 0
+    for pattern in (f"{TEST_REDIS_PREFIX}*", f"_lock{TEST_REDIS_PREFIX}*"):
+        batch = list(client.scan_iter(match=pattern, count=500))
+        for start in range(0, len(batch), 500):
+            doomed += client.delete(*batch[start : start + 500])
+    return doomed
+
+
+@pytest.fixture(scope="session", autouse=True)
 def redis_client() -> Iterator[Any]:
+    """The test Redis (``None`` without ``THEBOT_TEST_REDIS_URL``); the run's keys are
+    deleted after the last test."""
     if not TEST_REDIS_URL:
         yield None
         return
     import redis
 
     client = redis.Redis.from_url(TEST_REDIS_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
+    try:
+        yield client
+    finally:
+        delete_test_keys(client)
+        client.close()
 
 
 @pytest.fixture(scope="session")
@@ -154,22 +216,21 @@ def dbsession(app: Any, bind_app: Callable[[Any], Any]) -> Any:
 def scratch_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """A database of the module's own, empty (a SQLite file, or a PostgreSQL database made
-    next to ``THEBOT_TEST_DATABASE_URL`` and dropped afterwards), for tests whose app must
-    commit for real (concurrency), so not on the per-test connection."""
+    """A database of the module's own, empty (a SQLite file, or a PostgreSQL database
+    ``thebot_test_<id>_<module>_<random>`` on the test server, dropped afterwards), for tests
+    whose app must commit for real (concurrency), so not on the per-test connection."""
     import uuid
 
-    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     tag = request.module.__name__.rsplit(".", 1)[-1].replace("test_", "")
-    if not (TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql")):
+    if not PG:
         folder = tmp_path_factory.mktemp(tag)
         yield f"sqlite:///{folder}/{tag}.sqlite"
         return
-    url = make_url(TEST_DATABASE_URL)
-    name = f"{url.database}_{tag}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    url = make_url(TEST_DATABASE_URL or "")
+    name = f"{url.database}_{tag[:30]}_{uuid.uuid4().hex[:8]}"
+    admin = _server_admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

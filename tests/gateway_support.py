@@ -28,7 +28,7 @@ def gateway(own_app: Any) -> Iterator[Any]:
 
     hub = own_app.registry["realtime_hub"]
     if hub.kind == "redis":
-        for key in hub.client.scan_iter("thebot:realtime:*"):
+        for key in hub.client.scan_iter(hub.prefix + "*"):
             hub.client.delete(key)
     thread = GatewayThread(own_app.registry, "127.0.0.1:0").start()
     yield thread

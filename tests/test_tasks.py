@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from testenv import TEST_DATABASE_URL, TEST_REDIS_URL
+from testenv import TEST_DATABASE_URL, TEST_REDIS_PREFIX, TEST_REDIS_URL
 
 
 def email_queue_size(broker):
@@ -121,6 +121,7 @@ def _run_worker_burst(tmp_path: Any, app: Any, client: Any, url: str, mail_dir: 
             allowed_hosts = localhost
             database_url = {TEST_DATABASE_URL or "sqlite:///" + str(tmp_path / "w.sqlite")}
             redis_url = {url}
+            redis_key_prefix = {TEST_REDIS_PREFIX}
             task_broker = redis
             mail_dir = {mail_dir}
             """

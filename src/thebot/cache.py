@@ -70,8 +70,9 @@ class CountingProxy(ProxyBackend):
 
 def make_regions(settings: dict[str, Any], stats: CacheStats) -> dict[str, CacheRegion]:
     regions = {}
+    prefix = settings["redis_key_prefix"]
     for name, expiration in REGIONS.items():
-        region = make_region(name=name, key_mangler=lambda key, n=name: f"thebot:{n}:{key}")
+        region = make_region(name=name, key_mangler=lambda key, n=name: f"{prefix}{n}:{key}")
         if settings.get("redis_url"):
             region.configure(
                 "dogpile.cache.redis",

@@ -16,6 +16,7 @@ import pytest
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
+from testenv import TEST_REDIS_PREFIX
 from thebot.accounts.auth.ratelimit import (
     AUDIT_ACTION,
     enforce,
@@ -241,7 +242,11 @@ STORAGES = [
 @pytest.mark.parametrize("storage", STORAGES)
 def test_limit_holds_across_threads_sharing_the_storage(storage, redis_client):
     """Two server threads, one limiter: 5/minute admits exactly 5 of 20 concurrent attempts."""
-    settings = {"redis_url": TEST_REDIS_URL if storage == "redis" else None, "redis_timeout": 2}
+    settings = {
+        "redis_url": TEST_REDIS_URL if storage == "redis" else None,
+        "redis_timeout": 2,
+        "redis_key_prefix": TEST_REDIS_PREFIX,
+    }
     limiter = make_limiter(settings)
     limiter.storage.reset()
     results: list[str] = []

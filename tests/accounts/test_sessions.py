@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from testenv import TEST_REDIS_PREFIX
 from thebot.accounts.auth.ratelimit import reset_limits
 from thebot.accounts.credentials import sessions
 from thebot.accounts.credentials.passwords import hash_password
@@ -89,8 +90,9 @@ def test_session_is_stored_by_hash_in_the_configured_store(testapp, app, dbsessi
     store = app.registry["session_store"]
     if os.environ.get("THEBOT_TEST_REDIS_URL"):
         assert isinstance(store, sessions.RedisSessionStore)
-        assert store.client.exists(sessions.REDIS_PREFIX + hash_key(key))
-        assert not store.client.exists(sessions.REDIS_PREFIX + key)
+        assert store.prefix == TEST_REDIS_PREFIX + "session:"
+        assert store.client.exists(store.prefix + hash_key(key))
+        assert not store.client.exists(store.prefix + key)
     else:
         assert isinstance(store, sessions.DatabaseSessionStore)
         row = dbsession.execute(
@@ -207,11 +209,11 @@ def test_database_store_directly(dbsession, user):
     not os.environ.get("THEBOT_TEST_REDIS_URL"), reason="needs THEBOT_TEST_REDIS_URL"
 )
 def test_redis_store_directly(redis_client, dbsession, user):
-    store = sessions.RedisSessionStore(redis_client)
+    store = sessions.RedisSessionStore(redis_client, TEST_REDIS_PREFIX)
     store.create(dbsession, "r1" * 32, user.id, dt.timedelta(hours=1), None, None)
     store.create(dbsession, "r2" * 32, user.id, dt.timedelta(hours=1), None, None)
-    assert 3500 < redis_client.ttl(sessions.REDIS_PREFIX + "r1" * 32) <= 3600
-    assert 3500 < redis_client.ttl(f"{sessions.REDIS_USER_PREFIX}{user.id}") <= 3600
+    assert 3500 < redis_client.ttl(f"{TEST_REDIS_PREFIX}session:{'r1' * 32}") <= 3600
+    assert 3500 < redis_client.ttl(f"{TEST_REDIS_PREFIX}user-sessions:{user.id}") <= 3600
     assert store.load(dbsession, "r1" * 32).user_id == user.id
     assert store.revoke_all(dbsession, user.id, keep="r1" * 32) == 1
     assert store.load(dbsession, "r2" * 32) is None

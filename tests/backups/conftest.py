@@ -3,7 +3,7 @@
 * ``app`` is overridden here so the shared fixtures (``testapp``, ``broker``, ``worker``,
   ``make_user``, ``auth_headers``) run an app whose backups go to a temporary directory.
 * ``sites`` builds isolated installations, each with its OWN database (a SQLite file, or a
-  scratch PostgreSQL database created next to ``THEBOT_TEST_DATABASE_URL``), media root and
+  scratch PostgreSQL database named after the run's, ``thebot_test_<id>_bk...``), media root and
   backup directory: restores replace whole databases, which the shared per-test rollback
   cannot host.
 """
@@ -25,17 +25,11 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+# The run's scratch database (its name starts the sites' databases) and Redis key prefix.
+from testenv import PG, TEST_DATABASE_URL, TEST_HOST, TEST_REDIS_PREFIX, TEST_REDIS_URL
 from thebot import main
 from thebot.db.migrate import upgrade
 
-# pytest imports this file as the module ``conftest`` too (no packages under tests/), so it
-# cannot import from tests/conftest.py, and test modules collected after it that do
-# ``from conftest import ...`` get this module: it carries the same names and values.
-TEST_DATABASE_URL = os.environ.get("THEBOT_TEST_DATABASE_URL")
-TEST_REDIS_URL = os.environ.get("THEBOT_TEST_REDIS_URL")
-TEST_HOST = "testserver"
-METRICS_TOKEN = "test-metrics-token-0123456789"
-PG = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
 _numbers = itertools.count(1)
 
 
@@ -156,6 +150,7 @@ class Site:
             "allowed_hosts": f"{TEST_HOST} localhost",
             "database_url": url,
             "redis_url": TEST_REDIS_URL or "",
+            "redis_key_prefix": TEST_REDIS_PREFIX,
             "task_broker": "stub",
             "rate_limit_enabled": "false",
             "media_root": str(self.media),

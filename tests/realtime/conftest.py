@@ -63,7 +63,7 @@ def rt_app(make_app: Any, rt_database_url: str) -> Any:
 def clean_redis(rt_app: Any) -> None:
     hub = rt_app.registry["realtime_hub"]
     if hub.kind == "redis":
-        for key in hub.client.scan_iter("thebot:realtime:*"):
+        for key in hub.client.scan_iter(hub.prefix + "*"):
             hub.client.delete(key)
 
 

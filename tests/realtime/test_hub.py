@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from testenv import TEST_REDIS_URL
+from testenv import TEST_REDIS_PREFIX, TEST_REDIS_URL
 from thebot.realtime.hub import Entry, MemoryHub, Resync, format_id, parse_id
 
 
@@ -29,8 +29,8 @@ def hub(request: pytest.FixtureRequest) -> Any:
         pytest.skip("needs THEBOT_TEST_REDIS_URL")
     from thebot.realtime.redis_hub import RedisHub
 
-    hub = RedisHub(TEST_REDIS_URL, 3600)
-    for key in hub.client.scan_iter("thebot:realtime:*"):
+    hub = RedisHub(TEST_REDIS_URL, 3600, key_prefix=TEST_REDIS_PREFIX)
+    for key in hub.client.scan_iter(hub.prefix + "*"):
         hub.client.delete(key)
     yield hub
     hub.close()

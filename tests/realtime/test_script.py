@@ -19,7 +19,7 @@ from rt_helpers import receive, redis_only, run
 from test_gateway import post_ping
 from websockets.asyncio.client import connect
 
-from testenv import TEST_REDIS_URL
+from testenv import TEST_REDIS_PREFIX, TEST_REDIS_URL
 from thebot.scripts import realtime as script
 
 SCRUBBED_ENV = ("DATABASE_", "DB_", "REDIS", "SECRET", "REALTIME_")
@@ -69,7 +69,12 @@ def test_a_gateway_process_and_another_gateway_both_deliver(
 ):
     user, headers = new_user()
     port = free_port()
-    ini = write_ini(tmp_path, database_url=rt_database_url, redis_url=TEST_REDIS_URL)
+    ini = write_ini(
+        tmp_path,
+        database_url=rt_database_url,
+        redis_url=TEST_REDIS_URL,
+        redis_key_prefix=TEST_REDIS_PREFIX,
+    )
     exe = Path(sys.executable).parent / "thebot-realtime"
     env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_ENV)}
     proc = subprocess.Popen(

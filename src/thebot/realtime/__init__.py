@@ -59,7 +59,10 @@ def make_hub(settings: dict[str, Any]) -> Any:
         from thebot.realtime.redis_hub import RedisHub
 
         return RedisHub(
-            settings["redis_url"], settings["realtime_replay_seconds"], settings["redis_timeout"]
+            settings["redis_url"],
+            settings["realtime_replay_seconds"],
+            settings["redis_timeout"],
+            settings["redis_key_prefix"],
         )
     from thebot.realtime.hub import MemoryHub
 
@@ -69,7 +72,7 @@ def make_hub(settings: dict[str, Any]) -> Any:
 def make_tickets(hub: Any) -> Any:
     from thebot.realtime.tickets import MemoryTickets, RedisTickets
 
-    return RedisTickets(hub.client) if hub.kind == "redis" else MemoryTickets()
+    return RedisTickets(hub.client, hub.prefix) if hub.kind == "redis" else MemoryTickets()
 
 
 def includeme(config: Any) -> None:

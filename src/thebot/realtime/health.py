@@ -26,7 +26,7 @@ def figures(registry: Any) -> dict[str, Any] | None:
         return merge([gateway.gateway.stats.snapshot()] if gateway.gateway.ready else [])
     hub = registry["realtime_hub"]
     if hub.kind == "redis":
-        return merge(read_snapshots(hub.client))
+        return merge(read_snapshots(hub))
     return None
 
 
@@ -36,7 +36,7 @@ def connected(registry: Any, user_ids: list[int]) -> set[int]:
     if gateway is not None:
         online = gateway.gateway.users()
     elif registry["realtime_hub"].kind == "redis":
-        snapshots = read_snapshots(registry["realtime_hub"].client)
+        snapshots = read_snapshots(registry["realtime_hub"])
         online = {int(u) for snap in snapshots for u in snap.get("users", ())}
     else:
         online = set()

@@ -29,8 +29,7 @@ from thebot.realtime.hub import Entry, Listener, Published, Resync, format_id, p
 
 log = logging.getLogger(__name__)
 
-PREFIX = "thebot:realtime:"
-CHANNEL = PREFIX + "events"
+PREFIX = "realtime:"  # after REDIS_KEY_PREFIX: ``thebot:realtime:...``
 OUTAGE_COMPONENT = "realtime hub"
 
 PUBLISH = """
@@ -50,10 +49,6 @@ return ids
 """
 
 
-def stream_key(user_id: int) -> str:
-    return f"{PREFIX}u:{int(user_id)}"
-
-
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -61,8 +56,12 @@ def _text(value: Any) -> str:
 class RedisHub:
     kind = "redis"
 
-    def __init__(self, url: str, retention_seconds: int, timeout: float = 2.0):
+    def __init__(
+        self, url: str, retention_seconds: int, timeout: float = 2.0, key_prefix: str = "thebot:"
+    ):
         self.url = url
+        self.prefix = key_prefix + PREFIX  # the hub's keys, tickets and gateway snapshots
+        self.channel = self.prefix + "events"
         self.retention = retention_seconds
         self.timeout = timeout
         self.client = redis.Redis.from_url(
@@ -81,12 +80,15 @@ class RedisHub:
         if not users:
             return {}
         minid = str(int((time.time() - self.retention) * 1000))
-        keys = [PREFIX + "seen:" + uid] + [stream_key(u) for u in users]
-        args = [minid, str(self.retention), type_, data, repr(float(ts)), CHANNEL]
+        keys = [self.prefix + "seen:" + uid] + [self.stream_key(u) for u in users]
+        args = [minid, str(self.retention), type_, data, repr(float(ts)), self.channel]
         ids = self._script(keys=keys, args=args + [str(u) for u in users])
         if not ids:  # published before (the same uid)
             return {}
         return {user: _text(i) for user, i in zip(users, ids, strict=True)}
+
+    def stream_key(self, user_id: int) -> str:
+        return f"{self.prefix}u:{int(user_id)}"
 
     # -- gateways ---------------------------------------------------------------------------
     def _async_client(self) -> aioredis.Redis:
@@ -116,7 +118,7 @@ class RedisHub:
                 # Its own connection, without a read timeout: it idles between events.
                 client = aioredis.Redis.from_url(self.url, socket_connect_timeout=self.timeout)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 ready.set()
                 if lost:
                     OUTAGES.recovered(OUTAGE_COMPONENT)
@@ -165,7 +167,7 @@ class RedisHub:
         if key[0] < int((time.time() - self.retention) * 1000):
             raise Resync("expired")
         client = self._async_client()
-        name = stream_key(user_id)
+        name = self.stream_key(user_id)
         newest = await client.xrevrange(name, count=1)
         if not newest:
             if not seen:

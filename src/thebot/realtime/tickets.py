@@ -23,7 +23,7 @@ from thebot.accounts.credentials.tokens import hash_key
 
 TICKET_SECONDS = 60
 TICKET_BYTES = 32
-REDIS_PREFIX = "thebot:realtime:ticket:"
+REDIS_PREFIX = "ticket:"  # after the hub's prefix: ``thebot:realtime:ticket:...``
 OUTAGE_COMPONENT = "realtime tickets"
 
 
@@ -58,14 +58,15 @@ class MemoryTickets:
 
 
 class RedisTickets:
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: redis.Redis, hub_prefix: str = "thebot:realtime:"):
         self.client = client
+        self.prefix = hub_prefix + REDIS_PREFIX
 
     def put(self, key_hash: str, credential: Credential, seconds: int) -> None:
-        self.client.set(REDIS_PREFIX + key_hash, json.dumps(asdict(credential)), ex=seconds)
+        self.client.set(self.prefix + key_hash, json.dumps(asdict(credential)), ex=seconds)
 
     def take(self, key_hash: str) -> Credential | None:
-        raw = self.client.getdel(REDIS_PREFIX + key_hash)  # single use, atomically
+        raw = self.client.getdel(self.prefix + key_hash)  # single use, atomically
         return Credential(**json.loads(raw)) if raw else None
 
 

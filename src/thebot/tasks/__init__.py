@@ -111,6 +111,7 @@ def make_broker(settings: dict[str, Any]) -> dramatiq.Broker:
 
         broker: dramatiq.Broker = RedisBroker(
             url=settings["redis_url"],
+            namespace=settings["redis_key_prefix"] + "dramatiq",
             socket_timeout=settings["redis_timeout"],
             socket_connect_timeout=settings["redis_timeout"],
         )

@@ -45,7 +45,7 @@ from thebot.outages import OUTAGES
 log = logging.getLogger(__name__)
 OUTAGE_COMPONENT = "rate limit storage"
 
-STORAGE_PREFIX = "thebot:ratelimit"
+STORAGE_PREFIX = "ratelimit"  # after REDIS_KEY_PREFIX
 AUDIT_ACTION = "rate_limited"
 API_SCOPE = "api"
 BURST_SCOPE = "api-burst"
@@ -86,7 +86,7 @@ def make_limiter(settings: dict[str, Any]) -> MovingWindowRateLimiter:
         timeout = settings.get("redis_timeout", 2.0)
         storage: Any = storage_from_string(
             url,
-            key_prefix=STORAGE_PREFIX,
+            key_prefix=settings.get("redis_key_prefix", "thebot:") + STORAGE_PREFIX,
             wrap_exceptions=True,  # errors arrive as limits.errors.StorageError
             socket_timeout=timeout,
             socket_connect_timeout=timeout,

@@ -34,8 +34,8 @@ COOKIE_NAME = "thebot_session"
 KEY_BYTES = 32
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{43,64}$")  # what token_urlsafe(32) produces
 LAST_SEEN_EVERY = dt.timedelta(minutes=5)  # throttles the database write on each request
-REDIS_PREFIX = "thebot:session:"
-REDIS_USER_PREFIX = "thebot:user-sessions:"
+REDIS_PREFIX = "session:"  # after REDIS_KEY_PREFIX
+REDIS_USER_PREFIX = "user-sessions:"
 OUTAGE_COMPONENT = "session store"  # one log line per outage (thebot.outages)
 
 
@@ -130,8 +130,10 @@ class RedisSessionStore:
     later fails, which errs on the safe side.
     """
 
-    def __init__(self, client: Any):
+    def __init__(self, client: Any, prefix: str = "thebot:"):
         self.client = client
+        self.prefix = prefix + REDIS_PREFIX  # ``REDIS_KEY_PREFIX`` + ``session:``
+        self.user_prefix = prefix + REDIS_USER_PREFIX
 
     def create(
         self,
@@ -154,10 +156,10 @@ class RedisSessionStore:
             "user_agent": (user_agent or "")[:512] or None,
         }
         seconds = max(1, int(lifetime.total_seconds()))
-        user_key = f"{REDIS_USER_PREFIX}{user_id}"
+        user_key = f"{self.user_prefix}{user_id}"
         try:
             pipe = self.client.pipeline()
-            pipe.set(REDIS_PREFIX + key_hash, json.dumps(payload), ex=seconds)
+            pipe.set(self.prefix + key_hash, json.dumps(payload), ex=seconds)
             pipe.sadd(user_key, key_hash)
             pipe.ttl(user_key)
             user_ttl = pipe.execute()[-1]
@@ -175,7 +177,7 @@ class RedisSessionStore:
         import redis
 
         try:
-            raw = self.client.get(REDIS_PREFIX + key_hash)
+            raw = self.client.get(self.prefix + key_hash)
         except redis.RedisError as exc:
             # Fail closed: the caller is anonymous until the store answers again.
             OUTAGES.failed(OUTAGE_COMPONENT, exc)
@@ -197,10 +199,10 @@ class RedisSessionStore:
         return data if data.expires_at > utcnow() else None
 
     def revoke(self, dbsession: Session, key_hash: str) -> None:
-        self._run(lambda: self.client.delete(REDIS_PREFIX + key_hash))
+        self._run(lambda: self.client.delete(self.prefix + key_hash))
 
     def revoke_all(self, dbsession: Session, user_id: int, *, keep: str | None = None) -> int:
-        user_key = f"{REDIS_USER_PREFIX}{user_id}"
+        user_key = f"{self.user_prefix}{user_id}"
 
         def run() -> int:
             members = {
@@ -210,7 +212,7 @@ class RedisSessionStore:
             if not doomed:
                 return 0
             pipe = self.client.pipeline()
-            pipe.delete(*(REDIS_PREFIX + h for h in doomed))
+            pipe.delete(*(self.prefix + h for h in doomed))
             pipe.srem(user_key, *doomed)
             return int(pipe.execute()[0])
 
@@ -240,7 +242,7 @@ def make_store(settings: dict[str, Any]) -> SessionStore:
         socket_timeout=settings["redis_timeout"],
         socket_connect_timeout=settings["redis_timeout"],
     )
-    return RedisSessionStore(client)
+    return RedisSessionStore(client, settings["redis_key_prefix"])
 
 
 def get_store(registry: Any) -> SessionStore:

@@ -133,7 +133,7 @@ class Gateway:
                 task.cancel()
             await self.hub.stop(self.on_published)
             if self.hub.kind == "redis":
-                await self.blocking(stats.remove_snapshot, self.hub.client, self.id)
+                await self.blocking(stats.remove_snapshot, self.hub, self.id)
             self.executor.shutdown(wait=False, cancel_futures=True)
 
     # -- HTTP side of the port --------------------------------------------------------------
@@ -313,7 +313,7 @@ class Gateway:
         while True:
             try:
                 snap = self.stats.snapshot(list(self.users()))
-                await self.blocking(stats.publish_snapshot, self.hub.client, self.id, snap)
+                await self.blocking(stats.publish_snapshot, self.hub, self.id, snap)
             except Exception as exc:
                 OUTAGES.failed("realtime snapshot", exc)
             await asyncio.sleep(stats.SNAPSHOT_SECONDS)

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # Commit -> frame written: the report promises < 100 ms.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-SNAPSHOT_PREFIX = "thebot:realtime:gateway:"
+SNAPSHOT_PREFIX = "gateway:"  # after the hub's prefix: ``thebot:realtime:gateway:<id>``
 SNAPSHOT_SECONDS = 5
 SNAPSHOT_TTL = 20  # a gateway silent this long is gone
 
@@ -105,16 +105,18 @@ def merge(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
-def publish_snapshot(client: Any, gateway_id: str, snapshot: dict[str, Any]) -> None:
-    client.set(SNAPSHOT_PREFIX + gateway_id, json.dumps(snapshot), ex=SNAPSHOT_TTL)
+def publish_snapshot(hub: Any, gateway_id: str, snapshot: dict[str, Any]) -> None:
+    """``hub``: the Redis hub (its client and key prefix)."""
+    key = hub.prefix + SNAPSHOT_PREFIX + gateway_id
+    hub.client.set(key, json.dumps(snapshot), ex=SNAPSHOT_TTL)
 
 
-def read_snapshots(client: Any) -> list[dict[str, Any]]:
-    keys = list(client.scan_iter(match=SNAPSHOT_PREFIX + "*", count=100))
+def read_snapshots(hub: Any) -> list[dict[str, Any]]:
+    keys = list(hub.client.scan_iter(match=hub.prefix + SNAPSHOT_PREFIX + "*", count=100))
     if not keys:
         return []
-    return [json.loads(raw) for raw in client.mget(keys) if raw]
+    return [json.loads(raw) for raw in hub.client.mget(keys) if raw]
 
 
-def remove_snapshot(client: Any, gateway_id: str) -> None:
-    client.delete(SNAPSHOT_PREFIX + gateway_id)
+def remove_snapshot(hub: Any, gateway_id: str) -> None:
+    hub.client.delete(hub.prefix + SNAPSHOT_PREFIX + gateway_id)
