@@ -126,15 +126,6 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "installations or test runs can share one Redis database.",
     ),
     S(
-        "redis_key_prefix",
-        "REDIS_KEY_PREFIX",
-        "thebot:",
-        str,
-        "Start of every Redis key and channel the app writes (cache, rate limits, sessions, "
-        "real-time streams and tickets, idempotency, Dramatiq's queues): several "
-        "installations or test runs can share one Redis database.",
-    ),
-    S(
         "task_broker",
         "TASK_BROKER",
         "auto",
