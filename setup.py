@@ -59,7 +59,7 @@ extras = {
 
 setup(
     name="thebot",
-    version="0.1.0",
+    version="1.0.0",
     description="THE_BOT: back end for tutoring and school-support businesses",
     long_description=README,
     long_description_content_type="text/x-rst",
@@ -71,6 +71,10 @@ setup(
         "Programming Language :: Python :: 3.13",
         "Framework :: Pyramid",
         "Topic :: Internet :: WWW/HTTP :: WSGI :: Application",
+        # Installed from a wheel or a private index, never from pypi.org, where the name
+        # ``thebot`` is another project's: PyPI refuses this classifier on upload, and
+        # thebot-check-config warns when the installed distribution lacks it.
+        "Private :: Do Not Upload",
     ],
     author="THE_BOT developers",
     license="MIT",
@@ -91,6 +95,7 @@ setup(
             "thebot-migrate = thebot.scripts.migrate:main",
             "thebot-worker = thebot.scripts.worker:main",
             "thebot-scheduler = thebot.scripts.scheduler:main",
+            "thebot-heartbeat = thebot.scripts.heartbeat:main",
             "thebot-createsuperuser = thebot.scripts.accounts.createsuperuser:main",
             "thebot-create-demo-data = thebot.scripts.accounts.demo_data:main",
             "thebot-create-backup = thebot.scripts.backups.create:main",

@@ -1,39 +1,67 @@
-"""``thebot-migrate production.ini [revision]``: apply the packaged alembic migrations."""
+"""``thebot-migrate production.ini [revision] [--check]``: apply the packaged alembic
+migrations, or only report the migration state.
+
+Exit status: 0 done (or, with ``--check``, at head); 1 with ``--check`` when the database is
+not at head; 2 when the ini cannot be read or the database refuses the connection; 3 when
+the database does not answer.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-from thebot.db import get_engine
-from thebot.db.migrate import current_revision, head_revision, upgrade
+from sqlalchemy.engine import Connection
+
+from thebot.db.migrate import current_revision, upgrade
+from thebot.scripts import preflight
 from thebot.scripts.common import fail, parser, read_settings
 from thebot.settings import ConfigurationError
+
+EXIT_REFUSED = 2
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("Upgrade the database schema (alembic) to the given revision, default head.")
     p.add_argument("revision", nargs="?", default="head")
     p.add_argument(
-        "--check", action="store_true", help="only report whether migrations are pending"
+        "--check",
+        action="store_true",
+        help="only report the database's revision and the head; exit 1 when not at head",
     )
     args = p.parse_args(argv)
     try:
         settings = read_settings(args.config_uri)
     except ConfigurationError as exc:
         return fail(str(exc))
-    engine = get_engine(settings)
     try:
-        with engine.begin() as conn:
-            before = current_revision(conn)
+        with preflight.database_connection(settings) as conn:
             if args.check:
-                head = head_revision()
-                print(f"database at {before or 'empty'}, code at {head}")
-                return 0 if before == head else 1
-            upgrade(settings, args.revision, connection=conn)
-            after = current_revision(conn)
-    finally:
-        engine.dispose()
-    print(f"database migrated: {before or 'empty'} -> {after}")
+                return check(conn)
+            return migrate(settings, conn, args.revision)
+    except preflight.Unreachable as exc:
+        return fail(f"ERROR: {exc}", preflight.EXIT_SERVICE_DOWN if exc.down else EXIT_REFUSED)
+
+
+def check(conn: Connection) -> int:
+    state = preflight.migration_state(conn)
+    print(f"{preflight.server_version(conn)}: {state.describe()}")
+    return 0 if state.at_head else 1
+
+
+def migrate(settings: dict[str, Any], conn: Connection, revision: str) -> int:
+    state = preflight.migration_state(conn)
+    if revision in ("head", "heads") and state.at_head:
+        print(f"database already at {state.current} (head): nothing to migrate")
+        return 0
+    conn.rollback()  # end the read above: the upgrade runs in a transaction of its own
+    with conn.begin():
+        upgrade(settings, revision, connection=conn)
+    after = current_revision(conn)
+    if after == state.current:
+        print(f"database already at {after or 'empty'}: nothing to migrate")
+    else:
+        print(f"database migrated: {state.current or 'empty'} -> {after}")
     return 0
 
 
