@@ -10,11 +10,14 @@
 #   thebot-migrate production.ini      migrations (run once per release, before the rest)
 #   thebot-worker production.ini       background tasks
 #   thebot-scheduler production.ini    periodic tasks (exactly one per deployment)
+#   thebot-realtime production.ini     the WebSocket gateway (--listen 0.0.0.0:6544)
 # Every setting comes from the environment (SECRET_KEY, ALLOWED_HOSTS, CORS_ALLOWED_ORIGINS,
 # DATABASE_URL or DB_*, REDIS_URL, ...); /etc/thebot/production.ini is the packaged one.
 # tests/test_docker_files.py checks this file statically.
 
-ARG PYTHON_IMAGE=python:3.12-slim
+# Pinned to an exact release and Debian suite: a rebuild gets the same interpreter. Move it on
+# purpose (3.10-3.13 are supported), or pin a digest (python:3.12.12-slim-bookworm@sha256:...).
+ARG PYTHON_IMAGE=python:3.12.12-slim-bookworm
 
 # --- builder: the wheel from this checkout, installed with its dependencies in a venv ---
 FROM ${PYTHON_IMAGE} AS builder
@@ -44,7 +47,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/thebot/bin:$PATH \
     MEDIA_ROOT=/var/lib/thebot/media \
     MAIL_DIR=/var/lib/thebot/mail \
-    BACKUP_DIR=/var/lib/thebot/backups
+    BACKUP_DIR=/var/lib/thebot/backups \
+    LOG_DIR=/var/lib/thebot/logs
 
 # The data directories exist, owned by the app user, before they become volumes: a new
 # named volume is initialised from them and so is writable by uid 10001.
@@ -52,6 +56,7 @@ RUN groupadd --system --gid 10001 thebot \
  && useradd --system --uid 10001 --gid thebot --home-dir /var/lib/thebot \
         --no-create-home --shell /usr/sbin/nologin thebot \
  && mkdir -p /var/lib/thebot/media /var/lib/thebot/mail /var/lib/thebot/backups \
+        /var/lib/thebot/logs \
  && chown -R thebot:thebot /var/lib/thebot
 
 COPY --from=builder /opt/thebot /opt/thebot
@@ -64,7 +69,8 @@ RUN thebot-init-config /etc/thebot \
 WORKDIR /etc/thebot
 USER 10001:10001
 
-VOLUME ["/var/lib/thebot/media", "/var/lib/thebot/mail", "/var/lib/thebot/backups"]
+VOLUME ["/var/lib/thebot/media", "/var/lib/thebot/mail", "/var/lib/thebot/backups", \
+        "/var/lib/thebot/logs"]
 # http_port of production.ini ([server:main] port).
 EXPOSE 6543
 

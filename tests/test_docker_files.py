@@ -1,10 +1,9 @@
 """The Docker files stay buildable and true to the app, checked without a Docker engine.
 
-``Dockerfile`` is read by a small parser (line continuations, comments, exec form),
-``.dockerignore`` is matched with Docker's rules (both in ``docker_support.py``) and
-``docker-compose.yml`` is read with PyYAML; all three are compared with ``setup.py``, the
-packaged ``production.ini``, the settings table, the production rules of
-``thebot-check-config`` and the app's routes.
+``Dockerfile`` is read by a small parser (line continuations, comments, exec form) and
+``.dockerignore`` is matched with Docker's rules (both in ``docker_support.py``); both are
+compared with ``setup.py``, the packaged ``production.ini``, the settings table and the
+app's routes. The compose files: tests/test_compose_files.py.
 """
 
 from __future__ import annotations
@@ -17,16 +16,13 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from pyramid.interfaces import IRoutesMapper
 
 from docker_support import (
     INSTRUCTIONS,
-    INTERPOLATION,
     REPO,
     Instruction,
     Stage,
@@ -35,7 +31,6 @@ from docker_support import (
     dockerignore_rules,
     excluded,
     healthcheck_code,
-    interpolate,
     is_junk,
     make_build_context,
     packaged_production_ini,
@@ -46,7 +41,7 @@ from docker_support import (
     stages_of,
 )
 from thebot.scripts import init_config
-from thebot.settings import SETTINGS, check_settings, generate_secret_key, load_settings
+from thebot.settings import SETTINGS
 from thebot.settings.coercion import as_list
 from thebot.tweens import host_allowed
 
@@ -55,14 +50,6 @@ SETTING_ENVS = {s.env for s in SETTINGS if s.env}
 TOOL_ENVS = {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR"}
 TOOL_ENVS |= {"PIP_DISABLE_PIP_VERSION_CHECK"}
 BUILD_TOOLS = {"gcc", "g++", "cc", "make", "build-essential", "git", "curl", "wget", "apt-get"}
-APP_SERVICES = {"migrate", "web", "worker", "scheduler"}
-# What an operator puts in .env: one value for each ${VAR:?} of the compose file.
-OPERATOR_VALUES = {
-    "SECRET_KEY": generate_secret_key(),
-    "ALLOWED_HOSTS": "thebot.example.com",
-    "CORS_ALLOWED_ORIGINS": "https://app.thebot.example.com",
-    "POSTGRES_PASSWORD": "p@ss:w/rd",
-}
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +110,8 @@ def test_stages_and_copy_from_names_agree(stages):
     assert used == set(names[:-1]), "every stage but the last feeds the image"
     # The venv copied from the builder points at the builder's interpreter.
     assert len({s.base for s in stages}) == 1
-    assert stages[-1].base == "python:3.12-slim"
+    # An exact release (a rebuild gets the same interpreter), or a digest.
+    assert re.fullmatch(r"python:3\.1[0-3]\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", stages[-1].base)
 
 
 def test_builder_builds_the_wheel_with_the_postgresql_extra(stages):
@@ -206,6 +194,9 @@ def test_dockerignore_keeps_junk_and_secrets_out():
         "venv/bin/python",
         ".tox/py312/log",
         ".env",
+        ".env.example",
+        "compose.proxy.yml",
+        "Caddyfile",
         "src/thebot.egg-info/PKG-INFO",
         "src/thebot/__pycache__/db.cpython-312.pyc",
         "tests/conftest.py",
@@ -238,7 +229,8 @@ def test_data_directories_are_volumes_owned_by_the_app_user(runtime):
     assert set(env) <= SETTING_ENVS | TOOL_ENVS, set(env) - SETTING_ENVS - TOOL_ENVS
     volume = runtime.last("VOLUME")
     volumes = set(volume.exec_form())
-    for name in ("MEDIA_ROOT", "BACKUP_DIR", "MAIL_DIR"):
+    for name in ("MEDIA_ROOT", "BACKUP_DIR", "MAIL_DIR", "LOG_DIR"):
+        assert posixpath.isabs(env[name]), f"{name}: production wants absolute paths"
         assert env[name] in volumes, name
         prepared = [r for r in runtime.all("RUN") if env[name] in r.args and "chown" in r.args]
         assert prepared and prepared[0].line < volume.line, f"create {env[name]} first"
@@ -309,137 +301,3 @@ def test_healthcheck_probes_the_liveness_route(runtime, app, testapp, monkeypatc
     monkeypatch.setenv("ALLOWED_HOSTS", "testserver")
     status, seen = run_healthcheck(code, monkeypatch, through_the_app)
     assert status == 0 and len(seen) == 1
-
-
-# --- docker-compose.yml ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def compose_text() -> str:
-    return (REPO / "docker-compose.yml").read_text()
-
-
-@pytest.fixture(scope="module")
-def compose(compose_text: str) -> dict[str, Any]:
-    loaded = yaml.safe_load(compose_text)
-    assert isinstance(loaded, dict)
-    return loaded
-
-
-@pytest.fixture(scope="module")
-def services(compose: dict[str, Any]) -> dict[str, Any]:
-    return compose["services"]
-
-
-def test_compose_services(services):
-    assert set(services) == APP_SERVICES | {"db", "redis"}
-    assert services["db"]["image"] == "postgres:15"
-    assert services["redis"]["image"] == "redis:7"
-    images = {services[name]["image"] for name in APP_SERVICES}
-    assert len(images) == 1, "one image for every role"
-    for name in APP_SERVICES:
-        # Every service of the image may build it, so compose never tries to pull it.
-        assert services[name]["build"]["context"] == "."
-
-
-def test_compose_commands_are_console_scripts(services, runtime):
-    scripts = console_scripts()
-    for name in APP_SERVICES:
-        command = services[name]["command"]
-        assert isinstance(command, list), f"{name}: exec form"
-        assert command[0] in scripts, f"{name}: {command[0]} is not a console script"
-        assert command[1:] == ["production.ini"], name
-    assert services["web"]["command"] == runtime.last("CMD").exec_form()
-    assert services["migrate"]["command"][0] == "thebot-migrate"
-    assert services["worker"]["command"][0] == "thebot-worker"
-    assert services["scheduler"]["command"][0] == "thebot-scheduler"
-    readme = (REPO / "README.rst").read_text()
-    assert "``thebot-migrate production.ini" in readme, "the documented migrations command"
-
-
-def test_compose_start_order(services):
-    ready = {"db": "service_healthy", "redis": "service_healthy"}
-    for name in ("web", "worker", "scheduler"):
-        conditions = {k: v["condition"] for k, v in services[name]["depends_on"].items()}
-        assert conditions == {**ready, "migrate": "service_completed_successfully"}, name
-    migrate = services["migrate"]
-    assert migrate["restart"] == "no", "a one-off job is not restarted after it succeeds"
-    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
-    for name in ("db", "redis"):
-        assert services[name]["healthcheck"]["test"][0] in {"CMD", "CMD-SHELL"}, name
-    # The image's HEALTHCHECK is an HTTP probe: only web serves HTTP.
-    for name in APP_SERVICES - {"web"}:
-        assert services[name]["healthcheck"] == {"disable": True}, name
-    assert "healthcheck" not in services["web"]
-
-
-def test_compose_volumes_and_port(compose, services, runtime):
-    declared = set(compose["volumes"])
-    for name, service in services.items():
-        for mount in service.get("volumes", []):
-            source = mount.split(":")[0]
-            assert source in declared, f"{name}: {source} is not a named volume"
-    assert services["db"]["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
-    assert services["redis"]["volumes"] == ["redis-data:/data"]
-    image_volumes = set(runtime.last("VOLUME").exec_form())
-    for name in ("web", "worker", "scheduler"):
-        targets = {m.split(":")[1] for m in services[name]["volumes"]}
-        assert image_volumes <= targets, name
-    (published,) = services["web"]["ports"]
-    assert published.rsplit(":", 1)[1] == str(served_port())
-
-
-def test_compose_sets_only_real_settings(services):
-    for name in APP_SERVICES:
-        unknown = set(services[name]["environment"]) - SETTING_ENVS
-        assert unknown == set(), f"{name}: not settings: {unknown}"
-
-
-def test_compose_requires_the_secrets_without_defaults(compose_text):
-    required = {m.group(1) for m in INTERPOLATION.finditer(compose_text) if m.group(2) == ":?"}
-    assert required == set(OPERATOR_VALUES)
-    assert re.search(r"(?m)^\s+SECRET_KEY: \$\{SECRET_KEY:\?[^}]+\}$", compose_text)
-
-
-def test_compose_provides_what_check_config_requires(services):
-    """The variables production start-up refuses to run without are all set."""
-    app_main = dict(packaged_production_ini()["app:main"])
-    errors, _ = check_settings(load_settings(app_main, environ={}))
-    assert errors, "the packaged production.ini needs the environment"
-    named = {env for env in SETTING_ENVS if any(re.search(rf"\b{env}\b", e) for e in errors)}
-    assert {"SECRET_KEY", "ALLOWED_HOSTS", "CORS_ALLOWED_ORIGINS", "DATABASE_URL"} <= named
-    for name in ("web", "worker", "scheduler", "migrate"):
-        env = services[name]["environment"]
-        for variable in named - {"DATABASE_URL"}:
-            assert variable in env, f"{name}: {variable} is required in production"
-        assert "DATABASE_URL" in env or {"DB_ENGINE", "DB_HOST"} <= set(env), name
-
-
-def test_compose_environment_passes_the_production_checks(services):
-    """With the operator's required values, start-up would accept the configuration."""
-    app_main = dict(packaged_production_ini()["app:main"])
-    for name in APP_SERVICES:
-        environ = {
-            key: interpolate(value, OPERATOR_VALUES)
-            for key, value in services[name]["environment"].items()
-        }
-        settings = load_settings(app_main, environ=environ)
-        errors, _ = check_settings(settings)
-        assert errors == [], f"{name}: {errors}"
-        url = settings["sqlalchemy.url"]
-        assert (url.drivername, url.host, url.password) == (
-            "postgresql+psycopg",
-            "db",
-            OPERATOR_VALUES["POSTGRES_PASSWORD"],
-        )
-        assert environ["REDIS_URL"].startswith("redis://redis:")
-
-
-def test_the_sdist_carries_the_docker_files():
-    included = set()
-    for line in (REPO / "MANIFEST.in").read_text().splitlines():
-        if line.startswith("include "):
-            included.update(line.split()[1:])
-    assert {"Dockerfile", ".dockerignore", "docker-compose.yml"} <= included
-    # An unpacked sdist is a build context: it holds everything the Dockerfile copies.
-    assert {"setup.py", "MANIFEST.in", "README.rst"} <= included
