@@ -95,6 +95,7 @@ setup(
             "thebot-migrate = thebot.scripts.migrate:main",
             "thebot-worker = thebot.scripts.worker:main",
             "thebot-scheduler = thebot.scripts.scheduler:main",
+            "thebot-heartbeat = thebot.scripts.heartbeat:main",
             "thebot-createsuperuser = thebot.scripts.accounts.createsuperuser:main",
             "thebot-create-demo-data = thebot.scripts.accounts.demo_data:main",
             "thebot-create-backup = thebot.scripts.backups.create:main",
