@@ -86,8 +86,12 @@ def test_a_closed_database_port_is_an_error_with_exit_3(tmp_path, dirs, capsys):
     assert check_config.main([ini, "--live"]) == 3
     out = capsys.readouterr().out
     line = next(x for x in out.splitlines() if "database" in x and "ERROR" in x)
-    assert line.startswith(f"ERROR: database 127.0.0.1:{port}/thebot as thebot unreachable")
-    assert "within 3 s" in line and "DB_HOST" in line
+    assert line.startswith(
+        f"ERROR: the database at postgresql+psycopg://thebot@127.0.0.1:{port}/thebot "
+        "does not answer"
+    )
+    assert "Connection refused" in line and "fix DATABASE_URL" in line
+    assert "timeouts: database 3 s, Redis 2.0 s" in out
     assert "OK: database" not in out and "OK: migrations" not in out
     assert "1 service(s) down" in out
 
@@ -99,7 +103,7 @@ def test_a_closed_redis_port_is_an_error_with_exit_3(tmp_path, dirs, capsys):
     capsys.readouterr()
     assert check_config.main([ini, "--live"]) == 3
     out = capsys.readouterr().out
-    assert f"ERROR: redis redis://:***@127.0.0.1:{port}/0 unreachable within 2.0 s" in out
+    assert f"ERROR: Redis at redis://:***@127.0.0.1:{port}/0 does not answer" in out
     assert "secret" not in out
 
 
@@ -184,10 +188,26 @@ def test_migrate_with_the_database_down_prints_one_line_and_exits_3(tmp_path, di
     url = f"postgresql+psycopg://thebot:pw@127.0.0.1:{port}/thebot"
     ini = write_ini(tmp_path, dirs, database_url=url, db_connect_timeout="3")
     for argv in ([ini], [ini, "--check"]):
-        assert migrate.main(argv) == 3
+        with pytest.raises(SystemExit) as exited:
+            migrate.main(argv)
+        assert exited.value.code == 3
         out, err = capsys.readouterr()
         assert out == "" and len(err.splitlines()) == 1 and "Traceback" not in err
-        assert err.startswith(f"ERROR: database 127.0.0.1:{port}/thebot as thebot unreachable")
+        assert err.startswith(
+            f"error: the database at postgresql+psycopg://thebot:***@127.0.0.1:{port}/thebot "
+            "does not answer"
+        )
+
+
+def test_migrate_and_check_config_name_a_missing_ini_in_one_line(tmp_path, capsys):
+    for script in (migrate, check_config):
+        with pytest.raises(SystemExit) as exited:
+            script.main([str(tmp_path / "nope.ini")])
+        assert exited.value.code == 2
+        assert capsys.readouterr().err == (
+            f"error: config file {str(tmp_path / 'nope.ini')!r} does not exist: pass the path "
+            "of your ini file (thebot-init-config DIR writes one)\n"
+        )
 
 
 @pytest.mark.skipif(

@@ -12,8 +12,9 @@ from importlib import metadata
 from typing import Any
 
 from thebot.scripts import preflight
-from thebot.scripts.common import fail, parser, read_settings
-from thebot.settings import ConfigurationError, check_settings
+from thebot.scripts.common import parser, read_settings
+from thebot.scripts.console import check_ini, operator_errors
+from thebot.settings import check_settings
 
 DISTRIBUTION = "thebot"
 # What our setup.py writes into the distribution's metadata. The classifier is refused by
@@ -66,10 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         "exit 3 when a service is down",
     )
     args = p.parse_args(argv)
-    try:
+    with operator_errors(args):  # a missing ini or a value that is not valid: one line, exit 2
+        check_ini(args.config_uri)
         settings = read_settings(args.config_uri, logging=False)
-    except ConfigurationError as exc:
-        return fail(str(exc))
     errors, warnings = check_settings(settings)
     for warning in distribution_warnings() + warnings:
         print(f"WARNING: {warning}")
@@ -85,7 +85,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def live(settings: dict[str, Any], errors: list[str]) -> int:
-    print("Live checks (as this user, with the configured timeouts):")
+    print(
+        f"Live checks, as this user (timeouts: database {settings['db_connect_timeout']} s, "
+        f"Redis {settings['redis_timeout']} s):"
+    )
     findings = preflight.live_checks(settings)
     for finding in findings:
         print(finding.line())

@@ -2,8 +2,8 @@
 migrations, or only report the migration state.
 
 Exit status: 0 done (or, with ``--check``, at head); 1 with ``--check`` when the database is
-not at head; 2 when the ini cannot be read or the database refuses the connection; 3 when
-the database does not answer.
+not at head; 2 when the ini cannot be read or the database refuses the connection (role,
+password, database name); 3 when the database does not answer.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from sqlalchemy.engine import Connection
 
 from thebot.db.migrate import current_revision, upgrade
 from thebot.scripts import preflight
-from thebot.scripts.common import fail, parser, read_settings
-from thebot.settings import ConfigurationError
-
-EXIT_REFUSED = 2
+from thebot.scripts.common import parser, read_settings
+from thebot.scripts.console import check_ini, operator_errors
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,17 +28,13 @@ def main(argv: list[str] | None = None) -> int:
         help="only report the database's revision and the head; exit 1 when not at head",
     )
     args = p.parse_args(argv)
-    try:
+    with operator_errors(args):
+        check_ini(args.config_uri)
         settings = read_settings(args.config_uri)
-    except ConfigurationError as exc:
-        return fail(str(exc))
-    try:
         with preflight.database_connection(settings) as conn:
             if args.check:
                 return check(conn)
             return migrate(settings, conn, args.revision)
-    except preflight.Unreachable as exc:
-        return fail(f"ERROR: {exc}", preflight.EXIT_SERVICE_DOWN if exc.down else EXIT_REFUSED)
 
 
 def check(conn: Connection) -> int:

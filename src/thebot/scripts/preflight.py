@@ -17,16 +17,16 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
 from thebot.db import get_engine
+from thebot.scripts import console
 
 OK, WARNING, ERROR, DOWN = "ok", "warning", "error", "down"
-EXIT_PROBLEMS, EXIT_SERVICE_DOWN = 1, 3
+EXIT_PROBLEMS = 1
 DIRECTORIES = (
     ("media_root", "MEDIA_ROOT"),
     ("backup_dir", "BACKUP_DIR"),
     ("log_dir", "LOG_DIR"),
     ("mail_dir", "MAIL_DIR"),
 )
-DATABASE_SETTINGS = "DB_HOST and DB_PORT or DATABASE_URL"
 
 
 @dataclass(frozen=True)
@@ -41,18 +41,10 @@ class Finding:
         return f"{label}: {self.text}"
 
 
-class Unreachable(Exception):
-    """The database did not answer (``down``) or refused us (``refused``)."""
-
-    def __init__(self, text: str, down: bool):
-        super().__init__(text)
-        self.down = down
-
-
 def exit_code(findings: list[Finding]) -> int:
     """3 when a service is down, 1 on any other error, 0 otherwise."""
     if any(f.status == DOWN for f in findings):
-        return EXIT_SERVICE_DOWN
+        return console.DOWN
     if any(f.status == ERROR for f in findings):
         return EXIT_PROBLEMS
     return 0
@@ -68,53 +60,24 @@ def describe_database(url: URL) -> str:
     return f"{where} as {url.username}" if url.username else where
 
 
-def _reason(exc: DBAPIError) -> tuple[str, bool]:
-    """The driver's message in one line, and whether the server answered at all."""
-    text = " ".join(str(exc.orig).split())
-    # The server answered and refused the role, password, database or TLS mode.
-    answered = "FATAL:" in text or "SSL" in text
-    for marker in ("FATAL:", "failed:"):
-        if marker in text:
-            text = text.rsplit(marker, 1)[1].strip()
-            break
-    text = text.split(" Is the server running")[0]
-    return text, not answered
-
-
-def _database_hint(reason: str) -> str:
-    if "does not exist" in reason and "database" in reason:
-        return "DB_NAME or DATABASE_URL"
-    if "role" in reason or "password" in reason or "authentication" in reason:
-        return "DB_USER and DB_PASSWORD or DATABASE_URL"
-    if "SSL" in reason or "ssl" in reason:
-        return "DB_SSLMODE"
-    return DATABASE_SETTINGS
-
-
 @contextmanager
 def database_connection(settings: dict[str, Any]) -> Iterator[Connection]:
-    """A connection with the configured ``DB_CONNECT_TIMEOUT``, or ``Unreachable``."""
-    url = settings["sqlalchemy.url"]
+    """A connection opened with the configured ``DB_CONNECT_TIMEOUT``; the engine is
+    disposed of afterwards. A failure to connect raises the driver's error."""
     engine = get_engine(settings)
     try:
-        try:
-            conn = engine.connect()
-        except DBAPIError as exc:
-            reason, down = _reason(exc)
-            where = describe_database(url)
-            if down:
-                text = (
-                    f"database {where} unreachable within {settings['db_connect_timeout']} s: "
-                    f"{reason} (check {_database_hint(reason)} and that the server runs)"
-                )
-            else:
-                text = f"database {where} refused the connection: {reason} "
-                text += f"(check {_database_hint(reason)})"
-            raise Unreachable(text, down=down) from exc
-        with conn:
+        with engine.connect() as conn:
             yield conn
     finally:
         engine.dispose()
+
+
+def problem_finding(exc: Exception, settings: dict[str, Any]) -> Finding:
+    """An outage or a refusal as a finding, in the words of the other console scripts."""
+    problem = console.diagnose(exc, settings)
+    if problem is None:  # not an operator's problem: a bug, keep its traceback
+        raise exc
+    return Finding(DOWN if problem.code == console.DOWN else ERROR, problem.message)
 
 
 def server_version(conn: Connection) -> str:
@@ -184,8 +147,8 @@ def check_database(settings: dict[str, Any]) -> list[Finding]:
         with database_connection(settings) as conn:
             version = server_version(conn)
             state = migration_state(conn)
-    except Unreachable as exc:
-        return [Finding(DOWN if exc.down else ERROR, str(exc))]
+    except DBAPIError as exc:
+        return [problem_finding(exc, settings)]
     return [
         Finding(OK, f"database: {version} at {describe_database(url)}"),
         migration_finding(state),
@@ -215,18 +178,10 @@ def check_redis(settings: dict[str, Any]) -> list[Finding]:
     client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         info = client.info("server")
-    except redis.AuthenticationError as exc:  # a ConnectionError too: test it first
-        return [Finding(ERROR, f"redis {shown} refused us: {exc} (check REDIS_URL's password)")]
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        return [
-            Finding(
-                DOWN,
-                f"redis {shown} unreachable within {timeout} s: {exc} "
-                "(check REDIS_URL and that the server runs)",
-            )
-        ]
-    except redis.RedisError as exc:  # NOAUTH and the like: it answered, but not to us
-        return [Finding(ERROR, f"redis {shown} answered with an error: {exc} (check REDIS_URL)")]
+    except redis.RedisError as exc:
+        if console.diagnose(exc, settings) is not None:  # down, or the password refused
+            return [problem_finding(exc, settings)]
+        return [Finding(ERROR, f"Redis at {shown} answered with an error: {exc}: fix REDIS_URL")]
     finally:
         client.close()
     return [Finding(OK, f"redis: Redis {info.get('redis_version', '?')} at {shown}")]
