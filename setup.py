@@ -29,6 +29,9 @@ requires = [
     "pyramid_tm>=2.5",
     "python-dateutil>=2.8.2",
     "redis>=5",
+    # Pyramid and Cornice import pkg_resources; setuptools 80.9+ prints a UserWarning for that
+    # on every start, before our code runs under pserve (Pyramid itself wants < 82).
+    "setuptools<80.9",
     "SQLAlchemy>=2.0.30",
     "swagger-ui-bundle>=1.1",  # /api/docs/ serves its files (no CDN)
     "transaction>=4",
