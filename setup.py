@@ -52,7 +52,7 @@ extras = {
         "openapi-spec-validator>=0.7",
         "pytest>=8",
         "pytest-cov",
-        "PyYAML>=6",  # tests/test_docker_files.py reads docker-compose.yml
+        "PyYAML>=6",  # tests/test_compose_files.py reads the compose files
         "ruff>=0.6",
         "schemathesis>=4.0",  # .ci/contract: the live server against the document
         "time-machine>=2.13",
