@@ -36,10 +36,10 @@ def test_admin_endpoints_accept_the_metrics_token(testapp, monitor_headers, path
     testapp.get(path, headers=monitor_headers, status=200)
 
 
-def test_health_lists_each_component_with_response_time(testapp, monitor_headers):
+def test_health_lists_each_component_with_response_time(testapp, monitor_headers, live_processes):
     body = testapp.get("/api/system/health/", headers=monitor_headers).json
     assert body["status"] == "healthy"
-    for name in ("api", "database", "cache", "queue", "websocket"):
+    for name in ("api", "database", "cache", "queue", "workers", "scheduler", "websocket"):
         assert "response_time_ms" in body["components"][name], name
     assert body["components"]["database"]["status"] == "ok"
     assert body["components"]["websocket"]["status"] == "disabled"
@@ -72,6 +72,7 @@ def test_components_report_pool_and_request_figures(testapp, monitor_headers):
     assert "checked_out" in comps["database"]["pool"]
     assert comps["api"]["requests"]["total"] >= 0
     assert "queue_depth" in comps["queue"]
+    assert comps["workers"]["status"] == comps["scheduler"]["status"] == "error"  # none runs
 
 
 def test_metrics_json(testapp, monitor_headers):
@@ -147,12 +148,13 @@ def test_uptime_without_checks_has_no_percentage(testapp, monitor_headers):
     assert body["sla"]["30d"]["percent"] is None
 
 
-def test_record_health_check_stores_a_row_and_prunes_old_ones(app, dbsession):
+def test_record_health_check_stores_a_row_and_prunes_old_ones(app, dbsession, live_processes):
     old = HealthCheck(checked_at=utcnow() - dt.timedelta(days=90), status="ok", components={})
     dbsession.add(old)
     dbsession.flush()
     check = record_health_check(dbsession, app.registry)
     assert check.status == "ok" and check.components["database"] == "ok"
+    assert check.components["workers"] == check.components["scheduler"] == "ok"
     assert dbsession.get(HealthCheck, old.id) is None
 
 
@@ -168,7 +170,7 @@ def test_health_check_actor_runs_through_the_broker(app, dbsession, broker, work
     assert dbsession.scalar(select(func.count(HealthCheck.id))) == before + 1
 
 
-def test_status_page_html_is_public_and_shows_incidents(testapp, dbsession):
+def test_status_page_html_is_public_and_shows_incidents(testapp, dbsession, live_processes):
     now = utcnow()
     dbsession.add_all(
         [
@@ -187,7 +189,9 @@ def test_status_page_html_is_public_and_shows_incidents(testapp, dbsession):
     assert "Database" in response.text and "<script" not in response.text
 
 
-def test_status_page_json_has_components_and_incidents_without_internals(testapp, dbsession):
+def test_status_page_json_has_components_and_incidents_without_internals(
+    testapp, dbsession, live_processes
+):
     now = utcnow()
     dbsession.add_all(
         [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,8 +15,12 @@ import psutil
 import redis
 from sqlalchemy import text
 
+from thebot.db import utcnow
 from thebot.outages import OUTAGES, reason
+from thebot.system import heartbeats
+from thebot.system.heartbeats import SCHEDULER, WORKER, Seen
 from thebot.tasks import broker_kind, queue_depth
+from thebot.tasks.backlog import oldest_waiting_seconds
 
 log = logging.getLogger(__name__)
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="thebot-check")
@@ -124,13 +129,106 @@ def check_cache(registry: Any) -> CheckResult:
     return timed(probe, registry.settings["readiness_timeout"], "cache")
 
 
+IN_PROCESS_STARTED = utcnow()
+UNSERVED = "unserved"  # the reason of a queue no live worker serves
+
+
+def processes(registry: Any, kind: str) -> list[Seen]:
+    """The processes of ``kind`` seen lately (heartbeats), plus this process's own threads
+    when the in-process worker or scheduler runs here (development)."""
+    with registry["dbsession_factory"]() as session:
+        seen = heartbeats.recent(session, registry.settings["heartbeat_timeout"], kind)
+    here = registry.get("task_worker") if kind == WORKER else registry.get("scheduler")
+    if here is not None and getattr(here, "running", True):
+        broker = registry["task_broker"]
+        queues = sorted(broker.get_declared_queues()) if kind == WORKER else []
+        now = utcnow()
+        seen.insert(
+            0,
+            Seen(
+                instance="in-process",
+                kind=kind,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                queues=queues,
+                state=heartbeats.RUNNING,
+                started_at=IN_PROCESS_STARTED,
+                last_seen=now,
+                live=True,
+                in_process=True,
+            ),
+        )
+    return seen
+
+
+def _listing(seen: list[Seen]) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "live": sum(1 for p in seen if p.live),
+        "processes": [p.as_dict(now) for p in seen],
+    }
+
+
+def _process_check(registry: Any, kind: str, missing: str) -> CheckResult:
+    result = timed(lambda: _listing(processes(registry, kind)), _timeout(registry), kind)
+    if result.status == "ok" and not (result.details or {}).get("live"):
+        result.status, result.error, result.reason = "error", missing, UNSERVED
+        result.details = {"live": 0, "processes": [], **(result.details or {})}
+    return result
+
+
+def check_workers(registry: Any) -> CheckResult:
+    """``thebot-worker`` processes by heartbeat: error when none is live."""
+    return _process_check(registry, WORKER, "no live worker: no thebot-worker heartbeat")
+
+
+def check_scheduler(registry: Any) -> CheckResult:
+    """``thebot-scheduler`` by heartbeat: error when none is live (periodic tasks and the
+    outbox relay stop)."""
+    return _process_check(registry, SCHEDULER, "no live scheduler: no thebot-scheduler heartbeat")
+
+
 def check_queue(registry: Any) -> CheckResult:
+    """Depth, oldest waiting message and live consumers per queue.
+
+    An error when no worker is live at all, or when a queue holds a message waiting longer
+    than ``queue_stale_minutes`` and no live worker consumes that queue.
+    """
     broker = registry["task_broker"]
+    stale_after = registry.settings["queue_stale_minutes"] * 60
+    problems: list[str] = []
 
     def probe() -> dict[str, Any]:
-        return {"broker": broker_kind(broker), "queue_depth": queue_depth(broker)}
+        depths = queue_depth(broker)
+        ages = oldest_waiting_seconds(broker, depths)
+        try:
+            workers: list[Seen] | None = [p for p in processes(registry, WORKER) if p.live]
+        except Exception:  # the database is down: its own check says so; no verdict here
+            workers = None
+        queues = []
+        for queue, depth in depths.items():
+            consumers = None if workers is None else sum(1 for w in workers if queue in w.queues)
+            age = ages.get(queue)
+            queues.append(
+                {"name": queue, "depth": depth, "oldest_seconds": age, "consumers": consumers}
+            )
+            if consumers == 0 and age is not None and age > stale_after:
+                problems.append(
+                    f"queue {queue!r}: a message has waited {age / 60:.0f} min "
+                    "and no live worker consumes it"
+                )
+        if workers == []:
+            problems.insert(0, "no live worker: queued messages are not processed")
+        return {"broker": broker_kind(broker), "queue_depth": depths, "queues": queues}
 
-    return timed(probe, registry.settings["readiness_timeout"], "queue")
+    result = timed(probe, _timeout(registry), "queue")
+    if result.status == "ok" and problems:
+        result.status, result.error, result.reason = "error", "; ".join(problems), UNSERVED
+    return result
+
+
+def _timeout(registry: Any) -> float:
+    return float(registry.settings["readiness_timeout"])
 
 
 def check_websocket(registry: Any) -> CheckResult:
@@ -144,6 +242,8 @@ COMPONENT_CHECKS: dict[str, Callable[[Any], CheckResult]] = {
     "database": check_database,
     "cache": check_cache,
     "queue": check_queue,
+    "workers": check_workers,
+    "scheduler": check_scheduler,
     "redis": check_redis,
     "websocket": check_websocket,
 }

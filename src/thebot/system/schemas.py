@@ -42,14 +42,94 @@ class ReadinessResponse(colander.MappingSchema):
 
 
 class Component(colander.MappingSchema):
-    status = _text()
+    status = _text(description='"ok", "error" or "disabled"')
     response_time_ms = colander.SchemaNode(colander.Float(), missing=colander.drop)
+    error = _text(missing=colander.drop, description="What failed, in the driver's words")
+    reason = _text(
+        missing=colander.drop,
+        description='"unreachable", "timeout", "error", or "unserved" (nothing consumes)',
+    )
 
     def schema_type(self, **kw: object) -> colander.Mapping:
         return colander.Mapping(unknown="preserve")
 
 
+class Strings(colander.SequenceSchema):
+    item = _text()
+
+
+class ProcessSeen(colander.MappingSchema):
+    host = _text()
+    pid = colander.SchemaNode(colander.Integer())
+    queues = Strings(description="The queues it consumes (workers)")
+    state = _text(description='"running", "waiting for the task broker", ...')
+    started_at = colander.SchemaNode(colander.DateTime())
+    last_seen = colander.SchemaNode(colander.DateTime(), description="Its last heartbeat")
+    seconds_ago = colander.SchemaNode(colander.Float())
+    live = colander.SchemaNode(
+        colander.Boolean(), description="Last heartbeat younger than HEARTBEAT_TIMEOUT"
+    )
+    in_process = colander.SchemaNode(
+        colander.Boolean(),
+        missing=colander.drop,
+        description="The worker or scheduler thread of this web process (development)",
+    )
+
+
+class Processes(colander.SequenceSchema):
+    process = ProcessSeen()
+
+
+class ProcessesComponent(Component):
+    live = colander.SchemaNode(
+        colander.Integer(),
+        missing=colander.drop,
+        description="Processes with a fresh heartbeat (absent: heartbeats unreadable)",
+    )
+    processes = Processes(missing=colander.drop, description="Seen in the last hour, newest first")
+
+
+class QueueState(colander.MappingSchema):
+    name = _text()
+    depth = colander.SchemaNode(colander.Integer(), description="Messages ready to run")
+    oldest_seconds = colander.SchemaNode(
+        colander.Float(),
+        missing=None,
+        description="How long its oldest due message has waited; null: none waits",
+    )
+    consumers = colander.SchemaNode(
+        colander.Integer(),
+        missing=None,
+        description="Live workers consuming it; null: unknown (database unavailable)",
+    )
+
+
+class QueueStates(colander.SequenceSchema):
+    queue = QueueState()
+
+
+class QueueComponent(Component):
+    broker = _text(missing=colander.drop, description='"redis", "inprocess" or "stub"')
+    queue_depth = _open(missing=colander.drop, description="Messages ready, per queue")
+    queues = QueueStates(missing=colander.drop)
+
+
 class Components(colander.MappingSchema):
+    """Each component; ``queue``, ``workers`` and ``scheduler`` are ``error`` when no live
+    process serves them (see the health section of the README)."""
+
+    api = Component()
+    database = Component()
+    cache = Component()
+    queue = QueueComponent(
+        description="Error when no worker is live, or when a queue has a message waiting "
+        "longer than QUEUE_STALE_MINUTES that no live worker consumes"
+    )
+    workers = ProcessesComponent(description="thebot-worker processes by heartbeat")
+    scheduler = ProcessesComponent(description="thebot-scheduler by heartbeat")
+    redis = Component()
+    websocket = Component()
+
     def schema_type(self, **kw: object) -> colander.Mapping:
         return colander.Mapping(unknown="preserve")
 
@@ -57,7 +137,7 @@ class Components(colander.MappingSchema):
 class HealthStatus(colander.MappingSchema):
     status = _text(validator=colander.OneOf(["healthy", "degraded", "unhealthy"]))
     timestamp = colander.SchemaNode(colander.DateTime())
-    components = _open(description="Each component: status, response_time_ms, details")
+    components = Components()
 
 
 class HealthExtended(HealthStatus):
@@ -66,7 +146,7 @@ class HealthExtended(HealthStatus):
 
 class ComponentsResponse(colander.MappingSchema):
     timestamp = colander.SchemaNode(colander.DateTime())
-    components = _open()
+    components = Components()
 
 
 class UptimeResponse(colander.MappingSchema):

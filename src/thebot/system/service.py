@@ -109,6 +109,8 @@ def components(registry: Any) -> dict[str, Any]:
             "database": database,
             "cache": results["cache"].as_dict(),
             "queue": results["queue"].as_dict(),
+            "workers": results["workers"].as_dict(),
+            "scheduler": results["scheduler"].as_dict(),
             "redis": results["redis"].as_dict(),
             "websocket": results["websocket"].as_dict(),
         },
