@@ -327,6 +327,32 @@ def test_a_user_holds_at_most_the_connection_cap(gateway, new_user, rt_app):
 
 
 @redis_only()
+def test_the_connection_cap_counts_the_users_sockets_on_other_gateways(gateway, new_user, rt_app):
+    from thebot.realtime.gateway import stats
+
+    user, headers = new_user()
+    cap = rt_app.registry.settings["realtime_max_connections_per_user"]
+    hub = rt_app.registry["realtime_hub"]
+    other = stats.GatewayStats().snapshot([user.id], {user.id: cap - 1})
+    stats.publish_snapshot(hub, "elsewhere:1:abc", other)
+    try:
+        gateway.gateway.remote_counts = stats.remote_counts(hub, gateway.gateway.id)
+        assert gateway.gateway.remote_counts == {user.id: cap - 1}
+
+        async def scenario() -> int:
+            async with connect(url(gateway), additional_headers=headers):
+                try:
+                    async with connect(url(gateway), additional_headers=headers):
+                        return 101
+                except InvalidStatus as exc:
+                    return exc.response.status_code
+
+        assert run(scenario()) == 429
+    finally:
+        stats.remove_snapshot(hub, "elsewhere:1:abc")
+
+
+@redis_only()
 def test_two_gateways_on_one_redis_both_deliver(api, gateway, new_user, rt_app):
     from thebot.realtime.gateway.runner import GatewayThread
 

@@ -70,6 +70,9 @@ class Gateway:
         self.stats = stats.GatewayStats()
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.connections: dict[int, set[Connection]] = {}
+        # Sockets per user on the other gateways (Redis hub), refreshed with the snapshots:
+        # the connection cap is per user across every gateway, within a few seconds.
+        self.remote_counts: dict[int, int] = {}
         self.executor = concurrent.futures.ThreadPoolExecutor(
             WORKER_THREADS, thread_name_prefix="thebot-realtime"
         )
@@ -94,6 +97,10 @@ class Gateway:
             except RuntimeError:  # changed size during iteration: the loop is busy
                 continue
         return set()
+
+    def open_for(self, user_id: int) -> int:
+        """The user's sockets on this gateway and (as last seen) on the others."""
+        return len(self.connections.get(user_id, ())) + self.remote_counts.get(user_id, 0)
 
     def all_connections(self) -> list[Connection]:
         return [c for conns in self.connections.values() for c in conns]
@@ -167,7 +174,7 @@ class Gateway:
                 {"detail": "Invalid, used or expired ticket or token."},
                 {"WWW-Authenticate": "Token"},
             )
-        if len(self.connections.get(credential.user_id, ())) >= self.max_per_user:
+        if self.open_for(credential.user_id) >= self.max_per_user:
             return _response(
                 http.HTTPStatus.TOO_MANY_REQUESTS, {"detail": "Too many connections."}
             )
@@ -312,8 +319,10 @@ class Gateway:
             return
         while True:
             try:
-                snap = self.stats.snapshot(list(self.users()))
+                counts = {user: len(conns) for user, conns in list(self.connections.items())}
+                snap = self.stats.snapshot(list(counts), counts)
                 await self.blocking(stats.publish_snapshot, self.hub, self.id, snap)
+                self.remote_counts = await self.blocking(stats.remote_counts, self.hub, self.id)
             except Exception as exc:
                 OUTAGES.failed("realtime snapshot", exc)
             await asyncio.sleep(stats.SNAPSHOT_SECONDS)

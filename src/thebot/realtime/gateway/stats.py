@@ -74,10 +74,15 @@ class GatewayStats:
             else:
                 self.bucket_counts[-1] += 1
 
-    def snapshot(self, users: list[int] | None = None) -> dict[str, Any]:
+    def snapshot(
+        self, users: list[int] | None = None, counts: dict[int, int] | None = None
+    ) -> dict[str, Any]:
+        """``users``: who is connected (chat's presence); ``counts``: sockets per user
+        (the other gateways' share of a user's connection cap)."""
         with self._lock:
             return {
-                "users": sorted(users or ()),  # who is connected (chat's presence)
+                "users": sorted(users or ()),
+                "counts": {str(u): n for u, n in (counts or {}).items()},
                 "connections": self.open,
                 "delivered": self.delivered_total,
                 "buckets": list(self.bucket_counts),
@@ -116,6 +121,26 @@ def read_snapshots(hub: Any) -> list[dict[str, Any]]:
     if not keys:
         return []
     return [json.loads(raw) for raw in hub.client.mget(keys) if raw]
+
+
+def remote_counts(hub: Any, own_id: str) -> dict[int, int]:
+    """Sockets per user held by the *other* gateways (from their latest snapshots)."""
+    keys = [
+        key
+        for key in hub.client.scan_iter(match=hub.prefix + SNAPSHOT_PREFIX + "*", count=100)
+        if _text(key) != hub.prefix + SNAPSHOT_PREFIX + own_id
+    ]
+    totals: dict[int, int] = {}
+    for raw in hub.client.mget(keys) if keys else ():
+        if not raw:
+            continue
+        for user, count in json.loads(raw).get("counts", {}).items():
+            totals[int(user)] = totals.get(int(user), 0) + int(count)
+    return totals
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def remove_snapshot(hub: Any, gateway_id: str) -> None:
