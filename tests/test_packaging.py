@@ -87,6 +87,9 @@ def test_installed_wheel_works_outside_the_checkout(wheel, tmp_path):
     run("-m", "thebot.scripts.init_config", str(work))
     run("-m", "alembic", "-c", str(work / "development.ini"), "upgrade", "head")
     assert (work / "thebot.sqlite").exists()
+    live = run("-m", "thebot.scripts.check_config", str(work / "development.ini"), "--live")
+    assert "is not THE_BOT" not in live, live  # the installed metadata is the wheel's: ours
+    assert "OK: database: SQLite" in live and "(head)" in live
     out = run(
         "-c",
         "from pyramid.paster import get_app; from webtest import TestApp;"
@@ -96,3 +99,19 @@ def test_installed_wheel_works_outside_the_checkout(wheel, tmp_path):
         "print(app.get('/api/system/status-page/').status_int)",
     )
     assert out.split() == ["alive", "ready", "200"]
+
+
+def test_wheel_metadata_is_ours_version_1_and_not_for_the_public_index(wheel):
+    """Version 1.0.0 (above the unrelated ``thebot`` 0.4.1 on pypi.org), and the marker
+    ``thebot-check-config`` looks for: the installed wheel draws no warning from it."""
+    from email.parser import Parser
+
+    from thebot.scripts.check_config import MARKER_CLASSIFIER, distribution_warnings
+
+    archive = zipfile.ZipFile(wheel)
+    name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+    meta = Parser().parsestr(archive.read(name).decode())
+    assert (meta["Name"], meta["Version"]) == ("thebot", "1.0.0")
+    assert wheel.name == "thebot-1.0.0-py3-none-any.whl"
+    assert MARKER_CLASSIFIER in meta.get_all("Classifier")
+    assert distribution_warnings(meta) == []
