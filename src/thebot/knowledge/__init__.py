@@ -14,4 +14,21 @@ from typing import Any
 
 
 def includeme(config: Any) -> None:
+    from thebot.events import Committing
+    from thebot.knowledge.events import KNOWLEDGE_EVENTS, AnswerGraded, LessonUnlocked
+    from thebot.knowledge.learning.subscribers import (
+        CATEGORY,
+        tell_answer_graded,
+        tell_lesson_unlocked,
+    )
+
+    config.include("thebot.notifications")  # config.add_notification_category
+    config.add_notification_category(
+        CATEGORY, "Knowledge graph: lessons unlocked, text answers graded", email=False
+    )
+    config.add_subscriber(tell_lesson_unlocked, [Committing, LessonUnlocked])
+    config.add_subscriber(tell_answer_graded, [Committing, AnswerGraded])
+    config.include("thebot.realtime")  # config.add_realtime_event: to the student's sockets
+    for event_class in KNOWLEDGE_EVENTS:
+        config.add_realtime_event(event_class)
     config.scan("thebot.knowledge")

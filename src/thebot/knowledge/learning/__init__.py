@@ -1,0 +1,1 @@
+"""The student's side of a graph: lessons, element actions, grading, unlocking."""

@@ -1,0 +1,87 @@
+"""Schemas of the class overview."""
+
+from __future__ import annotations
+
+import colander
+
+from thebot.knowledge.models import LessonState
+from thebot.pagination import PaginationQuery
+from thebot.schemas import DROP, StrictMapping, object_id
+
+
+class OverviewQuery(StrictMapping, PaginationQuery):
+    student = object_id(missing=DROP)
+
+
+class OverviewRequest(colander.MappingSchema):
+    querystring = OverviewQuery()
+
+
+class CsvQuery(StrictMapping):
+    student = object_id(missing=DROP)
+
+
+class OverviewCsvRequest(colander.MappingSchema):
+    querystring = CsvQuery(missing=DROP)
+
+
+def _int() -> colander.SchemaNode:
+    return colander.SchemaNode(colander.Integer())
+
+
+def _str() -> colander.SchemaNode:
+    return colander.SchemaNode(colander.String())
+
+
+class TemplateOut(colander.MappingSchema):
+    id = _int()
+    title = _str()
+    subject_id = _int()
+
+
+class Column(colander.MappingSchema):
+    node_id = _int()
+    lesson_id = _int()
+    title = _str()
+    max_score = _int()
+
+
+class Columns(colander.SequenceSchema):
+    item = Column()
+
+
+class Cell(colander.MappingSchema):
+    state = colander.SchemaNode(
+        colander.String(), validator=colander.OneOf(tuple(s.value for s in LessonState))
+    )
+    score = _int()
+    max_score = _int()
+
+
+class Cells(colander.SequenceSchema):
+    item = Cell(missing=None, description="null: the student's graph lacks this lesson")
+
+
+class Student(colander.MappingSchema):
+    id = _int()
+    name = _str()
+
+
+class Row(colander.MappingSchema):
+    graph_id = _int()
+    student = Student()
+    completed = _int()
+    score = _int()
+    max_score = _int()
+    cells = Cells(description="one per lesson, in the order of lessons")
+
+
+class Rows(colander.SequenceSchema):
+    item = Row()
+
+
+class OverviewPage(colander.MappingSchema):
+    template = TemplateOut()
+    lessons = Columns()
+    items = Rows()
+    next_cursor = colander.SchemaNode(colander.String(), missing=None)

@@ -1,0 +1,138 @@
+"""The class overview of a template: one row per student graph made from it (that the
+caller may see: ``access.visible_graphs_clause``), one column per lesson of the template
+(top to bottom, left to right in the editor). A cell is the student's state and score in
+that lesson (matched by lesson: a student graph holds a lesson once), or ``null`` when
+their graph no longer has it. A constant number of queries, whatever the page's size.
+
+CSV: the same matrix, every row the caller may see (no pages): per student its id, name,
+graph id, lessons completed, score and max score, then two columns per lesson (state,
+score). Values a spreadsheet would run as a formula are prefixed with ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from thebot.accounts.models import User
+from thebot.knowledge import access, states
+from thebot.knowledge.models import GraphKind, GraphNode, KnowledgeGraph, Lesson, LessonProgress
+
+ORDER = [(KnowledgeGraph.id, "asc")]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def columns(dbsession: Session, template: KnowledgeGraph) -> list[dict[str, Any]]:
+    """The template's lessons, in editor order."""
+    rows = dbsession.execute(
+        select(GraphNode.id, GraphNode.lesson_id, Lesson.title)
+        .join(Lesson, Lesson.id == GraphNode.lesson_id)
+        .where(GraphNode.graph_id == template.id)
+        .order_by(GraphNode.y, GraphNode.x, GraphNode.id)
+    ).all()
+    max_scores = states.lesson_max_scores(dbsession, [r.lesson_id for r in rows])
+    return [
+        {
+            "node_id": r.id,
+            "lesson_id": r.lesson_id,
+            "title": r.title,
+            "max_score": max_scores.get(r.lesson_id, 0),
+        }
+        for r in rows
+    ]
+
+
+def graphs_statement(viewer: User, template: KnowledgeGraph, filters: dict[str, Any]) -> Select:
+    stmt = (
+        select(
+            KnowledgeGraph.id,
+            KnowledgeGraph.student_id,
+            User.username,
+            User.first_name,
+            User.last_name,
+        )
+        .join(User, User.id == KnowledgeGraph.student_id)
+        .where(
+            KnowledgeGraph.kind == GraphKind.STUDENT.value,
+            KnowledgeGraph.template_id == template.id,
+            access.visible_graphs_clause(viewer),
+        )
+    )
+    if "student" in filters:
+        stmt = stmt.where(KnowledgeGraph.student_id == filters["student"])
+    return stmt
+
+
+def matrix(
+    dbsession: Session, lessons: list[dict[str, Any]], graphs: Iterable[Any]
+) -> list[dict[str, Any]]:
+    """One row per graph: the cells under ``lessons`` and the row's totals."""
+    graphs = list(graphs)
+    cells: dict[tuple[int, int], dict[str, Any]] = {}
+    if graphs:
+        for graph_id, lesson_id, state, score, max_score in dbsession.execute(
+            select(
+                GraphNode.graph_id,
+                GraphNode.lesson_id,
+                LessonProgress.state,
+                LessonProgress.score,
+                LessonProgress.max_score,
+            )
+            .join(LessonProgress, LessonProgress.node_id == GraphNode.id)
+            .where(GraphNode.graph_id.in_([g.id for g in graphs]))
+        ):
+            cells[(graph_id, lesson_id)] = {"state": state, "score": score, "max_score": max_score}
+    rows = []
+    for graph in graphs:
+        row_cells = [cells.get((graph.id, lesson["lesson_id"])) for lesson in lessons]
+        present = [cell for cell in row_cells if cell is not None]
+        name = f"{graph.first_name} {graph.last_name}".strip() or graph.username
+        rows.append(
+            {
+                "graph_id": graph.id,
+                "student": {"id": graph.student_id, "name": name},
+                "completed": sum(cell["state"] == states.COMPLETED for cell in present),
+                "score": sum(cell["score"] for cell in present),
+                "max_score": sum(cell["max_score"] for cell in present),
+                "cells": row_cells,
+            }
+        )
+    return rows
+
+
+def template_json(template: KnowledgeGraph) -> dict[str, Any]:
+    return {"id": template.id, "title": template.title, "subject_id": template.subject_id}
+
+
+def safe(value: Any) -> Any:
+    """A text cell a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def to_csv(lessons: list[dict[str, Any]], rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    header = ["student_id", "student", "graph_id", "completed", "score", "max_score"]
+    for lesson in lessons:
+        header += [f"{lesson['title']} (state)", f"{lesson['title']} (score)"]
+    writer.writerow([safe(cell) for cell in header])
+    for row in rows:
+        line: list[Any] = [
+            row["student"]["id"],
+            row["student"]["name"],
+            row["graph_id"],
+            row["completed"],
+            row["score"],
+            row["max_score"],
+        ]
+        for cell in row["cells"]:
+            line += [cell["state"], cell["score"]] if cell is not None else ["", ""]
+        writer.writerow([safe(cell) for cell in line])
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Teachers grade text problems: the review queue and the grade."""
