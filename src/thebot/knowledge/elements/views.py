@@ -71,7 +71,7 @@ def list_elements(request: Request) -> dict[str, Any]:
 def create_element(request: Request) -> dict[str, Any]:
     """``content`` is checked against ``type`` (400 naming ``content.<field>``)."""
     new = service.create(request.dbsession, request.context.viewer, request.validated["body"])
-    audit(request, "knowledge_element_created", target_type="knowledge_element", target_id=new.id)
+    audit(request, "knowledge.element_created", target_type="knowledge_element", target_id=new.id)
     created(request, "knowledge_element", id=new.id)
     return service.element_data(new)
 
@@ -101,7 +101,7 @@ def update_element(request: Request) -> dict[str, Any]:
     refresh_graphs_with_lessons(request.dbsession, lesson_ids)
     audit(
         request,
-        "knowledge_element_updated",
+        "knowledge.element_updated",
         target_type="knowledge_element",
         target_id=row.id,
         fields=sorted(changes),
@@ -119,5 +119,5 @@ def delete_element(request: Request) -> Response:
     """409 while a lesson uses the element (``lesson_ids`` lists them)."""
     row_id = request.context.row.id
     service.delete(request.dbsession, request.context.row)
-    audit(request, "knowledge_element_deleted", target_type="knowledge_element", target_id=row_id)
+    audit(request, "knowledge.element_deleted", target_type="knowledge_element", target_id=row_id)
     return no_content()

@@ -65,7 +65,7 @@ def create_graph(request: Request) -> dict[str, Any]:
     new = service.create(request.dbsession, request.context.viewer, request.validated["body"])
     audit(
         request,
-        "knowledge_graph_created",
+        "knowledge.graph_created",
         target_type="knowledge_graph",
         target_id=new.id,
         student_id=new.student_id,

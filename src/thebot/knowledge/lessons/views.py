@@ -63,7 +63,7 @@ def list_lessons(request: Request) -> dict[str, Any]:
 def create_lesson(request: Request) -> dict[str, Any]:
     """Each element must be one the caller reads, of the lesson's subject, listed once."""
     new = service.create(request.dbsession, request.context.viewer, request.validated["body"])
-    audit(request, "knowledge_lesson_created", target_type="knowledge_lesson", target_id=new.id)
+    audit(request, "knowledge.lesson_created", target_type="knowledge_lesson", target_id=new.id)
     created(request, "knowledge_lesson", id=new.id)
     return service.lessons_data(request.dbsession, [new])[0]
 
@@ -94,7 +94,7 @@ def update_lesson(request: Request) -> dict[str, Any]:
         refresh_graphs_with_lessons(request.dbsession, [row.id])
     audit(
         request,
-        "knowledge_lesson_updated",
+        "knowledge.lesson_updated",
         target_type="knowledge_lesson",
         target_id=row.id,
         fields=sorted(changes),
@@ -112,5 +112,5 @@ def delete_lesson(request: Request) -> Response:
     """409 while a graph (template or student graph) places the lesson."""
     row_id = request.context.row.id
     service.delete(request.dbsession, request.context.row)
-    audit(request, "knowledge_lesson_deleted", target_type="knowledge_lesson", target_id=row_id)
+    audit(request, "knowledge.lesson_deleted", target_type="knowledge_lesson", target_id=row_id)
     return no_content()

@@ -77,6 +77,14 @@ TEMPLATE = _services("template", TEMPLATE_PATH, TEMPLATE_ID_PATH, TemplateResour
 GRAPH = _services(
     "graph", GRAPH_PATH, GRAPH_ID_PATH, GraphResource, "nodes", "dependencies", "dependency"
 )
+# venusian registers module-level services only: name each one here.
+template_nodes = TEMPLATE["nodes"]
+template_node = TEMPLATE["node"]
+template_dependencies = TEMPLATE["dependencies"]
+template_dependency = TEMPLATE["dependency"]
+graph_nodes = GRAPH["nodes"]
+graph_dependencies = GRAPH["dependencies"]
+graph_dependency = GRAPH["dependency"]
 
 
 def graph_of(request: Request) -> KnowledgeGraph:
@@ -93,7 +101,7 @@ def _states(graph: KnowledgeGraph) -> bool:
 def _audit(request: Request, action: str, graph: KnowledgeGraph, **details: Any) -> None:
     audit(
         request,
-        f"knowledge_{action}",
+        f"knowledge.{action}",
         target_type=f"knowledge_{graph.kind}",
         target_id=graph.id,
         **details,

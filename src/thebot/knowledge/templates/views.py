@@ -95,7 +95,7 @@ def list_templates(request: Request) -> dict[str, Any]:
 def create_template(request: Request) -> dict[str, Any]:
     new = service.create(request.dbsession, request.context.viewer, request.validated["body"])
     audit(
-        request, "knowledge_template_created", target_type="knowledge_template", target_id=new.id
+        request, "knowledge.template_created", target_type="knowledge_template", target_id=new.id
     )
     created(request, "knowledge_template", id=new.id)
     return service.template_data(request.dbsession, new)
@@ -114,7 +114,7 @@ def import_template(request: Request) -> dict[str, Any]:
         request.dbsession, request.context.viewer, request.validated["body"]
     )
     audit(
-        request, "knowledge_template_imported", target_type="knowledge_template", target_id=new.id
+        request, "knowledge.template_imported", target_type="knowledge_template", target_id=new.id
     )
     created(request, "knowledge_template", id=new.id)
     return service.template_data(request.dbsession, new)
@@ -144,7 +144,7 @@ def update_template(request: Request) -> dict[str, Any]:
     service.update(request.dbsession, row, dict(changes))
     audit(
         request,
-        "knowledge_template_updated",
+        "knowledge.template_updated",
         target_type="knowledge_template",
         target_id=row.id,
         fields=sorted(changes),
@@ -181,7 +181,7 @@ def propagate_template(request: Request) -> dict[str, Any]:
     outcome = propagate(request.dbsession, row)
     audit(
         request,
-        "knowledge_template_propagated",
+        "knowledge.template_propagated",
         target_type="knowledge_template",
         target_id=row.id,
         graphs=outcome["graphs"],
