@@ -279,3 +279,26 @@ def test_setup_py_declares_the_marker_and_version_1():
     assert 'version="1.0.0"' in setup
     for value in (check_config.MARKER_CLASSIFIER, check_config.AUTHOR, check_config.HOME_PAGE):
         assert f'"{value}"' in setup, value
+
+
+def test_a_server_without_the_asked_tls_mode_is_a_problem_not_an_outage():
+    from sqlalchemy.exc import OperationalError
+
+    settings = load_settings(
+        {"database_url": "postgresql://thebot:pw@db.internal/thebot", "db_sslmode": "require"},
+        environ={},
+    )
+    refused = OperationalError(
+        "connect",
+        {},
+        Exception(
+            'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
+            "server does not support SSL, but SSL was required"
+        ),
+    )
+    finding = preflight.problem_finding(refused, settings)
+    assert finding.status == preflight.ERROR
+    assert "(server does not support SSL, but SSL was required): fix DB_SSLMODE" in finding.text
+    assert "pw" not in finding.text
+    down = OperationalError("connect", {}, Exception("connection failed: Connection refused"))
+    assert preflight.problem_finding(down, settings).status == preflight.DOWN

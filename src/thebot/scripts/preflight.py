@@ -1,6 +1,7 @@
 """Live pre-flight checks (``thebot-check-config --live``, ``thebot-migrate --check``): connect
 to the database and Redis with the configured timeouts, read the migration state, try the
-directories. Nothing here changes anything: no table, file or folder is created."""
+directories. The checks change nothing: no table, file or folder is created (an SQLite
+file that does not exist yet is reported, not opened)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,14 @@ def database_connection(settings: dict[str, Any]) -> Iterator[Connection]:
 
 def problem_finding(exc: Exception, settings: dict[str, Any]) -> Finding:
     """An outage or a refusal as a finding, in the words of the other console scripts."""
+    text = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    if isinstance(exc, DBAPIError) and "SSL" in text:  # it answered: not an outage
+        url = settings["sqlalchemy.url"].render_as_string(hide_password=True)
+        return Finding(
+            ERROR,
+            f"the database at {url} answered, but not in the TLS mode asked for "
+            f"({text.rsplit('failed: ', 1)[-1]}): fix DB_SSLMODE or the server's TLS set-up",
+        )
     problem = console.diagnose(exc, settings)
     if problem is None:  # not an operator's problem: a bug, keep its traceback
         raise exc
