@@ -3,6 +3,8 @@ kind, the answers of its questions spelled so a leak is easy to see, and URL bui
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from types import SimpleNamespace
 from typing import Any
 
@@ -81,3 +83,83 @@ def node_urls(made: Any) -> SimpleNamespace:
     return SimpleNamespace(
         lesson=[lesson_url(made.graph, node) for node in made.nodes],
     )
+
+
+QUESTION = {"question": "Halves?", "choices": ["1/2", "1/3"], "correct": [0]}
+
+
+def seed_committed(app: Any, lessons: int, requires: list[tuple[int, int]]) -> dict[str, Any]:
+    """Committed (for apps with their own engine): a student graph of ``lessons``
+    one-question lessons (one attempt each, answer ``[0]``), with the required edges
+    ``requires``; every question's progress started. Returns ids and the student's
+    ``headers``."""
+    from thebot.accounts.credentials.tokens import issue_token
+    from thebot.accounts.models import StudentProfile, User
+    from thebot.catalog.models import Subject
+    from thebot.knowledge.models import (
+        Dependency,
+        Element,
+        ElementProgress,
+        GraphNode,
+        KnowledgeGraph,
+        Lesson,
+        LessonElement,
+    )
+    from thebot.knowledge.states import refresh_graph
+
+    tag = uuid.uuid4().hex[:8]
+    with app.registry["dbsession_factory"]() as session, session.begin():
+        session.info["registry"] = app.registry
+        author = User(username=f"e-{tag}", email=f"e-{tag}@example.com", role="teacher")
+        student = User(username=f"s-{tag}", email=f"s-{tag}@example.com", role="student")
+        session.add_all([author, student])
+        session.flush()
+        session.add(StudentProfile(user_id=student.id))
+        subject = Subject(name=f"Race {tag}")
+        session.add(subject)
+        session.flush()
+        graph = KnowledgeGraph(kind="student", subject_id=subject.id, student_id=student.id)
+        session.add(graph)
+        session.flush()
+        nodes, elements = [], []
+        for i in range(lessons):
+            lesson = Lesson(title=f"L{i}", subject_id=subject.id, author_id=author.id)
+            element = Element(
+                type="quick_question",
+                title=f"Q{i}",
+                subject_id=subject.id,
+                author_id=author.id,
+                max_attempts=1,
+                max_score=1,
+                content=QUESTION,
+            )
+            session.add_all([lesson, element])
+            session.flush()
+            session.add(LessonElement(lesson_id=lesson.id, element_id=element.id, position=0))
+            node = GraphNode(graph_id=graph.id, lesson_id=lesson.id, x=i, y=0)
+            session.add(node)
+            session.flush()
+            nodes.append(node.id)
+            elements.append(element.id)
+        for a, b in requires:
+            session.add(Dependency(graph_id=graph.id, from_node_id=nodes[a], to_node_id=nodes[b]))
+        session.flush()
+        refresh_graph(session, graph, announce=False)
+        for node_id, element_id in zip(nodes, elements, strict=True):
+            session.add(
+                ElementProgress(
+                    node_id=node_id,
+                    element_id=element_id,
+                    student_id=student.id,
+                    state="in_progress",
+                    started_at=dt.datetime.now(dt.timezone.utc),
+                )
+            )
+        key = issue_token(session, student, dt.timedelta(hours=1))[0]
+        return {
+            "graph": graph.id,
+            "student_id": student.id,
+            "nodes": nodes,
+            "elements": elements,
+            "headers": {"Authorization": f"Token {key}"},
+        }

@@ -215,3 +215,33 @@ def test_optional_elements_never_count(school, make_graph, make_lesson, api, dbs
     assert (body["lesson"]["score"], body["lesson"]["max_score"]) == (3, 3)
     row = dbsession.scalars(select(LessonProgress).where(LessonProgress.node_id == node.id)).one()
     assert (row.state, row.score, row.max_score) == ("completed", 3, 3)
+
+
+def test_next_recommends_by_progress_then_recommended_edges_then_place(
+    school, make_graph, make_lesson, api, dbsession
+):
+    # A (x=0), B (x=100), C (x=200); C -> A recommended: A waits for C.
+    made = make_graph(school, student=school.S, lessons=3, edges=[(2, 0, "recommended", 0)])
+    a, b, c = made.nodes
+    url = f"graphs/{made.graph.id}/next/"
+    first = api.get(url, school.S).json["next"]
+    assert (first["node_id"], first["reason"]) == (b.id, "ready")
+    element = elements_of(dbsession, made.lessons[2])[0]
+    api.post(element_url(made.graph, c, element.id, "start"), school.S, status=200)
+    going = api.get(url, school.P).json["next"]
+    assert (going["node_id"], going["state"], going["reason"]) == (c.id, "in_progress", "continue")
+    rows = {r.node_id: r for r in dbsession.scalars(select(LessonProgress)).all()}
+    rows[b.id].state = rows[c.id].state = "completed"
+    dbsession.flush()
+    last = api.get(url, school.S).json["next"]
+    assert (last["node_id"], last["reason"], last["recommended_first"]) == (a.id, "ready", [])
+    rows[c.id].state = "unlocked"
+    rows[b.id].state = "completed"
+    rows[a.id].state = "unlocked"
+    dbsession.flush()
+    waiting = api.get(url, school.S).json["next"]
+    assert (waiting["node_id"], waiting["reason"]) == (c.id, "ready")
+    rows[c.id].state = "completed"
+    rows[a.id].state = "completed"
+    dbsession.flush()
+    assert api.get(url, school.S).json == {"next": None}

@@ -1,0 +1,144 @@
+"""The class overview of a template: students x lessons for the caller's students, in a
+constant number of queries, and its CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from learning_support import CHOICE, element_url, elements_of
+
+from factories import EnrollmentFactory, TeacherSubjectFactory
+
+
+@pytest.fixture
+def klass(school, make_graph, make_lesson, dbsession):
+    """A template of two lessons (A -> B required) and graphs of S and S2 made from it; S
+    completed A (3 of 3); S2's graph lacks B."""
+    lessons = [
+        make_lesson(school.x, school.E, elements=[CHOICE], title=title)
+        for title in ("=SUM(A1)", "Fractions")
+    ]
+    template = make_graph(school, lessons=lessons, edges=[(0, 1, "required", 0)])
+    template.graph.title = "Fractions path"
+    mine = make_graph(
+        school,
+        student=school.S,
+        lessons=lessons,
+        edges=[(0, 1, "required", 0)],
+        template=template.graph,
+    )
+    theirs = make_graph(school, student=school.S2, lessons=lessons[:1], template=template.graph)
+    dbsession.flush()
+    return template, mine, theirs, lessons
+
+
+def overview(api, template, user, status=200, **query):
+    return api.get(f"templates/{template.graph.id}/overview/", user, status=status, **query)
+
+
+def test_the_matrix_shows_each_students_state_and_score(school, klass, api, dbsession):
+    template, mine, theirs, lessons = klass
+    (choice,) = elements_of(dbsession, lessons[0])
+    url = element_url(mine.graph, mine.nodes[0], choice.id, "answer")
+    api.post(url, school.S, {"answer": [0, 1]}, status=200)
+    body = overview(api, template, school.A).json
+    assert body["template"]["title"] == "Fractions path"
+    assert [c["title"] for c in body["lessons"]] == ["=SUM(A1)", "Fractions"]
+    assert [c["max_score"] for c in body["lessons"]] == [3, 3]
+    rows = {row["student"]["id"]: row for row in body["items"]}
+    assert rows[school.S.id]["cells"] == [
+        {"state": "completed", "score": 3, "max_score": 3},
+        {"state": "unlocked", "score": 0, "max_score": 3},
+    ]
+    assert (rows[school.S.id]["completed"], rows[school.S.id]["score"]) == (1, 3)
+    assert rows[school.S2.id]["cells"] == [
+        {"state": "unlocked", "score": 0, "max_score": 3},
+        None,
+    ]
+    assert body["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    "who, status, students",
+    [
+        ("E", 200, ["S"]),
+        ("E2", 200, ["S2"]),
+        ("A", 200, ["S", "S2"]),
+        ("T", 404, None),  # tutors not assigned to the subject do not read its templates
+        ("T2", 404, None),
+        ("S", 403, None),
+        ("S2", 403, None),
+        ("P", 403, None),
+        ("P2", 403, None),
+    ],
+)
+def test_who_sees_which_rows(who, status, students, school, klass, api):
+    template = klass[0]
+    res = overview(api, template, school.people[who], status=status)
+    csv_res = api.get(
+        f"templates/{template.graph.id}/overview/csv/", school.people[who], status=status
+    )
+    if students is None:
+        return
+    expected = sorted(school.people[s].id for s in students)
+    assert sorted(row["student"]["id"] for row in res.json["items"]) == expected
+    lines = list(csv.reader(io.StringIO(csv_res.text)))
+    assert sorted(int(line[0]) for line in lines[1:]) == expected
+
+
+def test_the_csv_export(school, klass, api):
+    template = klass[0]
+    res = api.get(f"templates/{template.graph.id}/overview/csv/", school.A)
+    assert res.content_type == "text/csv"
+    assert "attachment" in res.headers["Content-Disposition"]
+    header, *rows = list(csv.reader(io.StringIO(res.text)))
+    assert header == [
+        "student_id",
+        "student",
+        "graph_id",
+        "completed",
+        "score",
+        "max_score",
+        "'=SUM(A1) (state)",
+        "'=SUM(A1) (score)",
+        "Fractions (state)",
+        "Fractions (score)",
+    ]
+    by_student = {int(row[0]): row for row in rows}
+    assert by_student[school.S2.id][6:] == ["unlocked", "0", "", ""]
+    only = api.get(f"templates/{template.graph.id}/overview/csv/", school.A, student=school.S.id)
+    assert len(list(csv.reader(io.StringIO(only.text)))) == 2
+    api.get(f"templates/{template.graph.id}/overview/csv/", school.A, status=400, format="x")
+
+
+def test_pages_and_constant_queries(
+    school, make_graph, klass, api, dbsession, make_user, queries_for_1_and_30
+):
+    template, _mine, _theirs, lessons = klass
+    teacher = make_user("teacher")
+    TeacherSubjectFactory(teacher_id=teacher.id, subject_id=school.x.id)
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            student = make_user("student")
+            EnrollmentFactory(student_id=student.id, subject_id=school.x.id, teacher_id=teacher.id)
+            make_graph(
+                school,
+                student=student,
+                lessons=lessons,
+                edges=[(0, 1, "required", 0)],
+                template=template.graph,
+            )
+        dbsession.flush()
+
+    def fetch():
+        return overview(api, template, teacher, limit=200).json["items"]
+
+    fetch()
+    queries_for_1_and_30(add, fetch)
+    first = overview(api, template, teacher, limit=20).json
+    assert len(first["items"]) == 20 and first["next_cursor"]
+    rest = overview(api, template, teacher, limit=20, cursor=first["next_cursor"]).json
+    assert len(rest["items"]) == 10 and rest["next_cursor"] is None
