@@ -52,6 +52,7 @@ extras = {
         "openapi-spec-validator>=0.7",
         "pytest>=8",
         "pytest-cov",
+        "pytest-xdist>=3",  # .ci/run: ``pytest -n 2``, each worker with its own scratch data
         "PyYAML>=6",  # tests/test_compose_files.py reads the compose files
         "ruff>=0.6",
         "schemathesis>=4.0",  # .ci/contract: the live server against the document

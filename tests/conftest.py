@@ -64,6 +64,12 @@ def base_settings(tmp_root: str) -> dict[str, Any]:
     }
 
 
+def pytest_report_header() -> str:
+    where = f"PostgreSQL database {TEST_DATABASE_NAME}" if PG else "SQLite"
+    redis = f", Redis keys {TEST_REDIS_PREFIX}*" if TEST_REDIS_URL else ""
+    return f"thebot: {where}{redis} (made and removed by this run)"
+
+
 def _server_admin_engine() -> Any:
     """AUTOCOMMIT engine on the PostgreSQL server of ``THEBOT_TEST_DATABASE_URL``: through
     the database the URL names, or ``postgres`` when that one does not exist."""
