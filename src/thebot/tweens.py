@@ -5,6 +5,7 @@ They run outside the exception view so every response, error or not, passes thro
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
@@ -68,8 +69,14 @@ class ProxyList:
 
     def __init__(self, entries: list[str]):
         self.networks = [ipaddress.ip_network(e, strict=False) for e in entries]
+        # Every request asks about its peer (twice): parsing an address costs more than the
+        # rest of the check. Bounded: forwarded addresses come from clients.
+        self._contains = functools.lru_cache(maxsize=4096)(self._lookup)
 
     def __contains__(self, address: str | None) -> bool:
+        return self._contains(address)
+
+    def _lookup(self, address: str | None) -> bool:
         try:
             ip = ipaddress.ip_address((address or "").strip())
         except ValueError:

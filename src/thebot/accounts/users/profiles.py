@@ -31,6 +31,7 @@ from thebot.accounts.users.service import (
     ensure_profile,
     is_admin,
 )
+from thebot.db.lists import in_list
 from thebot.errors import Invalid, field_error
 from thebot.events import registry_of
 
@@ -110,6 +111,21 @@ def tutor_id_of(dbsession: Session, user: User) -> int | None:
     return profile.tutor_id if profile is not None else None
 
 
+# Built once: every ``GET /api/auth/me/`` of a student runs both (building them cost more
+# than running them); the ids are one parameter (``in_list``).
+_PROFILES_AND_TUTORS = (
+    select(StudentProfile, User)
+    .outerjoin(User, User.id == StudentProfile.tutor_id)
+    .where(in_list(StudentProfile.user_id, "ids"))
+)
+_PARENTS = (
+    select(ParentLink.student_id, User)
+    .join(User, User.id == ParentLink.parent_id)
+    .where(in_list(ParentLink.student_id, "ids"))
+    .order_by(ParentLink.id)
+)
+
+
 def student_profiles(
     dbsession: Session, students: list[User], *, private: bool
 ) -> dict[int, dict[str, Any]]:
@@ -117,20 +133,11 @@ def student_profiles(
     ids = [s.id for s in students]
     if not ids:
         return {}
-    rows = dbsession.execute(
-        select(StudentProfile, User)
-        .outerjoin(User, User.id == StudentProfile.tutor_id)
-        .where(StudentProfile.user_id.in_(ids))
-    ).all()
+    rows = dbsession.execute(_PROFILES_AND_TUTORS, {"ids": ids}).all()
     profiles = {profile.user_id: (profile, tutor) for profile, tutor in rows}
     parents: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     if private:
-        links = dbsession.execute(
-            select(ParentLink.student_id, User)
-            .join(User, User.id == ParentLink.parent_id)
-            .where(ParentLink.student_id.in_(ids))
-            .order_by(ParentLink.id)
-        ).all()
+        links = dbsession.execute(_PARENTS, {"ids": ids}).all()
         for student_id, parent in links:
             parents[student_id].append(brief(parent))
     result = {}
