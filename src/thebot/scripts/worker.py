@@ -1,4 +1,10 @@
-"""``thebot-worker production.ini``: run the Dramatiq actors with the app's settings."""
+"""``thebot-worker production.ini``: run the Dramatiq actors with the app's settings.
+
+It records a heartbeat (``thebot.system.heartbeats``) with the queues it consumes. With the
+broker down it logs one error, then a retry notice per attempt with exponential backoff
+(``thebot.tasks.watch``), and starts consuming once the broker answers; an outage while it
+runs is reported the same way instead of Dramatiq's CRITICAL line per queue every 3 s.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +21,13 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name
 
 from thebot.scripts.common import bootstrap_app, parser
+from thebot.system.heartbeats import RUNNING, WORKER, Heartbeats
+from thebot.tasks.watch import BrokerWatch, quiet_consumers
 
 log = logging.getLogger("thebot.tasks.worker")
 BURST_POLL_SECONDS = 0.1
 BURST_QUIET_POLLS = 5  # idle this many polls in a row: a message between two hands is seen
+WAITING = "waiting for the task broker"
 
 
 def waiting_in_broker(broker: dramatiq.Broker, queues: set[str]) -> int:
@@ -70,7 +79,8 @@ def declared_queues(broker: dramatiq.Broker, only: Any) -> set[str]:
     return declared & set(only) if only else declared
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> int:
+    """``stop``: set it to stop the worker (tests); SIGINT and SIGTERM set it too."""
     p = parser("Process background tasks (email, reminders, backups) from the task broker.")
     p.add_argument("--threads", type=int, default=4, help="worker threads (default 4)")
     p.add_argument("--queues", nargs="*", help="only these queues (default: all)")
@@ -83,26 +93,64 @@ def main(argv: list[str] | None = None) -> int:
     broker = registry["task_broker"]
     if broker.thebot_kind != "redis":
         log.warning("task broker is %s: only this process's messages are seen", broker.thebot_kind)
-    worker = dramatiq.Worker(
-        broker, queues=set(args.queues) if args.queues else None, worker_threads=args.threads
-    )
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    worker.start()
-    log.info(
-        "worker started: %d threads, queues %s", args.threads, sorted(broker.get_declared_queues())
-    )
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    queues = declared_queues(broker, args.queues)
     try:
         if args.burst:
-            run_burst(worker, broker, declared_queues(broker, args.queues), stop)
+            burst(broker, args, queues, stop)
         else:
-            stop.wait()
+            serve(registry, broker, args, queues, stop)
     finally:
-        worker.stop()
         env["closer"]()
     log.info("worker stopped")
     return 0
+
+
+def new_worker(broker: dramatiq.Broker, args: Any) -> dramatiq.Worker:
+    return dramatiq.Worker(
+        broker, queues=set(args.queues) if args.queues else None, worker_threads=args.threads
+    )
+
+
+def burst(broker: dramatiq.Broker, args: Any, queues: set[str], stop: threading.Event) -> None:
+    """Tests and cron: no heartbeat (it is not a worker to count on), no waiting for the broker."""
+    worker = new_worker(broker, args)
+    worker.start()
+    try:
+        run_burst(worker, broker, queues, stop)
+    finally:
+        worker.stop()
+
+
+def serve(
+    registry: Any, broker: dramatiq.Broker, args: Any, queues: set[str], stop: threading.Event
+) -> None:
+    """Beat, wait for the broker (with backoff), consume until ``stop``."""
+    beats = Heartbeats(
+        registry["dbsession_factory"], WORKER, queues, registry.settings["heartbeat_interval"]
+    )
+    watch = BrokerWatch(
+        broker, on_change=lambda down: beats.set_state(WAITING if down else RUNNING)
+    )
+    unquiet = quiet_consumers(watch, queues)
+    beats.start()
+    try:
+        if not watch.wait_until_up(stop):
+            return  # stopped while waiting
+        watch.start(stop)
+        worker = new_worker(broker, args)
+        worker.start()
+        log.info("worker started: %d threads, queues %s", args.threads, sorted(queues))
+        try:
+            stop.wait()
+        finally:
+            worker.stop()
+    finally:
+        beats.stop()
+        unquiet()
 
 
 if __name__ == "__main__":  # pragma: no cover
