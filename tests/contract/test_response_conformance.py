@@ -76,6 +76,17 @@ def world(dbsession: Any, make_user: Any) -> dict[str, Any]:
         author_id=tutor.id,
         figures=compute_figures(dbsession, student.id, dt.date(2026, 3, 2), dt.date(2026, 3, 8)),
     )
+    # Knowledge graph: the student's graph, a lesson with an element, a required edge.
+    knowledge_lesson = f.KnowledgeLessonFactory(subject_id=subject.id, author_id=teacher.id)
+    placed = f.LessonElementFactory(lesson_id=knowledge_lesson.id)
+    graph = f.KnowledgeGraphFactory(
+        kind="student", student_id=student.id, subject_id=subject.id, author_id=teacher.id
+    )
+    node = f.GraphNodeFactory(graph_id=graph.id, lesson_id=knowledge_lesson.id)
+    before = f.GraphNodeFactory(graph_id=graph.id)
+    dependency = f.DependencyFactory(
+        graph_id=graph.id, from_node_id=before.id, to_node_id=node.id, type="recommended"
+    )
     token = f"contract-calendar-token-{'x' * 32}"
     f.CalendarTokenFactory(user_id=student.id, token=token)
     dbsession.flush()
@@ -102,6 +113,9 @@ def world(dbsession: Any, make_user: Any) -> dict[str, Any]:
             "report_id": report.id,
             "series_id": 1,
             "backup_id": 1,
+            "node_id": node.id,
+            "element_id": placed.element_id,
+            "dependency_id": dependency.id,
             "id": 1,
         },
         "submission_ids": {
