@@ -57,6 +57,11 @@ def live_ini(server_from: str, port: int) -> str:
         if not line.startswith(("host ", "port ", "get port ", "listen "))
     ]
     lines.insert(1, f"listen = 127.0.0.1:{port}")
+    # production.ini takes trusted_proxy from its [DEFAULT] (pserve ... trusted_proxy=...)
+    lines = [
+        "trusted_proxy = 127.0.0.1" if line.startswith("get trusted_proxy") else line
+        for line in lines
+    ]
     head, rest = dev.split("[server:main]", 1)
     return head + "[server:main]" + "\n".join(lines) + "\n\n[" + rest.split("\n[", 1)[1]
 
