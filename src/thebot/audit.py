@@ -1,11 +1,18 @@
 """The audit trail: the ``audit_event`` table, and ``audit(request, action, ...)``: one row in it
-plus a line on the ``audit`` logger."""
+plus a line on the ``audit`` logger.
+
+Action names follow one scheme, ``<area>.<verb>`` in lower case with underscores inside a
+part: ``auth.login_failed``, ``backup.requested``, ``parent_link.created``. ``audit`` refuses
+any other name (a programming error the tests catch), so every recorded action matches
+``ACTION_NAME``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String
@@ -40,6 +47,14 @@ class AuditEvent(Base):
 
 audit_log = logging.getLogger("audit")
 SECRET_WORDS = ("password", "token", "secret", "code", "key", "credential")
+ACTION_NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
+
+
+def checked_action(action: str) -> str:
+    """``action`` if it follows ``<area>.<verb>``; ``ValueError`` otherwise."""
+    if not ACTION_NAME.fullmatch(action):
+        raise ValueError(f"audit action {action!r} is not <area>.<verb> (e.g. backup.requested)")
+    return action
 
 
 def scrub(details: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +103,7 @@ def audit(
         actor = getattr(identity, "user", None)
     event = AuditEvent(
         actor_id=getattr(actor, "id", actor),
-        action=action,
+        action=checked_action(action),
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
         ip=getattr(request, "client_ip", None) or request.remote_addr,

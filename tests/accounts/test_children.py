@@ -77,7 +77,7 @@ def test_parent_removes_own_link_and_it_is_audited(testapp, dbsession, auth_head
     assert not link_exists(dbsession, kids[0].id, parent.id)
     assert link_exists(dbsession, kids[1].id, parent.id)
     [event] = dbsession.scalars(
-        select(AuditEvent).where(AuditEvent.action == "parent_link_removed")
+        select(AuditEvent).where(AuditEvent.action == "parent_link.removed")
     ).all()
     assert event.details == {"student_id": kids[0].id, "parent_id": parent.id}
     assert event.actor_id == parent.id

@@ -72,7 +72,7 @@ def test_student_creates_code_parent_redeems_it(
     row = dbsession.get(PairingCode, row.id)
     assert row.used_at is not None and row.used_by_id == parent.id
     actions = set(dbsession.scalars(select(AuditEvent.action)))
-    assert {"pairing_code_created", "pairing_code_redeemed", "parent_link_created"} <= actions
+    assert {"pairing_code.created", "pairing_code.redeemed", "parent_link.created"} <= actions
     assert code not in str(dbsession.scalars(select(AuditEvent.details)).all())
     # The parent now sees the child.
     testapp.get(f"/api/accounts/users/{student.id}/", headers=auth_headers(parent), status=200)

@@ -59,7 +59,7 @@ def test_tutor_links_and_unlinks_a_parent_audited(testapp, dbsession, auth_heade
     assert {i["parent"]["id"] for i in listed} == {world["mum"].id, dad.id}
     testapp.delete(parents_url(student, dad), headers=headers, status=204)
     testapp.delete(parents_url(student, dad), headers=headers, status=404)
-    assert actions(dbsession) == ["parent_link_created", "parent_link_removed"]
+    assert actions(dbsession) == ["parent_link.created", "parent_link.removed"]
     assert (
         dbsession.scalar(
             select(ParentLink).where(

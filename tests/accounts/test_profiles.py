@@ -127,7 +127,7 @@ def test_student_edits_own_goal_and_grade(testapp, dbsession, auth_headers, fami
     )
     assert res.json["goal"] == "Top marks" and res.json["grade"] == 9
     [event] = dbsession.scalars(
-        select(AuditEvent).where(AuditEvent.action == "account_updated")
+        select(AuditEvent).where(AuditEvent.action == "account.updated")
     ).all()
     assert event.details["profile_fields"] == ["goal", "grade"]
     res = testapp.patch_json(profile_url(student), {"grade": None}, headers=auth_headers(student))
@@ -164,7 +164,7 @@ def test_tutor_assignment_is_admin_only_and_audited(
     )
     assert res.json["errors"][0]["name"] == "tutor_id"
     [event] = dbsession.scalars(
-        select(AuditEvent).where(AuditEvent.action == "protected_field_denied")
+        select(AuditEvent).where(AuditEvent.action == "account.protected_field_denied")
     ).all()
     assert event.details["fields"] == ["tutor_id"]
     admin = make_user("admin")

@@ -37,7 +37,7 @@ OPERATION_LIMIT = "3/minute"
 def limited_view(request: Any) -> dict[str, Any]:
     """Like login: writes an audit row in the request, then counts an attempt per name."""
     name = request.GET.get("login", "")
-    audit(request, "test_attempt", login=name)
+    audit(request, "test.attempt", login=name)
     enforce(request, "test-login", f"{request.client_ip}:{name}", OPERATION_LIMIT)
     return {"ok": True}
 
@@ -190,7 +190,7 @@ def test_enforce_hit_is_audited_although_the_request_is_aborted(hourly, dbsessio
         hourly.get(LIMITED_PATH, params={"login": "olga"}, expect_errors=True)
     actions = [e.action for e in dbsession.execute(select(AuditEvent)).scalars()]
     # The three allowed requests committed their row; the refused one rolled its own back.
-    assert actions.count("test_attempt") == 3
+    assert actions.count("test.attempt") == 3
     [event] = limit_events(dbsession)
     assert event.actor_id is None
     assert event.details == {

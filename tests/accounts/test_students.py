@@ -71,7 +71,7 @@ def test_tutor_creates_student_and_parent_with_one_time_credentials(
     actions = sorted(
         dbsession.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == tutor.id))
     )
-    assert actions == ["account_created", "account_created", "parent_link_created"]
+    assert actions == ["account.created", "account.created", "parent_link.created"]
     details = str(dbsession.scalars(select(AuditEvent.details)).all())
     assert creds["student"]["password"] not in details
 

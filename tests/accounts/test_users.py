@@ -78,7 +78,7 @@ def test_admin_creates_user_of_any_role_with_profile(testapp, dbsession, admin, 
         assert "password" not in res.text and "violet-harbour-73" not in res.text
     assert dbsession.get(StudentProfile, _id(dbsession, "new_student")) is not None
     assert dbsession.get(TeacherProfile, _id(dbsession, "new_teacher")) is not None
-    assert len(events(dbsession, "account_created")) == 5
+    assert len(events(dbsession, "account.created")) == 5
 
 
 def _id(dbsession, username):
@@ -100,7 +100,7 @@ def test_admin_create_without_password_returns_generated_once(testapp, dbsession
     user = dbsession.get(User, res.json["id"])
     assert creds["password"] not in user.password_hash
     assert verify_password(user.password_hash, creds["password"])
-    event = events(dbsession, "account_created")[0]
+    event = events(dbsession, "account.created")[0]
     assert creds["password"] not in str(event.details)
 
 
@@ -263,7 +263,7 @@ def test_user_updates_own_names_and_phone(testapp, dbsession, make_user, auth_he
         headers=auth_headers(user),
     )
     assert res.json["first_name"] == "Ann" and res.json["phone"] == "+442079460958"
-    event = events(dbsession, "account_updated")[0]
+    event = events(dbsession, "account.updated")[0]
     assert event.details["fields"] == ["first_name", "phone"] and event.actor_id == user.id
     res = testapp.patch_json(f"{USERS}{user.id}/", {"phone": None}, headers=auth_headers(user))
     assert res.json["phone"] is None
@@ -292,7 +292,7 @@ def test_non_admin_touching_protected_field_is_403_and_audited(
     assert res.json["type"].endswith("permission-denied")
     dbsession.expire_all()
     assert dbsession.get(User, student.id).first_name != "Changed"
-    [event] = events(dbsession, "protected_field_denied")
+    [event] = events(dbsession, "account.protected_field_denied")
     assert event.actor_id == tutor.id and event.target_id == str(student.id)
     assert event.details["fields"] == [field]
 
@@ -302,7 +302,7 @@ def test_student_cannot_promote_self(testapp, dbsession, make_user, auth_headers
     testapp.patch_json(
         f"{USERS}{student.id}/", {"role": "admin"}, headers=auth_headers(student), status=403
     )
-    assert len(events(dbsession, "protected_field_denied")) == 1
+    assert len(events(dbsession, "account.protected_field_denied")) == 1
 
 
 def test_admin_changes_role_and_staff_follows(testapp, dbsession, make_user, admin_headers):
@@ -311,7 +311,7 @@ def test_admin_changes_role_and_staff_follows(testapp, dbsession, make_user, adm
     assert res.json["role"] == "admin" and res.json["is_staff"] is True
     res = testapp.patch_json(f"{USERS}{user.id}/", {"role": "tutor"}, headers=admin_headers)
     assert res.json["role"] == "tutor" and res.json["is_staff"] is False
-    event = events(dbsession, "account_updated")[-1]
+    event = events(dbsession, "account.updated")[-1]
     assert event.details["role_from"] == "admin" and event.details["role_to"] == "tutor"
 
 
@@ -394,7 +394,7 @@ def test_delete_deactivates_and_revokes_tokens(
     tokens = dbsession.scalars(select(AuthToken).where(AuthToken.user_id == user.id)).all()
     assert tokens and all(t.revoked_at is not None for t in tokens)
     testapp.get(f"{USERS}{user.id}/", headers=user_headers, status=401)
-    assert len(events(dbsession, "account_deactivated")) == 1
+    assert len(events(dbsession, "account.deactivated")) == 1
     # Still listed for admins, as inactive.
     res = testapp.get(USERS, {"is_active": "false"}, headers=admin_headers)
     assert user.id in [u["id"] for u in res.json["items"]]

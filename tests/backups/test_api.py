@@ -82,7 +82,7 @@ def test_create_answers_202_and_the_actor_completes_the_backup(
     assert done["progress"] == 100 and done["started_at"] and done["completed_at"]
     assert len(done["checksum"]) == 64 and done["file"].endswith(".tar") and done["size"] > 0
     assert done["summary"]["tables"] > 20 and done["format_version"] == 1
-    assert actions(dbsession)[-2:] == ["backup_requested", "backup_created"]
+    assert actions(dbsession)[-2:] == ["backup.requested", "backup.created"]
     listed = testapp.get(LIST, headers=admin).json["items"]
     assert [item["id"] for item in listed] == [record["id"]]
 
@@ -96,7 +96,7 @@ def test_verify_answers_202_and_stores_the_result(testapp, admin, broker, worker
     verify = testapp.get(one(backup_id), headers=admin).json["verify"]
     assert verify["status"] == "passed", verify["error"]
     assert verify["verified_at"] and verify["details"]["trial_restore"]["dialect"] == "sqlite"
-    assert "backup_verified" in actions(dbsession)
+    assert "backup.verified" in actions(dbsession)
 
 
 def test_incremental_needs_a_full_backup_first(testapp, admin):
@@ -194,7 +194,7 @@ def test_restore_request_is_audited_and_enqueued(testapp, admin, broker, dbsessi
         RESTORE, {"backup_id": record.id, "confirm": True}, headers=admin, status=202
     )
     assert response.json["restore"]["status"] == "pending"
-    assert actions(dbsession)[-1] == "backup_restore_requested"
+    assert actions(dbsession)[-1] == "backup.restore_requested"
     assert broker.queues["backups"].qsize() == 1
 
 
@@ -232,7 +232,7 @@ def test_a_failing_backup_is_marked_failed_with_the_reason(
     run_actors(broker, worker)
     record = testapp.get(one(backup_id), headers=admin).json
     assert record["status"] == "failed" and "No space left" in record["error"]
-    assert actions(dbsession)[-1] == "backup_failed"
+    assert actions(dbsession)[-1] == "backup.failed"
 
 
 def test_polling_one_backup_gets_304_until_it_changes(testapp, admin, broker):

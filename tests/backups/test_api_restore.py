@@ -61,7 +61,7 @@ def test_restore_through_the_api_brings_back_the_backed_up_state(site):
     assert restored["restore"]["status"] == "completed", restored["restore"]["error"]
     assert restored["restore"]["progress"] == 100 and restored["restore"]["restored_at"]
     assert restored["extendable"] is False
-    assert snapshot(site, skip_actions=("backup_restored",)) == expected
+    assert snapshot(site, skip_actions=("backup.restored",)) == expected
     safety_id = restored["restore"]["details"]["safety_backup_id"]
     safety = site.http.get(one(safety_id), headers=site.headers).json
     assert safety["origin"] == "safety" and safety["status"] == "completed"
@@ -87,9 +87,9 @@ def test_a_corrupted_archive_fails_verify_and_restore_through_the_api(site):
     assert restore["status"] == "failed" and "checksum" in restore["error"]
     assert restore["details"]["safety_backup_id"] is None  # refused before any work
     requests = (
-        "backup_verify_requested",
-        "backup_verified",
-        "backup_restore_requested",
-        "backup_restore_failed",
+        "backup.verify_requested",
+        "backup.verified",
+        "backup.restore_requested",
+        "backup.restore_failed",
     )
     assert snapshot(site, skip_actions=requests) == before

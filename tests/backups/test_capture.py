@@ -126,7 +126,7 @@ def horizon_held(site, point: str) -> bool:
 def test_an_incremental_without_changes_holds_only_the_last_audit_event(site):
     take(site, "full")
     record = take(site, "incremental")
-    # The full backup's "backup_created" event was written after its snapshot.
+    # The full backup's "backup.created" event was written after its snapshot.
     assert record.summary["rows"] == 1 and record.summary["deleted"] == 0
     assert entries_of(record)["audit_event"]["rows"]["count"] == 1
     assert record.summary["media_stored"] == 0 and record.summary["media_removed"] == 0

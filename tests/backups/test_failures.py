@@ -21,7 +21,7 @@ from thebot.backups.engine.restore import code_revision
 from thebot.backups.operations import restore, verify_backup
 
 # Events the failed attempts write themselves (a safety backup is a real backup).
-ATTEMPTS = ("backup_restore_failed", "backup_verified", "backup_created")
+ATTEMPTS = ("backup.restore_failed", "backup.verified", "backup.created")
 
 
 @pytest.fixture

@@ -146,6 +146,6 @@ def test_retention_deletes_archive_files_and_records(sites):
         left = session.execute(select(Backup.id)).scalars().all()
         assert left == [third.id]
         event = session.execute(
-            select(AuditEvent).where(AuditEvent.action == "backups_pruned")
+            select(AuditEvent).where(AuditEvent.action == "backup.pruned")
         ).scalar_one()
         assert sorted(event.details["deleted"]) == [first.id, second.id]

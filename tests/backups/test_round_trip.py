@@ -15,7 +15,7 @@ from thebot.backups.operations import restore
 
 def restored_snapshot(site) -> tuple[dict, dict]:
     """The state of a restored site, without the audit event the restore itself adds."""
-    return snapshot(site, skip_actions=("backup_restored",))
+    return snapshot(site, skip_actions=("backup.restored",))
 
 
 def build_history(site) -> list[tuple[object, tuple[dict, dict]]]:

@@ -70,7 +70,7 @@ def test_admin_enrolls_a_student_with_a_teacher(testapp, dbsession, w, auth_head
     assert data["subject_name"] == "Algebra for exams"
     assert data["assigned_by"]["id"] == w.admin.id
     assert data["status"] == "active" and data["ended_at"] is None
-    [event] = audits(dbsession, "enrollment_created")
+    [event] = audits(dbsession, "enrollment.created")
     assert event.actor_id == w.admin.id and event.target_id == str(data["id"])
     assert event.details["teacher_id"] == w.teacher.id
 
@@ -309,7 +309,7 @@ def test_teacher_completes_an_enrollment_and_it_is_audited(
         one(enrolled.id), {"status": "completed"}, headers=auth_headers(w.teacher)
     ).json
     assert data["status"] == "completed" and data["ended_at"] is not None
-    [event] = audits(dbsession, "enrollment_status_changed")
+    [event] = audits(dbsession, "enrollment.status_changed")
     assert event.details["status_from"] == "active" and event.details["status_to"] == "completed"
     assert event.actor_id == w.teacher.id
 
@@ -414,7 +414,7 @@ def test_only_admins_and_the_tutor_change_the_teacher(
         one(enrolled.id), {"teacher_id": other.id}, headers=auth_headers(w.tutor)
     ).json
     assert data["teacher"]["id"] == other.id
-    [event] = audits(dbsession, "enrollment_updated")
+    [event] = audits(dbsession, "enrollment.updated")
     assert event.details["teacher_from"] == w.teacher.id
     assert event.details["teacher_to"] == other.id
 

@@ -77,7 +77,7 @@ def test_admin_creates_a_subject(testapp, dbsession, admin_headers):
     assert data["name"] == "Informatics" and data["color"] == "#aabbcc"
     default = testapp.post_json(SUBJECTS, {"name": "Art"}, headers=admin_headers).json
     assert default["color"] == "#4a90d9" and default["description"] == ""
-    event = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "subject_created"))
+    event = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "subject.created"))
     assert {e.target_id for e in event} == {str(data["id"]), str(default["id"])}
 
 
@@ -148,7 +148,7 @@ def test_get_patch_with_etags(testapp, dbsession, admin_headers):
         headers={**admin_headers, "If-Match": etag},
         status=412,
     )
-    [event] = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "subject_updated"))
+    [event] = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "subject.updated"))
     assert event.details["fields"] == ["color", "description"]
 
 
@@ -190,7 +190,7 @@ def test_delete_removes_an_unused_subject_and_its_assignments(testapp, dbsession
     assert dbsession.get(Subject, subject_id) is None
     left = dbsession.scalars(select(TeacherSubject).where(TeacherSubject.subject_id == subject_id))
     assert left.all() == []
-    [event] = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "subject_deleted"))
+    [event] = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "subject.deleted"))
     assert event.target_id == str(subject_id)
     testapp.get(one(subject_id), headers=admin_headers, status=404)
 

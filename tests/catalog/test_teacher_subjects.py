@@ -47,7 +47,7 @@ def test_admin_assigns_a_teacher_and_a_tutor(testapp, dbsession, w, make_user):
         teachers_url(w.subject.id), {"teacher_id": teacher.id}, headers=w.headers, status=200
     )
     assert again.json["id"] == res.json["id"]
-    assert len(actions(dbsession, "subject_teacher_assigned")) == 2
+    assert len(actions(dbsession, "subject.teacher_assigned")) == 2
     items = testapp.get(teachers_url(w.subject.id), headers=w.headers).json["items"]
     assert [i["teacher"]["id"] for i in items] == [teacher.id, tutor.id]
 
@@ -98,7 +98,7 @@ def test_delete_deactivates_once_and_keeps_the_record(testapp, dbsession, w):
     testapp.delete(url, headers=w.headers, status=204)
     dbsession.refresh(assignment)
     assert assignment.is_active is False
-    assert len(actions(dbsession, "subject_teacher_removed")) == 1
+    assert len(actions(dbsession, "subject.teacher_removed")) == 1
     assert testapp.get(teachers_url(w.subject.id), headers=w.headers).json["items"] == []
     ended = testapp.get(teachers_url(w.subject.id), {"is_active": "false"}, headers=w.headers)
     assert [i["id"] for i in ended.json["items"]] == [assignment.id]

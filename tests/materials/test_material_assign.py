@@ -47,7 +47,7 @@ def test_teacher_assigns_own_student_and_it_is_audited(testapp, school):
         "student_ids": [school.enrolled.id],
     }
     [event] = school.dbsession.scalars(
-        select(AuditEvent).where(AuditEvent.action == "material_assigned")
+        select(AuditEvent).where(AuditEvent.action == "material.assigned")
     )
     assert event.actor_id == school.teacher.id
     assert event.target_type == "material" and event.target_id == str(material.id)
@@ -60,7 +60,7 @@ def test_assigning_again_is_idempotent(testapp, school):
     body = assign(testapp, school, material, [school.enrolled.id, school.enrolled.id]).json
     assert body["assigned"] == [] and body["already_assigned"] == [school.enrolled.id]
     events = school.dbsession.scalars(
-        select(AuditEvent).where(AuditEvent.action == "material_assigned")
+        select(AuditEvent).where(AuditEvent.action == "material.assigned")
     ).all()
     assert len(events) == 1  # nothing changed the second time
 

@@ -100,7 +100,7 @@ def test_only_the_author_or_an_admin_deletes(testapp, school):
         testapp.delete(url, headers=school.headers(user), status=403)
     testapp.delete(url, headers=school.headers(school.admin), status=204)
     [event] = school.dbsession.scalars(
-        select(AuditEvent).where(AuditEvent.action == "comment_deleted")
+        select(AuditEvent).where(AuditEvent.action == "comment.deleted")
     )
     assert event.actor_id == school.admin.id and event.details["author_id"] == school.enrolled.id
 
@@ -126,7 +126,7 @@ def test_moderators_flag_and_the_body_is_hidden_from_other_readers(testapp, scho
     assert threads(testapp, school, material, user=school.teacher)["items"][0]["body"]
     assert threads(testapp, school, material, user=school.admin)["items"][0]["body"]
     assert (
-        school.dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "comment_flagged"))
+        school.dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "comment.flagged"))
         .one()
         .actor_id
         == school.colleague.id

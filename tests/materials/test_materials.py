@@ -62,7 +62,7 @@ def test_publishing_sets_published_at_each_time_it_becomes_active(testapp, schoo
     assert again is not None and again >= first
     [event] = school.dbsession.scalars(
         select(AuditEvent).where(
-            AuditEvent.action == "material_updated",
+            AuditEvent.action == "material.updated",
             AuditEvent.details["status_to"].as_string() == "archived",
         )
     )
@@ -163,7 +163,7 @@ def test_delete_is_soft_and_audited(testapp, school):
     school.dbsession.refresh(material)
     assert material.deleted_at is not None
     [event] = school.dbsession.scalars(
-        select(AuditEvent).where(AuditEvent.action == "material_deleted")
+        select(AuditEvent).where(AuditEvent.action == "material.deleted")
     )
     assert event.target_id == str(material.id) and event.actor_id == school.teacher.id
 

@@ -133,7 +133,7 @@ def test_a_new_file_replaces_and_deletes_the_previous_one(upload, dbsession, med
     dbsession.expire_all()
     assert dbsession.get(MediaFile, first["id"]) is None
     event = dbsession.scalars(
-        select(AuditEvent).where(AuditEvent.action == "material_file_uploaded")
+        select(AuditEvent).where(AuditEvent.action == "material.file_uploaded")
     ).all()[-1]
     assert event.details["replaced_file_id"] == first["id"]
 

@@ -222,11 +222,11 @@ def test_every_state_change_is_audited(testapp, auth_headers, family, sent_invoi
     rows = dbsession.execute(select(AuditEvent.action, AuditEvent.details)).all()
     actions = [action for action, _ in rows]
     for needed in (
-        "invoice_changed",  # draft, sent, paid
-        "payment_created",
-        "payment_succeeded",
-        "refund_succeeded",
+        "invoice.changed",  # draft, sent, paid
+        "payment.created",
+        "payment.succeeded",
+        "refund.succeeded",
     ):
         assert needed in actions, actions
-    statuses = [d.get("status") for a, d in rows if a == "invoice_changed"]
+    statuses = [d.get("status") for a, d in rows if a == "invoice.changed"]
     assert statuses == ["draft", "sent", "paid"]

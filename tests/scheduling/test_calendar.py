@@ -64,7 +64,7 @@ def test_a_token_is_issued_once_and_stored_hashed(testapp, world, as_, dbsession
     assert row.user_id == world.student.id and row.revoked_at is None
     assert row.token_hash == hashlib.sha256(data["token"].encode()).hexdigest()
     actions = dbsession.scalars(select(AuditEvent.action)).all()
-    assert "calendar_token_issued" in actions
+    assert "calendar_token.issued" in actions
     assert all(data["token"] not in str(e.details) for e in dbsession.scalars(select(AuditEvent)))
 
 

@@ -218,7 +218,7 @@ def test_admin_override_books_without_enrollment_and_is_recorded(testapp, world,
     ).one()
     assert history.new_values["enrollment_override"] is True
     event = dbsession.scalars(
-        select(AuditEvent).where(AuditEvent.action == "lesson_enrollment_override")
+        select(AuditEvent).where(AuditEvent.action == "lesson.enrollment_override")
     ).one()
     assert event.target_id == str(res.json["id"]) and event.actor_id == world.admin.id
 

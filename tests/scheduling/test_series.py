@@ -224,7 +224,7 @@ def test_an_admin_may_override_the_enrollment_and_it_is_audited(testapp, world, 
     res = create(testapp, as_(world.admin), data).json
     assert all(x.enrollment_override for x in lessons_of(dbsession, res["id"]))
     events = dbsession.scalars(
-        select(AuditEvent).where(AuditEvent.action == "series_enrollment_override")
+        select(AuditEvent).where(AuditEvent.action == "series.enrollment_override")
     ).all()
     assert [e.target_id for e in events] == [str(res["id"])]
 

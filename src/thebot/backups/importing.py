@@ -170,7 +170,7 @@ def import_chain(
         record.restore_details = {**details, "safety_backup_id": safety_id, "file": str(path)}
         audit(
             request,
-            "backup_restored",
+            "backup.restored",
             dbsession=session,
             target_type="backup",
             target_id=record.id,

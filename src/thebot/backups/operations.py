@@ -144,7 +144,7 @@ def _run_create(request: Any, backup_id: int, config: Config, progress: Progress
         _audit(
             request,
             session,
-            "backup_created",
+            "backup.created",
             backup_id,
             type=kind,
             size=result.size,
@@ -171,7 +171,7 @@ def _fail_create(request: Any, backup_id: int, exc: BaseException) -> None:
         record.error = _error_text(exc)
         record.message = "failed"
         record.completed_at = utcnow()
-        _audit(request, session, "backup_failed", backup_id, error=record.error)
+        _audit(request, session, "backup.failed", backup_id, error=record.error)
 
 
 def create_backup(
@@ -222,7 +222,7 @@ def verify_backup(request: Any, backup_id: int, progress: Progress | None = None
         record.verify_error = error
         record.verify_details = details
         record.verified_at = utcnow()
-        _audit(request, session, "backup_verified", backup_id, result=status, error=error)
+        _audit(request, session, "backup.verified", backup_id, result=status, error=error)
         return record
 
 
@@ -372,7 +372,7 @@ def _restore_catalog(
             _audit(
                 request,
                 session,
-                "backup_restore_failed",
+                "backup.restore_failed",
                 backup_id,
                 error=record.restore_error,
                 safety_backup_id=safety_id,
@@ -386,7 +386,7 @@ def _restore_catalog(
         actor = requested_by if requested_by and session.get(User, requested_by) else None
         audit(
             request,
-            "backup_restored",
+            "backup.restored",
             actor=actor,
             dbsession=session,
             target_type="backup",

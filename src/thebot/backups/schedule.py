@@ -86,7 +86,7 @@ def run_retention(request: Any) -> dict[str, Any] | None:
         with operation_lock(config.directory), catalog(registry) as session:
             result = retention.apply(session, registry.settings)
             if result["deleted"] or result["interrupted"]:
-                audit(request, "backups_pruned", dbsession=session, target_type="backup", **result)
+                audit(request, "backup.pruned", dbsession=session, target_type="backup", **result)
     except BackupConflict:
         log.info("backup retention skipped: a backup or restore is running")
         return None

@@ -149,7 +149,7 @@ def create_backup(request: Request) -> dict[str, Any]:
         )
     except BackupError as exc:
         raise _conflict(exc) from exc
-    audit(request, "backup_requested", target_type="backup", target_id=record.id, type=kind)
+    audit(request, "backup.requested", target_type="backup", target_id=record.id, type=kind)
     enqueue(request, "backups.create", record.id)
     return _accepted(request, record)
 
@@ -175,7 +175,7 @@ def verify_backup(request: Request) -> dict[str, Any]:
         service.request_verify(request.dbsession, record)
     except BackupError as exc:
         raise _conflict(exc) from exc
-    audit(request, "backup_verify_requested", target_type="backup", target_id=record.id)
+    audit(request, "backup.verify_requested", target_type="backup", target_id=record.id)
     enqueue(request, "backups.verify", record.id)
     return _accepted(request, record)
 
@@ -201,6 +201,6 @@ def restore_backup(request: Request) -> dict[str, Any]:
     except BackupError as exc:
         raise _conflict(exc) from exc
     user_id = request.identity.user.id
-    audit(request, "backup_restore_requested", target_type="backup", target_id=record.id)
+    audit(request, "backup.restore_requested", target_type="backup", target_id=record.id)
     enqueue(request, "backups.restore", record.id, user_id)
     return _accepted(request, record)

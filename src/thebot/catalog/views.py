@@ -135,7 +135,7 @@ def list_subjects(request: Request) -> dict[str, Any]:
 )
 def create_subject(request: Request) -> dict[str, Any]:
     new = service.create_subject(request.dbsession, **request.validated["body"])
-    audit(request, "subject_created", target_type="subject", target_id=new.id, name=new.name)
+    audit(request, "subject.created", target_type="subject", target_id=new.id, name=new.name)
     created(request, "materials_subject", subject_id=new.id)
     return service.subject_data(new)
 
@@ -162,7 +162,7 @@ def patch_subject(request: Request) -> dict[str, Any]:
     changed = service.update_subject(request.dbsession, target, dict(request.validated["body"]))
     if changed:
         audit(
-            request, "subject_updated", target_type="subject", target_id=target.id, fields=changed
+            request, "subject.updated", target_type="subject", target_id=target.id, fields=changed
         )
     return with_etag(request, service.subject_data(target))
 
@@ -178,7 +178,7 @@ def delete_subject(request: Request) -> Response:
     target = request.context.subject
     subject_id, name = target.id, target.name
     service.delete_subject(request.dbsession, target)
-    audit(request, "subject_deleted", target_type="subject", target_id=subject_id, name=name)
+    audit(request, "subject.deleted", target_type="subject", target_id=subject_id, name=name)
     return no_content()
 
 
@@ -222,7 +222,7 @@ def assign_teacher(request: Request) -> dict[str, Any]:
         request.dbsession, target, body["teacher_id"], is_active=body["is_active"]
     )
     if changed:
-        action = "subject_teacher_assigned" if assignment.is_active else "subject_teacher_removed"
+        action = "subject.teacher_assigned" if assignment.is_active else "subject.teacher_removed"
         audit(request, action, target_type="subject", target_id=target.id, teacher_id=teacher.id)
     if is_new:
         request.response.status = 201
@@ -242,7 +242,7 @@ def remove_subject_teacher(request: Request) -> Response:
     if teacher_service.set_active(request.dbsession, assignment, False):
         audit(
             request,
-            "subject_teacher_removed",
+            "subject.teacher_removed",
             target_type="subject",
             target_id=assignment.subject_id,
             teacher_id=assignment.teacher_id,
@@ -288,7 +288,7 @@ def create_enrollment(request: Request) -> dict[str, Any]:
     )
     audit(
         request,
-        "enrollment_created",
+        "enrollment.created",
         target_type="enrollment",
         target_id=new.id,
         student_id=new.student_id,
@@ -333,7 +333,7 @@ def patch_enrollment(request: Request) -> dict[str, Any]:
     if "status" in changed:
         audit(
             request,
-            "enrollment_status_changed",
+            "enrollment.status_changed",
             target_type="enrollment",
             target_id=target.id,
             status_from=before["status"],
@@ -346,7 +346,7 @@ def patch_enrollment(request: Request) -> dict[str, Any]:
             details.update(teacher_from=before["teacher_id"], teacher_to=target.teacher_id)
         audit(
             request,
-            "enrollment_updated",
+            "enrollment.updated",
             target_type="enrollment",
             target_id=target.id,
             fields=others,

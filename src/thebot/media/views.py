@@ -114,7 +114,7 @@ def upload_avatar(request: Request) -> dict[str, Any]:
     )
     for old in previous:
         discard_media(request, old)
-    audit(request, "avatar_changed", target_type="user", target_id=user.id, file_id=media.id)
+    audit(request, "avatar.changed", target_type="user", target_id=user.id, file_id=media.id)
     request.dbsession.flush()
     created_file(request, media)
     return media_payload(media)
@@ -134,7 +134,7 @@ def delete_avatar(request: Request) -> Response:
     for old in avatars:
         discard_media(request, old)
     if avatars:
-        audit(request, "avatar_removed", target_type="user", target_id=user.id)
+        audit(request, "avatar.removed", target_type="user", target_id=user.id)
     return no_content()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from thebot.audit import AuditEvent, audit, audit_log, scrub
+from thebot.audit import AuditEvent, audit, audit_log, checked_action, scrub
 from thebot.events import Committing, DomainEvent
 
 log = logging.getLogger(__name__)
@@ -15,7 +15,7 @@ def audit_event(committing: Committing, event: DomainEvent) -> None:
     payload = event.payload()
     target_type, _, _ = event.name.partition(".")
     target_id = payload.get(f"{target_type}_id") or payload.get("payment_id")
-    action = event.name.replace(".", "_")
+    action = event.name  # <area>.<verb> already: payment.succeeded, invoice.changed
     request = committing.request
     if request is not None and getattr(request, "environ", None) is not None:
         try:
@@ -31,7 +31,7 @@ def audit_event(committing: Committing, event: DomainEvent) -> None:
         except AttributeError:  # a prepared request without a client (a task)
             pass
     row = AuditEvent(
-        action=action,
+        action=checked_action(action),
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
         details=scrub(payload),

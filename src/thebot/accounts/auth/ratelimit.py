@@ -13,7 +13,7 @@ waitress threads and workers. Moving windows: a limit of 5/minute never admits a
 within any 60 seconds. When the storage is unreachable the limits fail open (logged as
 errors): an outage of Redis must not take the whole API down with it.
 
-Limit hits are audited (action ``rate_limited``). The request that hit the limit fails and its
+Limit hits are audited (action ``auth.rate_limited``). The request that hit the limit fails and its
 transaction is aborted, so the event is written on a separate session from
 ``dbsession_factory`` and committed in a finished callback, once the request's own
 transaction has ended (it holds no lock then, and rolling it back cannot take the event
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 OUTAGE_COMPONENT = "rate limit storage"
 
 STORAGE_PREFIX = "ratelimit"  # after REDIS_KEY_PREFIX
-AUDIT_ACTION = "rate_limited"
+AUDIT_ACTION = "auth.rate_limited"
 API_SCOPE = "api"
 BURST_SCOPE = "api-burst"
 HEADER_LIMIT = "X-RateLimit-Limit"

@@ -143,13 +143,13 @@ def create_student(request: Request) -> dict[str, Any]:
     for credentials in result.credentials:
         audit(
             request,
-            "account_created",
+            "account.created",
             target_type="user",
             target_id=credentials["user_id"],
             role=credentials["role"],
         )
     if result.link is not None:
-        link_changed(request, "parent_link_created", result.link)
+        link_changed(request, "parent_link.created", result.link)
     created(request, "accounts_user", user_id=result.student.id)
     request.response.cache_control = "no-store"
     return {
@@ -184,7 +184,7 @@ def unlink_child(request: Request) -> Response:
     """The parent (or an admin, naming the parent with ``?parent=<id>``) removes the link."""
     link = request.context.link
     relationships.unlink(request.dbsession, link)
-    link_changed(request, "parent_link_removed", link)
+    link_changed(request, "parent_link.removed", link)
     return no_content()
 
 
@@ -233,7 +233,7 @@ def create_parent_link(request: Request) -> dict[str, Any]:
         request.dbsession, student=student, parent=parent, actor=actor
     )
     if is_new:
-        link_changed(request, "parent_link_created", link)
+        link_changed(request, "parent_link.created", link)
         created(request, "accounts_user_parent", user_id=student.id, parent_id=parent.id)
     return link_item(link)
 
@@ -254,7 +254,7 @@ def delete_parent_link(request: Request) -> Response:
     if link is None:
         raise HTTPNotFound()
     relationships.unlink(request.dbsession, link)
-    link_changed(request, "parent_link_removed", link)
+    link_changed(request, "parent_link.removed", link)
     return no_content()
 
 
@@ -288,7 +288,7 @@ def create_pairing_code(request: Request) -> dict[str, Any]:
         raise HTTPForbidden()
     code, row = relationships.create_pairing_code(request.dbsession, student=target, actor=actor)
     audit(
-        request, "pairing_code_created", target_type="user", target_id=target.id, pairing_id=row.id
+        request, "pairing_code.created", target_type="user", target_id=target.id, pairing_id=row.id
     )
     request.response.status = 201
     request.response.cache_control = "no-store"
@@ -312,12 +312,12 @@ def redeem_pairing_code(request: Request) -> dict[str, Any]:
     )
     audit(
         request,
-        "pairing_code_redeemed",
+        "pairing_code.redeemed",
         target_type="user",
         target_id=student.id,
         parent_id=parent.id,
     )
     if is_new:
-        link_changed(request, "parent_link_created", link)
+        link_changed(request, "parent_link.created", link)
         request.response.status = 201
     return {"child": student_items(request, [student])[0], "link_id": link.id}

@@ -70,7 +70,7 @@ def denied(request: Request, exc: service.ProtectedFieldsDenied, target: User) -
     """Refuse a protected-field change and keep the audit event (the transaction commits)."""
     audit(
         request,
-        "protected_field_denied",
+        "account.protected_field_denied",
         target_type="user",
         target_id=target.id,
         fields=exc.fields,
@@ -112,7 +112,7 @@ def create_user(request: Request) -> dict[str, Any]:
         min_password_length=min_password_length(request),
         **body,
     )
-    audit(request, "account_created", target_type="user", target_id=new.id, role=new.role)
+    audit(request, "account.created", target_type="user", target_id=new.id, role=new.role)
     created(request, "accounts_user", user_id=new.id)
     data = service.user_data(new)
     if generated is not None:
@@ -158,9 +158,9 @@ def patch_user(request: Request) -> Any:
         details: dict[str, Any] = {"fields": changed}
         if "role" in changed:
             details.update(role_from=role_before, role_to=target.role)
-        audit(request, "account_updated", target_type="user", target_id=target.id, **details)
+        audit(request, "account.updated", target_type="user", target_id=target.id, **details)
         if "is_active" in changed and not target.is_active:
-            audit(request, "account_deactivated", target_type="user", target_id=target.id)
+            audit(request, "account.deactivated", target_type="user", target_id=target.id)
     return with_etag(request, service.user_data(target))
 
 
@@ -174,7 +174,7 @@ def delete_user(request: Request) -> Response:
     """Deactivate the account (it is kept) and revoke its tokens and sessions."""
     target = request.context.user
     if service.deactivate_user(request.dbsession, current_user(request), target, request.registry):
-        audit(request, "account_deactivated", target_type="user", target_id=target.id)
+        audit(request, "account.deactivated", target_type="user", target_id=target.id)
     return no_content()
 
 
@@ -222,7 +222,7 @@ def patch_profile(request: Request) -> Any:
     if changed:
         audit(
             request,
-            "account_updated",
+            "account.updated",
             target_type="user",
             target_id=target.id,
             profile_fields=changed,

@@ -159,7 +159,7 @@ def create_assignment(request: Request) -> dict[str, Any]:
     assignment = service.create_assignment(
         request.dbsession, viewer(request), request.validated["body"], utcnow()
     )
-    audit(request, "assignment_created", target_type="assignment", target_id=assignment.id)
+    audit(request, "assignment.created", target_type="assignment", target_id=assignment.id)
     created(request, "assignment", assignment_id=assignment.id)
     return render(request, assignment, staff=True)
 
@@ -194,7 +194,7 @@ def patch_assignment(request: Request) -> dict[str, Any]:
     if changed:
         audit(
             request,
-            "assignment_updated",
+            "assignment.updated",
             target_type="assignment",
             target_id=assignment.id,
             fields=changed,
@@ -215,7 +215,7 @@ def delete_assignment(request: Request) -> Response:
     service.delete_assignment(request.dbsession, assignment)
     audit(
         request,
-        "assignment_deleted",
+        "assignment.deleted",
         target_type="assignment",
         target_id=assignment_id,
         title=title,
@@ -238,7 +238,7 @@ def publish_assignment(request: Request) -> dict[str, Any]:
     students = service.publish(request.dbsession, assignment, utcnow())
     audit(
         request,
-        "assignment_published",
+        "assignment.published",
         target_type="assignment",
         target_id=assignment.id,
         students=len(students),
@@ -256,7 +256,7 @@ def close_assignment(request: Request) -> dict[str, Any]:
     """Published -> closed: no new submissions (grading goes on)."""
     assignment = request.context.assignment
     service.close(request.dbsession, assignment, utcnow())
-    audit(request, "assignment_closed", target_type="assignment", target_id=assignment.id)
+    audit(request, "assignment.closed", target_type="assignment", target_id=assignment.id)
     return render(request, assignment, staff=True)
 
 
@@ -272,7 +272,7 @@ def clone_assignment(request: Request) -> dict[str, Any]:
     copy = service.clone(request.dbsession, viewer(request), source, utcnow())
     audit(
         request,
-        "assignment_cloned",
+        "assignment.cloned",
         target_type="assignment",
         target_id=copy.id,
         source_id=source.id,

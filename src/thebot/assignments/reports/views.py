@@ -174,7 +174,7 @@ def send_report(request: Request) -> dict[str, Any]:
     parents = reports.send_report(request.dbsession, report)
     audit(
         request,
-        "report_sent",
+        "report.sent",
         target_type="student_report",
         target_id=report.id,
         student_id=report.student_id,

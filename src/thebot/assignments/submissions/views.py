@@ -208,7 +208,7 @@ def grade(request: Request) -> dict[str, Any]:
     )
     audit(
         request,
-        "submission_graded",
+        "submission.graded",
         target_type="assignment_submission",
         target_id=submission.id,
         raw_score=score_text(result.raw_score),
@@ -234,7 +234,7 @@ def return_submission(request: Request) -> dict[str, Any]:
     submissions.return_submission(request.dbsession, assignment, submission, reason)
     audit(
         request,
-        "submission_returned",
+        "submission.returned",
         target_type="assignment_submission",
         target_id=submission.id,
         reason=reason,
@@ -283,7 +283,7 @@ def grant_extension(request: Request) -> dict[str, Any]:
     )
     audit(
         request,
-        "extension_granted" if is_new else "extension_changed",
+        "extension.granted" if is_new else "extension.changed",
         target_type="assignment",
         target_id=assignment.id,
         student_id=extension.student_id,
@@ -312,7 +312,7 @@ def revoke_extension(request: Request) -> Response:
     submissions.revoke_extension(request.dbsession, context.assignment, extension)
     audit(
         request,
-        "extension_revoked",
+        "extension.revoked",
         target_type="assignment",
         target_id=context.assignment.id,
         student_id=student_id,

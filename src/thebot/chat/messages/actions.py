@@ -46,7 +46,7 @@ def send(request: Any, data: dict[str, Any]) -> dict[str, Any]:
     message = service.send_message(
         request.dbsession, _viewer(request), values["room_id"], values["text"], values["reply_to"]
     )
-    audit(request, "chat_message_sent", target_type="chat_message", target_id=message["id"])
+    audit(request, "chat_message.sent", target_type="chat_message", target_id=message["id"])
     return message
 
 

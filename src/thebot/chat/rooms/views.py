@@ -126,7 +126,7 @@ def create_room(request: Request) -> dict[str, Any]:
         new = service.create_group(dbsession, viewer, body["name"], body.get("member_ids", []))
         is_new = True
     if is_new:
-        audit(request, "chat_room_created", target_type="chat_room", target_id=new.id)
+        audit(request, "chat_room.created", target_type="chat_room", target_id=new.id)
         request.response.status = 201
         request.response.headers["Location"] = request.route_url("chat_room", id=new.id)
     return room_body(request, new.id)
@@ -156,7 +156,7 @@ def update_room(request: Request) -> dict[str, Any]:
     )
     audit(
         request,
-        "chat_room_updated",
+        "chat_room.updated",
         target_type="chat_room",
         target_id=request.context.room_id,
         fields=sorted(changes),
@@ -177,7 +177,7 @@ def delete_room(request: Request) -> Response:
         request.dbsession, request.context.viewer, request.context.room_id
     )
     audit(
-        request, f"chat_room_{outcome}", target_type="chat_room", target_id=request.context.room_id
+        request, f"chat_room.{outcome}", target_type="chat_room", target_id=request.context.room_id
     )
     return no_content()
 
@@ -216,7 +216,7 @@ def add_member(request: Request) -> dict[str, Any]:
     )
     audit(
         request,
-        "chat_member_added",
+        "chat_member.added",
         target_type="chat_room",
         target_id=request.context.room_id,
         user_id=added.user_id,
@@ -263,7 +263,7 @@ def remove_member(request: Request) -> Response:
     )
     audit(
         request,
-        "chat_member_removed",
+        "chat_member.removed",
         target_type="chat_room",
         target_id=request.context.room_id,
         user_id=user_id,

@@ -128,7 +128,7 @@ def moderate_comment(request: Request) -> dict[str, Any]:
     if service.set_flag(request.dbsession, target, flagged):
         audit(
             request,
-            "comment_flagged" if flagged else "comment_unflagged",
+            "comment.flagged" if flagged else "comment.unflagged",
             target_type="material_comment",
             target_id=target.id,
             material_id=target.material_id,
@@ -148,7 +148,7 @@ def delete_comment(request: Request) -> Response:
     service.delete_comment(request.dbsession, target)
     audit(
         request,
-        "comment_deleted",
+        "comment.deleted",
         target_type="material_comment",
         target_id=target.id,
         material_id=target.material_id,

@@ -112,7 +112,7 @@ def create_material(request: Request) -> dict[str, Any]:
     new = service.create_material(request.dbsession, viewer, request.validated["body"])
     audit(
         request,
-        "material_created",
+        "material.created",
         target_type="material",
         target_id=new.id,
         subject_id=new.subject_id,
@@ -158,7 +158,7 @@ def patch_material(request: Request) -> dict[str, Any]:
             details.update(status_from=status_before, status_to=target.status)
         if "subject_id" in changed:
             details.update(subject_from=subject_before, subject_to=target.subject_id)
-        audit(request, "material_updated", target_type="material", target_id=target.id, **details)
+        audit(request, "material.updated", target_type="material", target_id=target.id, **details)
     return with_etag(request, material_body(request))
 
 
@@ -172,7 +172,7 @@ def delete_material(request: Request) -> Response:
     """Soft delete (its author or an admin): from now on nobody sees it."""
     target = request.context.material
     service.delete_material(request.dbsession, target)
-    audit(request, "material_deleted", target_type="material", target_id=target.id)
+    audit(request, "material.deleted", target_type="material", target_id=target.id)
     return no_content()
 
 
@@ -195,7 +195,7 @@ def assign_material(request: Request) -> dict[str, Any]:
     if result.assigned:
         audit(
             request,
-            "material_assigned",
+            "material.assigned",
             target_type="material",
             target_id=target.id,
             student_ids=result.assigned,
@@ -226,7 +226,7 @@ def upload_material_file(request: Request) -> dict[str, Any]:
         discard_media(request, previous)
     audit(
         request,
-        "material_file_uploaded",
+        "material.file_uploaded",
         target_type="material",
         target_id=material.id,
         file_id=media.id,

@@ -149,7 +149,7 @@ def give_feedback(request: Request) -> dict[str, Any]:
     )
     audit(
         request,
-        "submission_reviewed",
+        "submission.reviewed",
         target_type="material_submission",
         target_id=target.id,
         material_id=material.id,

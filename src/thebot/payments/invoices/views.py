@@ -120,7 +120,7 @@ def create_invoice(request: Request) -> dict[str, Any]:
     """The total is computed from the lines; the student must be one the caller teaches."""
     currency = request.registry.settings["payment_currency"]
     item = service.create(request.dbsession, caller(request), request.validated["body"], currency)
-    audit_invoice(request, "invoice_created", item, student_id=item.student_id)
+    audit_invoice(request, "invoice.created", item, student_id=item.student_id)
     created(request, "payments_invoice", id=item.id)
     return render(request, item)
 
@@ -146,7 +146,7 @@ def patch_invoice(request: Request) -> dict[str, Any]:
     check_if_match(request, render(request, item))
     changed = service.update(request.dbsession, item, request.validated["body"])
     if changed:
-        audit_invoice(request, "invoice_updated", item, fields=changed)
+        audit_invoice(request, "invoice.updated", item, fields=changed)
     return with_etag(request, render(request, item))
 
 

@@ -113,7 +113,7 @@ def refund_payment(request: Request) -> dict[str, Any]:
     )
     audit(
         request,
-        "payment_refund_requested",
+        "payment.refund_requested",
         target_type="payment",
         target_id=item.payment_id,
         refund_id=item.id,

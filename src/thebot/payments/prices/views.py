@@ -59,6 +59,6 @@ def list_prices(request: Request) -> dict[str, Any]:
 def create_price(request: Request) -> dict[str, Any]:
     currency = request.registry.settings["payment_currency"]
     price = service.create(request.dbsession, request.validated["body"], currency)
-    audit(request, "price_created", target_type="price", target_id=price.id, kind=price.kind)
+    audit(request, "price.created", target_type="price", target_id=price.id, kind=price.kind)
     request.response.status = 201
     return service.price_data(price)

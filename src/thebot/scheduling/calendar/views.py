@@ -76,7 +76,7 @@ def owner(request: Request) -> Any:
 def issue_token(request: Request) -> dict[str, Any]:
     user = owner(request)
     token, row = service.issue_token(request.dbsession, user, utcnow())
-    audit(request, "calendar_token_issued", target_type="user", target_id=user.id)
+    audit(request, "calendar_token.issued", target_type="user", target_id=user.id)
     request.response.status = 201
     request.response.headers["Cache-Control"] = "no-store"
     url = request.route_url(FEED_ROUTE, token=token)
@@ -93,7 +93,7 @@ def revoke_token(request: Request) -> Response:
     """The feed stops working (404) until a new token is issued."""
     user = owner(request)
     revoked = service.revoke_tokens(request.dbsession, user, utcnow())
-    audit(request, "calendar_token_revoked", target_type="user", target_id=user.id, count=revoked)
+    audit(request, "calendar_token.revoked", target_type="user", target_id=user.id, count=revoked)
     return no_content()
 
 

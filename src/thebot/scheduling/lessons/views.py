@@ -177,7 +177,7 @@ def create_lesson(request: Request) -> dict[str, Any]:
     if booked.enrollment_override:
         audit(
             request,
-            "lesson_enrollment_override",
+            "lesson.enrollment_override",
             target_type="lesson",
             target_id=booked.id,
             student_id=booked.student_id,

@@ -183,7 +183,7 @@ def create_series(request: Request) -> dict[str, Any]:
     if any(x.enrollment_override for x in result.lessons):
         audit(
             request,
-            "series_enrollment_override",
+            "series.enrollment_override",
             target_type="lesson_series",
             target_id=series.id,
             student_id=series.student_id,

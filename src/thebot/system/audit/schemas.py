@@ -31,7 +31,7 @@ class AuditLogQuery(StrictMapping, PaginationQuery):
         colander.String(),
         validator=colander.Length(1, 64),
         missing=colander.drop,
-        description="Exact action name, e.g. login_failed or rate_limited",
+        description="Exact action name (<area>.<verb>): auth.login_failed, backup.requested",
     )
     since = colander.SchemaNode(
         RFC3339DateTime(), missing=colander.drop, description="Events at or after (RFC 3339)"
