@@ -9,11 +9,17 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from pyramid.config import Configurator
-from sqlalchemy import MetaData
+# Pyramid and Cornice import pkg_resources, which setuptools 80.9+ answers with a UserWarning
+# on every start; nothing of ours uses it. Before their import: the console scripts import
+# this package first (pserve imports Pyramid itself: setup.py keeps setuptools below 80.9).
+warnings.filterwarnings("ignore", "pkg_resources is deprecated as an API", UserWarning)
+
+from pyramid.config import Configurator  # noqa: E402 - after the filter above
+from sqlalchemy import MetaData  # noqa: E402
 
 try:
     __version__ = version("thebot")

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
+# Alembic logs one INFO line per built-in plugin when alembic.autogenerate is first imported,
+# which under pserve is after logging is set up: seven lines of noise on every start.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+from alembic import command  # noqa: E402 - after the logger level above
+from alembic.autogenerate import compare_metadata  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.migration import MigrationContext  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
 
 SCRIPT_LOCATION = "thebot:migrations"
 
@@ -29,8 +35,25 @@ def alembic_config(
     return config
 
 
-def upgrade(settings: dict[str, Any], revision: str = "heads", connection: Any = None) -> None:
-    command.upgrade(alembic_config(settings, connection), revision)
+def upgrade(
+    settings: dict[str, Any], revision: str = "heads", connection: Any = None, quiet: bool = False
+) -> None:
+    """Upgrade to ``revision``; ``quiet`` keeps alembic's per-revision lines out of the log
+    (a restore building the schema of an archive is one step, not forty)."""
+    with quiet_alembic() if quiet else nullcontext():
+        command.upgrade(alembic_config(settings, connection), revision)
+
+
+@contextmanager
+def quiet_alembic() -> Iterator[None]:
+    """Alembic logs warnings and errors only, while inside."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def head_revision() -> str | None:

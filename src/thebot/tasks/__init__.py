@@ -140,9 +140,12 @@ def _runner(spec: TaskSpec, registry: Any) -> Callable[..., Any]:
         request.environ[WRITER] = True
         try:
             with outbox.in_process_guard(registry):
-                return _run(spec, request, message, args, kwargs)
+                result = _run(spec, request, message, args, kwargs)
         finally:
             env["closer"]()
+        # A task's return value is for direct callers (tests). Run from a message there is no
+        # result backend to keep it: Dramatiq would warn about that on every run.
+        return result if message is None else None
 
     return run
 

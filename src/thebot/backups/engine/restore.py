@@ -278,6 +278,8 @@ def restore_chain(
     ``migrate=False`` leaves the schema at the archive's revision and skips the catalog and
     triggers: that is verify's trial restore into a scratch database.
     """
+    from thebot.db.migrate import quiet_alembic
+
     started = time.monotonic()
     final = readers[-1]
     holders = {reader.id: reader for reader in readers}
@@ -298,7 +300,8 @@ def restore_chain(
             loaded += n
             progress(0.3 + 0.6 * min(loaded / total, 1.0), "loading rows")
 
-        with restore_connection(engine) as conn, conn.begin():
+        # One step for the operator: no alembic line per revision (quiet_alembic).
+        with quiet_alembic(), restore_connection(engine) as conn, conn.begin():
             before = database_revision(conn)
             if before is not None and before != code_revision():
                 raise BackupError(
@@ -313,6 +316,7 @@ def restore_chain(
                 ]
             names = [entry["name"] for entry in final.manifest["tables"]]
             _drop_schema(conn, set(names))
+            progress(0.3, f"creating the schema at revision {revision}")
             _migrate(conn, settings, revision)
             tables = _reflect(conn, names)
             constraints = _foreign_keys_off(conn, tables)

@@ -8,6 +8,7 @@ decompressed and their SHA-256 checked without being written anywhere.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 import uuid
@@ -21,6 +22,8 @@ from thebot.backups.engine.restore import Link, open_chain, restore_chain
 from thebot.db import get_engine
 
 Progress = Callable[[float, str], None]
+TRIAL = "trial restore into a scratch database"
+log = logging.getLogger(__name__)
 
 
 def _ignore(fraction: float, message: str) -> None:
@@ -40,6 +43,7 @@ def verify_chain(
     scratch = scratch_root / f".verify-{uuid.uuid4().hex[:12]}"
     scratch.mkdir(parents=True)
     engine = get_engine({"sqlalchemy.url": make_url(f"sqlite:///{scratch / 'trial.sqlite'}")})
+    log.info("%s (SQLite) of %s", TRIAL, readers[-1].name)
     try:
         trial = restore_chain(
             engine,
@@ -48,7 +52,7 @@ def verify_chain(
             media_root=None,
             migrate=False,
             keep_catalog=False,
-            progress=lambda f, m: progress(0.4 + 0.6 * f, f"trial restore: {m}"),
+            progress=lambda f, m: progress(0.4 + 0.6 * f, f"{TRIAL}: {m}"),
         )
         final = readers[-1].manifest
         return {
