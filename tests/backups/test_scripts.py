@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -65,7 +67,7 @@ def test_create_list_verify_and_restore_from_the_command_line(site, capsys, monk
     assert restore_backup.main([site.ini, "--backup-id=1", "--yes"]) == 0
     out = capsys.readouterr().out
     assert "restored backup #1" in out and "safety backup #3" in out
-    assert snapshot(site, skip_actions=("backup_created", "backup_restored")) == state
+    assert snapshot(site, skip_actions=("backup.created", "backup.restored")) == state
 
 
 def test_the_restore_question_must_be_answered_yes(site, capsys, monkeypatch):
@@ -95,14 +97,31 @@ def test_unknown_backups_are_reported(site, capsys):
 def test_restore_a_file_into_a_new_installation(site, sites, tmp_path, capsys):
     assert create_backup.main([site.ini]) == 0
     path = capsys.readouterr().out.split("completed: ")[1].split()[0]
-    expected = snapshot(site, skip_actions=("backup_created",))
+    expected = snapshot(site, skip_actions=("backup.created",))
     target = sites("new", migrate=False)
     ini = write_ini(target, tmp_path / "new.ini")
     assert restore_backup.main([ini, f"--file={path}", "--yes"]) == 0
     assert "restored backup #1" in capsys.readouterr().out
-    assert snapshot(target, skip_actions=("backup_restored",)) == expected
+    assert snapshot(target, skip_actions=("backup.restored",)) == expected
     assert create_backup.main([ini, "--list"]) == 0
     assert "full" in capsys.readouterr().out
+
+
+def test_verify_says_trial_restore_not_running_upgrade(site, capsys, caplog):
+    assert create_backup.main([site.ini, "--type=full"]) == 0
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    assert verify_backup.main([site.ini, "--backup-id=1"]) == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "Running upgrade" in m or "Context impl" in m]
+    assert any(m.startswith("trial restore into a scratch database") for m in messages)
+
+
+@pytest.mark.parametrize("script", [restore_backup, verify_backup])
+def test_restore_and_verify_help_point_to_the_backup_list(script, capsys):
+    with pytest.raises(SystemExit):
+        script.main(["--help"])
+    assert "thebot-create-backup INI --list" in capsys.readouterr().out
 
 
 def test_progress_is_drawn_on_a_terminal_only():
@@ -120,6 +139,32 @@ def test_progress_is_drawn_on_a_terminal_only():
     assert piped.getvalue() == ""
 
 
+def test_a_log_record_never_shares_the_progress_line():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    handler = logging.StreamHandler(screen)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    log = logging.getLogger("tests.backups.progress")  # its own level: whatever ran before
+    log.setLevel(logging.WARNING)
+    try:
+        progress = TerminalProgress(screen)
+        progress(0.1, "dumping user_account")
+        log.warning("something to say")
+        progress(0.2, "dumping user_account")
+        progress.done()
+        log.warning("after")
+    finally:
+        root.removeHandler(handler)
+    assert handler.filters == []  # done() took its guard away
+    lines = [line.split("\r")[-1].strip() for line in screen.getvalue().split("\n")]
+    assert lines == ["WARNING something to say", "20% dumping user_account", "WARNING after", ""]
+
+
 class CachedDashboard:
     """A dashboard cached in the registry the script bootstraps; ``stale()`` says whether
     the next read rebuilds it (``DataReplaced`` bumped every dashboard's generation)."""
@@ -127,15 +172,16 @@ class CachedDashboard:
     def __init__(self, monkeypatch):
         self.registry = None
         self.builds = 0
-        real = restore_backup.bootstrap_app
+        real = restore_backup.open_app
 
-        def bootstrap(config_uri: str):
-            env = real(config_uri)
-            self.registry = env["registry"]
-            self.read()  # cached before the restore runs
-            return env
+        @contextmanager
+        def opened(args):
+            with real(args) as env:
+                self.registry = env["registry"]
+                self.read()  # cached before the restore runs
+                yield env
 
-        monkeypatch.setattr(restore_backup, "bootstrap_app", bootstrap)
+        monkeypatch.setattr(restore_backup, "open_app", opened)
 
     def read(self) -> None:
         def build() -> dict:

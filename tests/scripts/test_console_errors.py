@@ -20,28 +20,6 @@ from thebot.scripts.backups import create, restore, verify
 from thebot.scripts.console import CONFIG, DOWN, Problem, check_ini, diagnose, operator_errors
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/x"
-QUIET_LOGGING = """
-[loggers]
-keys = root
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = ERROR
-handlers = console
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-formatter = generic
-
-[formatter_generic]
-format = %(levelname)s %(name)s %(message)s
-"""
 
 # Every script that takes an ini, with the arguments it needs besides it.
 SCRIPTS = {
@@ -71,7 +49,7 @@ def ini_with(tmp_path, database_url: str, **extra: str) -> str:
         "[app:main]\nuse = egg:thebot\ndebug = true\nauto_migrate = false\n"
         f"database_url = {database_url}\ntask_broker = stub\nrealtime_in_process = false\n"
         f"scheduler_in_process = false\nmedia_root = {tmp_path / 'media'}\n"
-        f"backup_dir = {tmp_path / 'backups'}\n{lines}{QUIET_LOGGING}"
+        f"backup_dir = {tmp_path / 'backups'}\n{lines}"
     )
     return str(path)
 
@@ -149,7 +127,7 @@ def test_a_database_without_the_schema_says_to_migrate(tmp_path, capsys):
     ini = ini_with(tmp_path, f"sqlite:///{tmp_path / 'empty.sqlite'}")
     assert run("thebot-create-backup", ini) == CONFIG
     line = one_line(capsys)
-    assert "has no table 'backup'" in line and "thebot-migrate" in line
+    assert "has no table 'backup_record'" in line and "thebot-migrate" in line
 
 
 def test_init_config_into_a_file_is_one_line(tmp_path, capsys):

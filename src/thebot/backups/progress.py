@@ -77,23 +77,65 @@ class RecordProgress:
 
 
 class TerminalProgress:
-    """A one-line progress display, only when ``stream`` is a terminal."""
+    """A one-line progress display, only when ``stream`` is a terminal.
+
+    Log records never share its line: while it shows, every console handler of the root
+    logger first clears the line (the next update draws it again below the record).
+    """
 
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty()
         self._last = ""
+        self._guard = _ClearBeforeRecords(self)
+        self._guarded: list[logging.Handler] = []
 
     def __call__(self, fraction: float, message: str) -> None:
         if not self.enabled:
             return
         line = f"\r{int(fraction * 100):3d}% {message[:70]:<70}"
         if line != self._last:
+            if not self._guarded:
+                self._guard_handlers()
             self.stream.write(line)
             self.stream.flush()
             self._last = line
+
+    def clear(self) -> None:
+        """Wipe the bar from its line (it comes back with the next update)."""
+        if self.enabled and self._last:
+            self.stream.write("\r" + " " * (len(self._last) - 1) + "\r")
+            self.stream.flush()
+            self._last = ""
 
     def done(self) -> None:
         if self.enabled and self._last:
             self.stream.write("\n")
             self.stream.flush()
+            self._last = ""
+        for handler in self._guarded:
+            handler.removeFilter(self._guard)
+        self._guarded = []
+
+    def _guard_handlers(self) -> None:
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler) and _is_terminal(handler.stream):
+                handler.addFilter(self._guard)
+                self._guarded.append(handler)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+class _ClearBeforeRecords(logging.Filter):
+    def __init__(self, progress: TerminalProgress):
+        super().__init__()
+        self.progress = progress
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.progress.clear()
+        return True

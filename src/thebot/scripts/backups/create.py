@@ -13,6 +13,8 @@ from typing import Any
 from thebot.scripts.common import fail, parser
 from thebot.scripts.console import open_app
 
+LIST_HINT = "thebot-create-backup INI --list shows the backups and their ids"
+
 
 def describe(record: Any) -> str:
     size = f"{record.size:,} bytes" if record.size is not None else "-"
@@ -64,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         except BackupError as exc:
             return fail(f"cannot start the {args.type} backup: {exc}", 1)
         terminal = TerminalProgress()
-        record = create_backup(env["request"], backup_id, terminal)
-        terminal.done()
+        try:
+            record = create_backup(env["request"], backup_id, terminal)
+        finally:
+            terminal.done()
         if record.status != "completed":
             return fail(f"backup #{record.id} failed: {record.error}", 1)
         print(f"backup #{record.id} ({record.type}) completed: {record.path}")

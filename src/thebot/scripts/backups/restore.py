@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from thebot.scripts.backups.create import LIST_HINT
 from thebot.scripts.common import fail, parser
 from thebot.scripts.console import open_app
 
@@ -37,7 +38,8 @@ def confirm(registry: Any, what: str, yes: bool) -> int | None:
 def main(argv: list[str] | None = None) -> int:
     p = parser("Restore a backup (database and MEDIA_ROOT), after a safety backup.")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--backup-id", type=int, help="the backup's id (see --list)")
+    p.epilog = LIST_HINT
+    source.add_argument("--backup-id", type=int, help=f"the backup's id ({LIST_HINT})")
     source.add_argument("--file", type=Path, help="an archive copied from another installation")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = p.parse_args(argv)

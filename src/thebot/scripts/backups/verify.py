@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import sys
 
+from thebot.scripts.backups.create import LIST_HINT
 from thebot.scripts.common import fail, parser
 from thebot.scripts.console import open_app
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = parser("Verify a backup: checksums, manifest and a trial restore into scratch SQLite.")
-    p.add_argument("--backup-id", type=int, required=True, help="the backup's id (see --list)")
+    p = parser("Verify a backup: checksums, manifest and a trial restore into a scratch database.")
+    p.epilog = LIST_HINT
+    p.add_argument("--backup-id", type=int, required=True, help=f"the backup's id ({LIST_HINT})")
     args = p.parse_args(argv)
     with open_app(args) as env:
         from thebot.backups.engine.format import BackupError
