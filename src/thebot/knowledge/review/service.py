@@ -130,10 +130,11 @@ def grade(
             grader_id=grader.id,
             graded_at=now,
         )
+        .returning(Answer.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).scalar_one_or_none()
     dbsession.refresh(answer)
-    if taken != 1:
+    if taken is None:
         raise Conflict("This answer is already graded.", kind="already-graded")
     row = dbsession.get(ElementProgress, answer.progress_id, populate_existing=True)
     assert row is not None
