@@ -168,3 +168,49 @@ def test_periodic_messages_wait_in_the_outbox_one_per_task(app, dbsession, broke
     assert broker.queues["default"].qsize() == 1
     send_periodic(app.registry, "system.record_health_check")  # and the job sends directly
     assert broker.queues["default"].qsize() == 2
+
+
+@pytest.mark.slow
+def test_the_worker_console_script_with_redis_down(tmp_path):
+    """The real thing: ``thebot-worker`` against a closed port, stopped by SIGTERM."""
+    import os
+    import subprocess
+    import sys
+
+    ini = tmp_path / "w.ini"
+    ini.write_text(
+        "[app:main]\nuse = egg:thebot\ndebug = true\nauto_migrate = true\n"
+        f"database_url = sqlite:///{tmp_path}/w.sqlite\nredis_url = {CLOSED}\n"
+        "task_broker = redis\nredis_timeout = 0.5\nrealtime_in_process = false\n"
+        f"media_root = {tmp_path}/media\nmail_dir = {tmp_path}/mail\n"
+        "\n[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = plain\n"
+        "[logger_root]\nlevel = INFO\nhandlers = console\n"
+        "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nformatter = plain\n"
+        "[formatter_plain]\nformat = %(levelname)s %(name)s %(message)s\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS", "DATABASE"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "thebot.scripts.worker", str(ini)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen.append(line)
+            if "next try in 2 s" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    output = "".join(seen) + rest
+    assert proc.returncode == 0, output
+    assert output.count("ERROR ") == 1 and "broker unavailable" in output
+    assert "next try in 1 s" in output and "next try in 2 s" in output
+    assert "CRITICAL" not in output and "Traceback" not in output

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import dramatiq
 from dramatiq.common import dq_name
@@ -173,16 +172,3 @@ def quiet_consumers(watch: BrokerWatch, queues: Iterable[str]) -> Callable[[], N
             logger.removeFilter(gate)
 
     return remove
-
-
-def watched(watch: BrokerWatch, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` with a broker failure reported to ``watch`` and re-raised."""
-
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            watch.failed(exc)
-            raise
-
-    return run
