@@ -88,11 +88,17 @@ def node_urls(made: Any) -> SimpleNamespace:
 QUESTION = {"question": "Halves?", "choices": ["1/2", "1/3"], "correct": [0]}
 
 
-def seed_committed(app: Any, lessons: int, requires: list[tuple[int, int]]) -> dict[str, Any]:
+def seed_committed(
+    app: Any,
+    lessons: int,
+    requires: list[tuple[int, int]],
+    kind: str = "quick_question",
+    content: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Committed (for apps with their own engine): a student graph of ``lessons``
-    one-question lessons (one attempt each, answer ``[0]``), with the required edges
-    ``requires``; every question's progress started. Returns ids and the student's
-    ``headers``."""
+    one-question lessons (one attempt each, answer ``[0]``; or elements of ``kind`` with
+    ``content``), with the required edges ``requires``; every element's progress started.
+    Returns ids, the student's ``headers`` and two admins' (``admin_headers``)."""
     from thebot.accounts.credentials.tokens import issue_token
     from thebot.accounts.models import StudentProfile, User
     from thebot.catalog.models import Subject
@@ -125,13 +131,13 @@ def seed_committed(app: Any, lessons: int, requires: list[tuple[int, int]]) -> d
         for i in range(lessons):
             lesson = Lesson(title=f"L{i}", subject_id=subject.id, author_id=author.id)
             element = Element(
-                type="quick_question",
+                type=kind,
                 title=f"Q{i}",
                 subject_id=subject.id,
                 author_id=author.id,
                 max_attempts=1,
                 max_score=1,
-                content=QUESTION,
+                content=content or QUESTION,
             )
             session.add_all([lesson, element])
             session.flush()
@@ -156,7 +162,15 @@ def seed_committed(app: Any, lessons: int, requires: list[tuple[int, int]]) -> d
                 )
             )
         key = issue_token(session, student, dt.timedelta(hours=1))[0]
+        admins = []
+        for i in range(2):
+            admin = User(username=f"a{i}-{tag}", email=f"a{i}-{tag}@example.com", role="admin")
+            session.add(admin)
+            session.flush()
+            admin_key = issue_token(session, admin, dt.timedelta(hours=1))[0]
+            admins.append({"Authorization": f"Token {admin_key}"})
         return {
+            "admin_headers": admins,
             "graph": graph.id,
             "student_id": student.id,
             "nodes": nodes,

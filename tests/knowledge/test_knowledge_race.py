@@ -10,6 +10,7 @@ barrier times out and the second request simply waits, no matter).
   conditional ``UPDATE ... WHERE attempts < max`` is shown to hold on its own.
 - Two lessons completed at once that a third requires: the third unlocks (each completion
   sees the other's under the graph lock), once.
+- Two teachers grading one text answer at once: one grade stands, the other is a 409.
 """
 
 from __future__ import annotations
@@ -138,3 +139,22 @@ def test_two_prerequisites_completed_at_once_unlock_what_needs_both(own_app, mon
         assert [n.data["node_id"] for n in told if n.data["graph_id"] == world["graph"]] == [
             world["nodes"][2]
         ]
+
+
+def test_two_grades_at_once_one_stands(own_app, monkeypatch):
+    world = seed(own_app, 1, [], kind="text_problem", content={"statement": "Why?"})
+    api = webtest.TestApp(own_app, extra_environ={"HTTP_HOST": "testserver"})
+    api.post_json(answer_url(world, 0), {"answer": "Because."}, headers=world["headers"])
+    with own_app.registry["dbsession_factory"]() as session:
+        answer_id = session.scalar(
+            select(Answer.id).where(Answer.element_id == world["elements"][0])
+        )
+    meet_before(monkeypatch, progress, "lock_graph")
+    url = f"/api/knowledge/answers/{answer_id}/grade/"
+    first, second = world["admin_headers"]
+    results = at_once(own_app, [(url, {"score": 1}, first), (url, {"score": 0}, second)])
+    assert sorted(r.status_int for r in results) == [200, 409], [r.text for r in results]
+    winner = next(r for r in results if r.status_int == 200).json
+    with own_app.registry["dbsession_factory"]() as session:
+        stored = session.get(Answer, answer_id)
+        assert (stored.status, stored.score) == ("graded", winner["answer"]["score"])
