@@ -27,7 +27,8 @@ class _Connection:
         self.buffer = b""
         self.started = 0.0
 
-    def send(self, key: str) -> None:
+    def send(self, path: str, key: str) -> None:
+        self.path = path
         request = (
             f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {key}\r\n\r\n"
         )
@@ -60,9 +61,17 @@ class _Connection:
         return (time.perf_counter() - self.started) * 1000
 
 
-def run(port: int, path: str, keys: list[str], clients: int, timeout: float = 30) -> list[float]:
-    """Send one GET per key over ``clients`` connections; the latencies in ms."""
-    pending = iter(keys)
+def run(
+    port: int,
+    path: str,
+    keys: list[str],
+    clients: int,
+    timeout: float = 30,
+    paths: list[str] | None = None,
+) -> list[float]:
+    """Send one GET per key over ``clients`` connections; the latencies in ms. With
+    ``paths`` (one per key), request i goes to ``paths[i]`` instead of ``path``."""
+    pending = iter(list(zip(paths or [path] * len(keys), keys, strict=True)))
     timings: list[float] = []
     selector = selectors.DefaultSelector()
     connections = []
@@ -71,7 +80,7 @@ def run(port: int, path: str, keys: list[str], clients: int, timeout: float = 30
             conn = _Connection(port, path, timeout)
             connections.append(conn)
             selector.register(conn.sock, selectors.EVENT_READ, conn)
-            conn.send(next(pending))
+            conn.send(*next(pending))
         busy = len(connections)
         while busy:
             events = selector.select(timeout)
@@ -87,7 +96,7 @@ def run(port: int, path: str, keys: list[str], clients: int, timeout: float = 30
                 if following is None:
                     busy -= 1
                 else:
-                    conn.send(following)
+                    conn.send(*following)
     finally:
         selector.close()
         for conn in connections:

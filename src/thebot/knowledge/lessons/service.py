@@ -27,12 +27,9 @@ class Totals:
     max_score: int = 0  # required elements only: what completion counts
 
 
-def totals(dbsession: Session, lesson_ids: list[int]) -> dict[int, Totals]:
-    """Each lesson's totals, in one query."""
-    if not lesson_ids:
-        return {}
+def _totals_query(where: Any) -> Any:
     required = LessonElement.required.is_(True)
-    rows = dbsession.execute(
+    return (
         select(
             LessonElement.lesson_id,
             func.count(),
@@ -41,9 +38,25 @@ def totals(dbsession: Session, lesson_ids: list[int]) -> dict[int, Totals]:
             func.sum(case((required, Element.max_score), else_=0)),
         )
         .join(Element, Element.id == LessonElement.element_id)
-        .where(LessonElement.lesson_id.in_(sorted(set(lesson_ids))))
+        .where(where)
         .group_by(LessonElement.lesson_id)
-    ).all()
+    )
+
+
+def totals(
+    dbsession: Session, lesson_ids: list[int], graph_id: int | None = None
+) -> dict[int, Totals]:
+    """Each lesson's totals, in one query (``graph_id``: the lessons are that graph's
+    nodes', selected by a subquery: one cached statement whatever their number)."""
+    if not lesson_ids:
+        return {}
+    if graph_id is not None:
+        where = LessonElement.lesson_id.in_(
+            select(GraphNode.lesson_id).where(GraphNode.graph_id == graph_id)
+        )
+    else:
+        where = LessonElement.lesson_id.in_(sorted(set(lesson_ids)))
+    rows = dbsession.execute(_totals_query(where)).all()
     found = {row[0]: Totals(*(int(v or 0) for v in row[1:])) for row in rows}
     return {lesson_id: found.get(lesson_id, Totals()) for lesson_id in lesson_ids}
 

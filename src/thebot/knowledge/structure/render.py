@@ -1,84 +1,115 @@
 """A graph's nodes and dependencies as the API shows them, in a constant number of queries
-(nodes with their lessons, the lessons' totals, dependencies, and for a student graph the
-lesson states)."""
+(nodes with their lessons and, for a student graph, lesson states; the lessons' totals;
+dependencies). Rows are read as plain tuples, not ORM objects: a 200-lesson graph is
+hundreds of rows per read, and object loading would be most of the request's time."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from thebot.knowledge.lessons.service import totals
+from thebot.knowledge.lessons.service import Totals, totals
 from thebot.knowledge.models import Dependency, GraphNode, Lesson, LessonProgress, LessonState
 
+LOCKED = LessonState.LOCKED.value
+NODE_COLUMNS = (
+    GraphNode.id,
+    GraphNode.lesson_id,
+    Lesson.title,
+    GraphNode.x,
+    GraphNode.y,
+    GraphNode.source_node_id,
+)
+DEPENDENCY_COLUMNS = (
+    Dependency.id,
+    Dependency.from_node_id,
+    Dependency.to_node_id,
+    Dependency.type,
+    Dependency.min_score_percent,
+    Dependency.source_dependency_id,
+)
 
-def dependency_data(dependency: Dependency) -> dict[str, Any]:
+
+def totals_data(found: Totals) -> dict[str, int]:
     return {
-        "id": dependency.id,
-        "from_node_id": dependency.from_node_id,
-        "to_node_id": dependency.to_node_id,
-        "type": dependency.type,
-        "min_score_percent": dependency.min_score_percent,
-        "removed_from_template": dependency.source_dependency_id == dependency.id,
+        "element_count": found.element_count,
+        "required_count": found.required_count,
+        "estimated_minutes": found.estimated_minutes,
+        "max_score": found.max_score,
     }
 
 
-def nodes_data(
-    dbsession: Session, nodes: list[tuple[GraphNode, str]], with_states: bool
+def dependency_row(row: Any) -> dict[str, Any]:
+    dependency_id, source, target, type_, percent, origin = row
+    return {
+        "id": dependency_id,
+        "from_node_id": source,
+        "to_node_id": target,
+        "type": type_,
+        "min_score_percent": percent,
+        "removed_from_template": origin == dependency_id,
+    }
+
+
+def dependency_data(dependency: Dependency) -> dict[str, Any]:
+    return dependency_row(tuple(getattr(dependency, c.key) for c in DEPENDENCY_COLUMNS))
+
+
+def _nodes(
+    dbsession: Session, rows: list[Any], with_states: bool, graph_id: int | None = None
 ) -> list[dict[str, Any]]:
-    """``nodes``: ``(node, lesson title)`` pairs; states from ``LessonProgress``."""
-    sums = totals(dbsession, [node.lesson_id for node, _title in nodes])
-    progress: dict[int, LessonProgress] = {}
-    if with_states and nodes:
-        progress = {
-            p.node_id: p
-            for p in dbsession.scalars(
-                select(LessonProgress).where(
-                    LessonProgress.node_id.in_([node.id for node, _t in nodes])
-                )
-            ).all()
-        }
+    """``rows``: ``NODE_COLUMNS`` (plus state, score, max score for a student graph), all
+    of ``graph_id`` when given."""
+    lesson_ids = [row[1] for row in rows]
+    sums = {
+        lesson_id: totals_data(found)
+        for lesson_id, found in totals(dbsession, lesson_ids, graph_id).items()
+    }
     found = []
-    for node, title in nodes:
+    for row in rows:
+        node_id, lesson_id, title, x, y, origin = row[:6]
         data: dict[str, Any] = {
-            "id": node.id,
-            "lesson_id": node.lesson_id,
+            "id": node_id,
+            "lesson_id": lesson_id,
             "title": title,
-            "x": node.x,
-            "y": node.y,
-            "totals": asdict(sums[node.lesson_id]),
-            "removed_from_template": node.source_node_id == node.id,
+            "x": x,
+            "y": y,
+            "totals": sums[lesson_id],
+            "removed_from_template": origin == node_id,
         }
         if with_states:
-            row = progress.get(node.id)
-            data["state"] = row.state if row is not None else LessonState.LOCKED.value
-            data["score"] = row.score if row is not None else 0
-            data["max_score"] = row.max_score if row is not None else 0
+            state, score, max_score = row[6:]
+            data["state"] = state or LOCKED
+            data["score"] = score or 0
+            data["max_score"] = max_score or 0
         found.append(data)
     return found
 
 
+def _node_rows(with_states: bool) -> Any:
+    stmt = select(*NODE_COLUMNS).join(Lesson, Lesson.id == GraphNode.lesson_id)
+    if with_states:
+        stmt = stmt.add_columns(
+            LessonProgress.state, LessonProgress.score, LessonProgress.max_score
+        ).outerjoin(LessonProgress, LessonProgress.node_id == GraphNode.id)
+    return stmt
+
+
 def structure_data(dbsession: Session, graph_id: int, with_states: bool) -> dict[str, Any]:
-    nodes = [
-        (node, title)
-        for node, title in dbsession.execute(
-            select(GraphNode, Lesson.title)
-            .join(Lesson, Lesson.id == GraphNode.lesson_id)
-            .where(GraphNode.graph_id == graph_id)
-            .order_by(GraphNode.id)
-        ).all()
-    ]
-    dependencies = dbsession.scalars(
-        select(Dependency).where(Dependency.graph_id == graph_id).order_by(Dependency.id)
+    rows = dbsession.execute(
+        _node_rows(with_states).where(GraphNode.graph_id == graph_id).order_by(GraphNode.id)
+    ).all()
+    dependencies = dbsession.execute(
+        select(*DEPENDENCY_COLUMNS).where(Dependency.graph_id == graph_id).order_by(Dependency.id)
     ).all()
     return {
-        "nodes": nodes_data(dbsession, nodes, with_states),
-        "dependencies": [dependency_data(d) for d in dependencies],
+        "nodes": _nodes(dbsession, list(rows), with_states, graph_id),
+        "dependencies": [dependency_row(row) for row in dependencies],
     }
 
 
 def node_data(dbsession: Session, node: GraphNode, with_states: bool) -> dict[str, Any]:
-    title = dbsession.scalar(select(Lesson.title).where(Lesson.id == node.lesson_id)) or ""
-    return nodes_data(dbsession, [(node, title)], with_states)[0]
+    rows = dbsession.execute(_node_rows(with_states).where(GraphNode.id == node.id)).all()
+    return _nodes(dbsession, list(rows), with_states)[0]
