@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from backup_seed_chat import seed_chat
+from backup_seed_knowledge import seed_knowledge
 from backup_seed_learning import seed_learning
 from backup_seed_payments import seed_payments
 from sqlalchemy import delete, func, select, update
@@ -196,6 +197,7 @@ def seed_every_model(session: Session, media_root: Path) -> dict[str, Any]:
     seed_learning(session, teacher=teacher, student=student, other=other, tutor=tutor)
     seed_chat(session, teacher=teacher, student=student, parent=parent)
     seed_payments(session, teacher=teacher, student=student, parent=parent, admin=admin)
+    seed_knowledge(session, teacher=teacher, student=student)
     write_file(media_root / "materials" / "1" / "lesson.pdf", b"%PDF-1.7\n" + bytes(range(256)))
     write_file(media_root / "avatars" / "student.png", b"\x89PNG\r\n\x1a\n" + os.urandom(4096))
     write_file(media_root / "notes" / "пустой.txt", b"")
