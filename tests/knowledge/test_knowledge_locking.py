@@ -146,3 +146,15 @@ def test_a_new_required_dependency_relocks_an_unstarted_lesson_only(
     _theory, choice = elements_of(dbsession, lessons[1])
     url = element_url(made.graph, n[1], choice.id, "answer")
     assert api.post(url, school.S, {"answer": [0, 1]}, status=200).json["correct"] is True
+
+
+def test_a_stale_lock_never_refuses_what_the_rules_allow(
+    school, make_graph, make_lesson, api, dbsession
+):
+    made = make_graph(school, student=school.S, lessons=2, edges=[(0, 1, "required", 0)])
+    edge = made.edges[0]
+    dbsession.delete(edge)  # removed without a refresh: lesson 1 is stored locked
+    dbsession.flush()
+    assert state_of(dbsession, made.nodes[1]) == "locked"
+    body = api.get(lesson_url(made.graph, made.nodes[1]), school.S).json
+    assert (body["state"], body["missing"]) == ("unlocked", [])

@@ -96,11 +96,25 @@ def lesson_progress(dbsession: Session, graph: KnowledgeGraph, node: GraphNode) 
     return row
 
 
+def current_state(
+    dbsession: Session, graph: KnowledgeGraph, node: GraphNode
+) -> tuple[LessonProgress, list[states.Missing]]:
+    """The lesson's progress and its unmet required prerequisites. A lesson stored locked
+    whose prerequisites are all met (a change that skipped the refresh) is brought up to
+    date first: the stored state never refuses what the rules allow."""
+    row = lesson_progress(dbsession, graph, node)
+    missing = states.missing_prerequisites(dbsession, node)
+    if row.state == states.LOCKED and not missing:
+        states.refresh_graph(dbsession, graph)
+        row = lesson_progress(dbsession, graph, node)
+    return row, missing
+
+
 def ensure_open(dbsession: Session, graph: KnowledgeGraph, node: GraphNode) -> LessonProgress:
     """The lesson's progress, or ``LessonLocked`` listing the unmet prerequisites."""
-    row = lesson_progress(dbsession, graph, node)
+    row, missing = current_state(dbsession, graph, node)
     if row.state == states.LOCKED:
-        raise LessonLocked(missing_json(dbsession, states.missing_prerequisites(dbsession, node)))
+        raise LessonLocked(missing_json(dbsession, missing))
     return row
 
 

@@ -146,8 +146,8 @@ def lesson_view(
     """The lesson with its elements and the student's progress. A locked lesson is a
     ``LessonLocked`` for the student; others see it, locked. ``missing`` lists the unmet
     required prerequisites (for a lesson in progress after a new dependency: advice)."""
-    row = progress.lesson_progress(dbsession, graph, node)
-    missing = progress.missing_json(dbsession, states.missing_prerequisites(dbsession, node))
+    row, unmet = progress.current_state(dbsession, graph, node)
+    missing = progress.missing_json(dbsession, unmet)
     if learner and row.state == states.LOCKED:
         raise progress.LessonLocked(missing)
     lesson = dbsession.get(Lesson, node.lesson_id)
