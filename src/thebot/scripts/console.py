@@ -217,9 +217,11 @@ def _quiet_settings(config_uri: str | None) -> dict[str, Any] | None:
     if not config_uri:
         return None
     try:
-        from thebot.scripts.common import read_settings
+        from pyramid.paster import get_appsettings
 
-        return read_settings(config_uri, logging=False)
+        from thebot.settings import load_settings
+
+        return load_settings(get_appsettings(config_uri, name="main"))
     except Exception:
         return None
 
