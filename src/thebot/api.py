@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -28,6 +29,7 @@ SUSPECT_ESCAPE_RE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 SUSPECT_NUMBERS = (b"0" * 100, b"e000", b"e+000", b"E000", b"E+000")
 JSON_RE = re.compile(r"^application/([\w.+-]+\+)?json$")
+CORNICE_JSON_RE = re.compile("^application/(.*?)json$")  # what Cornice parses as JSON
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
@@ -85,7 +87,44 @@ def unparseable_form(request: Request) -> bool:
     return False
 
 
-def json_cstruct(request: Request) -> dict[str, Any]:
+# What Cornice's extractor gathers besides the body, path and query string: copied for every
+# request (the whole URL rebuilt, every header and cookie in a dict) though a schema rarely
+# reads them. Request schemas ignore unknown locations, so leaving out what the schema does
+# not name changes nothing but the cost.
+COSTLY_LOCATIONS = frozenset({"method", "url", "header", "cookies"})
+EVERY_LOCATION = COSTLY_LOCATIONS | {"body", "path", "querystring"}
+
+
+def extract(request: Request, locations: frozenset[str]) -> dict[str, Any]:
+    """Cornice's ``extract_cstruct`` limited to ``locations`` (body, path and query string
+    always: ``reject_unstorable`` checks them whatever the schema)."""
+    if locations & COSTLY_LOCATIONS:
+        return extract_cstruct(request)
+    content_type = request.content_type
+    if content_type in FORM_TYPES:
+        body: Any = request.POST.mixed()
+    elif content_type and not CORNICE_JSON_RE.match(content_type):
+        body = request.body
+    elif request.body:
+        try:
+            body = request.json_body
+        except ValueError as e:
+            request.errors.add("body", "", f"Invalid JSON: {e}")
+            return {}
+        if not hasattr(body, "items") and not isinstance(body, list):
+            request.errors.add("body", "", "Should be a JSON object or an array")
+            return {}
+    else:
+        body = {}
+    return {"path": request.matchdict, "body": body, "querystring": request.GET.mixed()}
+
+
+@functools.lru_cache(maxsize=4096)  # one schema per view and method: a bounded set
+def schema_locations(schema: Any) -> frozenset[str]:
+    return frozenset(child.name for child in schema.children)
+
+
+def json_cstruct(request: Request, locations: frozenset[str] = EVERY_LOCATION) -> dict[str, Any]:
     """Like Cornice's extractor, but a body that is not JSON is a 400, not a guess."""
     content_type = request.content_type or ""
     if request.body and not JSON_RE.match(content_type) and content_type not in FORM_TYPES:
@@ -105,14 +144,14 @@ def json_cstruct(request: Request) -> dict[str, Any]:
         request.body = b""
         request.content_type = "application/json"  # nothing left to parse
     try:
-        cstruct = extract_cstruct(request)
+        cstruct = extract(request, locations)
     except RecursionError:  # the parser gave up (about 1,000 levels)
         cstruct = None
     if cstruct is None or nests_deeper(cstruct.get("body"), MAX_JSON_DEPTH):
         request.errors.add("body", "", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         request.errors.status = 400
         request.body = b""
-        cstruct = extract_cstruct(request)
+        cstruct = extract(request, locations)
     is_json = JSON_RE.match(request.content_type or "") is not None
     clean = is_json and not suspect_json(request.body)
     reject_unstorable(request, cstruct, skip=("body",) if clean else ())
@@ -237,11 +276,15 @@ def reject_stray_files(request: Request, cstruct: dict[str, Any], schema: Any) -
 
 
 def validate(request: Request, **kwargs: Any) -> None:
-    deserializer = kwargs.get("deserializer") or json_cstruct
+    deserializer = kwargs.get("deserializer")
     schema = kwargs.get("schema")
 
     def deserialize(request: Request) -> dict[str, Any]:
-        cstruct = deserializer(request)
+        if deserializer is None:
+            instance = schema() if isinstance(schema, type) else schema
+            cstruct = json_cstruct(request, schema_locations(instance) | {"body"})
+        else:
+            cstruct = deserializer(request)
         reject_stray_files(request, cstruct, schema)
         return cstruct
 
