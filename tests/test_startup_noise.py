@@ -63,7 +63,7 @@ def test_setup_py_keeps_setuptools_below_the_warning():
 
 
 @pytest.mark.slow
-def test_importing_the_migrations_after_logging_is_set_up_logs_no_plugin_lines(tmp_path):
+def test_importing_alembic_after_logging_is_set_up_logs_no_plugin_lines(tmp_path):
     ini = tmp_path / "log.ini"
     ini.write_text(
         "[loggers]\nkeys = root, alembic\n[handlers]\nkeys = console\n[formatters]\n"
@@ -77,7 +77,7 @@ def test_importing_the_migrations_after_logging_is_set_up_logs_no_plugin_lines(t
             sys.executable,
             "-c",
             "import logging.config, sys; logging.config.fileConfig(sys.argv[1]); "
-            "import thebot.db.migrate",
+            "import thebot.backups.engine.restore",  # imports alembic before thebot.db.migrate
             str(ini),
         ],
         capture_output=True,

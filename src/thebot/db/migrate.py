@@ -7,15 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-# Alembic logs one INFO line per built-in plugin when alembic.autogenerate is first imported,
-# which under pserve is after logging is set up: seven lines of noise on every start.
-logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-
-from alembic import command  # noqa: E402 - after the logger level above
-from alembic.autogenerate import compare_metadata  # noqa: E402
-from alembic.config import Config  # noqa: E402
-from alembic.migration import MigrationContext  # noqa: E402
-from alembic.script import ScriptDirectory  # noqa: E402
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 SCRIPT_LOCATION = "thebot:migrations"
 
