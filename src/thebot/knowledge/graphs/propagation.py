@@ -40,6 +40,7 @@ COUNTERS = (
 
 
 def propagate(dbsession: Session, template: KnowledgeGraph) -> dict[str, Any]:
+    structure.lock(dbsession, template)
     outcome: dict[str, Any] = dict.fromkeys(COUNTERS, 0)
     outcome.update(template_version=template.version, graphs=0, skipped=[])
     nodes = dbsession.scalars(
@@ -72,6 +73,7 @@ def _apply(
     graph: KnowledgeGraph,
     outcome: dict[str, Any],
 ) -> None:
+    structure.lock(dbsession, graph)
     mine = dbsession.scalars(select(GraphNode).where(GraphNode.graph_id == graph.id)).all()
     for node in mine:
         if node.source_node_id == node.id:  # the template removed it

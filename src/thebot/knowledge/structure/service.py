@@ -42,6 +42,18 @@ from thebot.knowledge.structure.cycles import closing_cycle
 STARTED = (LessonState.IN_PROGRESS.value, LessonState.COMPLETED.value)
 
 
+def lock(dbsession: Session, graph: KnowledgeGraph) -> None:
+    """Take the graph's row lock, and read it afresh: structural changes of one graph (and
+    the student's progress, which takes the same lock) run one at a time, so two edges
+    added at once cannot close a cycle that neither saw."""
+    dbsession.execute(
+        select(KnowledgeGraph)
+        .where(KnowledgeGraph.id == graph.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def is_template(graph: KnowledgeGraph) -> bool:
     return graph.kind == GraphKind.TEMPLATE.value
 
@@ -99,6 +111,7 @@ def place(
 def add_node(
     dbsession: Session, viewer: User, graph: KnowledgeGraph, values: dict[str, Any]
 ) -> GraphNode:
+    lock(dbsession, graph)
     lesson = usable_lesson(dbsession, viewer, graph, values["lesson_id"])
     node = place(dbsession, graph, lesson.id, values["x"], values["y"])
     changed(dbsession, graph)
@@ -122,6 +135,7 @@ def move_node(dbsession: Session, node: GraphNode, values: dict[str, Any]) -> Gr
 
 
 def remove_node(dbsession: Session, graph: KnowledgeGraph, node: GraphNode) -> None:
+    lock(dbsession, graph)
     if not is_template(graph):
         state = dbsession.scalar(
             select(LessonProgress.state).where(LessonProgress.node_id == node.id)
@@ -198,6 +212,7 @@ def link(
     source_dependency_id: int | None = None,
 ) -> Dependency:
     """A dependency between two nodes of ``graph`` (refused on a cycle or a repeat)."""
+    lock(dbsession, graph)
     source, target = values["from_node_id"], values["to_node_id"]
     found = set(
         dbsession.scalars(
@@ -246,6 +261,7 @@ def dependency_of(dbsession: Session, graph: KnowledgeGraph, dependency_id: int)
 def retype_dependency(
     dbsession: Session, graph: KnowledgeGraph, dependency: Dependency, values: dict[str, Any]
 ) -> Dependency:
+    lock(dbsession, graph)
     for name in ("type", "min_score_percent"):
         if name in values:
             setattr(dependency, name, values[name])
@@ -255,6 +271,7 @@ def retype_dependency(
 
 
 def remove_dependency(dbsession: Session, graph: KnowledgeGraph, dependency: Dependency) -> None:
+    lock(dbsession, graph)
     if is_template(graph):
         dbsession.execute(
             update(Dependency)
