@@ -20,6 +20,7 @@ from thebot.scripts.backups import create, restore, verify
 from thebot.scripts.console import CONFIG, DOWN, Problem, check_ini, diagnose, operator_errors
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/x"
+REDIS_DOWN = "redis://127.0.0.1:1/0"
 
 # Every script that takes an ini, with the arguments it needs besides it.
 SCRIPTS = {
@@ -96,6 +97,14 @@ def test_an_unreachable_database_is_one_line_and_status_3(name, tmp_path, capsys
     line = one_line(capsys)
     assert "postgresql+psycopg://postgres@127.0.0.1:1/x does not answer" in line
     assert "Connection refused" in line and "fix DATABASE_URL" in line
+
+
+def test_the_realtime_gateway_with_redis_down_is_one_line_and_status_3(tmp_path, capsys):
+    ini = ini_with(tmp_path, f"sqlite:///{tmp_path / 'rt.sqlite'}", redis_url=REDIS_DOWN)
+    assert run("thebot-realtime", ini) == DOWN
+    line = one_line(capsys)
+    assert line.startswith(f"error: Redis at {REDIS_DOWN} does not answer (")
+    assert line.endswith("start it or fix REDIS_URL")
 
 
 def test_verbose_adds_the_traceback(tmp_path, capsys):

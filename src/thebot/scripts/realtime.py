@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from thebot.scripts.common import fail, parser, read_settings
 from thebot.scripts.console import check_ini, open_app, operator_errors
+
+
+def ping_redis(settings: dict[str, Any]) -> None:
+    """Raise redis' ConnectionError or TimeoutError unless ``REDIS_URL`` answers."""
+    import redis
+
+    timeout = settings["redis_timeout"]
+    client = redis.Redis.from_url(
+        settings["redis_url"], socket_timeout=timeout, socket_connect_timeout=timeout
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     from thebot.realtime.gateway.runner import run_forever
 
+    with operator_errors(args):
+        ping_redis(settings)  # down at start: one line and exit 3, not a timeout traceback
     with open_app(args) as env:
         run_forever(env["registry"], args.listen)
     return 0
