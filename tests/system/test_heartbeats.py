@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from thebot.db import utcnow
 from thebot.scripts import heartbeat as heartbeat_script
+from thebot.system import heartbeats
 from thebot.system.heartbeats import SCHEDULER, WORKER, Heartbeats, beat, recent
 from thebot.system.models import Heartbeat
 
@@ -43,6 +44,12 @@ def test_rows_older_than_a_day_are_pruned_by_the_next_beat(dbsession):
     beat(dbsession, instance="dead", kind=WORKER, now=utcnow() - dt.timedelta(days=2))
     beat(dbsession, instance="alive", kind=WORKER)
     assert dbsession.get(Heartbeat, "dead") is None
+
+
+def test_heartbeats_are_never_in_a_backup():
+    from thebot.backups.models import EXCLUDED_TABLES
+
+    assert {Heartbeat.__tablename__} == heartbeats.TABLES and heartbeats.TABLES <= EXCLUDED_TABLES
 
 
 def test_an_unknown_kind_is_refused(dbsession):

@@ -68,8 +68,11 @@ class BackupOrigin(str, enum.Enum):
 
 CATALOG_TABLE = "backup_record"
 CHANGE_TABLE = "backup_change"
-# The outbox and processed message ids too: a restored outbox would send old mail again.
-EXCLUDED_TABLES = frozenset({CATALOG_TABLE, CHANGE_TABLE, *outbox.TABLES})
+# The outbox and processed message ids too: a restored outbox would send old mail again; and
+# the heartbeats of the running processes (restored, they would show dead ones as seen). By
+# name: system and backups are independent layers (tests/system checks it is the table).
+HEARTBEAT_TABLE = "heartbeat"
+EXCLUDED_TABLES = frozenset({CATALOG_TABLE, CHANGE_TABLE, HEARTBEAT_TABLE, *outbox.TABLES})
 
 
 class Backup(Base):

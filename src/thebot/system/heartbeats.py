@@ -35,6 +35,7 @@ KINDS = (WORKER, SCHEDULER)
 SHOWN = dt.timedelta(hours=1)  # dead processes stay visible this long
 RETENTION = dt.timedelta(days=1)
 RUNNING = "running"
+TABLES = frozenset({"heartbeat"})  # machinery: never in a backup (thebot.backups)
 
 
 @dataclass(frozen=True)
