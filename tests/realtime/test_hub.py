@@ -126,3 +126,39 @@ def test_a_frame_is_the_entry_as_json():
         "type": "lesson.changed",
         "data": {"lesson_id": 3},
     }
+
+
+def test_publish_many_appends_in_order_once_per_uid(hub):
+    """The relay hands a transaction's events over at once (one pipeline on Redis)."""
+    start = f"{int(time.time() * 1000) - 1000}-0"
+    hub.publish([2], "t.before", "{}", time.time(), "m0")
+    items = [
+        ([1, 2], "t.a", '{"n":1}', time.time(), "m1"),
+        ([], "t.none", "{}", time.time(), "m2"),
+        ([1], "t.b", '{"n":2}', time.time(), "m3"),
+        ([2], "t.c", '{"n":3}', time.time(), "m0"),  # published before: skipped
+    ]
+    ids = hub.publish_many(items)
+    assert [set(found) for found in ids] == [{1, 2}, set(), {1}, set()]
+    assert parse_id(ids[2][1]) > parse_id(ids[0][1])
+    assert [e.type for e in read(hub, 1, start)] == ["t.a", "t.b"]
+    assert [e.type for e in read(hub, 2, start)] == ["t.before", "t.a"]
+    assert hub.publish_many([]) == []
+
+
+def test_redis_publish_many_loads_the_script_when_redis_does_not_know_it(hub, monkeypatch):
+    if hub.kind != "redis":
+        pytest.skip("Redis only")
+    import uuid
+
+    from thebot.realtime import redis_hub
+
+    # A script text Redis has never seen, as after a restart (no SCRIPT FLUSH: a shared server)
+    monkeypatch.setattr(redis_hub, "PUBLISH", redis_hub.PUBLISH + f"-- {uuid.uuid4().hex}\n")
+    fresh = redis_hub.RedisHub(hub.url, 3600, key_prefix=hub.prefix[: -len(redis_hub.PREFIX)])
+    assert not fresh.client.script_exists(fresh._script.sha)[0]
+    start = f"{int(time.time() * 1000) - 1000}-0"
+    items = [([7], "t", f'{{"n":{n}}}', time.time(), f"f{n}") for n in range(3)]
+    assert [set(found) for found in fresh.publish_many(items)] == [{7}, {7}, {7}]
+    assert [e.data for e in read(hub, 7, start)] == ['{"n":0}', '{"n":1}', '{"n":2}']
+    fresh.close()

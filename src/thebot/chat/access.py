@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import Role, User
@@ -95,19 +95,21 @@ REFUSALS = {
 def room_access(
     dbsession: Session, viewer: User, room_id: int, *, lock: bool = False
 ) -> RoomAccess:
-    """The viewer's access to room ``room_id``; ``NotFound`` when they may not see it."""
-    stmt = select(ChatRoom).where(ChatRoom.id == room_id)
-    room = dbsession.scalar(stmt.with_for_update() if lock else stmt)
-    if room is None:
-        raise NotFound("No such chat room.")
-    return access_to(dbsession, viewer, room)
+    """The viewer's access to room ``room_id``; ``NotFound`` when they may not see it.
 
-
-def access_to(dbsession: Session, viewer: User, room: ChatRoom) -> RoomAccess:
-    member = dbsession.scalar(
-        select(ChatMember).where(ChatMember.room_id == room.id, ChatMember.user_id == viewer.id)
+    One query: the room and the viewer's membership row (outer join); ``lock`` locks the
+    room row only."""
+    stmt = (
+        select(ChatRoom, ChatMember)
+        .outerjoin(
+            ChatMember, and_(ChatMember.room_id == ChatRoom.id, ChatMember.user_id == viewer.id)
+        )
+        .where(ChatRoom.id == room_id)
     )
-    access = RoomAccess(room, viewer, member)
+    row = dbsession.execute(stmt.with_for_update(of=ChatRoom) if lock else stmt).first()
+    if row is None:
+        raise NotFound("No such chat room.")
+    access = RoomAccess(row[0], viewer, row[1])
     if not access.visible:
         raise NotFound("No such chat room.")
     return access

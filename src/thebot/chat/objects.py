@@ -26,7 +26,12 @@ def user_names(dbsession: Session, user_ids: Iterable[int | None]) -> dict[int, 
     rows = dbsession.execute(
         select(User.id, User.first_name, User.last_name, User.username).where(User.id.in_(wanted))
     )
-    return {r.id: f"{r.first_name} {r.last_name}".strip() or r.username for r in rows}
+    return {r.id: display_name(r.first_name, r.last_name, r.username) for r in rows}
+
+
+def display_name(first_name: str | None, last_name: str | None, username: str) -> str:
+    """A person's name in chat: first and last name, else the username."""
+    return f"{first_name or ''} {last_name or ''}".strip() or username
 
 
 def person(user_id: int | None, names: dict[int, str]) -> dict[str, Any]:
@@ -80,6 +85,16 @@ def messages_json(dbsession: Session, messages: Sequence[ChatMessage]) -> list[d
 
 def one_message_json(dbsession: Session, message: ChatMessage) -> dict[str, Any]:
     return messages_json(dbsession, [message])[0]
+
+
+def new_message_json(
+    dbsession: Session, message: ChatMessage, author: User, attached: int
+) -> dict[str, Any]:
+    """The JSON of a message ``author`` has just sent: no query for the author's name, nor
+    for the attachments when none were ``attached``."""
+    names = {author.id: display_name(author.first_name, author.last_name, author.username)}
+    files = attachments_of(dbsession, [message.id]) if attached else {}
+    return message_json(message, names, files)
 
 
 # --- rooms ---------------------------------------------------------------------------------

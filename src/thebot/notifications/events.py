@@ -36,6 +36,28 @@ class NotificationCreated(DomainEvent):
 
 
 @dataclass(frozen=True)
+class NotificationsCreated(DomainEvent):
+    """Notifications of several users stored at once (``notify_many``): one event in the
+    transaction, and after commit one ``notification.created`` frame per user with their
+    own notification (``publications``). ``notifications``: ``(user_id, object)`` pairs."""
+
+    name = "notification.created"
+    realtime = True
+
+    notifications: tuple[tuple[int, dict[str, Any]], ...] = field(
+        default=(), hash=False, compare=False
+    )
+
+    @property
+    def user_ids(self) -> tuple[int, ...]:
+        return tuple(user_id for user_id, _ in self.notifications)
+
+    def publications(self) -> list[tuple[tuple[int, ...], dict[str, Any]]]:
+        """What the sockets get: each user, their own notification."""
+        return [((user_id,), dict(item)) for user_id, item in self.notifications]
+
+
+@dataclass(frozen=True)
 class NotificationRead(DomainEvent):
     """Notifications of ``user_id`` were marked read: ``ids`` (one), or all of them
     (``all``); ``unread_count`` is what is left unread after the change."""

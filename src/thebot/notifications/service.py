@@ -21,17 +21,22 @@ import json
 import logging
 import math
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, func, select, update
+from sqlalchemy import CursorResult, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from thebot.db import utcnow
 from thebot.errors import Invalid
 from thebot.events import record
-from thebot.notifications.events import NotificationCreated, NotificationRead
+from thebot.notifications.events import (
+    NotificationCreated,
+    NotificationRead,
+    NotificationsCreated,
+)
 from thebot.notifications.models import Notification, NotificationPreference
 from thebot.tasks import enqueue, enqueue_delayed
 
@@ -234,6 +239,80 @@ def notify(
             enqueue_delayed(request, EMAIL_TASK, math.ceil(delay.total_seconds() * 1000), *args)
             log.debug("email %s to user %s delayed by quiet hours (%s)", kind, user.id, delay)
     return notification
+
+
+def preferences_of(dbsession: Session, user_ids: Iterable[int]) -> dict[int, Any]:
+    """The stored preferences of ``user_ids`` (one query; users without a row are absent)."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = dbsession.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id.in_(wanted))
+    )
+    return {pref.user_id: pref for pref in rows}
+
+
+def notify_many(
+    request: Any,
+    users: Iterable[Any],
+    kind: str,
+    title: str,
+    body: str = "",
+    *,
+    data: dict[str, Any] | None = None,
+    email: bool = True,
+    preferences: dict[int, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """``notify`` for several users in a constant number of queries: their preferences in
+    one (or ``preferences``, from ``preferences_of``), the notifications in one multi-row
+    insert (per ``INSERT_BATCH`` users), one ``NotificationsCreated`` event (each user's
+    socket still gets its own ``notification.created`` frame). Returns the stored
+    notifications' objects (``notification_json``)."""
+    category = category_of(request.registry, kind)
+    data = dict(data or {})
+    json.dumps(data)
+    people = list({user.id: user for user in users if user.is_active}.values())
+    if not people:
+        return []
+    dbsession = request.dbsession
+    if preferences is None:
+        preferences = preferences_of(dbsession, [user.id for user in people])
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1] + "…"
+    now = utcnow()
+    rows = []
+    for user in people:
+        pref = preferences.get(user.id)
+        channels = effective_channels(pref, {category.name: category})[category.name]
+        if channels["in_app"]:
+            rows.append(
+                {"user_id": user.id, "kind": kind, "title": title, "body": body, "data": data}
+            )
+        if email and channels["email"] and user.email:
+            args = ([user.email], title, (body or title) + EMAIL_FOOTER)
+            delay = quiet_hours_delay(pref, now)
+            ms = math.ceil(delay.total_seconds() * 1000) if delay is not None else None
+            enqueue_delayed(request, EMAIL_TASK, ms, *args)
+    created = []
+    for start in range(0, len(rows), INSERT_BATCH):
+        batch = rows[start : start + INSERT_BATCH]
+        # One statement with many VALUES; the ids come back matched by user (one row each).
+        stmt = insert(Notification).values([{**row, "created_at": now} for row in batch])
+        ids = dict(
+            (user_id, row_id)
+            for row_id, user_id in dbsession.execute(
+                stmt.returning(Notification.id, Notification.user_id)
+            )
+        )
+        for row in batch:
+            item = Notification(id=ids[row["user_id"]], created_at=now, read_at=None, **row)
+            created.append((row["user_id"], notification_json(item)))
+    if created:
+        record(dbsession, NotificationsCreated(notifications=tuple(created)))
+    return [item for _, item in created]
+
+
+INSERT_BATCH = 500  # rows per INSERT: 7 parameters each, within SQLite's 32,766
 
 
 # --- reading --------------------------------------------------------------------------------

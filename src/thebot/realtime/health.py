@@ -9,6 +9,7 @@ reporting is then an error; otherwise it stays ``disabled``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -31,16 +32,33 @@ def figures(registry: Any) -> dict[str, Any] | None:
 
 
 def connected(registry: Any, user_ids: list[int]) -> set[int]:
-    """Which of ``user_ids`` hold a socket now (as of the gateways' last snapshots)."""
+    """Which of ``user_ids`` hold a socket now (as of the gateways' last snapshots).
+
+    With the Redis hub the union of the snapshots is kept ``PRESENCE_CACHE_SECONDS`` in the
+    process: every chat message asks, and the snapshots change only every few seconds."""
     gateway = registry.get("realtime_gateway")
     if gateway is not None:
-        online = gateway.gateway.users()
+        online: frozenset[int] | set[int] = gateway.gateway.users()
     elif registry["realtime_hub"].kind == "redis":
-        snapshots = read_snapshots(registry["realtime_hub"])
-        online = {int(u) for snap in snapshots for u in snap.get("users", ())}
+        online = _online_from_snapshots(registry)
     else:
         online = set()
-    return online.intersection(int(u) for u in user_ids)
+    return set(online.intersection(int(u) for u in user_ids))
+
+
+PRESENCE_CACHE_SECONDS = 1.0
+_PRESENCE_CACHE = "realtime_presence_cache"  # registry: (expires at, monotonic; users)
+
+
+def _online_from_snapshots(registry: Any) -> frozenset[int]:
+    cached = registry.get(_PRESENCE_CACHE)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    snapshots = read_snapshots(registry["realtime_hub"])
+    online = frozenset(int(u) for snap in snapshots for u in snap.get("users", ()))
+    registry[_PRESENCE_CACHE] = (now + PRESENCE_CACHE_SECONDS, online)
+    return online
 
 
 def probe(registry: Any) -> dict[str, Any]:

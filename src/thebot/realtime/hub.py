@@ -129,6 +129,12 @@ class MemoryHub:
                         loop.call_soon_threadsafe(listener, published)
         return ids
 
+    def publish_many(
+        self, items: Iterable[tuple[Iterable[int], str, str, float, str]]
+    ) -> list[dict[int, str]]:
+        """``publish`` each ``(user_ids, type, data, ts, uid)`` in turn."""
+        return [self.publish(*item) for item in items]
+
     def _next_id(self, now: float) -> EventId:
         ms = int(now * 1000)
         self._last = (ms, 0) if ms > self._last[0] else (self._last[0], self._last[1] + 1)

@@ -22,10 +22,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from thebot.db import utcnow
 from thebot.events import Committing, DomainEvent
 from thebot.outages import OUTAGES
 from thebot.realtime.directives import is_realtime
@@ -57,12 +58,37 @@ def stage(committing: Committing, event: DomainEvent) -> None:
     registry = registry_of(committing)
     if not is_realtime(registry, event) or not event.user_ids:
         return
-    staged = Staged(uuid.uuid4().hex, tuple(event.user_ids), event.name, encode(event.payload()))
-    message = get_actor(registry, ACTOR).message(
-        list(staged.user_ids), staged.type, staged.data, time.time(), staged.uid
-    )
-    outbox.write(committing.dbsession, message.copy(message_id=staged.uid))
-    _pending(registry, committing).append(staged)
+    # An event may carry one payload per user (``publications()``: notifications of many
+    # users recorded at once): one outbox row each, written in one flush.
+    split = getattr(event, "publications", None)
+    parts = split() if split is not None else [(event.user_ids, event.payload())]
+    actor = get_actor(registry, ACTOR)
+    pending = _pending(registry, committing)
+    messages = []
+    for user_ids, payload in parts:
+        if not user_ids:
+            continue
+        staged = Staged(uuid.uuid4().hex, tuple(user_ids), event.name, encode(payload))
+        message = actor.message(
+            list(staged.user_ids), staged.type, staged.data, time.time(), staged.uid
+        )
+        messages.append(message.copy(message_id=staged.uid))
+        pending.append(staged)
+    if len(messages) == 1:
+        outbox.write(committing.dbsession, messages[0])
+    elif messages:  # one INSERT for all (row by row through the unit of work on SQLite)
+        now = utcnow()
+        rows = [
+            {
+                "message_id": m.message_id,
+                "actor": m.actor_name,
+                "message": m.asdict(),
+                "created_at": now,
+                "due_at": None,
+            }
+            for m in messages
+        ]
+        committing.dbsession.execute(insert(outbox.OutboxMessage), rows)
 
 
 def _pending(registry: Any, committing: Committing) -> list[Staged]:
@@ -125,9 +151,13 @@ def relay(registry: Any, staged: list[Staged]) -> int:
                         .returning(outbox.OutboxMessage.message_id)
                     )
                 )
-                for item in staged:
-                    if item.uid in taken:
-                        hub.publish(item.user_ids, item.type, item.data, ts, item.uid)
+                batch = [
+                    (item.user_ids, item.type, item.data, ts, item.uid)
+                    for item in staged
+                    if item.uid in taken
+                ]
+                if batch:  # one round trip to the hub for the whole transaction
+                    hub.publish_many(batch)
                 session.commit()
             except BaseException:
                 session.rollback()

@@ -76,16 +76,44 @@ class RedisHub:
     def publish(
         self, user_ids: Iterable[int], type_: str, data: str, ts: float, uid: str
     ) -> dict[int, str]:
-        users = [int(u) for u in dict.fromkeys(user_ids)]
+        users, keys, args = self._call(user_ids, type_, data, ts, uid)
         if not users:
             return {}
+        return _ids(users, self._script(keys=keys, args=args))
+
+    def publish_many(
+        self, items: Iterable[tuple[Iterable[int], str, str, float, str]]
+    ) -> list[dict[int, str]]:
+        """``publish`` each ``(user_ids, type, data, ts, uid)``, in order, in one round trip
+        (a pipeline of the script; loaded first if Redis does not know it)."""
+        items = list(items)
+        if len(items) <= 1:  # the script alone: one round trip, no pipeline
+            return [self.publish(*item) for item in items]
+        calls = [self._call(*item) for item in items]
+        todo = [call for call in calls if call[0]]
+        for _attempt in (1, 2):
+            pipe = self.client.pipeline(transaction=False)
+            for _, keys, args in todo:
+                pipe.evalsha(self._script.sha, len(keys), *keys, *args)
+            results = pipe.execute(raise_on_error=False)
+            if not any(isinstance(r, redis.exceptions.NoScriptError) for r in results):
+                break
+            self.client.script_load(PUBLISH)  # a restarted Redis forgot it: once more
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        found = iter(results)
+        return [_ids(users, next(found)) if users else {} for users, _, _ in calls]
+
+    def _call(
+        self, user_ids: Iterable[int], type_: str, data: str, ts: float, uid: str
+    ) -> tuple[list[int], list[str], list[str]]:
+        """The users, keys and arguments of the publish script for one event."""
+        users = [int(u) for u in dict.fromkeys(user_ids)]
         minid = str(int((time.time() - self.retention) * 1000))
         keys = [self.prefix + "seen:" + uid] + [self.stream_key(u) for u in users]
         args = [minid, str(self.retention), type_, data, repr(float(ts)), self.channel]
-        ids = self._script(keys=keys, args=args + [str(u) for u in users])
-        if not ids:  # published before (the same uid)
-            return {}
-        return {user: _text(i) for user, i in zip(users, ids, strict=True)}
+        return users, keys, args + [str(u) for u in users]
 
     def stream_key(self, user_id: int) -> str:
         return f"{self.prefix}u:{int(user_id)}"
@@ -194,6 +222,13 @@ class RedisHub:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _ids(users: list[int], ids: Any) -> dict[int, str]:
+    """The script's answer: each user's stream id; none when the uid was published before."""
+    if not ids:
+        return {}
+    return {user: _text(i) for user, i in zip(users, ids, strict=True)}
 
 
 def decode(raw: Any) -> Published:

@@ -28,21 +28,30 @@ CATEGORY = "chat"
 MAX_LINES = 20
 
 
-def wants_email(request: Any, user: User) -> bool:
-    pref = notifications.get_preferences(request.dbsession, user.id)
+MISSING: Any = object()  # wants_email: look the preferences up
+
+
+def wants_email(request: Any, user: User, pref: Any = MISSING) -> bool:
+    """``pref``: the user's preferences when the caller has them (``None``: no row)."""
+    if pref is MISSING:
+        pref = notifications.get_preferences(request.dbsession, user.id)
     known = notifications.categories(request.registry)
     if CATEGORY not in known or not user.email or not user.is_active:
         return False
     return bool(notifications.effective_channels(pref, known)[CATEGORY]["email"])
 
 
-def schedule_digest(request: Any, member: ChatMember, user: User) -> None:
-    """Make sure a digest is coming for ``member`` (one per window, not one per message)."""
-    if member.digest_due_at is not None or not wants_email(request, user):
+def schedule_digest(request: Any, member: ChatMember, user: User, pref: Any = MISSING) -> None:
+    """Make sure a digest is coming for ``member`` (one per window, not one per message).
+    ``pref``: the user's notification preferences, when the caller has them."""
+    if member.digest_due_at is not None:
+        return
+    if pref is MISSING:
+        pref = notifications.get_preferences(request.dbsession, user.id)
+    if not wants_email(request, user, pref):
         return
     now = utcnow()
     delay = dt.timedelta(minutes=int(request.registry.settings["chat_email_digest_minutes"]))
-    pref = notifications.get_preferences(request.dbsession, user.id)
     quiet = notifications.quiet_hours_delay(pref, now + delay)
     if quiet is not None:
         delay += quiet

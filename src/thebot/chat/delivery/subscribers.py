@@ -1,11 +1,15 @@
 """In the transaction of a new message: members who are not connected get an in-app
-notification (category ``chat``) and an email digest on its way (``digest``)."""
+notification (category ``chat``) and an email digest on its way (``digest``).
+
+A constant number of queries for any number of members away: their accounts with their
+memberships in one query, their notification preferences in another, the notifications in
+one insert and one event."""
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from thebot.accounts.models import User
 from thebot.chat.delivery.digest import schedule_digest
@@ -13,7 +17,7 @@ from thebot.chat.delivery.presence import connected
 from thebot.chat.events import MessageCreated
 from thebot.chat.models import ChatMember, ChatRoom
 from thebot.events import Committing
-from thebot.notifications.service import notify
+from thebot.notifications.service import notify_many, preferences_of
 
 log = logging.getLogger(__name__)
 KIND = "chat.message"
@@ -30,21 +34,24 @@ def tell_members_away(committing: Committing, event: MessageCreated) -> None:
     away = sorted(set(recipients) - connected(request.registry, recipients))
     if not away:
         return
-    room = dbsession.get(ChatRoom, event.room_id)
+    room = dbsession.get(ChatRoom, event.room_id)  # in the session already: no query
     if room is None:
         return
-    members = {
-        m.user_id: m
-        for m in dbsession.scalars(
-            select(ChatMember).where(ChatMember.room_id == room.id, ChatMember.user_id.in_(away))
-        )
-    }
+    rows = dbsession.execute(
+        select(User, ChatMember)
+        .outerjoin(ChatMember, and_(ChatMember.user_id == User.id, ChatMember.room_id == room.id))
+        .where(User.id.in_(away))
+        .order_by(User.id)
+    ).all()
+    users = [user for user, _ in rows]
+    preferences = preferences_of(dbsession, away)
     where = f" in {room.name}" if room.name else ""
     title = f"New message from {author.get('name', 'deleted user')}{where}"
     text = event.data.get("text") or "(attachment)"
     data = {"room_id": room.id, "message_id": event.data.get("id")}
-    for user in dbsession.scalars(select(User).where(User.id.in_(away))):
-        notify(request, user, KIND, title, text[:500], data=data, email=False)
-        member = members.get(user.id)
+    notify_many(
+        request, users, KIND, title, text[:500], data=data, email=False, preferences=preferences
+    )
+    for user, member in rows:
         if member is not None:
-            schedule_digest(request, member, user)
+            schedule_digest(request, member, user, preferences.get(user.id))

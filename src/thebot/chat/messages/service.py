@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from thebot.accounts.auth.ratelimit import hit
 from thebot.accounts.models import User
 from thebot.chat import access as rules
-from thebot.chat.access import message_access, room_access
+from thebot.chat.access import RoomAccess, message_access, room_access
 from thebot.chat.events import MessageCreated, MessageDeleted, MessageUpdated, ReadMoved
 from thebot.chat.models import ChatMember, ChatMessage, ChatRoom, RoomType
 from thebot.chat.objects import (
     OWNER_CHAT_MESSAGE,
     active_member_ids,
+    new_message_json,
     one_message_json,
     unread_counts,
 )
@@ -65,9 +66,13 @@ def check_send_rate(dbsession: Session, user_id: int) -> None:
     )
 
 
-def _publish(dbsession: Session, kind: type, message: ChatMessage) -> dict[str, Any]:
+def _publish(
+    dbsession: Session, kind: type, message: ChatMessage, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Record ``kind`` for the room's members; ``data``: the message JSON, when known."""
     dbsession.flush()
-    data = one_message_json(dbsession, message)
+    if data is None:
+        data = one_message_json(dbsession, message)
     members = active_member_ids(dbsession, message.room_id)
     record(dbsession, kind(room_id=message.room_id, members=members, data=data))
     return data
@@ -89,13 +94,16 @@ def send_message(
     reply_to: int | None = None,
     *,
     attach: Callable[[ChatMessage], int] | None = None,
+    access: RoomAccess | None = None,
 ) -> dict[str, Any]:
     """Post ``text`` in a room; returns the message object (also the event's payload).
 
     ``attach(message)`` stores the uploads of a multipart request (returns how many), after
-    the message has an id and before anyone is told of it.
+    the message has an id and before anyone is told of it. ``access``: the viewer's access
+    to the room when the caller has it already (the REST resource, same transaction).
     """
-    access = room_access(dbsession, viewer, room_id)
+    if access is None or access.room.id != room_id or access.viewer is not viewer:
+        access = room_access(dbsession, viewer, room_id)
     access.require(rules.POST)
     check_send_rate(dbsession, viewer.id)
     text = text or ""
@@ -128,7 +136,8 @@ def send_message(
             join(dbsession, room, member.user_id)
         if gone:
             publish_room(dbsession, room)
-    return _publish(dbsession, MessageCreated, message)
+    data = new_message_json(dbsession, message, viewer, attached)
+    return _publish(dbsession, MessageCreated, message, data)
 
 
 def edit_message(dbsession: Session, viewer: User, message_id: int, text: str) -> dict[str, Any]:

@@ -116,6 +116,7 @@ def send_message(request: Request) -> dict[str, Any]:
         body.get("text", ""),
         body.get("reply_to"),
         attach=attach,
+        access=request.context.access,
     )
     request.response.status = 201
     return data

@@ -110,31 +110,43 @@ def merge(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
+def _index_key(hub: Any) -> str:
+    """The sorted set of gateway ids by the time of their last snapshot: readers find the
+    snapshots without ``SCAN`` (which walks every key of the database: the per-user streams
+    and the hub's de-duplication keys, millions in a day's replay window)."""
+    return hub.prefix + "gateways"
+
+
 def publish_snapshot(hub: Any, gateway_id: str, snapshot: dict[str, Any]) -> None:
-    """``hub``: the Redis hub (its client and key prefix)."""
-    key = hub.prefix + SNAPSHOT_PREFIX + gateway_id
-    hub.client.set(key, json.dumps(snapshot), ex=SNAPSHOT_TTL)
+    """``hub``: the Redis hub (its client and key prefix). One round trip."""
+    now = time.time()
+    pipe = hub.client.pipeline(transaction=False)
+    pipe.set(hub.prefix + SNAPSHOT_PREFIX + gateway_id, json.dumps(snapshot), ex=SNAPSHOT_TTL)
+    pipe.zadd(_index_key(hub), {gateway_id: now})
+    pipe.zremrangebyscore(_index_key(hub), "-inf", now - SNAPSHOT_TTL)
+    pipe.expire(_index_key(hub), SNAPSHOT_TTL * 3)
+    pipe.execute()
+
+
+def _snapshots(hub: Any, skip: str | None = None) -> list[dict[str, Any]]:
+    """The live gateways' snapshots (two round trips), but ``skip``'s."""
+    ids = [
+        _text(g)
+        for g in hub.client.zrangebyscore(_index_key(hub), time.time() - SNAPSHOT_TTL, "+inf")
+    ]
+    keys = [hub.prefix + SNAPSHOT_PREFIX + g for g in ids if g != skip]
+    return [json.loads(raw) for raw in hub.client.mget(keys) if raw] if keys else []
 
 
 def read_snapshots(hub: Any) -> list[dict[str, Any]]:
-    keys = list(hub.client.scan_iter(match=hub.prefix + SNAPSHOT_PREFIX + "*", count=100))
-    if not keys:
-        return []
-    return [json.loads(raw) for raw in hub.client.mget(keys) if raw]
+    return _snapshots(hub)
 
 
 def remote_counts(hub: Any, own_id: str) -> dict[int, int]:
     """Sockets per user held by the *other* gateways (from their latest snapshots)."""
-    keys = [
-        key
-        for key in hub.client.scan_iter(match=hub.prefix + SNAPSHOT_PREFIX + "*", count=100)
-        if _text(key) != hub.prefix + SNAPSHOT_PREFIX + own_id
-    ]
     totals: dict[int, int] = {}
-    for raw in hub.client.mget(keys) if keys else ():
-        if not raw:
-            continue
-        for user, count in json.loads(raw).get("counts", {}).items():
+    for snap in _snapshots(hub, skip=own_id):
+        for user, count in snap.get("counts", {}).items():
             totals[int(user)] = totals.get(int(user), 0) + int(count)
     return totals
 
@@ -144,4 +156,7 @@ def _text(value: Any) -> str:
 
 
 def remove_snapshot(hub: Any, gateway_id: str) -> None:
-    hub.client.delete(hub.prefix + SNAPSHOT_PREFIX + gateway_id)
+    pipe = hub.client.pipeline(transaction=False)
+    pipe.delete(hub.prefix + SNAPSHOT_PREFIX + gateway_id)
+    pipe.zrem(_index_key(hub), gateway_id)
+    pipe.execute()
