@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from thebot.db import utcnow
-from thebot.errors import Conflict
+from thebot.errors import Conflict, NotFound
 from thebot.knowledge.learning import content, progress
 from thebot.knowledge.learning.render import element_entry, last_answers, lesson_summary
 from thebot.knowledge.models import (
@@ -66,7 +66,8 @@ class Step:
                 LessonElement.lesson_id == node.lesson_id, LessonElement.element_id == element_id
             )
         ).first()
-        assert found is not None, "the resource checked the element is in the lesson"
+        if found is None:  # taken out of the lesson since the resource looked
+            raise NotFound("No such element in this lesson.")
         self.place, self.element = found
         self.row = dbsession.scalar(
             select(ElementProgress)
