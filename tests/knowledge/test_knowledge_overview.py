@@ -48,15 +48,11 @@ def test_the_matrix_shows_each_students_state_and_score(school, klass, api, dbse
     assert [c["title"] for c in body["lessons"]] == ["=SUM(A1)", "Fractions"]
     assert [c["max_score"] for c in body["lessons"]] == [3, 3]
     rows = {row["student"]["id"]: row for row in body["items"]}
-    assert rows[school.S.id]["cells"] == [
-        {"state": "completed", "score": 3, "max_score": 3},
-        {"state": "unlocked", "score": 0, "max_score": 3},
-    ]
-    assert (rows[school.S.id]["completed"], rows[school.S.id]["score"]) == (1, 3)
-    assert rows[school.S2.id]["cells"] == [
-        {"state": "unlocked", "score": 0, "max_score": 3},
-        None,
-    ]
+    mine, theirs = rows[school.S.id], rows[school.S2.id]
+    assert (mine["states"], mine["scores"]) == (["completed", "unlocked"], [3, 0])
+    assert (mine["completed"], mine["score"], mine["max_score"]) == (1, 3, 6)
+    assert (theirs["states"], theirs["scores"]) == (["unlocked", None], [0, None])
+    assert (theirs["completed"], theirs["score"], theirs["max_score"]) == (0, 0, 3)
     assert body["next_cursor"] is None
 
 

@@ -50,16 +50,20 @@ class Columns(colander.SequenceSchema):
     item = Column()
 
 
-class Cell(colander.MappingSchema):
-    state = colander.SchemaNode(
-        colander.String(), validator=colander.OneOf(tuple(s.value for s in LessonState))
+STATES = tuple(s.value for s in LessonState)
+
+
+class States(colander.SequenceSchema):
+    item = colander.SchemaNode(
+        colander.String(),
+        validator=colander.OneOf((*STATES, None)),
+        missing=None,
+        description="null: the student's graph lacks this lesson",
     )
-    score = _int()
-    max_score = _int()
 
 
-class Cells(colander.SequenceSchema):
-    item = Cell(missing=None, description="null: the student's graph lacks this lesson")
+class Scores(colander.SequenceSchema):
+    item = colander.SchemaNode(colander.Integer(), missing=None)
 
 
 class Student(colander.MappingSchema):
@@ -73,7 +77,8 @@ class Row(colander.MappingSchema):
     completed = _int()
     score = _int()
     max_score = _int()
-    cells = Cells(description="one per lesson, in the order of lessons")
+    states = States(description="one per lesson, in the order of lessons")
+    scores = Scores(description="one per lesson, in the order of lessons")
 
 
 class Rows(colander.SequenceSchema):

@@ -1,8 +1,9 @@
 """The class overview of a template: one row per student graph made from it (that the
 caller may see: ``access.visible_graphs_clause``), one column per lesson of the template
-(top to bottom, left to right in the editor). A cell is the student's state and score in
-that lesson (matched by lesson: a student graph holds a lesson once), or ``null`` when
-their graph no longer has it. A constant number of queries, whatever the page's size.
+(top to bottom, left to right in the editor). A row holds the student's ``states`` and
+``scores`` in those lessons, in column order (matched by lesson: a student graph holds a
+lesson once; ``null`` where their graph lacks it). A constant number of queries, whatever
+the page's size.
 
 CSV: the same matrix, every row the caller may see (no pages): per student its id, name,
 graph id, lessons completed, score and max score, then two columns per lesson (state,
@@ -71,35 +72,44 @@ def graphs_statement(viewer: User, template: KnowledgeGraph, filters: dict[str, 
 def matrix(
     dbsession: Session, lessons: list[dict[str, Any]], graphs: Iterable[Any]
 ) -> list[dict[str, Any]]:
-    """One row per graph: the cells under ``lessons`` and the row's totals."""
+    """One row per graph: ``states`` and ``scores`` under ``lessons`` (``null`` where the
+    graph lacks the lesson) and the row's totals over those lessons. The cells come from
+    one Core query (no ORM rows: a page of 50 students x 200 lessons is 10,000 of them)."""
     graphs = list(graphs)
-    cells: dict[tuple[int, int], dict[str, Any]] = {}
+    cells: dict[int, dict[int, tuple[str, int, int]]] = {g.id: {} for g in graphs}
     if graphs:
-        for graph_id, lesson_id, state, score, max_score in dbsession.execute(
+        stmt = (
             select(
-                GraphNode.graph_id,
+                LessonProgress.graph_id,
                 GraphNode.lesson_id,
                 LessonProgress.state,
                 LessonProgress.score,
                 LessonProgress.max_score,
             )
-            .join(LessonProgress, LessonProgress.node_id == GraphNode.id)
-            .where(GraphNode.graph_id.in_([g.id for g in graphs]))
+            .join(GraphNode, GraphNode.id == LessonProgress.node_id)
+            .where(LessonProgress.graph_id.in_(list(cells)))
+        )
+        dbsession.flush()
+        for graph_id, lesson_id, state, score, max_score in (
+            dbsession.connection().execute(stmt).all()
         ):
-            cells[(graph_id, lesson_id)] = {"state": state, "score": score, "max_score": max_score}
+            cells[graph_id][lesson_id] = (state, score, max_score)
+    lesson_ids = [lesson["lesson_id"] for lesson in lessons]
     rows = []
     for graph in graphs:
-        row_cells = [cells.get((graph.id, lesson["lesson_id"])) for lesson in lessons]
-        present = [cell for cell in row_cells if cell is not None]
+        mine = cells[graph.id]
+        got = [mine.get(lesson_id) for lesson_id in lesson_ids]
+        present = [cell for cell in got if cell is not None]
         name = f"{graph.first_name} {graph.last_name}".strip() or graph.username
         rows.append(
             {
                 "graph_id": graph.id,
                 "student": {"id": graph.student_id, "name": name},
-                "completed": sum(cell["state"] == states.COMPLETED for cell in present),
-                "score": sum(cell["score"] for cell in present),
-                "max_score": sum(cell["max_score"] for cell in present),
-                "cells": row_cells,
+                "completed": sum(1 for cell in present if cell[0] == states.COMPLETED),
+                "score": sum(cell[1] for cell in present),
+                "max_score": sum(cell[2] for cell in present),
+                "states": [cell[0] if cell is not None else None for cell in got],
+                "scores": [cell[1] if cell is not None else None for cell in got],
             }
         )
     return rows
@@ -132,7 +142,7 @@ def to_csv(lessons: list[dict[str, Any]], rows: list[dict[str, Any]]) -> str:
             row["score"],
             row["max_score"],
         ]
-        for cell in row["cells"]:
-            line += [cell["state"], cell["score"]] if cell is not None else ["", ""]
+        for state, score in zip(row["states"], row["scores"], strict=True):
+            line += [state, score] if state is not None else ["", ""]
         writer.writerow([safe(cell) for cell in line])
     return out.getvalue()
