@@ -206,3 +206,53 @@ def test_the_in_process_scheduler_starts_only_with_the_lock(make_app, engine, ca
     finally:
         app.registry["scheduler"].shutdown(wait=False)
         app.registry["scheduler_lock"].release()
+
+
+@pytest.mark.slow
+def test_a_second_scheduler_process_refuses_while_the_first_runs(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    ini = tmp_path / "s.ini"
+    ini.write_text(
+        "[app:main]\nuse = egg:thebot\ndebug = true\nauto_migrate = true\n"
+        f"database_url = sqlite:///{tmp_path}/s.sqlite\ntask_broker = stub\n"
+        "realtime_in_process = false\nscheduler_in_process = false\n"
+        f"media_root = {tmp_path}/media\nmail_dir = {tmp_path}/mail\n"
+        "\n[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = plain\n"
+        "[logger_root]\nlevel = INFO\nhandlers = console\n"
+        "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nformatter = plain\n"
+        "[formatter_plain]\nformat = %(levelname)s %(name)s %(message)s\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS", "DATABASE"))}
+    command = [sys.executable, "-m", "thebot.scripts.scheduler", str(ini)]
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = first.stderr.readline()
+            assert line, "the first scheduler exited"
+            if "scheduler started with" in line:
+                break
+        second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        assert second.returncode == 4
+        refusal = [line for line in second.stderr.splitlines() if "thebot-scheduler:" in line]
+        assert len(refusal) == 1 and "another scheduler is running (pid" in refusal[0]
+        assert f"pid {first.pid} on " in refusal[0]
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+        again = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+        try:  # the lock was released with the first: a new one starts
+            while time.monotonic() < deadline:
+                line = again.stderr.readline()
+                assert line, "the next scheduler exited"
+                if "scheduler started with" in line:
+                    break
+        finally:
+            again.send_signal(signal.SIGTERM)
+            again.wait(timeout=30)
+    finally:
+        first.kill()
+        first.wait()
