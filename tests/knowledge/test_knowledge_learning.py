@@ -20,6 +20,12 @@ from learning_support import (
 )
 from sqlalchemy import select
 
+from factories import (
+    AnswerFactory,
+    ElementFactory,
+    ElementProgressFactory,
+    LessonElementFactory,
+)
 from thebot.knowledge.models import Answer, ElementProgress, LessonProgress
 
 NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.timezone.utc)
@@ -245,3 +251,30 @@ def test_next_recommends_by_progress_then_recommended_edges_then_place(
     rows[a.id].state = "completed"
     dbsession.flush()
     assert api.get(url, school.S).json == {"next": None}
+
+
+def test_a_lesson_reads_in_the_same_queries_for_1_and_30_elements(
+    school, make_graph, make_lesson, api, dbsession, queries_for_1_and_30
+):
+    lesson = make_lesson(school.x, school.E, elements=[])
+    made = make_graph(school, student=school.S, lessons=[lesson])
+    node = made.nodes[0]
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            element = ElementFactory(
+                subject_id=school.x.id, type="text_problem", content={"statement": "Why?"}
+            )
+            LessonElementFactory(lesson_id=lesson.id, element_id=element.id)
+            progress = ElementProgressFactory(
+                node_id=node.id, element_id=element.id, state="pending_review", attempts=1
+            )
+            AnswerFactory(progress_id=progress.id)
+        dbsession.flush()
+
+    def fetch() -> list:
+        return api.get(lesson_url(made.graph, node), school.S).json["elements"]
+
+    api.get(lesson_url(made.graph, node), school.S)
+    small, large = queries_for_1_and_30(add, fetch)
+    assert all(e["progress"]["last_answer"]["status"] == "pending" for e in large)
