@@ -109,6 +109,9 @@ def extract(request: Request, locations: frozenset[str]) -> dict[str, Any]:
         try:
             body = request.json_body
         except ValueError as e:
+            if opens_deeper(request.body, MAX_JSON_DEPTH):
+                # Python 3.13's parser reads on where older ones raised RecursionError.
+                raise RecursionError("JSON nested too deeply") from e
             request.errors.add("body", "", f"Invalid JSON: {e}")
             return {}
         if not hasattr(body, "items") and not isinstance(body, list):
@@ -164,6 +167,29 @@ def suspect_json(raw: bytes) -> bool:
         return True
     digits = raw.translate(DIGITS_AS_ZERO)
     return any(spelling in digits for spelling in SUSPECT_NUMBERS)
+
+
+def opens_deeper(body: bytes, limit: int) -> bool:
+    """Whether JSON text (parsed or not) opens more than ``limit`` nested containers; strings
+    are skipped. Only for a body the parser refused: a byte loop."""
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 def nests_deeper(value: Any, limit: int) -> bool:
