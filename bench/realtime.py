@@ -199,6 +199,18 @@ def start_gateways(args: argparse.Namespace, folder: str) -> list[tuple[subproce
     return started
 
 
+def cpu_seconds(processes: list[tuple[Any, int]]) -> float:
+    """User + system CPU seconds used so far by ``processes`` (``(process, port)`` pairs)."""
+    total = 0.0
+    for proc, _ in processes:
+        try:
+            times = psutil.Process(proc.pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def fetch(port: int, path: str) -> str:
     url = f"http://127.0.0.1:{port}{path}"
     with urllib.request.urlopen(url, timeout=5) as response:
@@ -330,6 +342,9 @@ def main() -> int:
             state["connected_rss"] = sum(
                 psutil.Process(proc.pid).memory_info().rss for proc, _ in gateways
             )
+            state["cpu_gateways"] = cpu_seconds(gateways)
+            state["cpu_web"] = cpu_seconds(webs)
+            state["cpu_self"] = cpu_seconds([(psutil.Process(), 0)])
             for part in (0, 1):
                 if chat:
                     target: Any = realtime_chat.sender
@@ -385,6 +400,11 @@ def main() -> int:
                 for code, n in codes.items():
                     statuses[code] = statuses.get(code, 0) + n
         metrics = [fetch(port, "/ws/metrics") for port in ports]
+        cpu_used = {
+            "web": cpu_seconds(webs) - state.get("cpu_web", 0.0),
+            "gateways": cpu_seconds(gateways) - state.get("cpu_gateways", 0.0),
+            "clients": cpu_seconds([(psutil.Process(), 0)]) - state.get("cpu_self", 0.0),
+        }
         for proc, _ in gateways + webs:
             proc.terminate()
             proc.wait(timeout=20)
@@ -433,6 +453,15 @@ def main() -> int:
         "gateway_rss_mb": round(state["connected_rss"] / 2**20, 1),
         "rss_per_connection_kb": round(
             (state["connected_rss"] - rss_before) / max(1, connected) / 1024, 1
+        ),
+        # CPU seconds (user + system) from the senders' start to the end: what each part of
+        # the run cost, whatever else the machine was doing
+        "cpu_s": {name: round(value, 1) for name, value in cpu_used.items()},
+        "web_cpu_ms_per_post": round(cpu_used["web"] * 1000 / max(1, len(sent_ok)), 2)
+        if chat
+        else None,
+        "gateway_cpu_ms_per_frame": round(
+            cpu_used["gateways"] * 1000 / max(1, sum(received.values())), 3
         ),
         "cpus": os.cpu_count(),
         "load_before": [round(x, 2) for x in load_before],
