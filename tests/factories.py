@@ -56,7 +56,7 @@ from thebot.scheduling.models import (
     LessonReminder,
     LessonSeries,
 )
-from thebot.system.models import HealthCheck
+from thebot.system.models import HealthCheck, Heartbeat
 from thebot.tasks.outbox import OutboxMessage, ProcessedMessage
 
 
@@ -1113,3 +1113,20 @@ def factories_bound_to(session: Any) -> Iterator[Any]:
     finally:
         for factory_ in ALL_FACTORIES:
             factory_._meta.sqlalchemy_session = None
+
+
+class HeartbeatFactory(BaseFactory):
+    """A live worker's last sign of life."""
+
+    class Meta:
+        model = Heartbeat
+
+    instance = factory.Sequence(lambda n: f"instance-{n:06d}")
+    kind = "worker"
+    host = "worker-1"
+    pid = factory.Sequence(lambda n: 1000 + n)
+    queues = factory.LazyFunction(lambda: ["default"])
+    state = "running"
+
+
+ALL_FACTORIES.append(HeartbeatFactory)
