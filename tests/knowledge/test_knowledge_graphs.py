@@ -82,6 +82,18 @@ def test_only_for_a_student_enrolled_in_the_subject(school, api, path, make_user
     build(api, school.A, stranger, path.graph.id, status=403)
 
 
+@pytest.mark.parametrize("role", ["E", "E2", "T", "T2", "P"])
+def test_an_unknown_student_and_someone_elses_look_the_same(role, school, api, path, make_user):
+    """The relationship rule of every endpoint that creates one (tests/test_relationship_
+    matrix.py): an unrelated person's id and an id of nobody get the same answer."""
+    caller = school.people[role]
+    stranger = make_user("student")
+    body = {"template_id": path.graph.id}
+    unrelated = api.post("graphs/", caller, {**body, "student_id": stranger.id}, status=403)
+    nobody = api.post("graphs/", caller, {**body, "student_id": 10**9}, status=403)
+    assert unrelated.json["detail"] == nobody.json["detail"]
+
+
 def test_adding_a_required_dependency_relocks_a_lesson_not_started(school, api, path, dbsession):
     graph = build(api, school.E, school.S, path.graph.id).json
     ids = {n["title"]: n["id"] for n in graph["nodes"]}

@@ -71,16 +71,19 @@ def create(dbsession: Session, viewer: User, values: dict[str, Any]) -> Knowledg
     has_template = values.get("template_id") is not None
     if has_template == (values.get("subject_id") is not None):
         raise Invalid("template_id", "Give template_id, or subject_id for an empty graph")
+    refused = Forbidden(
+        "Only the student's teacher of the subject, their tutor or an admin builds a "
+        "graph, for a student enrolled in the subject."
+    )
     student = dbsession.get(User, values["student_id"])
     if student is None or student.role != Role.STUDENT.value:
+        if not access.is_admin(viewer):  # an unknown id looks like someone else's student
+            raise refused
         raise Invalid("student_id", "No such student")
     template = _template(dbsession, values["template_id"]) if has_template else None
     subject_id = template.subject_id if template is not None else values["subject_id"]
     if not access.can_build_graph(dbsession, viewer, student.id, subject_id):
-        raise Forbidden(
-            "Only the student's teacher of the subject, their tutor or an admin builds a "
-            "graph, for a student enrolled in the subject."
-        )
+        raise refused
     if template is not None:
         existing = dbsession.scalar(
             select(KnowledgeGraph.id).where(
