@@ -132,12 +132,12 @@ def profile(app: Any, path: str, tokens: list[str], requests: int, args: Any) ->
     return out.getvalue() + "\n" + components(stats, requests)
 
 
-def build_app(database_url: str, media: str, rate_limits: bool) -> Any:
+def build_app(database_url: str, media: str, rate_limits: bool, redis_url: str | None) -> Any:
     from learning import app_settings
 
     from thebot import main
 
-    settings = app_settings(database_url, None, media)
+    settings = app_settings(database_url, redis_url, media)
     if rate_limits:  # on, with limits the run never reaches: the cost of counting, no 429s
         settings.update(
             rate_limit_enabled="true", api_rate_limit="100000/hour", api_burst_limit="1000/second"
@@ -153,6 +153,7 @@ def cli() -> None:
     parser.add_argument("--role", default="student")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rate-limits", action="store_true")
+    parser.add_argument("--redis-url", help="rate limits (and caches) in Redis")
     parser.add_argument("--floor", action="store_true", help="time the floor apps too")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--pyinstrument", action="store_true")
@@ -170,7 +171,7 @@ def cli() -> None:
         url = args.database_url or f"sqlite:///{tmp}/learning.sqlite"
         settings = load_settings(app_settings(url, None, tmp), environ={})
         tokens = prepare_database(settings, args.reset, seed=4, pool=64)["tokens"][args.role]
-        app = build_app(url, tmp, args.rate_limits)
+        app = build_app(url, tmp, args.rate_limits, args.redis_url)
         for i in range(200):  # warm: statement caches, connections
             call(app, args.path, tokens[i % len(tokens)])
         print(f"app {args.path}: {timed(app, args.path, tokens, args.requests)}")
