@@ -32,6 +32,7 @@ from thebot.knowledge.models import (
     Dependency,
     DependencyType,
     Element,
+    GraphKind,
     GraphNode,
     KnowledgeGraph,
     Lesson,
@@ -171,3 +172,20 @@ def refresh_graph(dbsession: Session, graph: KnowledgeGraph, announce: bool = Tr
             )
     dbsession.flush()
     return unlocked
+
+
+def refresh_graphs_with_lessons(dbsession: Session, lesson_ids: list[int]) -> None:
+    """Student graphs placing any of ``lesson_ids`` get up-to-date states (a lesson's
+    maximum score, so what its prerequisites' thresholds mean, may have moved)."""
+    if not lesson_ids:
+        return
+    graphs = dbsession.scalars(
+        select(KnowledgeGraph).where(
+            KnowledgeGraph.kind == GraphKind.STUDENT.value,
+            KnowledgeGraph.id.in_(
+                select(GraphNode.graph_id).where(GraphNode.lesson_id.in_(lesson_ids))
+            ),
+        )
+    ).all()
+    for graph in graphs:
+        refresh_graph(dbsession, graph)

@@ -22,7 +22,7 @@ from thebot.knowledge.resources import (
     ElementResource,
     KnowledgeRoot,
 )
-from thebot.knowledge.structure.service import refresh_graphs_with_lessons
+from thebot.knowledge.states import refresh_graphs_with_lessons
 from thebot.pagination import page_body, paginate_request
 from thebot.permissions import KNOWLEDGE_AUTHOR, KNOWLEDGE_EDIT_CONTENT, KNOWLEDGE_VIEW_CONTENT
 from thebot.responses import created, no_content

@@ -17,7 +17,7 @@ from thebot.knowledge.lessons.schemas import (
     UpdateLessonRequest,
 )
 from thebot.knowledge.resources import LESSON_ID_PATH, LESSON_PATH, KnowledgeRoot, LessonResource
-from thebot.knowledge.structure.service import refresh_graphs_with_lessons
+from thebot.knowledge.states import refresh_graphs_with_lessons
 from thebot.pagination import page_body, paginate_request
 from thebot.permissions import KNOWLEDGE_AUTHOR, KNOWLEDGE_EDIT_CONTENT, KNOWLEDGE_VIEW_CONTENT
 from thebot.responses import created, no_content
