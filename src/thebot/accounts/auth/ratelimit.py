@@ -60,13 +60,16 @@ class LimitState:
 
     allowed: bool
     limit: int
-    remaining: int
-    reset_at: float  # Unix time at which the next request is admitted again
+    remaining: int | None  # None: not read (an allowed hit counted with ``window=False``)
+    reset_at: float | None  # Unix time at which the next request is admitted again
 
     def retry_after(self, now: float) -> int:
+        assert self.reset_at is not None, "a refused hit always reads its window"
         return max(1, math.ceil(self.reset_at - now))
 
     def headers(self) -> dict[str, str]:
+        if self.remaining is None or self.reset_at is None:
+            return {}
         return {
             HEADER_LIMIT: str(self.limit),
             HEADER_REMAINING: str(max(0, self.remaining)),
@@ -105,18 +108,27 @@ def enabled(registry: Any) -> bool:
     return bool(registry.settings.get("rate_limit_enabled", True))
 
 
-def hit(registry: Any, scope: str, key: str, limit: str) -> LimitState | None:
-    """Count one hit of ``scope``/``key``; ``None`` when the storage cannot be reached."""
+def hit(
+    registry: Any, scope: str, key: str, limit: str, *, window: bool = True
+) -> LimitState | None:
+    """Count one hit of ``scope``/``key``; ``None`` when the storage cannot be reached.
+
+    The window's statistics (remaining, reset time: one more storage round trip, with Redis
+    a second script call) are read for a refused hit, and for an allowed one only with
+    ``window`` (callers that send the ``X-RateLimit-*`` headers of an allowed request).
+    """
     limiter: MovingWindowRateLimiter = registry["rate_limiter"]
     item = parse_limit(limit)
     try:
         allowed = limiter.hit(item, scope, key)
-        stats = limiter.get_window_stats(item, scope, key)
+        stats = limiter.get_window_stats(item, scope, key) if window or not allowed else None
     except StorageError as exc:
         # Logged once per outage, not per scope and request (thebot.outages).
         OUTAGES.failed(OUTAGE_COMPONENT, exc.storage_error, "limits not enforced")
         return None
     OUTAGES.recovered(OUTAGE_COMPONENT)
+    if stats is None:
+        return LimitState(allowed, item.amount, None, None)
     return LimitState(allowed, item.amount, stats.remaining, stats.reset_time)
 
 
@@ -127,7 +139,7 @@ def enforce(request: Request, scope: str, key: str, limit: str) -> None:
     """
     if not enabled(request.registry):
         return
-    state = hit(request.registry, scope, key, limit)
+    state = hit(request.registry, scope, key, limit, window=False)
     if state is None or state.allowed:
         return
     record_limit_hit(request, scope, key, limit)
@@ -202,7 +214,9 @@ def api_rate_limit_tween_factory(handler: Callable[[Any], Response], registry: A
         if user is None:  # anonymous, or the monitoring token
             return handler(request)
         key = f"user:{user.id}"
-        state = hit(registry, BURST_SCOPE, key, burst)
+        # The burst limit's window is read only when it refuses: an allowed request's
+        # headers describe the hourly limit (three storage round trips, not four).
+        state = hit(registry, BURST_SCOPE, key, burst, window=False)
         if state is None or state.allowed:
             scope, limit = API_SCOPE, hourly
             state = hit(registry, API_SCOPE, key, hourly)
