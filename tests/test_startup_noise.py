@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dramatiq
 import pytest
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage
 
 from thebot.tasks import TaskSpec, _runner
 
@@ -97,9 +99,15 @@ def test_production_pserve_lets_waitress_say_where_it_serves():
     assert logging.getLevelName(section["level"]) <= logging.INFO
 
 
-def test_a_task_run_from_a_message_returns_nothing_to_dramatiq(app, broker, caplog):
+def test_a_task_run_from_a_message_returns_nothing_to_dramatiq(app, caplog):
     spec = TaskSpec(fn=lambda request: {"sent": 3}, name="tests.returns_a_value", queue="noise")
     run = _runner(spec, app.registry)
+    # A broker of its own: a Worker stopped by an earlier test stays attached to the session
+    # app's broker (Dramatiq never detaches it) and would take the message from a queue
+    # declared after its stop, into a work queue nobody reads (join would wait forever).
+    broker = StubBroker()
+    broker.add_middleware(CurrentMessage())
+    broker.emit_after("process_boot")
     assert run() == {"sent": 3}  # a direct caller still gets the value
     actor = dramatiq.Actor(
         run,
