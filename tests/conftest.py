@@ -285,6 +285,10 @@ def worker(broker: Any) -> Iterator[Any]:
     worker.start()
     yield worker
     worker.stop()
+    # Dramatiq leaves a stopped Worker attached to the broker: on a queue declared later it
+    # would start a consumer that takes messages into a work queue nobody reads.
+    attached = broker.middleware
+    attached[:] = [m for m in attached if getattr(m, "worker", None) is not worker]
 
 
 @pytest.fixture
