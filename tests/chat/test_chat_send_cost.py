@@ -100,3 +100,20 @@ def test_away_members_get_their_own_notification_frame_payload(
         assert payload["id"] == stored[user_id].id
         assert payload["data"] == {"room_id": room_id, "message_id": sent["id"]}
         assert payload["kind"] == "chat.message" and payload["is_read"] is False
+
+
+def test_a_message_in_a_direct_room_costs_what_one_in_a_group_does(
+    chat, world, make_user, dbsession, count_queries, app, monkeypatch
+):
+    """Whoever left a direct room comes back with the next message, but with both people
+    there nothing is looked up for it."""
+    monkeypatch.setitem(app.registry, "realtime_presence", lambda ids: set(ids))
+    direct = chat.direct(world.S, world.E, status=201).json["id"]
+    group, _ = room_of(2, world, make_user, dbsession)
+    costs = []
+    for room_id, author in ((direct, world.E), (group, world.E)):
+        chat.send(author, room_id, "first")
+        with count_queries() as counted:
+            chat.send(author, room_id, "second")
+        costs.append(counted.count)
+    assert costs[0] == costs[1]

@@ -67,13 +67,19 @@ def check_send_rate(dbsession: Session, user_id: int) -> None:
 
 
 def _publish(
-    dbsession: Session, kind: type, message: ChatMessage, data: dict[str, Any] | None = None
+    dbsession: Session,
+    kind: type,
+    message: ChatMessage,
+    data: dict[str, Any] | None = None,
+    members: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
-    """Record ``kind`` for the room's members; ``data``: the message JSON, when known."""
+    """Record ``kind`` for the room's members; ``data`` (the message JSON) and ``members``
+    (the active member ids) when the caller has them."""
     dbsession.flush()
     if data is None:
         data = one_message_json(dbsession, message)
-    members = active_member_ids(dbsession, message.room_id)
+    if members is None:
+        members = active_member_ids(dbsession, message.room_id)
     record(dbsession, kind(room_id=message.room_id, members=members, data=data))
     return data
 
@@ -126,7 +132,10 @@ def send_message(
     )
     assert access.member is not None
     _move_read(access.member, message.id)
-    if room.type == RoomType.DIRECT.value:  # a new message brings back whoever left
+    members: tuple[int, ...] | None = active_member_ids(dbsession, room.id)
+    pair = {room.direct_low_id, room.direct_high_id} - {None}
+    # a new message brings back whoever left a direct room (both there: nothing to look up)
+    if room.type == RoomType.DIRECT.value and not pair <= set(members or ()):
         gone = dbsession.scalars(
             select(ChatMember).where(
                 ChatMember.room_id == room.id, ChatMember.left_at.is_not(None)
@@ -136,8 +145,9 @@ def send_message(
             join(dbsession, room, member.user_id)
         if gone:
             publish_room(dbsession, room)
+            members = None  # read again with those back
     data = new_message_json(dbsession, message, viewer, attached)
-    return _publish(dbsession, MessageCreated, message, data)
+    return _publish(dbsession, MessageCreated, message, data, members)
 
 
 def edit_message(dbsession: Session, viewer: User, message_id: int, text: str) -> dict[str, Any]:
