@@ -13,7 +13,7 @@ from thebot.catalog.models import Subject
 from thebot.errors import Conflict, Forbidden, Invalid
 from thebot.knowledge import access
 from thebot.knowledge.elements.content import clean_content
-from thebot.knowledge.models import Element, LessonElement
+from thebot.knowledge.models import Element, ElementProgress, LessonElement
 from thebot.schemas import iso
 
 LIST_ORDER = [(Element.id, "asc")]
@@ -78,7 +78,8 @@ def update(dbsession: Session, element: Element, changes: dict[str, Any]) -> lis
 
 
 def delete(dbsession: Session, element: Element) -> None:
-    """Delete an element no lesson uses (409 otherwise: remove it from them first)."""
+    """Delete an element no lesson uses (409 otherwise: remove it from them first) and no
+    student has worked on (409: deleting it would delete their progress and answers)."""
     used = dbsession.scalars(
         select(LessonElement.lesson_id)
         .where(LessonElement.element_id == element.id)
@@ -88,6 +89,16 @@ def delete(dbsession: Session, element: Element) -> None:
         raise Conflict(
             "The element is used in lessons; remove it from them first.",
             lesson_ids=list(used),
+        )
+    worked = dbsession.scalar(
+        select(func.count())
+        .select_from(ElementProgress)
+        .where(ElementProgress.element_id == element.id)
+    )
+    if worked:
+        raise Conflict(
+            "Students have worked on this element; their progress and answers stay.",
+            progress_count=int(worked),
         )
     dbsession.delete(element)
     dbsession.flush()

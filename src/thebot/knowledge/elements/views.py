@@ -16,6 +16,7 @@ from thebot.knowledge.elements.schemas import (
     ElementsListRequest,
     UpdateElementRequest,
 )
+from thebot.knowledge.learning import progress
 from thebot.knowledge.resources import (
     ELEMENT_ID_PATH,
     ELEMENT_PATH,
@@ -99,6 +100,8 @@ def update_element(request: Request) -> dict[str, Any]:
     row = request.context.row
     lesson_ids = service.update(request.dbsession, row, dict(changes))
     refresh_graphs_with_lessons(request.dbsession, lesson_ids)
+    if "max_attempts" in changes:  # students who spent the new limit have failed it
+        progress.fail_exhausted(request.dbsession, row.id, row.max_attempts)
     audit(
         request,
         "knowledge.element_updated",

@@ -36,6 +36,7 @@ from thebot.knowledge.models import (
 )
 
 DONE = (ElementState.COMPLETED.value, ElementState.FAILED.value)
+OPEN = (ElementState.NOT_STARTED.value, ElementState.IN_PROGRESS.value)
 
 
 def lock_graph(dbsession: Session, graph_id: int) -> KnowledgeGraph:
@@ -190,3 +191,37 @@ def complete_if_done(
         ),
     )
     return states.refresh_graph(dbsession, graph)
+
+
+def fail_exhausted(dbsession: Session, element_id: int, max_attempts: int) -> None:
+    """After an element's ``max_attempts`` was lowered: a student who has already spent the
+    new limit without getting it right has failed it (score 0), as on a wrong last attempt,
+    and their lesson may complete. Otherwise the element would stay open with no attempt
+    left: the student could neither answer it nor ever finish the lesson."""
+    spent = (
+        ElementProgress.element_id == element_id,
+        ElementProgress.state.in_(OPEN),
+        ElementProgress.attempts >= max_attempts,
+    )
+    graph_ids = dbsession.scalars(
+        select(GraphNode.graph_id)
+        .join(ElementProgress, ElementProgress.node_id == GraphNode.id)
+        .where(*spent)
+        .distinct()
+    ).all()
+    for graph_id in sorted(graph_ids):
+        graph = lock_graph(dbsession, graph_id)
+        found = dbsession.execute(
+            select(ElementProgress, GraphNode)
+            .join(GraphNode, GraphNode.id == ElementProgress.node_id)
+            .where(GraphNode.graph_id == graph_id, *spent)
+            .execution_options(populate_existing=True)
+        ).all()
+        now = utcnow()
+        for row, _ in found:
+            row.state = ElementState.FAILED.value
+            row.score = 0
+            row.completed_at = now
+        dbsession.flush()
+        for _, node in found:
+            complete_if_done(dbsession, graph, node, lesson_progress(dbsession, graph, node))

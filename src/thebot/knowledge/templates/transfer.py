@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.catalog.models import Subject
-from thebot.errors import Invalid, field_error
+from thebot.errors import Forbidden, Invalid, field_error
+from thebot.knowledge import access
 from thebot.knowledge.elements.content import clean_content, plain
 from thebot.knowledge.elements.schemas import TYPES, Tags
 from thebot.knowledge.elements.service import check_author, normalise_tags
@@ -113,7 +114,26 @@ class Document(StrictMapping):
 # --- export -----------------------------------------------------------------------------
 
 
-def export(dbsession: Session, template: Any, exported_at: str) -> dict[str, Any]:
+def _refuse_private(dbsession: Session, viewer: User, element_ids: list[int]) -> None:
+    """The document inlines every element with its answers: a caller who may not read one
+    of them (another author's private element) may not export the template (403)."""
+    hidden = dbsession.scalars(
+        select(Element.id)
+        .where(
+            Element.id.in_(element_ids),
+            ~access.readable_content_clause(viewer, Element),
+        )
+        .order_by(Element.id)
+    ).all()
+    if hidden:
+        raise Forbidden(
+            "The template holds elements private to their authors; only they (or an admin) "
+            "may export it.",
+            element_ids=list(hidden),
+        )
+
+
+def export(dbsession: Session, viewer: User, template: Any, exported_at: str) -> dict[str, Any]:
     nodes = dbsession.scalars(
         select(GraphNode).where(GraphNode.graph_id == template.id).order_by(GraphNode.id)
     ).all()
@@ -127,6 +147,7 @@ def export(dbsession: Session, template: Any, exported_at: str) -> dict[str, Any
         .order_by(LessonElement.lesson_id, LessonElement.position, LessonElement.id)
     ).all()
     element_ids = sorted({link.element_id for link in links})
+    _refuse_private(dbsession, viewer, element_ids)
     elements = dbsession.scalars(
         select(Element).where(Element.id.in_(element_ids)).order_by(Element.id)
     ).all()

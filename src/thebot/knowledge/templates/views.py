@@ -161,7 +161,7 @@ def update_template(request: Request) -> dict[str, Any]:
 def export_template(request: Request) -> dict[str, Any]:
     row = request.context.row
     request.response.content_disposition = f'attachment; filename="template-{row.id}.json"'
-    return transfer.export(request.dbsession, row, utcnow().isoformat())
+    return transfer.export(request.dbsession, request.context.viewer, row, utcnow().isoformat())
 
 
 @propagator.post(
