@@ -204,6 +204,12 @@ class School:
                     }
                 )
             self.max_score[lesson] = total
+            lessons[-1].update(  # the stored totals (thebot.knowledge.totals)
+                element_count=PER_LESSON,
+                required_count=REQUIRED,
+                estimated_minutes=sum(e["estimated_minutes"] for e in elements[-PER_LESSON:]),
+                max_score=total,
+            )
         self.add(knowledge.Element, elements)
         self.add(knowledge.Lesson, lessons)
         self.add(knowledge.LessonElement, links)
@@ -439,6 +445,69 @@ def run(args: argparse.Namespace, calls: dict[str, list[tuple[str, str]]]) -> di
         stop(servers)
 
 
+def in_process(
+    args: argparse.Namespace, media: str, calls: dict[str, list[tuple[str, str]]]
+) -> dict:
+    """``--in-process N``: no server, no sockets; the app called directly N times per
+    endpoint (``profile_request.py``'s WSGI call), as the users of the pool in turn. The
+    service time of one request (p50, mean; wall clock and this thread's CPU time), with a
+    ``cProfile`` table per endpoint under ``--profile``."""
+    import cProfile
+    import io
+    import pstats
+
+    from profile_request import build_app, call
+
+    app = build_app(args.database_url, media, False, args.redis_url)
+    results: dict[str, dict] = {}
+    for label, name in ENDPOINTS:
+        if (args.only or "") not in label:
+            continue
+        pairs = calls[name]
+        for path, key in pairs:  # warm: statement caches, connections
+            call(app, path, key)
+        times, size = [], 0
+        cpu = time.thread_time()
+        for i in range(args.in_process):
+            path, key = pairs[i % len(pairs)]
+            started = time.perf_counter()
+            size = call(app, path, key)
+            times.append((time.perf_counter() - started) * 1000)
+        cpu = time.thread_time() - cpu
+        results[label] = {
+            "requests": len(times),
+            "p50_ms": round(statistics.median(times), 2),
+            "mean_ms": round(statistics.mean(times), 2),
+            "cpu_ms": round(cpu * 1000 / len(times), 2),
+            "body_bytes": size,
+        }
+        if args.profile:
+            prof = cProfile.Profile(time.thread_time)
+            prof.enable()
+            for i in range(args.in_process):
+                call(app, *pairs[i % len(pairs)])
+            prof.disable()
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats(
+                os.environ.get("PROFILE_SORT", "cumulative")
+            ).print_stats(45)
+            print(f"--- {label}\n{out.getvalue()}")
+    return results
+
+
+def in_process_report(summary: dict) -> str:
+    lines = [
+        f"{summary['backend']}, in process: {summary['requests']} calls per endpoint; "
+        f"load average {summary['load_before']} before, {summary['load_after']} after",
+        f"{'endpoint':<44} {'p50 ms':>7} {'mean ms':>8} {'CPU ms':>7} {'bytes':>7}",
+    ]
+    for label, r in summary["results"].items():
+        lines.append(
+            f"{label:<44} {r['p50_ms']:>7} {r['mean_ms']:>8} {r['cpu_ms']:>7} {r['body_bytes']:>7}"
+        )
+    return "\n".join(lines)
+
+
 def report(summary: dict) -> str:
     rows = summary["rows"]
     lines = [
@@ -478,6 +547,13 @@ def cli() -> None:
     )
     parser.add_argument("--only", help="measure only endpoints whose label contains this")
     parser.add_argument("--server-log", help="file for the server's stderr (default: dropped)")
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        metavar="N",
+        help="no server: time N in-process calls per endpoint (service time, CPU per request)",
+    )
+    parser.add_argument("--profile", action="store_true", help="with --in-process: cProfile")
     args = parser.parse_args()
     from thebot.settings import load_settings
 
@@ -486,6 +562,21 @@ def cli() -> None:
         args.database_url = args.database_url or f"sqlite:///{tmp}/knowledge.sqlite"
         settings = load_settings(app_settings(args.database_url, None, tmp), environ={})
         prepared = prepare(settings, args.reset, args.pool)
+        if args.in_process:
+            load_before = [round(x, 2) for x in os.getloadavg()]
+            results = in_process(args, tmp, prepared["calls"])
+            print(
+                in_process_report(
+                    {
+                        "backend": settings["sqlalchemy.url"].get_backend_name(),
+                        "requests": args.in_process,
+                        "load_before": load_before,
+                        "load_after": [round(x, 2) for x in os.getloadavg()],
+                        "results": results,
+                    }
+                )
+            )
+            return
         summary = {
             "backend": settings["sqlalchemy.url"].get_backend_name(),
             "clients": args.clients,

@@ -28,6 +28,7 @@ from factories import (
     SubjectFactory,
     TeacherSubjectFactory,
 )
+from thebot.knowledge import totals
 
 UTC = dt.timezone.utc
 ROLES = ("E", "E2", "T", "T2", "S", "S2", "P", "P2", "A")
@@ -126,7 +127,7 @@ def make_lesson(dbsession: Any) -> Callable[..., Any]:
             LessonElementFactory(
                 lesson_id=lesson.id, element_id=element.id, position=position, required=required
             )
-        dbsession.flush()
+        totals.store(dbsession, [lesson.id])  # as the lessons service does
         return lesson
 
     return make

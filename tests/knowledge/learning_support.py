@@ -102,6 +102,7 @@ def seed_committed(
     from thebot.accounts.credentials.tokens import issue_token
     from thebot.accounts.models import StudentProfile, User
     from thebot.catalog.models import Subject
+    from thebot.knowledge import totals
     from thebot.knowledge.models import (
         Dependency,
         Element,
@@ -142,6 +143,7 @@ def seed_committed(
             session.add_all([lesson, element])
             session.flush()
             session.add(LessonElement(lesson_id=lesson.id, element_id=element.id, position=0))
+            totals.store(session, [lesson.id])
             node = GraphNode(graph_id=graph.id, lesson_id=lesson.id, x=i, y=0)
             session.add(node)
             session.flush()

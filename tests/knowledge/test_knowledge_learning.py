@@ -26,6 +26,7 @@ from factories import (
     ElementProgressFactory,
     LessonElementFactory,
 )
+from thebot.knowledge import totals
 from thebot.knowledge.models import Answer, ElementProgress, LessonProgress
 
 NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.timezone.utc)
@@ -270,7 +271,7 @@ def test_a_lesson_reads_in_the_same_queries_for_1_and_30_elements(
                 node_id=node.id, element_id=element.id, state="pending_review", attempts=1
             )
             AnswerFactory(progress_id=progress.id)
-        dbsession.flush()
+        totals.store(dbsession, [lesson.id])
 
     def fetch() -> list:
         return api.get(lesson_url(made.graph, node), school.S).json["elements"]

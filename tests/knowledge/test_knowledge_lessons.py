@@ -118,3 +118,66 @@ def test_lists_and_filter_by_subject(school, api, make_lesson):
     assert len(api.get("lessons/", school.A).json["items"]) == 2
     item = api.get("lessons/", school.E).json["items"][0]
     assert item["totals"]["required_count"] == 2
+
+
+def test_stored_totals_follow_element_and_lesson_edits(school, api, dbsession, make_graph):
+    """The totals stored on the lesson (what graph reads and overviews join) move with an
+    element's max score and minutes and with the element list, in every place shown."""
+    from thebot.knowledge import totals
+    from thebot.knowledge.models import Lesson
+
+    theory, question, problem = make_elements(api, school)
+    body = {
+        "title": "Halves",
+        "subject_id": school.x.id,
+        "elements": [
+            {"element_id": theory["id"]},
+            {"element_id": question["id"]},
+            {"element_id": problem["id"], "required": False},
+        ],
+    }
+    lesson_id = api.post("lessons/", school.E, body).json["id"]
+    made = make_graph(school, student=school.S, lessons=[dbsession.get(Lesson, lesson_id)])
+
+    def shown() -> tuple[dict, dict, int]:
+        """The lesson's totals as the lesson and the graph show them, and the student's
+        maximum score; the stored columns must equal a fresh aggregate."""
+        dbsession.expire_all()
+        stored = totals.totals_data(dbsession.get(Lesson, lesson_id))
+        assert stored == dict(
+            zip(totals.FIELDS, totals.computed(dbsession, [lesson_id])[lesson_id], strict=True)
+        )
+        lesson = api.get(f"lessons/{lesson_id}/", school.E).json["totals"]
+        node = api.get(f"graphs/{made.graph.id}/", school.T).json["nodes"][0]
+        assert lesson == node["totals"] == stored
+        return lesson, node, node["max_score"]
+
+    lesson, _node, student_max = shown()
+    assert (lesson["max_score"], lesson["estimated_minutes"], student_max) == (4, 20, 4)
+
+    api.patch(f"elements/{question['id']}/", school.E, {"max_score": 7})
+    lesson, _node, student_max = shown()
+    assert (lesson["max_score"], student_max) == (8, 8)  # 1 + 7
+
+    api.patch(f"elements/{problem['id']}/", school.E, {"max_score": 9, "estimated_minutes": 30})
+    lesson, _node, student_max = shown()
+    assert (lesson["max_score"], lesson["estimated_minutes"], student_max) == (8, 45, 8)
+
+    optional = [
+        {"element_id": theory["id"]},
+        {"element_id": question["id"], "required": False},
+        {"element_id": problem["id"], "required": False},
+    ]
+    api.patch(f"lessons/{lesson_id}/", school.E, {"elements": optional})
+    lesson, _node, student_max = shown()
+    assert (lesson["required_count"], lesson["max_score"], student_max) == (1, 1, 1)
+
+    api.patch(f"lessons/{lesson_id}/", school.E, {"elements": [{"element_id": problem["id"]}]})
+    lesson, _node, student_max = shown()
+    assert lesson == {
+        "element_count": 1,
+        "required_count": 1,
+        "estimated_minutes": 30,
+        "max_score": 9,
+    }
+    assert student_max == 9

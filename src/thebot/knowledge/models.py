@@ -75,6 +75,10 @@ def _subject_fk() -> ForeignKey:
     return ForeignKey("subject.id", ondelete="CASCADE")
 
 
+def _total() -> Any:
+    return mapped_column(Integer, nullable=False, default=0, server_default="0")
+
+
 class Element(Base):
     """One unit of content; ``content`` is validated per ``type`` (``schemas``)."""
 
@@ -106,7 +110,10 @@ class Element(Base):
 
 
 class Lesson(Base):
-    """An ordered list of elements of one subject; totals are derived from them."""
+    """An ordered list of elements of one subject. Its totals are derived from them and
+    stored (``thebot.knowledge.totals``: refreshed wherever the element list, or an
+    element's ``max_score`` or ``estimated_minutes``, changes): every read of a graph or an
+    overview shows them, and they are the same for every student."""
 
     __tablename__ = "knowledge_lesson"
 
@@ -116,6 +123,10 @@ class Lesson(Base):
     subject_id: Mapped[int] = mapped_column(_subject_fk(), nullable=False, index=True)
     author_id: Mapped[int | None] = mapped_column(user_fk("SET NULL"), nullable=True, index=True)
     shared: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    element_count: Mapped[int] = _total()
+    required_count: Mapped[int] = _total()
+    estimated_minutes: Mapped[int] = _total()  # every element
+    max_score: Mapped[int] = _total()  # required elements only: what completion counts
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow

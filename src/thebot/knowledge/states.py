@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from thebot.db import utcnow
@@ -31,12 +31,10 @@ from thebot.knowledge.events import LessonUnlocked
 from thebot.knowledge.models import (
     Dependency,
     DependencyType,
-    Element,
     GraphKind,
     GraphNode,
     KnowledgeGraph,
     Lesson,
-    LessonElement,
     LessonProgress,
     LessonState,
 )
@@ -66,16 +64,12 @@ def meets(progress: LessonProgress | None, min_score_percent: int) -> bool:
 
 
 def lesson_max_scores(dbsession: Session, lesson_ids: list[int]) -> dict[int, int]:
-    """Each lesson's maximum score: the sum over its required elements."""
+    """Each lesson's maximum score: the sum over its required elements (stored,
+    ``thebot.knowledge.totals``)."""
     if not lesson_ids:
         return {}
-    rows = dbsession.execute(
-        select(LessonElement.lesson_id, func.coalesce(func.sum(Element.max_score), 0))
-        .join(Element, Element.id == LessonElement.element_id)
-        .where(LessonElement.lesson_id.in_(lesson_ids), LessonElement.required.is_(True))
-        .group_by(LessonElement.lesson_id)
-    ).all()
-    found = {lesson_id: int(total) for lesson_id, total in rows}
+    rows = dbsession.execute(select(Lesson.id, Lesson.max_score).where(Lesson.id.in_(lesson_ids)))
+    found = {lesson_id: best for lesson_id, best in rows}
     return {lesson_id: found.get(lesson_id, 0) for lesson_id in lesson_ids}
 
 

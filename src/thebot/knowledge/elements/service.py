@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from thebot.accounts.models import User
 from thebot.catalog.models import Subject
 from thebot.errors import Conflict, Forbidden, Invalid
-from thebot.knowledge import access
+from thebot.knowledge import access, totals
 from thebot.knowledge.elements.content import clean_content
 from thebot.knowledge.models import Element, ElementProgress, LessonElement
 from thebot.schemas import iso
@@ -58,22 +58,27 @@ def create(dbsession: Session, viewer: User, values: dict[str, Any]) -> Element:
 
 
 def update(dbsession: Session, element: Element, changes: dict[str, Any]) -> list[int]:
-    """Apply ``changes``; returns the ids of the lessons holding the element when a change
-    moves their totals (``max_score``)."""
+    """Apply ``changes``; the stored totals of the lessons holding the element follow a
+    new ``max_score`` or ``estimated_minutes``. Returns the ids of the lessons whose
+    maximum score moved (a required element's new ``max_score``)."""
     if "content" in changes:
         changes["content"] = clean_content(element.type, changes["content"])
     if "tags" in changes:
         changes["tags"] = normalise_tags(changes["tags"])
-    moved = "max_score" in changes and changes["max_score"] != element.max_score
+    moved = any(
+        name in changes and changes[name] != getattr(element, name)
+        for name in ("max_score", "estimated_minutes")
+    )
     for name, value in changes.items():
         setattr(element, name, value)
     dbsession.flush()
     if not moved:
         return []
-    return list(
+    return totals.store(
+        dbsession,
         dbsession.scalars(
             select(LessonElement.lesson_id).where(LessonElement.element_id == element.id)
-        ).all()
+        ).all(),
     )
 
 

@@ -24,6 +24,7 @@ from thebot.schemas import iso
 
 LIST_ORDER = [(KnowledgeGraph.id, "asc")]
 STUDENT = GraphKind.STUDENT.value
+COMPLETED = LessonState.COMPLETED.value
 
 
 def _template(dbsession: Session, template_id: int) -> KnowledgeGraph:
@@ -160,5 +161,5 @@ def summaries(dbsession: Session, graphs: list[KnowledgeGraph]) -> list[dict[str
 
 def graph_data(dbsession: Session, graph: KnowledgeGraph) -> dict[str, Any]:
     structure = structure_data(dbsession, graph.id, with_states=True)
-    completed = sum(1 for n in structure["nodes"] if n["state"] == LessonState.COMPLETED.value)
+    completed = [n["state"] for n in structure["nodes"]].count(COMPLETED)
     return {**summary(graph, (len(structure["nodes"]), completed)), **structure}

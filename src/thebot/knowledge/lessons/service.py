@@ -3,62 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.errors import Conflict, Invalid, field_error
-from thebot.knowledge import access
+from thebot.knowledge import access, totals
 from thebot.knowledge.elements.service import check_author
 from thebot.knowledge.models import Element, GraphNode, Lesson, LessonElement
 from thebot.schemas import iso
 
 LIST_ORDER = [(Lesson.id, "asc")]
-
-
-@dataclass(frozen=True)
-class Totals:
-    element_count: int = 0
-    required_count: int = 0
-    estimated_minutes: int = 0  # every element
-    max_score: int = 0  # required elements only: what completion counts
-
-
-def _totals_query(where: Any) -> Any:
-    required = LessonElement.required.is_(True)
-    return (
-        select(
-            LessonElement.lesson_id,
-            func.count(),
-            func.sum(case((required, 1), else_=0)),
-            func.sum(Element.estimated_minutes),
-            func.sum(case((required, Element.max_score), else_=0)),
-        )
-        .join(Element, Element.id == LessonElement.element_id)
-        .where(where)
-        .group_by(LessonElement.lesson_id)
-    )
-
-
-def totals(
-    dbsession: Session, lesson_ids: list[int], graph_id: int | None = None
-) -> dict[int, Totals]:
-    """Each lesson's totals, in one query (``graph_id``: the lessons are that graph's
-    nodes', selected by a subquery: one cached statement whatever their number)."""
-    if not lesson_ids:
-        return {}
-    if graph_id is not None:
-        where = LessonElement.lesson_id.in_(
-            select(GraphNode.lesson_id).where(GraphNode.graph_id == graph_id)
-        )
-    else:
-        where = LessonElement.lesson_id.in_(sorted(set(lesson_ids)))
-    rows = dbsession.execute(_totals_query(where)).all()
-    found = {row[0]: Totals(*(int(v or 0) for v in row[1:])) for row in rows}
-    return {lesson_id: found.get(lesson_id, Totals()) for lesson_id in lesson_ids}
 
 
 def _checked_elements(
@@ -114,13 +71,13 @@ def create(dbsession: Session, viewer: User, values: dict[str, Any]) -> Lesson:
     dbsession.add(lesson)
     dbsession.flush()
     _place(dbsession, lesson, items)
-    dbsession.flush()
+    totals.store(dbsession, [lesson.id])
     return lesson
 
 
 def update(dbsession: Session, viewer: User, lesson: Lesson, changes: dict[str, Any]) -> bool:
-    """Apply ``changes``; ``elements`` replaces the list. Returns whether the lesson's
-    required elements (so its maximum score) may have changed."""
+    """Apply ``changes``; ``elements`` replaces the list (and the stored totals follow).
+    Returns whether the lesson's maximum score moved."""
     items = changes.pop("elements", None)
     for name, value in changes.items():
         setattr(lesson, name, value)
@@ -134,8 +91,7 @@ def update(dbsession: Session, viewer: User, lesson: Lesson, changes: dict[str, 
         dbsession.delete(row)
     dbsession.flush()
     _place(dbsession, lesson, items)
-    dbsession.flush()
-    return True
+    return bool(totals.store(dbsession, [lesson.id]))
 
 
 def delete(dbsession: Session, lesson: Lesson) -> None:
@@ -160,7 +116,8 @@ def lessons_query(viewer: User, filters: dict[str, Any]) -> Select[Any]:
 
 
 def lessons_data(dbsession: Session, lessons: list[Lesson]) -> list[dict[str, Any]]:
-    """Lessons with their elements and totals, in two queries whatever their number."""
+    """Lessons with their elements and (stored) totals, in one query whatever their
+    number."""
     ids = [lesson.id for lesson in lessons]
     placed: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if ids:
@@ -180,7 +137,6 @@ def lessons_data(dbsession: Session, lessons: list[Lesson]) -> list[dict[str, An
                     "max_score": max_score,
                 }
             )
-    sums = totals(dbsession, ids)
     return [
         {
             "id": lesson.id,
@@ -190,7 +146,7 @@ def lessons_data(dbsession: Session, lessons: list[Lesson]) -> list[dict[str, An
             "author_id": lesson.author_id,
             "shared": lesson.shared,
             "elements": placed[lesson.id],
-            "totals": asdict(sums[lesson.id]),
+            "totals": totals.totals_data(lesson),
             "created_at": iso(lesson.created_at),
             "updated_at": iso(lesson.updated_at),
         }

@@ -85,8 +85,9 @@ def get_lesson(request: Request) -> dict[str, Any]:
     response_schemas=responds(LessonSchema, "The changed lesson"),
 )
 def update_lesson(request: Request) -> dict[str, Any]:
-    """``elements`` replaces the list; student graphs placing the lesson get its new maximum
-    score and their lesson states are brought up to date."""
+    """``elements`` replaces the list (the stored totals follow); when the maximum score
+    moves, student graphs placing the lesson get it and their lesson states are brought up
+    to date."""
     changes = request.validated["body"]
     row = request.context.row
     moved = service.update(request.dbsession, request.context.viewer, row, dict(changes))

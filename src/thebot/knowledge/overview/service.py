@@ -17,7 +17,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
@@ -28,23 +28,32 @@ ORDER = [(KnowledgeGraph.id, "asc")]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+COLUMNS = (
+    select(GraphNode.id, GraphNode.lesson_id, Lesson.title, Lesson.max_score)
+    .join(Lesson, Lesson.id == GraphNode.lesson_id)
+    .where(GraphNode.graph_id == bindparam("template_id"))
+    .order_by(GraphNode.y, GraphNode.x, GraphNode.id)
+)
+CELLS = (
+    select(
+        LessonProgress.graph_id,
+        GraphNode.lesson_id,
+        LessonProgress.state,
+        LessonProgress.score,
+        LessonProgress.max_score,
+    )
+    .join(GraphNode, GraphNode.id == LessonProgress.node_id)
+    .where(LessonProgress.graph_id.in_(bindparam("graph_ids", expanding=True)))
+)
+
+
 def columns(dbsession: Session, template: KnowledgeGraph) -> list[dict[str, Any]]:
-    """The template's lessons, in editor order."""
-    rows = dbsession.execute(
-        select(GraphNode.id, GraphNode.lesson_id, Lesson.title)
-        .join(Lesson, Lesson.id == GraphNode.lesson_id)
-        .where(GraphNode.graph_id == template.id)
-        .order_by(GraphNode.y, GraphNode.x, GraphNode.id)
-    ).all()
-    max_scores = states.lesson_max_scores(dbsession, [r.lesson_id for r in rows])
+    """The template's lessons, in editor order, with their (stored) maximum scores."""
+    dbsession.flush()
+    rows = dbsession.connection().execute(COLUMNS, {"template_id": template.id})
     return [
-        {
-            "node_id": r.id,
-            "lesson_id": r.lesson_id,
-            "title": r.title,
-            "max_score": max_scores.get(r.lesson_id, 0),
-        }
-        for r in rows
+        {"node_id": node_id, "lesson_id": lesson_id, "title": title, "max_score": best}
+        for node_id, lesson_id, title, best in rows
     ]
 
 
@@ -74,45 +83,39 @@ def matrix(
 ) -> list[dict[str, Any]]:
     """One row per graph: ``states`` and ``scores`` under ``lessons`` (``null`` where the
     graph lacks the lesson) and the row's totals over those lessons. The cells come from
-    one Core query (no ORM rows: a page of 50 students x 200 lessons is 10,000 of them)."""
-    graphs = list(graphs)
-    cells: dict[int, dict[int, tuple[str, int, int]]] = {g.id: {} for g in graphs}
-    if graphs:
-        stmt = (
-            select(
-                LessonProgress.graph_id,
-                GraphNode.lesson_id,
-                LessonProgress.state,
-                LessonProgress.score,
-                LessonProgress.max_score,
-            )
-            .join(GraphNode, GraphNode.id == LessonProgress.node_id)
-            .where(LessonProgress.graph_id.in_(list(cells)))
-        )
-        dbsession.flush()
-        for graph_id, lesson_id, state, score, max_score in (
-            dbsession.connection().execute(stmt).all()
-        ):
-            cells[graph_id][lesson_id] = (state, score, max_score)
-    lesson_ids = [lesson["lesson_id"] for lesson in lessons]
-    rows = []
+    one Core query (no ORM rows: a page of 50 students x 200 lessons is 10,000 of them),
+    each placed straight into its column and its row's sums."""
+    column_of = {lesson["lesson_id"]: i for i, lesson in enumerate(lessons)}
+    width = len(lessons)
+    rows: dict[int, dict[str, Any]] = {}
     for graph in graphs:
-        mine = cells[graph.id]
-        got = [mine.get(lesson_id) for lesson_id in lesson_ids]
-        present = [cell for cell in got if cell is not None]
         name = f"{graph.first_name} {graph.last_name}".strip() or graph.username
-        rows.append(
-            {
-                "graph_id": graph.id,
-                "student": {"id": graph.student_id, "name": name},
-                "completed": sum(1 for cell in present if cell[0] == states.COMPLETED),
-                "score": sum(cell[1] for cell in present),
-                "max_score": sum(cell[2] for cell in present),
-                "states": [cell[0] if cell is not None else None for cell in got],
-                "scores": [cell[1] if cell is not None else None for cell in got],
-            }
-        )
-    return rows
+        rows[graph.id] = {
+            "graph_id": graph.id,
+            "student": {"id": graph.student_id, "name": name},
+            "completed": 0,
+            "score": 0,
+            "max_score": 0,
+            "states": [None] * width,
+            "scores": [None] * width,
+        }
+    if not rows:
+        return []
+    dbsession.flush()
+    cells = dbsession.connection().execute(CELLS, {"graph_ids": list(rows)})
+    completed = states.COMPLETED
+    for graph_id, lesson_id, state, score, max_score in cells:
+        i = column_of.get(lesson_id)
+        if i is None:  # a lesson the student's graph has and the template no longer
+            continue
+        row = rows[graph_id]
+        row["states"][i] = state
+        row["scores"][i] = score
+        row["score"] += score
+        row["max_score"] += max_score
+        if state == completed:
+            row["completed"] += 1
+    return list(rows.values())
 
 
 def template_json(template: KnowledgeGraph) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from thebot.knowledge.models import Dependency, Element, GraphNode, Lesson, Less
 from thebot.knowledge.structure.cycles import find_cycle
 from thebot.knowledge.structure.schemas import DEPENDENCY_TYPES, coordinate
 from thebot.knowledge.templates import service as templates
+from thebot.knowledge.totals import store as store_totals
 from thebot.schemas import DROP, StrictMapping, boolean, choice, integer, object_id
 
 FORMAT = "thebot.knowledge.template"
@@ -310,6 +311,7 @@ def import_document(dbsession: Session, viewer: User, raw: Any) -> Any:
                     required=placed["required"],
                 )
             )
+    store_totals(dbsession, [lesson.id for lesson in lessons.values()])
     part = doc["template"]
     template = templates.create(
         dbsession,
