@@ -30,7 +30,13 @@ def test_pserve_development_ini_serves_probes_and_status_page(tmp_path):
         .read_text()
         .replace("\nhost = localhost\n", "\nhost = 127.0.0.1\n")
         .replace("\nhttp_port = 6543\n", f"\nhttp_port = {port}\n")
+        # The in-process gateway on a free port too (not 6544: parallel runs, pytest -n 2).
+        .replace(
+            "\nrealtime_in_process = true\n",
+            f"\nrealtime_in_process = true\nrealtime_listen = 127.0.0.1:{free_port()}\n",
+        )
     )
+    assert "realtime_listen" in ini
     (tmp_path / "development.ini").write_text(ini)
     base = f"http://127.0.0.1:{port}"
     with running_pserve(

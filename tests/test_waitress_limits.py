@@ -49,7 +49,16 @@ def test_waitress_drops_silent_clients_within_the_bound(ini):
 
 def live_ini(server_from: str, port: int) -> str:
     """``development.ini``'s app (no services needed) behind ``server_from``'s server."""
-    dev = (REPO / "development.ini").read_text()
+    # The in-process gateway on a free port too (not 6544: parallel runs, pytest -n 2).
+    dev = (
+        (REPO / "development.ini")
+        .read_text()
+        .replace(
+            "\nrealtime_in_process = true\n",
+            f"\nrealtime_in_process = true\nrealtime_listen = 127.0.0.1:{free_port()}\n",
+        )
+    )
+    assert "realtime_listen" in dev
     server = (REPO / server_from).read_text().split("[server:main]", 1)[1].split("\n[", 1)[0]
     lines = [
         line
