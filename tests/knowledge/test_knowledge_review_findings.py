@@ -12,6 +12,10 @@ endpoint that crashes on a wrong type is caught).
 - Deleting an element taken out of its lessons silently deleted the students' progress
   and graded answers on it (cascading foreign keys). It is a 409 while students have worked
   on it.
+- The same quick question placed twice for a student (in two lessons of a graph, or one
+  lesson in two graphs made from templates sharing it) had its progress per place: once
+  failed in one place, its answer was shown, and the other place gave fresh attempts and
+  full marks. The first result now carries over.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from learning_support import (
 )
 from sqlalchemy import func, select
 
+from factories import LessonElementFactory
 from thebot.knowledge.models import Answer, ElementProgress
 
 HUGE = 10**30
@@ -150,6 +155,69 @@ def test_an_element_students_answered_is_not_deleted_with_their_answers(
     unused, kept = elements_of(dbsession, other)
     api.patch(f"lessons/{other.id}/", school.E, {"elements": [{"element_id": kept.id}]})
     api.delete(f"elements/{unused.id}/", school.E)  # nobody worked on it: deleted
+
+
+# --- the same question in two places ------------------------------------------------------
+
+
+def test_a_question_failed_in_one_lesson_stays_failed_in_another(
+    school, make_graph, make_lesson, api, dbsession
+):
+    made = path(make_graph, make_lesson, school, [CHOICE], edges=[])
+    question = elements_of(dbsession, made.lessons[0])[0]
+    LessonElementFactory(lesson_id=made.lessons[1].id, element_id=question.id, position=9)
+    dbsession.flush()
+    first = element_url(made.graph, made.nodes[0], question.id, "answer")
+    api.post(first, school.S, {"answer": [2]}, status=200)
+    failed = api.post(first, school.S, {"answer": [2]}, status=200).json
+    assert failed["state"] == "failed"
+    assert failed["element"]["content"]["correct"] == [0, 1]  # shown: attempts spent
+
+    second = element_url(made.graph, made.nodes[1], question.id, "answer")
+    result = api.post(second, school.S, {"answer": [0, 1]}, status=200).json
+    assert (result["state"], result["score"], result["attempts_left"]) == ("failed", 0, 0)
+    assert "correct" not in result  # not graded: the first result stands
+    assert result["explanation"] == SECRET_EXPLANATION
+    api.post(second, school.S, {"answer": [0, 1]}, status=409)
+
+
+def test_a_question_finished_in_one_graph_is_finished_when_started_in_another(
+    school, make_graph, make_lesson, api, dbsession
+):
+    shared = make_lesson(school.x, school.E, elements=[CHOICE])
+    question = elements_of(dbsession, shared)[0]
+    one = make_graph(school, student=school.S, lessons=[shared])
+    other = make_graph(school, student=school.S, lessons=[shared, make_lesson(school.x, school.E)])
+    api.post(
+        element_url(one.graph, one.nodes[0], question.id, "answer"),
+        school.S,
+        {"answer": [0, 1]},
+        status=200,
+    )
+    started = api.post(
+        element_url(other.graph, other.nodes[0], question.id, "start"), school.S, status=200
+    ).json
+    assert started["element"]["progress"]["state"] == "completed"
+    assert started["element"]["progress"]["score"] == 3
+    assert started["lesson"]["state"] == "completed"
+
+
+def test_a_question_still_open_elsewhere_is_answered_on_its_own(
+    school, make_graph, make_lesson, api, dbsession
+):
+    made = path(make_graph, make_lesson, school, [CHOICE], edges=[])
+    question = elements_of(dbsession, made.lessons[0])[0]
+    LessonElementFactory(lesson_id=made.lessons[1].id, element_id=question.id, position=9)
+    dbsession.flush()
+    api.post(
+        element_url(made.graph, made.nodes[0], question.id, "answer"),
+        school.S,
+        {"answer": [2]},
+        status=200,
+    )  # one attempt left there: nothing shown, nothing carried
+    second = element_url(made.graph, made.nodes[1], question.id, "answer")
+    result = api.post(second, school.S, {"answer": [0, 1]}, status=200).json
+    assert (result["correct"], result["state"], result["score"]) == (True, "completed", 3)
 
 
 # --- the malformed-input sweep -------------------------------------------------------------

@@ -10,6 +10,10 @@ with the unmet prerequisites); see ``progress`` for what completes a lesson.
   answers at once cannot both use the last one. A quick question is graded at once: right
   completes it with ``max_score``; wrong with attempts left keeps it open; wrong on the last
   attempt fails it (score 0). A text problem waits for a teacher (``pending_review``).
+- A quick question the student finished (completed or failed) in another lesson or graph
+  (the same element placed twice) is finished here with that result on ``start`` or
+  ``answer`` (``carry_over``): they have seen its answer, so new attempts would grade
+  nothing.
 - ``read`` (theory): completes only ``READ_FRACTION`` of the estimated minutes after the
   start, else 409 with ``seconds_remaining``.
 - ``watch`` (video): heartbeats ``{"position_seconds"}`` (the furthest point reached) or
@@ -48,6 +52,7 @@ IN_PROGRESS = ElementState.IN_PROGRESS.value
 PENDING = ElementState.PENDING_REVIEW.value
 COMPLETED = ElementState.COMPLETED.value
 FAILED = ElementState.FAILED.value
+OPEN = (NOT_STARTED, IN_PROGRESS)
 ANSWERED = (ElementType.QUICK_QUESTION.value, ElementType.TEXT_PROBLEM.value)
 
 
@@ -124,9 +129,36 @@ def require_type(element: Element, types: tuple[str, ...], verb: str) -> None:
         )
 
 
+def carry_over(dbsession: Session, row: ElementProgress, element: Element) -> bool:
+    """A quick question the student already finished elsewhere (the same element in another
+    lesson or graph) is finished here too, with that result: its answer and explanation
+    were shown to them there, so fresh attempts would grade nothing. Returns whether it
+    carried a result over."""
+    if element.type != ElementType.QUICK_QUESTION.value or row.state not in OPEN:
+        return False
+    earlier = dbsession.scalars(
+        select(ElementProgress)
+        .where(
+            ElementProgress.student_id == row.student_id,
+            ElementProgress.element_id == element.id,
+            ElementProgress.id != row.id,
+            ElementProgress.state.in_(content.REVEALED_STATES),
+        )
+        .order_by(ElementProgress.completed_at, ElementProgress.id)
+        .limit(1)
+    ).first()
+    if earlier is None:
+        return False
+    row.state, row.score = earlier.state, earlier.score
+    row.attempts = max(row.attempts, earlier.attempts)
+    row.completed_at = utcnow()
+    dbsession.flush()
+    return True
+
+
 def start(dbsession: Session, graph_id: int, node: GraphNode, element_id: int) -> dict[str, Any]:
     step = Step(dbsession, graph_id, node, element_id)
-    step.started()
+    carry_over(dbsession, step.started(), step.element)
     return step.result()
 
 
@@ -138,6 +170,13 @@ def answer(
     require_type(element, ANSWERED, "answered (read or watch it)")
     value = content.check_shape(element, value)
     row = step.started()
+    if carry_over(dbsession, row, element):  # finished elsewhere: that result stands
+        return step.result(
+            state=row.state,
+            score=row.score,
+            attempts_left=max(element.max_attempts - row.attempts, 0),
+            **revealed_explanation(element, row),
+        )
     if row.state == PENDING:
         raise Conflict("Your answer is waiting for a teacher's grade.", kind="pending-review")
     if row.state in progress.DONE:
@@ -180,16 +219,21 @@ def answer(
         row.score = 0
         row.completed_at = utcnow()
     dbsession.flush()
-    extra: dict[str, Any] = {
-        "correct": correct,
-        "state": row.state,
-        "score": row.score,
-        "attempts_left": left,
-    }
+    return step.result(
+        correct=correct,
+        state=row.state,
+        score=row.score,
+        attempts_left=left,
+        **revealed_explanation(element, row),
+    )
+
+
+def revealed_explanation(element: Element, row: ElementProgress) -> dict[str, Any]:
+    """``{"explanation"}`` once the element is completed or failed (and has one)."""
     explanation = (element.content or {}).get("explanation")
     if row.state in content.REVEALED_STATES and explanation:
-        extra["explanation"] = explanation
-    return step.result(**extra)
+        return {"explanation": explanation}
+    return {}
 
 
 def take_attempt(dbsession: Session, row: ElementProgress, max_attempts: int) -> int:
