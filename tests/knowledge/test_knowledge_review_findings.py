@@ -15,7 +15,8 @@ endpoint that crashes on a wrong type is caught).
 - The same quick question placed twice for a student (in two lessons of a graph, or one
   lesson in two graphs made from templates sharing it) had its progress per place: once
   failed in one place, its answer was shown, and the other place gave fresh attempts and
-  full marks. The first result now carries over.
+  full marks (and two open places gave twice the guesses). The first result now carries
+  over, and open places share the attempts spent.
 """
 
 from __future__ import annotations
@@ -202,22 +203,33 @@ def test_a_question_finished_in_one_graph_is_finished_when_started_in_another(
     assert started["lesson"]["state"] == "completed"
 
 
-def test_a_question_still_open_elsewhere_is_answered_on_its_own(
+def test_a_question_open_in_two_places_shares_its_attempts(
+    school, make_graph, make_lesson, api, dbsession
+):
+    made = path(make_graph, make_lesson, school, [CHOICE], edges=[])  # 2 attempts
+    question = elements_of(dbsession, made.lessons[0])[0]
+    LessonElementFactory(lesson_id=made.lessons[1].id, element_id=question.id, position=9)
+    dbsession.flush()
+    first = element_url(made.graph, made.nodes[0], question.id, "answer")
+    second = element_url(made.graph, made.nodes[1], question.id, "answer")
+    assert api.post(first, school.S, {"answer": [2]}, status=200).json["attempts_left"] == 1
+    wrong = api.post(second, school.S, {"answer": [0]}, status=200).json
+    assert (wrong["correct"], wrong["state"], wrong["attempts_left"]) == (False, "failed", 0)
+    again = api.post(first, school.S, {"answer": [0, 1]}, status=200).json
+    assert (again["state"], again["score"]) == ("failed", 0)  # no third guess
+
+
+def test_a_question_answered_only_in_one_place_is_graded_there(
     school, make_graph, make_lesson, api, dbsession
 ):
     made = path(make_graph, make_lesson, school, [CHOICE], edges=[])
     question = elements_of(dbsession, made.lessons[0])[0]
     LessonElementFactory(lesson_id=made.lessons[1].id, element_id=question.id, position=9)
     dbsession.flush()
-    api.post(
-        element_url(made.graph, made.nodes[0], question.id, "answer"),
-        school.S,
-        {"answer": [2]},
-        status=200,
-    )  # one attempt left there: nothing shown, nothing carried
     second = element_url(made.graph, made.nodes[1], question.id, "answer")
     result = api.post(second, school.S, {"answer": [0, 1]}, status=200).json
     assert (result["correct"], result["state"], result["score"]) == (True, "completed", 3)
+    assert result["attempts_left"] == 1
 
 
 # --- the malformed-input sweep -------------------------------------------------------------

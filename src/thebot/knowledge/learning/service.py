@@ -13,7 +13,7 @@ with the unmet prerequisites); see ``progress`` for what completes a lesson.
 - A quick question the student finished (completed or failed) in another lesson or graph
   (the same element placed twice) is finished here with that result on ``start`` or
   ``answer`` (``carry_over``): they have seen its answer, so new attempts would grade
-  nothing.
+  nothing. One still open elsewhere shares its attempts spent.
 - ``read`` (theory): completes only ``READ_FRACTION`` of the estimated minutes after the
   start, else 409 with ``seconds_remaining``.
 - ``watch`` (video): heartbeats ``{"position_seconds"}`` (the furthest point reached) or
@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from thebot.db import utcnow
@@ -132,22 +132,28 @@ def require_type(element: Element, types: tuple[str, ...], verb: str) -> None:
 def carry_over(dbsession: Session, row: ElementProgress, element: Element) -> bool:
     """A quick question the student already finished elsewhere (the same element in another
     lesson or graph) is finished here too, with that result: its answer and explanation
-    were shown to them there, so fresh attempts would grade nothing. Returns whether it
+    were shown to them there, so fresh attempts would grade nothing. One still open
+    elsewhere shares its attempts (the most spent in any place): otherwise each place
+    would add ``max_attempts`` wrong guesses to eliminate choices with. Returns whether it
     carried a result over."""
     if element.type != ElementType.QUICK_QUESTION.value or row.state not in OPEN:
         return False
+    elsewhere = (
+        ElementProgress.student_id == row.student_id,
+        ElementProgress.element_id == element.id,
+        ElementProgress.id != row.id,
+    )
     earlier = dbsession.scalars(
         select(ElementProgress)
-        .where(
-            ElementProgress.student_id == row.student_id,
-            ElementProgress.element_id == element.id,
-            ElementProgress.id != row.id,
-            ElementProgress.state.in_(content.REVEALED_STATES),
-        )
+        .where(*elsewhere, ElementProgress.state.in_(content.REVEALED_STATES))
         .order_by(ElementProgress.completed_at, ElementProgress.id)
         .limit(1)
     ).first()
     if earlier is None:
+        spent = dbsession.scalar(select(func.max(ElementProgress.attempts)).where(*elsewhere))
+        if spent is not None and spent > row.attempts:
+            row.attempts = spent
+            dbsession.flush()
         return False
     row.state, row.score = earlier.state, earlier.score
     row.attempts = max(row.attempts, earlier.attempts)
