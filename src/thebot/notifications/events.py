@@ -39,9 +39,11 @@ class NotificationCreated(DomainEvent):
 class NotificationsCreated(DomainEvent):
     """Notifications of several users stored at once (``notify_many``): one event in the
     transaction, and after commit one ``notification.created`` frame per user with their
-    own notification (``publications``). ``notifications``: ``(user_id, object)`` pairs."""
+    own notification (``publications``). ``notifications``: ``(user_id, object)`` pairs.
+    Its sockets' frames are ``notification.created`` (``frame_type``), like one by one."""
 
-    name = "notification.created"
+    name = "notifications.created"
+    frame_type = "notification.created"
     realtime = True
 
     notifications: tuple[tuple[int, dict[str, Any]], ...] = field(

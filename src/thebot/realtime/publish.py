@@ -65,10 +65,11 @@ def stage(committing: Committing, event: DomainEvent) -> None:
     actor = get_actor(registry, ACTOR)
     pending = _pending(registry, committing)
     messages = []
+    frame_type = getattr(event, "frame_type", event.name)  # a batch frames as its items
     for user_ids, payload in parts:
         if not user_ids:
             continue
-        staged = Staged(uuid.uuid4().hex, tuple(user_ids), event.name, encode(payload))
+        staged = Staged(uuid.uuid4().hex, tuple(user_ids), frame_type, encode(payload))
         message = actor.message(
             list(staged.user_ids), staged.type, staged.data, time.time(), staged.uid
         )
