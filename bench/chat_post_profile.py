@@ -10,8 +10,9 @@ Seeds a ``group`` room of N members (the first moderates and sends), builds the 
 posts ``POST /api/chat/rooms/{id}/messages/`` through WebTest, no server: per room size the
 SQL statements of one POST (a ``before_cursor_execute`` listener; savepoint statements
 counted apart), the wall-clock p50/mean and this thread's CPU time per POST; ``--profile``
-prints the cumulative ``cProfile`` top (CPU time of this thread) of the last room size. With ``--redis-url`` the hub
-is Redis (the production publish path: outbox, after-commit relay, the Lua script);
+prints the cumulative ``cProfile`` top (CPU time of this thread) of the last room size.
+With ``--redis-url`` the hub is Redis (the production publish path: outbox, after-commit
+relay, the Lua script);
 without, the memory hub. ``--away``: nobody is connected (each member gets an in-app
 notification and a digest on its way); by default every member counts as connected (the
 presence look-up answers all of them), as in ``bench/realtime.py``.
