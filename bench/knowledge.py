@@ -371,7 +371,9 @@ def prepare(settings: dict[str, Any], reset: bool, pool: int) -> dict[str, Any]:
         "overview": [
             (t, f"/api/knowledge/templates/{TEMPLATE}/overview/") for t in school.teachers
         ],
-        "overview admin": [(school.admin, f"/api/knowledge/templates/{TEMPLATE}/overview/")],
+        "overview admin": [  # 50: the default page before it became a class (25)
+            (school.admin, f"/api/knowledge/templates/{TEMPLATE}/overview/?limit=50")
+        ],
     }
     pairs: dict[str, list[tuple[str, str]]] = {}
     with Session(engine) as session, session.begin():

@@ -138,3 +138,5 @@ def test_pages_and_constant_queries(
     assert len(first["items"]) == 20 and first["next_cursor"]
     rest = overview(api, template, teacher, limit=20, cursor=first["next_cursor"]).json
     assert len(rest["items"]) == 10 and rest["next_cursor"] is None
+    default = overview(api, template, teacher).json  # a page is a class: 25 students
+    assert len(default["items"]) == 25 and default["next_cursor"]

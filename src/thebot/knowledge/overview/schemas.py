@@ -5,11 +5,21 @@ from __future__ import annotations
 import colander
 
 from thebot.knowledge.models import LessonState
-from thebot.pagination import PaginationQuery
+from thebot.pagination import MAX_LIMIT, PaginationQuery
 from thebot.schemas import DROP, StrictMapping, object_id
+
+# A page is a class: 25 students x every lesson of the template (5,000 cells for 200
+# lessons) unless ``limit`` asks for more (up to the usual maximum).
+DEFAULT_LIMIT = 25
 
 
 class OverviewQuery(StrictMapping, PaginationQuery):
+    limit = colander.SchemaNode(
+        colander.Integer(),
+        validator=colander.Range(1, MAX_LIMIT),
+        missing=DEFAULT_LIMIT,
+        description=f"students per page (default {DEFAULT_LIMIT}, max {MAX_LIMIT})",
+    )
     student = object_id(missing=DROP)
 
 

@@ -34,23 +34,36 @@ COLUMNS = (
     .where(GraphNode.graph_id == bindparam("template_id"))
     .order_by(GraphNode.y, GraphNode.x, GraphNode.id)
 )
-CELLS = (
-    select(
-        LessonProgress.graph_id,
-        GraphNode.lesson_id,
-        LessonProgress.state,
-        LessonProgress.score,
-        LessonProgress.max_score,
-    )
-    .join(GraphNode, GraphNode.id == LessonProgress.node_id)
-    .where(LessonProgress.graph_id.in_(bindparam("graph_ids", expanding=True)))
+PAGE_GRAPHS: Any = bindparam("graph_ids", expanding=True)
+_CELL_COLUMNS = (
+    LessonProgress.graph_id,
+    GraphNode.lesson_id,
+    LessonProgress.state,
+    LessonProgress.score,
+    LessonProgress.max_score,
 )
+# The cells of a page's graphs, per dialect (EXPLAIN on the bench's 500 x 200 graphs, 25
+# students): SQLite reads the progress rows through their graph_id index and each node by
+# its key (4 ms); PostgreSQL needs the nodes narrowed to the page's graphs too, or it
+# hashes every node of every graph (36 ms; 4 ms narrowed). Narrowing both on SQLite makes
+# it start from the nodes (8 ms).
+CELLS = {
+    "sqlite": select(*_CELL_COLUMNS)
+    .join(GraphNode, GraphNode.id == LessonProgress.node_id)
+    .where(LessonProgress.graph_id.in_(PAGE_GRAPHS)),
+    "postgresql": select(*_CELL_COLUMNS)
+    .join(
+        GraphNode,
+        (GraphNode.id == LessonProgress.node_id) & (GraphNode.graph_id == LessonProgress.graph_id),
+    )
+    .where(LessonProgress.graph_id.in_(PAGE_GRAPHS), GraphNode.graph_id.in_(PAGE_GRAPHS)),
+}
 
 
 def columns(dbsession: Session, template: KnowledgeGraph) -> list[dict[str, Any]]:
     """The template's lessons, in editor order, with their (stored) maximum scores."""
     dbsession.flush()
-    rows = dbsession.connection().execute(COLUMNS, {"template_id": template.id})
+    rows = dbsession.connection().execute(COLUMNS, {"template_id": template.id}).all()
     return [
         {"node_id": node_id, "lesson_id": lesson_id, "title": title, "max_score": best}
         for node_id, lesson_id, title, best in rows
@@ -102,7 +115,9 @@ def matrix(
     if not rows:
         return []
     dbsession.flush()
-    cells = dbsession.connection().execute(CELLS, {"graph_ids": list(rows)})
+    conn = dbsession.connection()
+    stmt = CELLS.get(conn.dialect.name, CELLS["postgresql"])
+    cells = conn.execute(stmt, {"graph_ids": list(rows)}).all()
     completed = states.COMPLETED
     for graph_id, lesson_id, state, score, max_score in cells:
         i = column_of.get(lesson_id)

@@ -47,7 +47,7 @@ def caller(request: Request) -> User:
 )
 def get_overview(request: Request) -> dict[str, Any]:
     """Teachers see the students they teach the subject (tutors theirs), admins all;
-    filter ``student``."""
+    filter ``student``. Pages of 25 students (a class) unless ``limit`` says otherwise."""
     template = request.context.row
     query = request.validated["querystring"]
     lessons = service.columns(request.dbsession, template)

@@ -4,11 +4,13 @@ graph's size: nodes with their lessons (and the lessons' stored totals,
 
 A 200-lesson graph is about 600 rows per read, so the reads are built for that: the
 statements are built once (bound parameters, not per-request construction), run on the
-session's connection (plain tuples: no ORM objects, no ORM result processing), and each
-row becomes its dict in one pass."""
+session's connection (plain tuples: no ORM objects, no ORM result processing), fetched whole
+(``fetchall``: iterating a result fetches row by row), and each row becomes its dict in one
+pass."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -83,7 +85,7 @@ def dependency_data(dependency: Dependency) -> dict[str, Any]:
     return dependency_row(tuple(getattr(dependency, c.key) for c in DEPENDENCY_COLUMNS))
 
 
-def _nodes(rows: Any, with_states: bool) -> list[dict[str, Any]]:
+def _nodes(rows: Sequence[Any], with_states: bool) -> list[dict[str, Any]]:
     """``rows``: ``NODE_COLUMNS`` (plus ``STATE_COLUMNS`` for a student graph)."""
     found = []
     for row in rows:
@@ -116,12 +118,14 @@ def structure_data(dbsession: Session, graph_id: int, with_states: bool) -> dict
     conn = dbsession.connection()
     params = {"graph_id": graph_id}
     return {
-        "nodes": _nodes(conn.execute(GRAPH_NODES[with_states], params), with_states),
-        "dependencies": [dependency_row(row) for row in conn.execute(GRAPH_DEPENDENCIES, params)],
+        "nodes": _nodes(conn.execute(GRAPH_NODES[with_states], params).all(), with_states),
+        "dependencies": [
+            dependency_row(row) for row in conn.execute(GRAPH_DEPENDENCIES, params).all()
+        ],
     }
 
 
 def node_data(dbsession: Session, node: GraphNode, with_states: bool) -> dict[str, Any]:
     dbsession.flush()
-    rows = dbsession.connection().execute(ONE_NODE[with_states], {"node_id": node.id})
+    rows = dbsession.connection().execute(ONE_NODE[with_states], {"node_id": node.id}).all()
     return _nodes(rows, with_states)[0]
