@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from learning_support import CHOICE, PROBLEM, THEORY, VIDEO, element_url, elements_of, lesson_url
 from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
 
 from factories import DependencyFactory
 from thebot.knowledge.models import Answer, ElementProgress, LessonProgress
@@ -158,3 +159,39 @@ def test_a_stale_lock_never_refuses_what_the_rules_allow(
     assert state_of(dbsession, made.nodes[1]) == "locked"
     body = api.get(lesson_url(made.graph, made.nodes[1]), school.S).json
     assert (body["state"], body["missing"]) == ("unlocked", [])
+
+
+def test_a_required_lesson_without_elements_never_blocks(school, make_lesson, make_graph):
+    """Nothing in an empty lesson can be completed: its dependents open regardless; once it
+    gets an element, it blocks like any other (the re-lock rule for unstarted lessons)."""
+    from thebot.knowledge import totals
+    from thebot.knowledge.models import LessonElement, LessonProgress
+    from thebot.knowledge.states import refresh_graph
+
+    empty = make_lesson(school.x, school.E, elements=[], title="Empty")
+    after = make_lesson(school.x, school.E, title="After")
+    built = make_graph(
+        school, student=school.S, lessons=[empty, after], edges=[(0, 1, "required", 0)]
+    )
+    dbsession = object_session(built.graph)
+    state = dbsession.get(LessonProgress, progress_id(dbsession, built.nodes[1])).state
+    assert state == "unlocked"
+    filler = make_lesson(school.x, school.E)
+    element_id = (
+        dbsession.query(LessonElement.element_id).filter_by(lesson_id=filler.id).first()[0]
+    )
+    dbsession.add(
+        LessonElement(lesson_id=empty.id, element_id=element_id, position=0, required=True)
+    )
+    dbsession.flush()
+    totals.store(dbsession, [empty.id])
+    refresh_graph(dbsession, built.graph)
+    dbsession.expire_all()
+    assert dbsession.get(LessonProgress, progress_id(dbsession, built.nodes[1])).state == "locked"
+
+
+def progress_id(dbsession, node):
+    from thebot.knowledge.models import LessonProgress
+
+    node_id = getattr(node, "id", node)
+    return dbsession.query(LessonProgress.id).filter_by(node_id=node_id).scalar()

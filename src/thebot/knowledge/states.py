@@ -3,7 +3,8 @@
 A lesson is *unlocked* when every ``required`` prerequisite is completed with at least its
 ``min_score_percent`` of the prerequisite's maximum score; lessons without required
 prerequisites are unlocked from the start. ``recommended`` and ``optional`` edges never
-block. Stored states move so:
+block, nor does a required lesson without any element (nothing there can be completed).
+Stored states move so:
 
 - ``locked -> unlocked`` when the prerequisites are met (``LessonUnlocked`` is recorded, and
   dispatched after commit);
@@ -73,6 +74,18 @@ def lesson_max_scores(dbsession: Session, lesson_ids: list[int]) -> dict[int, in
     return {lesson_id: found.get(lesson_id, 0) for lesson_id in lesson_ids}
 
 
+def empty_lessons(dbsession: Session, lesson_ids: list[int] | set[int]) -> set[int]:
+    """Lessons without any element: nothing to complete, so they never block a lesson
+    that requires them (their dependents would otherwise stay locked for good)."""
+    if not lesson_ids:
+        return set()
+    return set(
+        dbsession.scalars(
+            select(Lesson.id).where(Lesson.id.in_(lesson_ids), Lesson.element_count == 0)
+        )
+    )
+
+
 def missing_prerequisites(dbsession: Session, node: GraphNode) -> list[Missing]:
     """The required prerequisites of ``node`` that its student has not met yet."""
     deps = dbsession.scalars(
@@ -94,10 +107,12 @@ def missing_prerequisites(dbsession: Session, node: GraphNode) -> list[Missing]:
             select(GraphNode.id, GraphNode.lesson_id).where(GraphNode.id.in_(sources))
         ).all()
     )
+    empty = empty_lessons(dbsession, set(lessons.values()))
     return [
         Missing(d.from_node_id, lessons[d.from_node_id], d.min_score_percent)
         for d in sorted(deps, key=lambda d: d.from_node_id)
-        if not meets(progress.get(d.from_node_id), d.min_score_percent)
+        if lessons[d.from_node_id] not in empty
+        and not meets(progress.get(d.from_node_id), d.min_score_percent)
     ]
 
 
@@ -132,11 +147,16 @@ def refresh_graph(dbsession: Session, graph: KnowledgeGraph, announce: bool = Tr
             progress[node.id] = row
         if row.state != COMPLETED:
             row.max_score = max_scores.get(node.lesson_id, 0)
+    empty = empty_lessons(dbsession, {n.lesson_id for n in nodes})
+    passable = {n.id for n in nodes if n.lesson_id in empty}
     unlocked: list[int] = []
     now = utcnow()
     for node in nodes:
         row = progress[node.id]
-        open_ = all(meets(progress.get(src), pct) for src, pct in required.get(node.id, ()))
+        open_ = all(
+            src in passable or meets(progress.get(src), pct)
+            for src, pct in required.get(node.id, ())
+        )
         if row.state == LOCKED and open_:
             row.state = UNLOCKED
             row.unlocked_at = now
