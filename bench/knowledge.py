@@ -34,7 +34,15 @@ from pathlib import Path
 from typing import Any
 
 import loadgen
-from learning import app_settings, cpu_reference, free_port, start_server, stop
+from learning import (
+    app_settings,
+    cpu_reference,
+    free_port,
+    result_line,
+    run_arguments,
+    start_server,
+    stop,
+)
 from sqlalchemy import Table, func, insert, inspect, select, text
 
 from thebot.accounts import models as accounts
@@ -526,28 +534,13 @@ def report(summary: dict) -> str:
         if "error" in r:
             lines.append(f"{label:<44} {r['error']}")
             continue
-        lines.append(
-            f"{label:<44} {r['per_second']:>7} {r['p50_ms']:>7} {r['p99_ms']:>7} {r['max_ms']:>7}"
-        )
+        lines.append(result_line(label, r))
     return "\n".join(lines)
 
 
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", help="default: a SQLite file in a temp dir")
-    parser.add_argument("--reset", action="store_true", help="wipe a PostgreSQL database")
-    parser.add_argument("--redis-url", help="cache in Redis (default: in memory)")
-    parser.add_argument("--requests", type=int, default=800, help="per endpoint (max 20000)")
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=1, help="waitress threads per worker")
-    parser.add_argument("--pool", type=int, default=64, help="students whose graphs are read")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="server processes sharing the port (default: one per CPU)",
-    )
-    parser.add_argument("--only", help="measure only endpoints whose label contains this")
+    run_arguments(parser, pool_help="students whose graphs are read")
     parser.add_argument("--server-log", help="file for the server's stderr (default: dropped)")
     parser.add_argument(
         "--in-process",

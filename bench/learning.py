@@ -259,22 +259,24 @@ def report(summary: dict) -> str:
             if "error" in r:
                 lines.append(f"{name:<44} {r['error']}")
                 continue
-            lines.append(
-                f"{name:<44} {r['per_second']:>7} {r['p50_ms']:>7} {r['p99_ms']:>7} "
-                f"{r['max_ms']:>7}"
-            )
+            lines.append(result_line(name, r))
     return "\n".join(lines)
 
 
-def cli() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def result_line(label: str, r: dict) -> str:
+    """One endpoint's row of the printed table (shared with ``knowledge.py``)."""
+    return f"{label:<44} {r['per_second']:>7} {r['p50_ms']:>7} {r['p99_ms']:>7} {r['max_ms']:>7}"
+
+
+def run_arguments(parser: argparse.ArgumentParser, pool_help: str) -> None:
+    """The options of a seeded run under waitress (shared with ``knowledge.py``)."""
     parser.add_argument("--database-url", help="default: a SQLite file in a temp dir")
     parser.add_argument("--reset", action="store_true", help="wipe a PostgreSQL database")
     parser.add_argument("--redis-url", help="cache in Redis (default: in memory)")
     parser.add_argument("--requests", type=int, default=800, help="per endpoint (max 20000)")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="waitress threads per worker")
-    parser.add_argument("--pool", type=int, default=64, help="users per role")
+    parser.add_argument("--pool", type=int, default=64, help=pool_help)
     parser.add_argument(
         "--workers",
         type=int,
@@ -282,6 +284,11 @@ def cli() -> None:
         help="server processes sharing the port (default: one per CPU)",
     )
     parser.add_argument("--only", help="measure only endpoints whose label contains this")
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    run_arguments(parser, pool_help="users per role")
     parser.add_argument(
         "--floor", type=int, metavar="ROUNDS", help="compare with bench/floor.py, interleaved"
     )
