@@ -119,7 +119,7 @@ def matrix(
     dbsession.flush()
     conn = dbsession.connection()
     stmt = CELLS.get(conn.dialect.name, CELLS["postgresql"])
-    cells = conn.execute(stmt, {"graph_ids": list(rows)}).all()
+    cells = list(conn.execute(stmt, {"graph_ids": list(rows)}).all())
     # Per graph, its cells by lesson picked in column order: the per-cell work runs in C
     # (sort, groupby, dict(zip), map) and a few comprehensions (5,000 cells a page).
     cells.sort(key=_GRAPH)
