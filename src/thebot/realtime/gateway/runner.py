@@ -42,9 +42,11 @@ class GatewayThread:
         try:
             self.loop.run_until_complete(self._run())
         except BaseException as exc:  # reported by start(), logged otherwise
+            running = self._started.is_set()
             self.error = exc
             self._started.set()
-            log.exception("the realtime gateway stopped")
+            if running:  # a failure to start is start()'s to report, once
+                log.exception("the realtime gateway stopped")
         finally:
             self.loop.close()
 
