@@ -24,6 +24,11 @@ from typing import Any
 EventId = tuple[int, int]
 
 
+def as_text(value: Any) -> str:
+    """A Redis reply (bytes or not) as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def parse_id(text: Any) -> EventId | None:
     """``"1700000000000-3"`` as ``(1700000000000, 3)``; ``None`` when it is not an id."""
     if not isinstance(text, str) or len(text) > 42:

@@ -25,7 +25,15 @@ import redis
 import redis.asyncio as aioredis
 
 from thebot.outages import OUTAGES
-from thebot.realtime.hub import Entry, Listener, Published, Resync, format_id, parse_id
+from thebot.realtime.hub import (
+    Entry,
+    Listener,
+    Published,
+    Resync,
+    as_text,
+    format_id,
+    parse_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +55,6 @@ redis.call('PUBLISH', ARGV[6], '{"ids":{' .. table.concat(parts, ',') .. '},"t":
   .. cjson.encode(ARGV[3]) .. ',"ts":' .. ARGV[5] .. ',"d":' .. ARGV[4] .. '}')
 return ids
 """
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class RedisHub:
@@ -203,7 +207,7 @@ class RedisHub:
             # The stream expires only ``retention`` after its last entry, which is newer than
             # ``after``: no stream means Redis lost it.
             raise Resync("unavailable")
-        if key > (parse_id(_text(newest[0][0])) or (0, 0)):
+        if key > (parse_id(as_text(newest[0][0])) or (0, 0)):
             raise Resync("unknown_id")
         rows: list[Any] = (
             await client.xrange(name, min="(" + format_id(key), max="+", count=limit + 1) or []
@@ -212,10 +216,10 @@ class RedisHub:
             raise Resync("too_many")
         return [
             Entry(
-                _text(event_id),
-                _text(fields[b"t"]),
-                _text(fields[b"d"]),
-                float(_text(fields[b"ts"])),
+                as_text(event_id),
+                as_text(fields[b"t"]),
+                as_text(fields[b"d"]),
+                float(as_text(fields[b"ts"])),
             )
             for event_id, fields in rows
         ]
@@ -228,12 +232,12 @@ def _ids(users: list[int], ids: Any) -> dict[int, str]:
     """The script's answer: each user's stream id; none when the uid was published before."""
     if not ids:
         return {}
-    return {user: _text(i) for user, i in zip(users, ids, strict=True)}
+    return {user: as_text(i) for user, i in zip(users, ids, strict=True)}
 
 
 def decode(raw: Any) -> Published:
     """A channel message; the payload's JSON text is kept as it came (not parsed)."""
-    text = _text(raw)
+    text = as_text(raw)
     cut = text.index(',"d":')  # ids, type and time come first and cannot contain it
     head = json.loads(text[:cut] + "}")
     ids = {int(user): str(event_id) for user, event_id in head["ids"].items()}

@@ -15,6 +15,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from thebot.realtime.hub import as_text
+
 # Commit -> frame written: the report promises < 100 ms.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SNAPSHOT_PREFIX = "gateway:"  # after the hub's prefix: ``thebot:realtime:gateway:<id>``
@@ -131,7 +133,7 @@ def publish_snapshot(hub: Any, gateway_id: str, snapshot: dict[str, Any]) -> Non
 def _snapshots(hub: Any, skip: str | None = None) -> list[dict[str, Any]]:
     """The live gateways' snapshots (two round trips), but ``skip``'s."""
     ids = [
-        _text(g)
+        as_text(g)
         for g in hub.client.zrangebyscore(_index_key(hub), time.time() - SNAPSHOT_TTL, "+inf")
     ]
     keys = [hub.prefix + SNAPSHOT_PREFIX + g for g in ids if g != skip]
@@ -149,10 +151,6 @@ def remote_counts(hub: Any, own_id: str) -> dict[int, int]:
         for user, count in snap.get("counts", {}).items():
             totals[int(user)] = totals.get(int(user), 0) + int(count)
     return totals
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def remove_snapshot(hub: Any, gateway_id: str) -> None:
