@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, selec
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
+from thebot.accounts.users.service import is_admin
 from thebot.catalog.models import Enrollment, TeacherSubject
 from thebot.knowledge.models import GraphKind, KnowledgeGraph
 
@@ -48,10 +49,6 @@ ALLOWED = {
     LEARN: frozenset({STUDENT}),
     GRADE: frozenset({TEACHER, TUTOR, ADMIN}),
 }
-
-
-def is_admin(viewer: User) -> bool:
-    return viewer.role == Role.ADMIN.value
 
 
 def _active_enrollment(student_id: Any, subject_id: Any) -> Any:
