@@ -140,3 +140,88 @@ def test_pages_and_constant_queries(
     assert len(rest["items"]) == 10 and rest["next_cursor"] is None
     default = overview(api, template, teacher).json  # a page is a class: 25 students
     assert len(default["items"]) == 25 and default["next_cursor"]
+
+
+def cells_statements(counter):
+    return [s for s in counter.statements if "knowledge_lesson_progress" in s]
+
+
+def test_rows_are_served_from_the_cache_until_their_graph_changes(
+    school, klass, api, dbsession, count_queries
+):
+    template, mine, _theirs, lessons = klass
+    first = overview(api, template, school.A).json
+    with count_queries() as warm:
+        again = overview(api, template, school.A).json
+    assert again == first
+    assert cells_statements(warm) == []  # both rows from the cache
+    (choice,) = elements_of(dbsession, lessons[0])
+    api.post(
+        element_url(mine.graph, mine.nodes[0], choice.id, "answer"),
+        school.S,
+        {"answer": [0, 1]},
+        status=200,
+    )
+    with count_queries() as after_answer:
+        rows = {r["student"]["id"]: r for r in overview(api, template, school.A).json["items"]}
+    assert rows[school.S.id]["states"] == ["completed", "unlocked"]  # S's row recomputed
+    assert rows[school.S.id]["score"] == 3
+    assert len(cells_statements(after_answer)) == 1  # for S's graph only
+    assert rows[school.S2.id] == {r["graph_id"]: r for r in first["items"]}[klass[2].graph.id]
+    # The template's column order changes: every row is recomputed in the new order.
+    base = f"templates/{template.graph.id}/nodes/{template.nodes[0].id}/"
+    api.patch(base, school.E, {"x": 0, "y": 500})
+    moved = overview(api, template, school.A).json
+    assert [c["title"] for c in moved["lessons"]] == ["Fractions", "=SUM(A1)"]
+    rows = {r["student"]["id"]: r for r in moved["items"]}
+    assert rows[school.S.id]["states"] == ["unlocked", "completed"]
+    assert rows[school.S2.id]["states"] == [None, "unlocked"]
+    # A new name shows at once: names are not cached.
+    school.S2.first_name = "Renamed"
+    dbsession.flush()
+    rows = {r["student"]["id"]: r for r in overview(api, template, school.A).json["items"]}
+    assert rows[school.S2.id]["student"]["name"].startswith("Renamed")
+
+
+def test_the_progress_tag_moves_with_progress_and_nodes_only(school, klass, dbsession):
+    from sqlalchemy import select
+
+    from thebot.knowledge.models import KnowledgeGraph, LessonProgress
+
+    _template, mine, _theirs, _lessons = klass
+
+    def tag():
+        return dbsession.scalar(
+            select(KnowledgeGraph.progress_tag).where(KnowledgeGraph.id == mine.graph.id)
+        )
+
+    before = tag()
+    row = dbsession.scalars(
+        select(LessonProgress).where(LessonProgress.graph_id == mine.graph.id)
+    ).first()
+    row.state = row.state  # no change
+    mine.graph.title = "Another title"  # not progress
+    dbsession.flush()
+    assert tag() == before
+    row.score = row.score + 1
+    dbsession.flush()
+    changed = tag()
+    assert changed != before
+    dbsession.delete(row)
+    dbsession.flush()
+    assert tag() not in (before, changed)
+
+
+def test_a_cache_that_fails_costs_the_query_not_the_request(school, klass, api, app, monkeypatch):
+    template = klass[0]
+    expected = overview(api, template, school.A).json
+    region = app.registry["cache_regions"]["default"]
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(region, "get_multi", down)
+    monkeypatch.setattr(region, "set_multi", down)
+    assert overview(api, template, school.A).json == expected
+    csv_res = api.get(f"templates/{template.graph.id}/overview/csv/", school.A)
+    assert len(csv_res.text.splitlines()) == 3

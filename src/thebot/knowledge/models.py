@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -27,8 +30,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from thebot.db import Base, UTCDateTime, enum_values, user_fk, utcnow
 
@@ -69,6 +74,11 @@ class ElementState(str, enum.Enum):
 class AnswerStatus(str, enum.Enum):
     GRADED = "graded"
     PENDING = "pending"
+
+
+def new_progress_tag() -> int:
+    """A random tag (62 bits: a signed BIGINT on every database) that a graph never had."""
+    return secrets.randbits(62)
 
 
 def _subject_fk() -> ForeignKey:
@@ -169,6 +179,11 @@ class KnowledgeGraph(Base):
         ForeignKey("knowledge_graph.id", ondelete="SET NULL"), nullable=True, index=True
     )
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # A fresh random value whenever the graph's nodes or lesson progress change (set by
+    # ``_retag_changed_graphs`` below): what the class overview's cached rows are checked by.
+    progress_tag: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=new_progress_tag, server_default="0"
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
@@ -314,4 +329,27 @@ class Answer(Base):
         CheckConstraint(f"status IN {enum_values(AnswerStatus)}", name="status_valid"),
         UniqueConstraint("progress_id", "attempt", name="uq_knowledge_answer_attempt"),
         Index("ix_knowledge_answer_status_created", "status", "created_at"),
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _retag_changed_graphs(session: Session, _flush_context: Any) -> None:
+    """Every flush that adds, changes or removes a graph's nodes or lesson progress gives
+    the graph a new ``progress_tag`` in the same transaction, so whatever was computed from
+    the old rows (the class overview's cache) is known stale by the tag alone. Rows removed
+    with Core statements go with their node (``structure.service.remove_node``), which is
+    removed through the session. (The session's new/dirty/deleted sets still describe the
+    flush here; ``updated_at`` is kept: a progress change is not an edit of the graph.)"""
+    graph_ids = {
+        obj.graph_id
+        for obj in chain(session.new, session.dirty, session.deleted)
+        if isinstance(obj, LessonProgress | GraphNode)
+        and (obj not in session.dirty or session.is_modified(obj))
+    }
+    if not graph_ids:
+        return
+    session.connection().execute(
+        update(KnowledgeGraph)
+        .where(KnowledgeGraph.id.in_(sorted(graph_ids)))
+        .values(progress_tag=new_progress_tag(), updated_at=KnowledgeGraph.updated_at)
     )

@@ -190,16 +190,23 @@ def refresh_graph(dbsession: Session, graph: KnowledgeGraph, announce: bool = Tr
 
 def refresh_graphs_with_lessons(dbsession: Session, lesson_ids: list[int]) -> None:
     """Student graphs placing any of ``lesson_ids`` get up-to-date states (a lesson's
-    maximum score, so what its prerequisites' thresholds mean, may have moved)."""
+    maximum score, so what its prerequisites' thresholds mean, may have moved). Each
+    graph's row lock is taken first, in id order, as the students' own actions take it
+    (``learning.progress.lock_graph``): a refresh never holds progress rows a student's
+    transaction needs while waiting for that student's graph."""
     if not lesson_ids:
         return
     graphs = dbsession.scalars(
-        select(KnowledgeGraph).where(
+        select(KnowledgeGraph)
+        .where(
             KnowledgeGraph.kind == GraphKind.STUDENT.value,
             KnowledgeGraph.id.in_(
                 select(GraphNode.graph_id).where(GraphNode.lesson_id.in_(lesson_ids))
             ),
         )
+        .order_by(KnowledgeGraph.id)
+        .with_for_update(of=KnowledgeGraph)
+        .execution_options(populate_existing=True)
     ).all()
     for graph in graphs:
         refresh_graph(dbsession, graph)

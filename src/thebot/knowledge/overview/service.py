@@ -5,6 +5,16 @@ caller may see: ``access.visible_graphs_clause``), one column per lesson of the 
 lesson once; ``null`` where their graph lacks it). A constant number of queries, whatever
 the page's size.
 
+Each row's cells are cached (the ``default`` cache region, one entry per graph) with the
+graph's ``progress_tag`` and the template's column order they were computed for; a page
+reads the entries of its graphs in one cache round trip and queries the cells of the graphs
+whose entry is missing or stale only. The tag is replaced in every transaction that
+changes the graph's nodes or progress, so a stored row is never served after its graph
+moved on (on PostgreSQL a row read at one tag may hold cells committed just after it:
+newer, never older, and stored under a tag no later reader sees). Names come from the
+page's own query, not the cache. A cache that is down costs the cells query, never a
+request.
+
 CSV: the same matrix, every row the caller may see (no pages): per student its id, name,
 graph id, lessons completed, score and max score, then two columns per lesson (state,
 score). Values a spreadsheet would run as a formula are prefixed with ``'``.
@@ -13,22 +23,27 @@ score). Values a spreadsheet would run as a formula are prefixed with ``'``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterable
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from dogpile.cache.api import NO_VALUE
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.knowledge import access, states
 from thebot.knowledge.models import GraphKind, GraphNode, KnowledgeGraph, Lesson, LessonProgress
+from thebot.outages import OUTAGES
 
 ORDER = [(KnowledgeGraph.id, "asc")]
 _GRAPH, _LESSON, _SCORE, _MAX_SCORE = (itemgetter(i) for i in (0, 1, 3, 4))  # a cell's fields
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CACHE_FORMAT = 1  # bump when the stored cells change shape: old entries are then ignored
+OUTAGE_COMPONENT = "knowledge overview cache"
 
 
 COLUMNS = (
@@ -78,6 +93,7 @@ def graphs_statement(viewer: User, template: KnowledgeGraph, filters: dict[str, 
         select(
             KnowledgeGraph.id,
             KnowledgeGraph.student_id,
+            KnowledgeGraph.progress_tag,
             User.username,
             User.first_name,
             User.last_name,
@@ -95,31 +111,89 @@ def graphs_statement(viewer: User, template: KnowledgeGraph, filters: dict[str, 
 
 
 def matrix(
-    dbsession: Session, lessons: list[dict[str, Any]], graphs: Iterable[Any]
+    dbsession: Session,
+    lessons: list[dict[str, Any]],
+    graphs: Iterable[Any],
+    region: Any = None,
 ) -> list[dict[str, Any]]:
     """One row per graph: ``states`` and ``scores`` under ``lessons`` (``null`` where the
-    graph lacks the lesson) and the row's totals over those lessons. The cells come from
-    one Core query (no ORM rows: a page of 50 students x 200 lessons is 10,000 of them)."""
+    graph lacks the lesson) and the row's totals over those lessons; the cells from
+    ``region`` (a dogpile cache region) where it holds them at the graph's tag, else from
+    one Core query over the other graphs (then stored)."""
     order = [lesson["lesson_id"] for lesson in lessons]
-    width = len(lessons)
+    layout = hashlib.blake2b(repr((CACHE_FORMAT, order)).encode(), digest_size=12).hexdigest()
     rows: dict[int, dict[str, Any]] = {}
+    tags: dict[int, int] = {}
     for graph in graphs:
         name = f"{graph.first_name} {graph.last_name}".strip() or graph.username
         rows[graph.id] = {
             "graph_id": graph.id,
             "student": {"id": graph.student_id, "name": name},
+        }
+        tags[graph.id] = graph.progress_tag
+    if not rows:
+        return []
+    found = _cached_cells(region, tags, layout)
+    missing = [graph_id for graph_id in rows if graph_id not in found]
+    if missing:
+        computed = _computed_cells(dbsession, order, missing)
+        _store_cells(region, {gid: (tags[gid], layout, computed[gid]) for gid in missing})
+        found.update(computed)
+    for graph_id, row in rows.items():
+        row.update(found[graph_id])
+    return list(rows.values())
+
+
+def _cache_key(graph_id: int) -> str:
+    return f"knowledge:overview:{graph_id}"
+
+
+def _cached_cells(region: Any, tags: dict[int, int], layout: str) -> dict[int, dict[str, Any]]:
+    """The stored cells of the graphs still at their tag, for this column order."""
+    if region is None:
+        return {}
+    try:
+        stored = region.get_multi([_cache_key(graph_id) for graph_id in tags])
+    except Exception as exc:  # logged once per outage (thebot.outages)
+        OUTAGES.failed(OUTAGE_COMPONENT, exc, "computing overview rows without it")
+        return {}
+    OUTAGES.recovered(OUTAGE_COMPONENT)
+    found = {}
+    for (graph_id, tag), entry in zip(tags.items(), stored, strict=True):
+        if entry is not NO_VALUE and entry[0] == tag and entry[1] == layout:
+            found[graph_id] = entry[2]
+    return found
+
+
+def _store_cells(region: Any, entries: dict[int, tuple[int, str, dict[str, Any]]]) -> None:
+    if region is None:
+        return
+    try:
+        region.set_multi({_cache_key(graph_id): entry for graph_id, entry in entries.items()})
+    except Exception as exc:
+        OUTAGES.failed(OUTAGE_COMPONENT, exc, "overview rows not stored")
+
+
+def _computed_cells(
+    dbsession: Session, order: list[int], graph_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """Each graph's cells from the database: one Core query (no ORM rows: a page of 50
+    students x 200 lessons is 10,000 of them)."""
+    width = len(order)
+    out: dict[int, dict[str, Any]] = {
+        graph_id: {
             "completed": 0,
             "score": 0,
             "max_score": 0,
             "states": [None] * width,
             "scores": [None] * width,
         }
-    if not rows:
-        return []
+        for graph_id in graph_ids
+    }
     dbsession.flush()
     conn = dbsession.connection()
     stmt = CELLS.get(conn.dialect.name, CELLS["postgresql"])
-    cells = list(conn.execute(stmt, {"graph_ids": list(rows)}).all())
+    cells = list(conn.execute(stmt, {"graph_ids": graph_ids}).all())
     # Per graph, its cells by lesson picked in column order: the per-cell work runs in C
     # (sort, groupby, dict(zip), map) and a few comprehensions (5,000 cells a page).
     cells.sort(key=_GRAPH)
@@ -127,13 +201,15 @@ def matrix(
         found = list(group)
         picked = list(map(dict(zip(map(_LESSON, found), found, strict=True)).get, order))
         present = [cell for cell in picked if cell is not None]  # lessons of the template
-        row = rows[graph_id]
-        row["states"] = [None if cell is None else cell[2] for cell in picked]
-        row["scores"] = [None if cell is None else cell[3] for cell in picked]
-        row["score"] = sum(map(_SCORE, present))
-        row["max_score"] = sum(map(_MAX_SCORE, present))
-        row["completed"] = row["states"].count(states.COMPLETED)
-    return list(rows.values())
+        states_ = [None if cell is None else cell[2] for cell in picked]
+        out[graph_id] = {
+            "completed": states_.count(states.COMPLETED),
+            "score": sum(map(_SCORE, present)),
+            "max_score": sum(map(_MAX_SCORE, present)),
+            "states": states_,
+            "scores": [None if cell is None else cell[3] for cell in picked],
+        }
+    return out
 
 
 def template_json(template: KnowledgeGraph) -> dict[str, Any]:

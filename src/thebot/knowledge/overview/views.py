@@ -33,6 +33,11 @@ overview_csv = ApiService(
 )
 
 
+def rows_cache(request: Request) -> Any:
+    """Where the rows' cells are kept between reads (``service.matrix``)."""
+    return request.registry["cache_regions"]["default"]
+
+
 def caller(request: Request) -> User:
     viewer = viewer_of(request)
     assert viewer is not None  # the permission required a signed-in user
@@ -56,7 +61,7 @@ def get_overview(request: Request) -> dict[str, Any]:
     return {
         "template": service.template_json(template),
         "lessons": lessons,
-        "items": service.matrix(request.dbsession, lessons, graphs),
+        "items": service.matrix(request.dbsession, lessons, graphs, rows_cache(request)),
         "next_cursor": next_cursor,
     }
 
@@ -80,7 +85,9 @@ def get_overview_csv(request: Request) -> Response:
     stmt = service.graphs_statement(caller(request), template, query).order_by(
         *[column for column, _ in service.ORDER]
     )
-    rows = service.matrix(request.dbsession, lessons, request.dbsession.execute(stmt))
+    rows = service.matrix(
+        request.dbsession, lessons, request.dbsession.execute(stmt), rows_cache(request)
+    )
     response = Response(
         body=service.to_csv(lessons, rows).encode("utf-8"),
         content_type="text/csv",
