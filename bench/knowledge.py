@@ -17,6 +17,13 @@ their class overview). Every request of the pool is made once before measuring. 
 requests/s and p50/p99 latency per endpoint and writes
 ``bench/results/knowledge-<backend>-<clients>clients-<workers>x<threads>threads.json``.
 The issue's target: graph read and class overview p99 < 100 ms at 16 clients.
+
+The class overview caches each student's row under the graph's ``progress_tag`` (replaced
+by every change of the student's progress), so after the warm-up its pages come from the
+cache. ``--churn N`` re-tags N random student graphs per second while measuring (a
+school where N learning actions happen per second; each one makes that student's cached
+row stale), and ``--churn -1`` re-tags every graph every 50 ms, so nearly every overview
+row is recomputed (the uncached cost).
 """
 
 from __future__ import annotations
@@ -430,6 +437,49 @@ def measure(port: int, calls: list[tuple[str, str]], requests: int, clients: int
     }
 
 
+class Churn:
+    """A thread re-tagging student graphs (``--churn``) as learning actions would."""
+
+    def __init__(self, url: str, rate: float):
+        import threading
+
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url)
+        self.rate = rate
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.changes = 0
+
+    def retag(self, conn: Any, graph_ids: list[int]) -> None:
+        rng = random.Random()  # noqa: S311 (test data)
+        conn.execute(
+            text("UPDATE knowledge_graph SET progress_tag = :tag WHERE id = :id"),
+            [{"tag": rng.getrandbits(62), "id": g} for g in graph_ids],
+        )
+        self.changes += len(graph_ids)
+
+    def loop(self) -> None:
+        rng = random.Random(7)  # noqa: S311 (test data)
+        graphs = [2 + i for i in range(STUDENTS)]
+        while not self.done.is_set():
+            wanted = graphs if self.rate < 0 else [rng.choice(graphs)]
+            with self.engine.begin() as conn:
+                self.retag(conn, wanted)
+            self.done.wait(0.05 if self.rate < 0 else 1 / self.rate)
+
+    def __enter__(self) -> Churn:
+        if self.rate:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        if self.rate:
+            self.thread.join()
+        self.engine.dispose()
+
+
 def run(args: argparse.Namespace, calls: dict[str, list[tuple[str, str]]]) -> dict:
     port = free_port()
     servers = start_server(args, port, cache=True)
@@ -447,7 +497,11 @@ def run(args: argparse.Namespace, calls: dict[str, list[tuple[str, str]]]) -> di
                     args.clients,
                     paths=[p for p, _k in warm],
                 )
-                results[label] = measure(port, calls[name], args.requests, args.clients)
+                churn = args.churn if "overview" in label else 0
+                with Churn(args.database_url, churn) as moving:
+                    results[label] = measure(port, calls[name], args.requests, args.clients)
+                if churn:
+                    results[label]["retagged_graphs"] = moving.changes
             except RuntimeError as exc:
                 results[label] = {"error": str(exc)}
         return results
@@ -523,7 +577,7 @@ def report(summary: dict) -> str:
     lines = [
         f"{summary['backend']}: {summary['clients']} clients, {summary['workers']} x "
         f"{summary['threads']} waitress threads, {summary['requests']} requests per endpoint, "
-        f"{summary['cpus']} CPUs; seeded in {summary['seed_seconds']} s "
+        f"{summary['cpus']} CPUs; churn {summary['churn']}; seeded in {summary['seed_seconds']} s "
         f"({rows['knowledge_graph']} graphs, {rows['knowledge_node']} nodes, "
         f"{rows['knowledge_dependency']} dependencies, {rows['knowledge_element']} elements); "
         f"load average {summary['load_before'][0]} before, {summary['load_after'][0]} after; "
@@ -549,6 +603,12 @@ def cli() -> None:
         help="no server: time N in-process calls per endpoint (service time, CPU per request)",
     )
     parser.add_argument("--profile", action="store_true", help="with --in-process: cProfile")
+    parser.add_argument(
+        "--churn",
+        type=float,
+        default=0,
+        help="graphs re-tagged per second during the overview runs (-1: all, every 50 ms)",
+    )
     args = parser.parse_args()
     from thebot.settings import load_settings
 
@@ -579,6 +639,7 @@ def cli() -> None:
             "threads": args.threads,
             "requests": args.requests,
             "cpus": os.cpu_count(),
+            "churn": args.churn,
             "load_before": [round(x, 2) for x in os.getloadavg()],
             "cpu_reference_ms": cpu_reference(),
             "seed_seconds": prepared["seed_seconds"],
