@@ -18,7 +18,12 @@ pytest.importorskip("thebot.realtime.gateway.runner")
 
 from learning_support import seed_committed  # noqa: E402
 
-from gateway_support import gateway, own_app  # noqa: E402, F401  (fixtures)
+from gateway_support import (  # noqa: E402
+    frame_of,
+    gateway,  # noqa: F401  (fixture)
+    nothing_of,
+    own_app,  # noqa: F401  (fixture)
+)
 
 
 def outsider_headers(app: Any) -> dict[str, str]:
@@ -33,22 +38,6 @@ def outsider_headers(app: Any) -> dict[str, str]:
         session.add(StudentProfile(user_id=user.id))
         key = issue_token(session, user, dt.timedelta(hours=1))[0]
     return {"Authorization": f"Token {key}"}
-
-
-async def frame_of(ws: Any, wanted: str, timeout: float = 5.0) -> dict[str, Any]:
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if frame["type"] == wanted:
-            return frame
-
-
-async def nothing_of(ws: Any, prefix: str, wait: float = 0.5) -> None:
-    try:
-        while True:
-            frame = json.loads(await asyncio.wait_for(ws.recv(), wait))
-            assert not frame["type"].startswith(prefix), frame
-    except asyncio.TimeoutError:
-        return
 
 
 def test_an_unlock_reaches_the_students_socket(own_app, gateway):

@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import json
 import time
-import uuid
 from typing import Any
 
 import pytest
@@ -17,7 +16,15 @@ import webtest
 websockets_client = pytest.importorskip("websockets.asyncio.client")
 pytest.importorskip("thebot.realtime.gateway.runner")
 
-from gateway_support import gateway, own_app  # noqa: E402, F401  (fixtures)
+from gateway_support import (  # noqa: E402
+    frame_of,
+    gateway,  # noqa: F401  (fixture)
+    nothing_of,
+    own_app,  # noqa: F401  (fixture)
+    run,
+    teacher_student_outsider,
+    ws_url,
+)
 
 UTC = dt.timezone.utc
 
@@ -29,69 +36,13 @@ def api(own_app: Any) -> webtest.TestApp:
 
 @pytest.fixture
 def people(own_app: Any) -> dict[str, Any]:
-    """A teacher and their student (an active enrollment in a subject), an outsider; each
-    ``(id, headers)``; and the subject id."""
-    from thebot.accounts.credentials.tokens import issue_token
-    from thebot.accounts.models import StudentProfile, User
-    from thebot.catalog.models import Enrollment, Subject
-
-    tag = uuid.uuid4().hex[:8]
-    with own_app.registry["dbsession_factory"]() as session, session.begin():
-        made = {}
-        for name, role in (("teacher", "teacher"), ("student", "student"), ("other", "student")):
-            user = User(username=f"{name}-{tag}", email=f"{name}-{tag}@example.com", role=role)
-            session.add(user)
-            session.flush()
-            if role == "student":
-                session.add(StudentProfile(user_id=user.id))
-            made[name] = user
-        subject = Subject(name=f"Push {tag}")
-        session.add(subject)
-        session.flush()
-        session.add(
-            Enrollment(
-                teacher_id=made["teacher"].id,
-                student_id=made["student"].id,
-                subject_id=subject.id,
-                status="active",
-            )
-        )
-        result: dict[str, Any] = {"subject": subject.id}
-        for name, user in made.items():
-            key = issue_token(session, user, dt.timedelta(hours=1))[0]
-            result[name] = (user.id, {"Authorization": f"Token {key}"})
-        return result
-
-
-def ws_url(gateway: Any) -> str:
-    return f"ws://127.0.0.1:{gateway.port}/ws/"
-
-
-async def frame_of(ws: Any, wanted: str, timeout: float = 5.0) -> dict[str, Any]:
-    """The next frame of type ``wanted`` (other events skipped)."""
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if frame["type"] == wanted:
-            return frame
-
-
-async def nothing_of(ws: Any, prefix: str, wait: float = 0.5) -> None:
-    try:
-        while True:
-            frame = json.loads(await asyncio.wait_for(ws.recv(), wait))
-            assert not frame["type"].startswith(prefix), frame
-    except asyncio.TimeoutError:
-        return
+    return teacher_student_outsider(own_app, "Push")
 
 
 async def ready(ws: Any) -> None:
     """Delivery starts at the client's first frame: a ping, answered by a pong."""
     await ws.send(json.dumps({"type": "ping"}))
     await frame_of(ws, "pong")
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, timeout=60))
 
 
 def book(api: webtest.TestApp, people: dict[str, Any], days: int) -> Any:
@@ -163,7 +114,7 @@ def test_booking_notification_and_read_state_reach_only_the_recipient(api, gatew
             await nothing_of(t_ws, "notification.")
             await nothing_of(o_ws, "notification.")
 
-    run(scenario())
+    run(scenario(), timeout=60)
 
 
 def test_chat_message_to_a_disconnected_member_arrives_as_a_notification(api, gateway, people):
@@ -199,4 +150,4 @@ def test_chat_message_to_a_disconnected_member_arrives_as_a_notification(api, ga
                 assert frame["data"]["is_read"] is False
             await nothing_of(o_ws, "notification.")
 
-    run(scenario())
+    run(scenario(), timeout=60)

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from gateway_support import receive, run  # noqa: F401  (the frame helpers, shared)
 from testenv import TEST_REDIS_URL
-
-
-def run(coro: Any) -> Any:
-    """Drive an async test body on a fresh loop (no pytest-asyncio)."""
-    return asyncio.run(asyncio.wait_for(coro, timeout=30))
-
-
-async def receive(ws: Any, timeout: float = 5.0) -> dict[str, Any]:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
 async def nothing_more(ws: Any, wait: float = 0.3) -> None:
