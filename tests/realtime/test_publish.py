@@ -119,3 +119,81 @@ def test_a_directive_rejects_reserved_or_malformed_action_names():
     for name in ("ping", "resume", "Bad Name", ""):
         with pytest.raises(ValueError):
             config.add_realtime_action(name, lambda request, data: None)
+
+
+@pytest.fixture
+def batched_acks(rt_app: Any) -> Any:
+    """The production path: published rows deleted in batches by a thread (the tests' stub
+    broker turns it off)."""
+    from thebot.realtime import acks
+
+    registry = rt_app.registry
+    previous = registry.get(acks.REGISTRY_KEY)
+    batched = registry[acks.REGISTRY_KEY] = acks.Acks(registry, delay=60.0)
+    yield batched
+    batched.flush()
+    if previous is None:
+        del registry[acks.REGISTRY_KEY]
+    else:
+        registry[acks.REGISTRY_KEY] = previous
+
+
+def test_a_published_events_outbox_row_goes_with_the_next_batch(rt_app, user_id, batched_acks):
+    start = since()
+    before = count_outbox(rt_app)
+    committed(rt_app, Pinged((user_id,), "batched"))
+    # in the hub at once; the row waits for the batch (60 s here)
+    assert [e.type for e in stream(rt_app, user_id, start)] == ["test.pinged"]
+    assert count_outbox(rt_app) == before + 1
+    assert batched_acks.flush() == 1
+    assert count_outbox(rt_app) == before
+
+
+def test_a_row_relayed_again_before_its_batched_delete_reaches_the_hub_once(
+    rt_app, user_id, batched_acks
+):
+    import dramatiq
+
+    from thebot.realtime import publish
+    from thebot.tasks import outbox
+
+    start = since()
+    before = count_outbox(rt_app)
+    committed(rt_app, Pinged((user_id,), "once"))
+    broker = rt_app.registry["task_broker"]
+    broker.flush_all()
+    outbox.relay(rt_app.registry)  # the scheduler's relay catches the waiting row
+    assert count_outbox(rt_app) == before
+    actor = rt_app.registry["task_actors"][publish.ACTOR]
+    actor.fn(*dramatiq.Message.decode(broker.queues["default"].get_nowait()).args)
+    assert len(stream(rt_app, user_id, start)) == 1
+    batched_acks.flush()  # deleting a row that is gone already is no error
+    assert count_outbox(rt_app) == before
+
+
+def test_the_batch_thread_deletes_the_rows_after_the_delay(rt_app, user_id, monkeypatch):
+    import threading
+
+    from thebot.realtime import acks
+
+    deleted: list[list[str]] = []
+    done = threading.Event()
+
+    def record_delete(registry: Any, ids: list[str]) -> None:
+        deleted.append(ids)
+        if sum(map(len, deleted)) == 3:
+            done.set()
+
+    monkeypatch.setattr(acks, "delete_rows", record_delete)
+    batched = acks.Acks(rt_app.registry, delay=0.01)
+    batched.add(["a", "b"])
+    batched.add(["c"])
+    assert done.wait(5)
+    assert [i for ids in deleted for i in ids] == ["a", "b", "c"]
+
+
+def test_the_stub_broker_or_no_delay_deletes_in_the_committing_thread(rt_app):
+    from thebot.realtime import acks
+
+    assert acks.get_acks(rt_app.registry).delay == 0  # the tests' stub broker
+    assert rt_app.registry.settings["realtime_outbox_ack_ms"] == 200

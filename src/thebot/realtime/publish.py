@@ -3,15 +3,16 @@
 1. In the transaction (``[Committing, DomainEvent]``), an event marked real-time becomes a
    ``realtime.publish`` task message in the ``outbox`` table, so it commits or aborts with
    the change it reports (an aborted request publishes nothing).
-2. Right after the commit, the committing process takes its rows back out of the outbox
-   (``DELETE ... RETURNING``: a row another relay took is skipped) and appends the events
-   to the hub; the delete commits only once the hub took them.
+2. Right after the commit, the committing process appends the transaction's events to the
+   hub (one round trip), then hands their outbox ids to ``acks``, which deletes the rows in
+   batches (a row is deleted only once the hub has its event).
 3. When the hub is unreachable (Redis down), the rows stay: the outbox relay hands them to
    the broker (``thebot-scheduler`` retries every 10 s) and the ``realtime.publish`` actor
    appends them once Redis answers again.
 
-An event can thus travel twice (the hub took it, then the delete failed); the hub skips a
-``uid`` it has seen within the replay window, so sockets get it once.
+An event can thus travel twice (the outbox relay caught its row before the delete, the
+delete failed, the process died in between); the hub skips a ``uid`` it has seen within the
+replay window, so sockets get it once.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert
 from sqlalchemy import event as sa_event
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from thebot.db import utcnow
 from thebot.events import Committing, DomainEvent
 from thebot.outages import OUTAGES
+from thebot.realtime.acks import get_acks
 from thebot.realtime.directives import is_realtime
 from thebot.realtime.hub import encode
 from thebot.tasks import get_actor, outbox
@@ -133,43 +135,21 @@ def _session_pending(registry: Any, dbsession: Session) -> list[Staged]:
 
 
 def relay(registry: Any, staged: list[Staged]) -> int:
-    """After the commit: take the rows back from the outbox and publish them; 0 on failure
-    (the rows stay for the outbox relay and the actor). Never raises."""
+    """After the commit: publish the staged events, then let their outbox rows go; 0 on
+    failure (the rows stay for the outbox relay and the actor). Never raises."""
     if not staged:
         return 0
-    hub = registry["realtime_hub"]
     ts = time.time()
-    try:
-        with outbox.in_process_guard(registry):
-            session = registry["dbsession_factory"]()
-            try:
-                if session.get_bind().dialect.name == "sqlite":
-                    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-                taken = set(
-                    session.scalars(
-                        delete(outbox.OutboxMessage)
-                        .where(outbox.OutboxMessage.message_id.in_([s.uid for s in staged]))
-                        .returning(outbox.OutboxMessage.message_id)
-                    )
-                )
-                batch = [
-                    (item.user_ids, item.type, item.data, ts, item.uid)
-                    for item in staged
-                    if item.uid in taken
-                ]
-                if batch:  # one round trip to the hub for the whole transaction
-                    hub.publish_many(batch)
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
+    try:  # one round trip to the hub for the whole transaction
+        registry["realtime_hub"].publish_many(
+            [(item.user_ids, item.type, item.data, ts, item.uid) for item in staged]
+        )
     except Exception as exc:  # the request has committed: never fail it after the fact
         OUTAGES.failed(OUTAGE_COMPONENT, exc, "events wait in the outbox")
         return 0
     OUTAGES.recovered(OUTAGE_COMPONENT)
-    return len(taken)
+    get_acks(registry).add([item.uid for item in staged])
+    return len(staged)
 
 
 def publish_task(

@@ -24,6 +24,13 @@ def as_positive(value: Any) -> int:
     return number
 
 
+def as_non_negative(value: Any) -> int:
+    number = as_int(value)
+    if number < 0:
+        raise ValueError(f"must be 0 or more: {value!r}")
+    return number
+
+
 SETTINGS: tuple[S, ...] = (
     S(
         "realtime_listen",
@@ -111,6 +118,14 @@ SETTINGS: tuple[S, ...] = (
         5,
         as_positive,
         "How often the gateway re-checks its sockets' tokens, sessions and users.",
+    ),
+    S(
+        "realtime_outbox_ack_ms",
+        "REALTIME_OUTBOX_ACK_MS",
+        200,
+        as_non_negative,
+        "How long the outbox rows of published events wait to be deleted together "
+        "(``0``: each commit deletes its own at once).",
     ),
 )
 
