@@ -153,7 +153,13 @@ def _after(order: Sequence[tuple[Any, str]], values: list[Any]) -> Any:
         equal = [order[j][0] == values[j] for j in range(i)]
         beyond = col < values[i] if direction == "desc" else col > values[i]
         clauses.append(and_(*equal, beyond))
-    return or_(*clauses)
+    if len(order) == 1:
+        return clauses[0]
+    # The same rows, with a bound on the first column that an index range can use: PostgreSQL
+    # does not turn the OR into one, and read every row before the cursor on each page.
+    first, direction = order[0]
+    reached = first <= values[0] if direction == "desc" else first >= values[0]
+    return and_(reached, or_(*clauses))
 
 
 def _coerce(column: Any, value: Any) -> Any:

@@ -6,8 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from materials_support import API, material_url, school_fixture  # noqa: F401  (fixture)
+from materials_support import (  # noqa: F401  (fixture)
+    API,
+    make_subject,
+    material_url,
+    school_fixture,
+)
 
+from factories import MaterialAssignmentFactory, MaterialFactory
 from thebot.accounts.auth.ratelimit import reset_limits
 
 # relation -> the School attribute of the viewer
@@ -115,3 +121,54 @@ def test_parent_stops_seeing_once_the_enrollment_ends(testapp, school):
     school.dbsession.flush()
     testapp.get(material_url(material), headers=headers, status=404)
     testapp.get(material_url(material), headers=school.headers(school.enrolled), status=404)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 50])
+def test_student_pages_through_exactly_what_they_see_newest_first(testapp, school, limit):
+    """Authored, public, enrolled-subject and assigned materials, mixed with hidden ones and
+    sharing timestamps: every page size walks the same visible rows in (created_at, id)
+    descending order, each once (the list walks an index carrying the visibility columns;
+    the cursor bounds ``created_at`` and breaks ties on ``id``)."""
+    student, db = school.enrolled, school.dbsession
+    other = make_subject(db)  # not enrolled in
+    base = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    cases = [  # (seen, fields, assigned to the student)
+        (True, {"author_id": student.id, "subject_id": other.id, "status": "draft"}, False),
+        (True, {"subject_id": other.id, "is_public": True}, False),
+        (False, {"subject_id": other.id, "is_public": True, "status": "draft"}, False),
+        (True, {"subject_id": school.subject.id}, False),
+        (False, {"subject_id": school.subject.id, "status": "archived"}, False),
+        (False, {"subject_id": school.subject.id, "deleted": True}, False),
+        (True, {"subject_id": other.id}, True),
+        (False, {"subject_id": other.id, "status": "draft"}, True),
+        (False, {"subject_id": other.id}, False),
+        (False, {"subject_id": other.id, "is_public": True, "deleted": True}, False),
+    ]
+    visible = []
+    for i in range(30):
+        seen, fields, assign = cases[i % len(cases)]
+        fields = dict(fields)
+        deleted = fields.pop("deleted", False)
+        fields.setdefault("status", "active")
+        created = base + dt.timedelta(hours=i // 4)  # four materials per timestamp
+        material = MaterialFactory(
+            created_at=created,
+            deleted_at=created if deleted else None,
+            **fields,
+        )
+        if assign:
+            MaterialAssignmentFactory(material_id=material.id, student_id=student.id)
+        if seen:
+            visible.append((created, material.id))
+    expected_ids = [mid for _, mid in sorted(visible, reverse=True)]
+    headers, listed, cursor, pages = school.headers(student), [], None, 0
+    while True:
+        params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        page = testapp.get(API, params, headers=headers).json
+        listed += [m["id"] for m in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert listed == expected_ids
+    assert pages == -(-len(expected_ids) // limit)

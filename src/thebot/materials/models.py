@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -64,9 +65,7 @@ class Material(Base):
     is_public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, index=True)
     tags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     difficulty: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime, nullable=False, default=utcnow, index=True
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
@@ -79,6 +78,20 @@ class Material(Base):
         CheckConstraint(f"type IN {enum_values(MaterialType)}", name="type_valid"),
         CheckConstraint(f"status IN {enum_values(MaterialStatus)}", name="status_valid"),
         CheckConstraint("difficulty BETWEEN 1 AND 5", name="difficulty_range"),
+        # The list order (newest first) carrying every column the visibility rules read: a
+        # list walks it and skips what the viewer may not see without reading those rows
+        # (an index-only scan in PostgreSQL; a student sees about a tenth of the materials).
+        # Also the index of anything else ordered or filtered by ``created_at``.
+        Index(
+            "ix_material_created_at_visibility",
+            "created_at",
+            "id",
+            "deleted_at",
+            "status",
+            "is_public",
+            "author_id",
+            "subject_id",
+        ),
     )
 
 
