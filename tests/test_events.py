@@ -123,6 +123,35 @@ def test_only_the_events_own_subscribers_run_each_in_a_savepoint(world: Any) -> 
         assert len([s for s in statements if s.startswith("SAVEPOINT")]) == 1
 
 
+def test_a_subscriber_marked_without_savepoint_runs_in_the_transaction_itself(
+    world: Any,
+) -> None:
+    from sqlalchemy import event as sa_event
+
+    from thebot.events import without_savepoint
+
+    @dataclass(frozen=True)
+    class Added(DomainEvent):
+        name = "test.added"
+
+    @without_savepoint
+    def adds(committing: Committing, event: Added) -> None:
+        committing.dbsession.execute(text("INSERT INTO row VALUES (7)"))
+        zope.sqlalchemy.mark_changed(committing.dbsession)
+
+    world.config.add_subscriber(adds, [Committing, Added])
+    world.config.commit()
+    statements: list[str] = []
+    sa_event.listen(
+        world.engine, "before_cursor_execute", lambda c, cur, sql, *a: statements.append(sql)
+    )
+    dbsession = world.session()
+    with world.tm:
+        record(dbsession, Added())
+    assert not [s for s in statements if s.startswith(("SAVEPOINT", "RELEASE"))]
+    assert world.rows() == 1  # committed with the transaction
+
+
 def test_abort_dispatches_nothing_and_forgets(world: Any) -> None:
     dbsession = world.session()
     with pytest.raises(RuntimeError), world.tm:

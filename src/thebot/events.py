@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 EVENTS_KEY = "thebot.events"  # session.info: the events recorded in the open transaction
 _LISTENING = "thebot.events.listening"  # session.info: a plain session's listeners are set
+SAVEPOINT_ATTR = "thebot_savepoint"  # False on a subscriber marked ``without_savepoint``
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -98,13 +100,15 @@ def dispatch(registry: Any, *objects: Any, dbsession: Session | None = None) -> 
     """Call each subscriber of ``objects`` (one event, or ``Committing`` and its event); a
     failure is logged and the others still run.
 
-    With ``dbsession``, each subscriber runs in a savepoint: a failing one leaves no writes.
+    With ``dbsession``, each subscriber runs in a savepoint: a failing one leaves no writes
+    (but one marked ``without_savepoint``, which runs no statement of its own).
     Only the subscribers of this event's class are looked up, so an event nobody handles in
     the transaction costs no savepoint.
     """
     handlers = registry.adapters.subscriptions([providedBy(obj) for obj in objects], None)
     for handler in handlers:
-        savepoint = dbsession.begin_nested() if dbsession is not None else None
+        isolate = getattr(handler, SAVEPOINT_ATTR, True)
+        savepoint = dbsession.begin_nested() if dbsession is not None and isolate else None
         try:
             handler(*objects)
         except Exception:
@@ -114,6 +118,15 @@ def dispatch(registry: Any, *objects: Any, dbsession: Session | None = None) -> 
         else:
             if savepoint is not None and savepoint.is_active:
                 savepoint.commit()
+
+
+def without_savepoint(subscriber: F) -> F:
+    """Mark an in-transaction subscriber that runs no statement itself (it only adds objects
+    to the session, flushed with the transaction's commit): no savepoint around it, which
+    saves two statements and a flush per event. An exception before it adds leaves nothing
+    to undo; its rows fail (or commit) with the transaction, as the change they go with."""
+    setattr(subscriber, SAVEPOINT_ATTR, False)
+    return subscriber
 
 
 def registry_of(dbsession: Session) -> Any:

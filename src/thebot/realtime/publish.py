@@ -28,7 +28,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from thebot.db import utcnow
-from thebot.events import Committing, DomainEvent
+from thebot.events import Committing, DomainEvent, without_savepoint
 from thebot.outages import OUTAGES
 from thebot.realtime.acks import get_acks
 from thebot.realtime.directives import is_realtime
@@ -55,6 +55,7 @@ def registry_of(committing: Committing) -> Any:
     return request.registry if request is not None else committing.dbsession.info["registry"]
 
 
+@without_savepoint  # one row: only added to the session, flushed by the commit
 def stage(committing: Committing, event: DomainEvent) -> None:
     """In the transaction: write a real-time event to the outbox, relay it after commit."""
     registry = registry_of(committing)
@@ -91,7 +92,8 @@ def stage(committing: Committing, event: DomainEvent) -> None:
             }
             for m in messages
         ]
-        committing.dbsession.execute(insert(outbox.OutboxMessage), rows)
+        with committing.dbsession.begin_nested():  # a failed INSERT leaves the rest
+            committing.dbsession.execute(insert(outbox.OutboxMessage), rows)
 
 
 def _pending(registry: Any, committing: Committing) -> list[Staged]:
