@@ -121,10 +121,12 @@ def dispatch(registry: Any, *objects: Any, dbsession: Session | None = None) -> 
 
 
 def without_savepoint(subscriber: F) -> F:
-    """Mark an in-transaction subscriber that runs no statement itself (it only adds objects
-    to the session, flushed with the transaction's commit): no savepoint around it, which
-    saves two statements and a flush per event. An exception before it adds leaves nothing
-    to undo; its rows fail (or commit) with the transaction, as the change they go with."""
+    """Mark an in-transaction subscriber that runs no statement outside a savepoint of its
+    own (it only adds objects to the session, flushed with the transaction's commit, or
+    opens ``begin_nested()`` when it has work): none is opened around it, which saves its
+    statements, a flush and the session's snapshot per event when it has nothing to do. An
+    exception before it adds leaves nothing to undo; its rows fail (or commit) with the
+    transaction, as the change they go with."""
     setattr(subscriber, SAVEPOINT_ATTR, False)
     return subscriber
 

@@ -8,21 +8,24 @@ one insert and one event."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.chat.delivery.digest import schedule_digest
 from thebot.chat.delivery.presence import connected
 from thebot.chat.events import MessageCreated
 from thebot.chat.models import ChatMember, ChatRoom
-from thebot.events import Committing
+from thebot.events import Committing, without_savepoint
 from thebot.notifications.service import notify_many, preferences_of
 
 log = logging.getLogger(__name__)
 KIND = "chat.message"
 
 
+@without_savepoint  # its own, only when someone is away (most messages: nobody to tell)
 def tell_members_away(committing: Committing, event: MessageCreated) -> None:
     request = committing.request
     if request is None:  # no request (a bare session): no notifications to write
@@ -34,6 +37,13 @@ def tell_members_away(committing: Committing, event: MessageCreated) -> None:
     away = sorted(set(recipients) - connected(request.registry, recipients))
     if not away:
         return
+    with dbsession.begin_nested():  # a failure leaves no notification half written
+        _notify(request, dbsession, event, author, away)
+
+
+def _notify(
+    request: Any, dbsession: Session, event: MessageCreated, author: dict, away: list[int]
+) -> None:
     room = dbsession.get(ChatRoom, event.room_id)  # in the session already: no query
     if room is None:
         return

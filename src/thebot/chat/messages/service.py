@@ -7,8 +7,9 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from thebot.accounts.auth.ratelimit import hit
 from thebot.accounts.models import User
@@ -130,12 +131,32 @@ def send_message(
     attached = attach(message) if attach is not None else 0
     if not text.strip() and not attached:
         raise Invalid("text", "Write something (1 to 10,000 characters) or attach a file")
-    # bump the activity time without reading the room row again
+    # Bump the activity time without reading the room row again, and move the author's read
+    # state (never backwards, also against a concurrent mark-read): plain UPDATEs, the
+    # loaded objects told the new values (no unit-of-work flush, no evaluation of the
+    # criteria against the session).
     dbsession.execute(
-        update(ChatRoom).where(ChatRoom.id == room.id).values(activity_at=message.created_at)
+        update(ChatRoom).where(ChatRoom.id == room.id).values(activity_at=message.created_at),
+        execution_options={"synchronize_session": False},
     )
-    assert access.member is not None
-    _move_read(access.member, message.id)
+    set_committed_value(room, "activity_at", message.created_at)
+    dbsession.expire(room, ["updated_at"])
+    member = access.member
+    assert member is not None
+    if member.last_read_message_id is None or member.last_read_message_id < message.id:
+        dbsession.execute(
+            update(ChatMember)
+            .where(
+                ChatMember.id == member.id,
+                or_(
+                    ChatMember.last_read_message_id.is_(None),
+                    ChatMember.last_read_message_id < message.id,
+                ),
+            )
+            .values(last_read_message_id=message.id),
+            execution_options={"synchronize_session": False},
+        )
+        set_committed_value(member, "last_read_message_id", message.id)
     members: tuple[int, ...] | None = active_member_ids(dbsession, room.id)
     pair = {room.direct_low_id, room.direct_high_id} - {None}
     # a new message brings back whoever left a direct room (both there: nothing to look up)
