@@ -155,6 +155,7 @@ def main() -> int:
     p.add_argument("--no-rate-limit", action="store_true")
     p.add_argument("--profile", action="store_true", help="cProfile the last room size")
     p.add_argument("--top", type=int, default=45)
+    p.add_argument("--dump", default="", help="with --profile: write the pstats file here")
     p.add_argument("--show-sql", action="store_true", help="print one POST's statements")
     args = p.parse_args()
 
@@ -236,6 +237,8 @@ def main() -> int:
                 post(n)
             profiler.disable()
             out = io.StringIO()
+            if args.dump:
+                profiler.dump_stats(args.dump)
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
             print(out.getvalue())
         registry["realtime_hub"].close()
