@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import Role, User
 from thebot.chat.models import ChatMember, ChatMessage, ChatRoom, MemberRole, RoomType
@@ -32,6 +33,7 @@ class RoomAccess:
     room: ChatRoom
     viewer: User
     member: ChatMember | None
+    member_ids: tuple[int, ...] | None = None  # the active members, when asked for
 
     @property
     def is_member(self) -> bool:
@@ -93,26 +95,50 @@ REFUSALS = {
 
 
 def room_access(
-    dbsession: Session, viewer: User, room_id: int, *, lock: bool = False
+    dbsession: Session,
+    viewer: User,
+    room_id: int,
+    *,
+    lock: bool = False,
+    member_ids: bool = False,
 ) -> RoomAccess:
     """The viewer's access to room ``room_id``; ``NotFound`` when they may not see it.
 
     One query: the room and the viewer's membership row (outer join); ``lock`` locks the
-    room row only."""
-    stmt = (
-        select(ChatRoom, ChatMember)
-        .outerjoin(
-            ChatMember, and_(ChatMember.room_id == ChatRoom.id, ChatMember.user_id == viewer.id)
-        )
-        .where(ChatRoom.id == room_id)
-    )
+    room row only; ``member_ids`` also reads the active members' ids (a subquery: what a new
+    message is published to), sorted."""
+    stmt = select(ChatRoom, ChatMember)
+    if member_ids:
+        stmt = stmt.add_columns(_member_ids_column(dbsession))
+    stmt = stmt.outerjoin(
+        ChatMember, and_(ChatMember.room_id == ChatRoom.id, ChatMember.user_id == viewer.id)
+    ).where(ChatRoom.id == room_id)
     row = dbsession.execute(stmt.with_for_update(of=ChatRoom) if lock else stmt).first()
     if row is None:
         raise NotFound("No such chat room.")
     access = RoomAccess(row[0], viewer, row[1])
     if not access.visible:
         raise NotFound("No such chat room.")
+    if member_ids:
+        text = str(tuple(row)[2] or "")  # the aggregate: "3,5,8", NULL for no member
+        access.member_ids = tuple(sorted(int(i) for i in text.split(","))) if text else ()
     return access
+
+
+def _member_ids_column(dbsession: Session) -> Any:
+    """The room's active member ids as one comma-separated string (an aggregate each
+    database has: ``string_agg`` on PostgreSQL, ``group_concat`` on SQLite)."""
+    others = aliased(ChatMember)
+    user_id = cast(others.user_id, String)
+    if dbsession.get_bind().dialect.name == "postgresql":
+        joined = func.string_agg(user_id, ",")
+    else:
+        joined = func.group_concat(user_id, ",")
+    return (
+        select(joined)
+        .where(others.room_id == ChatRoom.id, others.left_at.is_(None))
+        .scalar_subquery()
+    )
 
 
 def message_access(

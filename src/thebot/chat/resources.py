@@ -74,7 +74,13 @@ class RoomResource:
         self.__acl__: list[Any] = [DENY_REST]
         if self.viewer is None:
             return
-        self.access = room_access(request.dbsession, self.viewer, _path_id(request))
+        # a POST (a message, the read state) publishes to the members: read them here too
+        self.access = room_access(
+            request.dbsession,
+            self.viewer,
+            _path_id(request),
+            member_ids=request.method == "POST",
+        )
         granted = tuple(GRANTS[a] for a in sorted(self.access.actions()))
         self.__acl__ = [(Allow, f"user:{self.viewer.id}", granted), DENY_REST]
 

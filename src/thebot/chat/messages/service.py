@@ -114,7 +114,7 @@ def send_message(
     to the room when the caller has it already (the REST resource, same transaction).
     """
     if access is None or access.room.id != room_id or access.viewer is not viewer:
-        access = room_access(dbsession, viewer, room_id)
+        access = room_access(dbsession, viewer, room_id, member_ids=True)
     access.require(rules.POST)
     check_send_rate(dbsession, viewer.id)
     text = text or ""
@@ -157,7 +157,9 @@ def send_message(
             execution_options={"synchronize_session": False},
         )
         set_committed_value(member, "last_read_message_id", message.id)
-    members: tuple[int, ...] | None = active_member_ids(dbsession, room.id)
+    members: tuple[int, ...] | None = access.member_ids
+    if members is None:
+        members = active_member_ids(dbsession, room.id)
     pair = {room.direct_low_id, room.direct_high_id} - {None}
     # a new message brings back whoever left a direct room (both there: nothing to look up)
     if room.type == RoomType.DIRECT.value and not pair <= set(members or ()):
