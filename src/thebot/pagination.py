@@ -10,11 +10,11 @@ import base64
 import contextlib
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import colander
-from sqlalchemy import Select, and_, bindparam, or_
+from sqlalchemy import Select, Subquery, and_, bindparam, or_
 from sqlalchemy.orm import Session
 
 from thebot.api import MAX_ID
@@ -65,12 +65,17 @@ def paginate(
     limit: int,
     cursor: str | None,
     params: dict[str, Any] | None = None,
+    rows: Callable[[Subquery], Select] | None = None,
 ) -> tuple[list[Any], str | None]:
     """Run ``stmt`` for one page. ``order``: (column, "asc"|"desc") pairs ending in a unique key.
 
     With ``params``, ``stmt`` is a template built once with bind parameters (for the hot
     lists): the page statement around it is built once too and runs with ``params`` plus
     the cursor's values and the limit, skipping the per-request statement construction.
+    With ``rows`` too (a late row lookup), ``stmt`` selects only the ``order`` columns: the
+    page's keys are found on them (an index-only scan when an index carries every column
+    the filter reads) and ``rows(keys)`` (a module-level function: it is part of the cached
+    statement's key) reads the page's rows by key; the result is ordered the same way.
     Returns (rows, next_cursor) and sets the ``Link: rel="next"`` header when there is more.
     """
     columns = [c for c, _ in order]
@@ -80,30 +85,30 @@ def paginate(
             _coerce(col, v)
             for col, v in zip(columns, decode_cursor(cursor, len(columns)), strict=True)
         ]
-    if params is None:
+    if params is None and rows is None:
         page = _page(stmt, order, values, limit + 1)
         entity = _one_entity(page)
         result = dbsession.execute(page)
     else:
-        page, entity = _page_template(stmt, tuple(order), bool(values))
-        bound = {**params, "page_limit": limit + 1}
+        page, entity = _page_template(stmt, tuple(order), bool(values), rows)
+        bound = {**(params or {}), "page_limit": limit + 1}
         bound.update((f"page_after_{i}", v) for i, v in enumerate(values))
         if entity:
             result = dbsession.execute(page, bound)
         else:  # plain columns: the Core path, without the ORM's per-row machinery
             dbsession.flush()
             result = dbsession.connection().execute(page, bound)
-    rows = list(result.scalars().unique() if entity else result.all())
+    found = list(result.scalars().unique() if entity else result.all())
     next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
+    if len(found) > limit:
+        found = found[:limit]
+        last = found[-1]
         next_cursor = encode_cursor([getattr(last, col.key) for col in columns])
         next_url = request.current_route_url(
             _query={**request.GET, "cursor": next_cursor, "limit": limit}
         )
         request.response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return rows, next_cursor
+    return found, next_cursor
 
 
 def _page(stmt: Select, order: Sequence[tuple[Any, str]], after: list[Any], limit: Any) -> Select:
@@ -119,11 +124,19 @@ def _one_entity(stmt: Select) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def _page_template(
-    stmt: Select, order: tuple[tuple[Any, str], ...], after: bool
+    stmt: Select,
+    order: tuple[tuple[Any, str], ...],
+    after: bool,
+    rows: Callable[[Subquery], Select] | None = None,
 ) -> tuple[Select, bool]:
     # Keyed by the template's identity (templates are built once and kept: a bounded set).
     marks: list[Any] = [bindparam(f"page_after_{i}") for i in range(len(order))] if after else []
     page = _page(stmt, order, marks, bindparam("page_limit"))
+    if rows is not None:
+        keys = page.subquery("page_keys")
+        page = rows(keys).order_by(
+            *[keys.c[c.key].desc() if d == "desc" else keys.c[c.key].asc() for c, d in order]
+        )
     return page, _one_entity(page)
 
 
@@ -132,6 +145,7 @@ def paginate_request(
     stmt: Select,
     order: Sequence[tuple[Any, str]],
     params: dict[str, Any] | None = None,
+    rows: Callable[[Subquery], Select] | None = None,
 ) -> tuple[list[Any], str | None]:
     """``paginate`` with ``limit`` and ``cursor`` from the validated query string."""
     query = request.validated["querystring"]
@@ -143,6 +157,7 @@ def paginate_request(
         limit=query["limit"],
         cursor=query["cursor"],
         params=params,
+        rows=rows,
     )
 
 

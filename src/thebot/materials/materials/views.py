@@ -95,7 +95,9 @@ def list_materials(request: Request) -> dict[str, Any]:
     stmt, params = listing.materials_query(
         request.context.viewer, query, dialect=dbsession.get_bind().dialect.name
     )
-    rows, next_cursor = paginate_request(request, stmt, listing.LIST_ORDER, params)
+    rows, next_cursor = paginate_request(
+        request, stmt, listing.LIST_ORDER, params, rows=listing.page_rows
+    )
     return page_body([listing.material_item(row) for row in rows], next_cursor)
 
 
