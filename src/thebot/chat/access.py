@@ -125,20 +125,27 @@ def room_access(
     return access
 
 
+_MEMBER_IDS: dict[str, Any] = {}  # per dialect: built once (aliased() and select() cost)
+
+
 def _member_ids_column(dbsession: Session) -> Any:
     """The room's active member ids as one comma-separated string (an aggregate each
     database has: ``string_agg`` on PostgreSQL, ``group_concat`` on SQLite)."""
-    others = aliased(ChatMember)
-    user_id = cast(others.user_id, String)
-    if dbsession.get_bind().dialect.name == "postgresql":
-        joined = func.string_agg(user_id, ",")
-    else:
-        joined = func.group_concat(user_id, ",")
-    return (
-        select(joined)
-        .where(others.room_id == ChatRoom.id, others.left_at.is_(None))
-        .scalar_subquery()
-    )
+    dialect = dbsession.get_bind().dialect.name
+    column = _MEMBER_IDS.get(dialect)
+    if column is None:
+        others = aliased(ChatMember)
+        user_id = cast(others.user_id, String)
+        if dialect == "postgresql":
+            joined = func.string_agg(user_id, ",")
+        else:
+            joined = func.group_concat(user_id, ",")
+        column = _MEMBER_IDS[dialect] = (
+            select(joined)
+            .where(others.room_id == ChatRoom.id, others.left_at.is_(None))
+            .scalar_subquery()
+        )
+    return column
 
 
 def message_access(
