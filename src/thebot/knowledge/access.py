@@ -19,6 +19,7 @@ student's teacher of the subject, their tutor or an admin (``can_build_graph``).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select, true
@@ -183,28 +184,50 @@ def can_build_graph(dbsession: Session, viewer: User, student_id: int, subject_i
     )
 
 
+def visibility_kind(viewer: User) -> str:
+    """Which of ``visible_graphs_clause``'s rule sets applies to ``viewer``."""
+    if is_admin(viewer):
+        return ADMIN
+    if viewer.role == Role.PARENT.value:
+        return PARENT
+    if viewer.role in TEACHING_ROLES:
+        return TEACHER
+    return STUDENT
+
+
 def visible_graphs_clause(viewer: User) -> ColumnElement[bool]:
     """Student graphs ``viewer`` may read (for lists; the same rules as ``relations``)."""
+    return _visible_graphs(visibility_kind(viewer), viewer.id)
+
+
+@functools.cache
+def visible_graphs_template(kind: str) -> ColumnElement[bool]:
+    """``visible_graphs_clause`` for a ``visibility_kind``, built once, with the viewer's id
+    as the bound parameter ``viewer_id`` (for statements built once per kind)."""
+    return _visible_graphs(kind, bindparam("viewer_id"))
+
+
+def _visible_graphs(kind: str, viewer_id: Any) -> ColumnElement[bool]:
     graph = KnowledgeGraph
-    if is_admin(viewer):
+    if kind == ADMIN:
         return graph.kind == GraphKind.STUDENT.value
-    clauses: list[Any] = [graph.student_id == viewer.id]
-    if viewer.role == Role.PARENT.value:
+    clauses: list[Any] = [graph.student_id == viewer_id]
+    if kind == PARENT:
         clauses.append(
             graph.student_id.in_(
-                select(ParentLink.student_id).where(ParentLink.parent_id == viewer.id)
+                select(ParentLink.student_id).where(ParentLink.parent_id == viewer_id)
             )
         )
-    if viewer.role in TEACHING_ROLES:
+    if kind == TEACHER:
         clauses.append(
             exists().where(
                 _active_enrollment(graph.student_id, graph.subject_id),
-                Enrollment.teacher_id == viewer.id,
+                Enrollment.teacher_id == viewer_id,
             )
         )
         clauses.append(
             graph.student_id.in_(
-                select(StudentProfile.user_id).where(StudentProfile.tutor_id == viewer.id)
+                select(StudentProfile.user_id).where(StudentProfile.tutor_id == viewer_id)
             )
         )
     return and_(graph.kind == GraphKind.STUDENT.value, or_(*clauses))

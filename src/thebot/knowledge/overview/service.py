@@ -23,6 +23,7 @@ score). Values a spreadsheet would run as a formula are prefixed with ``'``.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 from collections.abc import Iterable
@@ -88,7 +89,19 @@ def columns(dbsession: Session, template: KnowledgeGraph) -> list[dict[str, Any]
     ]
 
 
-def graphs_statement(viewer: User, template: KnowledgeGraph, filters: dict[str, Any]) -> Select:
+def graphs_statement(
+    viewer: User, template: KnowledgeGraph, filters: dict[str, Any]
+) -> tuple[Select, dict[str, Any]]:
+    """The rows of the overview ``viewer`` may see (a statement built once per rule set and
+    filter, and its parameters)."""
+    params = {"template_id": template.id, "viewer_id": viewer.id}
+    if "student" in filters:
+        params["student"] = filters["student"]
+    return _graphs(access.visibility_kind(viewer), "student" in filters), params
+
+
+@functools.cache
+def _graphs(kind: str, by_student: bool) -> Select:
     stmt = (
         select(
             KnowledgeGraph.id,
@@ -101,12 +114,12 @@ def graphs_statement(viewer: User, template: KnowledgeGraph, filters: dict[str, 
         .join(User, User.id == KnowledgeGraph.student_id)
         .where(
             KnowledgeGraph.kind == GraphKind.STUDENT.value,
-            KnowledgeGraph.template_id == template.id,
-            access.visible_graphs_clause(viewer),
+            KnowledgeGraph.template_id == bindparam("template_id"),
+            access.visible_graphs_template(kind),
         )
     )
-    if "student" in filters:
-        stmt = stmt.where(KnowledgeGraph.student_id == filters["student"])
+    if by_student:
+        stmt = stmt.where(KnowledgeGraph.student_id == bindparam("student"))
     return stmt
 
 

@@ -56,8 +56,8 @@ def get_overview(request: Request) -> dict[str, Any]:
     template = request.context.row
     query = request.validated["querystring"]
     lessons = service.columns(request.dbsession, template)
-    stmt = service.graphs_statement(caller(request), template, query)
-    graphs, next_cursor = paginate_request(request, stmt, service.ORDER)
+    stmt, params = service.graphs_statement(caller(request), template, query)
+    graphs, next_cursor = paginate_request(request, stmt, service.ORDER, params)
     return {
         "template": service.template_json(template),
         "lessons": lessons,
@@ -82,11 +82,10 @@ def get_overview_csv(request: Request) -> Response:
     template = request.context.row
     query = request.validated.get("querystring") or {}
     lessons = service.columns(request.dbsession, template)
-    stmt = service.graphs_statement(caller(request), template, query).order_by(
-        *[column for column, _ in service.ORDER]
-    )
+    stmt, params = service.graphs_statement(caller(request), template, query)
+    stmt = stmt.order_by(*[column for column, _ in service.ORDER])
     rows = service.matrix(
-        request.dbsession, lessons, request.dbsession.execute(stmt), rows_cache(request)
+        request.dbsession, lessons, request.dbsession.execute(stmt, params), rows_cache(request)
     )
     response = Response(
         body=service.to_csv(lessons, rows).encode("utf-8"),
