@@ -14,10 +14,11 @@ as an ``__acl__``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from thebot.accounts.models import Role, User
 from thebot.api import parse_id
@@ -109,11 +110,8 @@ class ContentResource:
         if not (access.is_admin(viewer) or viewer.role in access.TEACHING_ROLES):
             return  # students and parents never read authored content: 403
         self.row = request.dbsession.scalars(
-            select(self.model).where(
-                self.model.id == path_id(request),
-                self.scope(),
-                access.readable_content_clause(viewer, self.model),
-            )
+            _content_lookup(type(self), access.content_kind(viewer)),
+            {"row_id": path_id(request), "viewer_id": viewer.id},
         ).one_or_none()
         if self.row is None:
             raise NotFound(f"No such {self.label}.")
@@ -122,8 +120,9 @@ class ContentResource:
             granted += self.edit_grants
         self.__acl__ = [(Allow, f"user:{viewer.id}", granted), DENY_REST]
 
-    def scope(self) -> Any:
-        return self.model.id.is_not(None)
+    @classmethod
+    def scope(cls) -> Any:
+        return cls.model.id.is_not(None)
 
 
 class ElementResource(ContentResource):
@@ -142,8 +141,21 @@ class TemplateResource(ContentResource):
     read_grants = (KNOWLEDGE_VIEW_CONTENT, KNOWLEDGE_EXPORT, KNOWLEDGE_OVERVIEW)
     edit_grants = (KNOWLEDGE_EDIT_CONTENT, KNOWLEDGE_PROPAGATE)
 
-    def scope(self) -> Any:
+    @classmethod
+    def scope(cls) -> Any:
         return KnowledgeGraph.kind == GraphKind.TEMPLATE.value
+
+
+@functools.cache
+def _content_lookup(resource: Any, kind: str) -> Any:
+    """The row a ``resource`` (a ``ContentResource`` class) stands for, if the viewer (a
+    ``content_kind``) may read it; built once (``row_id`` and ``viewer_id`` bound)."""
+    model = resource.model
+    return select(model).where(
+        model.id == bindparam("row_id"),
+        resource.scope(),
+        access.readable_content_template(model, kind),
+    )
 
 
 class GraphResource:
