@@ -15,7 +15,7 @@ as an ``__acl__``.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
 from sqlalchemy import bindparam, select
@@ -110,7 +110,7 @@ class ContentResource:
         if not (access.is_admin(viewer) or viewer.role in access.TEACHING_ROLES):
             return  # students and parents never read authored content: 403
         self.row = request.dbsession.scalars(
-            _content_lookup(type(self), access.content_kind(viewer)),
+            _content_lookup(cast(Any, type(self)), access.content_kind(viewer)),
             {"row_id": path_id(request), "viewer_id": viewer.id},
         ).one_or_none()
         if self.row is None:
