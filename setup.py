@@ -9,6 +9,7 @@ with open(os.path.join(here, "README.rst"), encoding="utf-8") as f:
 requires = [
     "alembic>=1.13",
     "argon2-cffi>=23.1",
+    "cachetools>=5.3",  # bounded in-process caches (the class overview's rows)
     "limits>=5.0,<6",
     "apscheduler>=3.10,<4",
     "colander>=2.0",

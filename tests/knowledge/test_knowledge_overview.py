@@ -10,6 +10,7 @@ import pytest
 from learning_support import CHOICE, element_url, elements_of
 
 from factories import EnrollmentFactory, TeacherSubjectFactory
+from thebot.knowledge.overview.rows import REGISTRY_KEY, OverviewRows, overview_rows
 
 
 @pytest.fixture
@@ -212,9 +213,13 @@ def test_the_progress_tag_moves_with_progress_and_nodes_only(school, klass, dbse
     assert tag() not in (before, changed)
 
 
-def test_a_cache_that_fails_costs_the_query_not_the_request(school, klass, api, app, monkeypatch):
+def test_a_cache_that_fails_costs_the_query_not_the_request(
+    school, klass, api, app, monkeypatch, count_queries
+):
     template = klass[0]
     expected = overview(api, template, school.A).json
+    stored = overview_rows(app.registry)
+    monkeypatch.setattr(stored, "local", None)  # KNOWLEDGE_OVERVIEW_LOCAL_ROWS = 0
     region = app.registry["cache_regions"]["default"]
 
     def down(*args, **kwargs):
@@ -222,6 +227,37 @@ def test_a_cache_that_fails_costs_the_query_not_the_request(school, klass, api, 
 
     monkeypatch.setattr(region, "get_multi", down)
     monkeypatch.setattr(region, "set_multi", down)
-    assert overview(api, template, school.A).json == expected
+    with count_queries() as counter:
+        assert overview(api, template, school.A).json == expected
+    assert len(cells_statements(counter)) == 1
     csv_res = api.get(f"templates/{template.graph.id}/overview/csv/", school.A)
     assert len(csv_res.text.splitlines()) == 3
+
+
+def test_another_process_reads_the_shared_rows_then_its_own(
+    school, klass, api, app, monkeypatch, count_queries
+):
+    template = klass[0]
+    first = overview(api, template, school.A).json
+    region = overview_rows(app.registry).region
+    other = OverviewRows(region, 10)  # another web process: nothing in its memory yet
+    monkeypatch.setitem(app.registry, REGISTRY_KEY, other)
+    reads = []
+    shared_get = region.get_multi
+    monkeypatch.setattr(region, "get_multi", lambda keys: reads.append(keys) or shared_get(keys))
+    with count_queries() as counter:
+        assert overview(api, template, school.A).json == first
+    assert cells_statements(counter) == [] and len(reads) == 1  # the shared rows
+    with count_queries() as counter:
+        assert overview(api, template, school.A).json == first
+    assert cells_statements(counter) == [] and len(reads) == 1  # its own memory
+
+
+def test_each_process_keeps_a_bounded_number_of_rows_at_their_tag():
+    stored = OverviewRows(None, 2)
+    stored.store({1: (7, "L", {"score": 1}), 2: (7, "L", {"score": 2}), 3: (7, "L", {})})
+    assert stored.local is not None and len(stored.local) == 2
+    assert set(stored.found({1: 7, 2: 7, 3: 7}, "L")) == {2, 3}  # the oldest went
+    assert stored.found({2: 8}, "L") == {}  # the graph moved on
+    assert stored.found({2: 7}, "another column order") == {}
+    assert OverviewRows(None, 0).local is None

@@ -21,6 +21,7 @@ def includeme(config: Any) -> None:
         tell_answer_graded,
         tell_lesson_unlocked,
     )
+    from thebot.knowledge.overview.rows import REGISTRY_KEY, OverviewRows
 
     config.include("thebot.notifications")  # config.add_notification_category
     config.add_notification_category(
@@ -31,4 +32,8 @@ def includeme(config: Any) -> None:
     config.include("thebot.realtime")  # config.add_realtime_event: to the student's sockets
     for event_class in KNOWLEDGE_EVENTS:
         config.add_realtime_event(event_class)
+    config.registry[REGISTRY_KEY] = OverviewRows(
+        config.registry["cache_regions"]["default"],
+        config.get_settings()["knowledge_overview_local_rows"],
+    )
     config.scan("thebot.knowledge")

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from thebot.settings.coercion import Setting as S
-from thebot.settings.coercion import as_bool, as_int, as_optional_str
+from thebot.settings.coercion import (
+    as_bool,
+    as_non_negative,
+    as_optional_str,
+    as_positive,
+)
 
 HUB_KINDS = ("auto", "redis", "memory")
 
@@ -15,20 +20,6 @@ def as_hub(value: Any) -> str:
     if text not in HUB_KINDS:
         raise ValueError(f"{value!r} is not one of {', '.join(HUB_KINDS)}")
     return text
-
-
-def as_positive(value: Any) -> int:
-    number = as_int(value)
-    if number < 1:
-        raise ValueError(f"must be at least 1: {value!r}")
-    return number
-
-
-def as_non_negative(value: Any) -> int:
-    number = as_int(value)
-    if number < 0:
-        raise ValueError(f"must be 0 or more: {value!r}")
-    return number
 
 
 SETTINGS: tuple[S, ...] = (

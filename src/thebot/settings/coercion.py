@@ -28,6 +28,20 @@ def as_int(value: Any) -> int:
     return int(str(value).strip())
 
 
+def as_positive(value: Any) -> int:
+    number = as_int(value)
+    if number < 1:
+        raise ValueError(f"must be at least 1: {value!r}")
+    return number
+
+
+def as_non_negative(value: Any) -> int:
+    number = as_int(value)
+    if number < 0:
+        raise ValueError(f"must be 0 or more: {value!r}")
+    return number
+
+
 def as_optional_str(value: Any) -> str | None:
     text = "" if value is None else str(value).strip()
     return text or None

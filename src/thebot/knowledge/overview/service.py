@@ -5,10 +5,11 @@ caller may see: ``access.visible_graphs_clause``), one column per lesson of the 
 lesson once; ``null`` where their graph lacks it). A constant number of queries, whatever
 the page's size.
 
-Each row's cells are cached (the ``default`` cache region, one entry per graph) with the
-graph's ``progress_tag`` and the template's column order they were computed for; a page
-reads the entries of its graphs in one cache round trip and queries the cells of the graphs
-whose entry is missing or stale only. The tag is replaced in every transaction that
+Each row's cells are cached (``rows.OverviewRows``: this process's memory, then the
+``default`` cache region; one entry per graph) with the graph's ``progress_tag`` and the
+template's column order they were computed for; a page reads the entries of its graphs
+(the shared ones in one cache round trip) and queries the cells of the graphs whose entry
+is missing or stale only. The tag is replaced in every transaction that
 changes the graph's nodes or progress, so a stored row is never served after its graph
 moved on (on PostgreSQL a row read at one tag may hold cells committed just after it:
 newer, never older, and stored under a tag no later reader sees). Names come from the
@@ -31,20 +32,18 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from dogpile.cache.api import NO_VALUE
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from thebot.accounts.models import User
 from thebot.knowledge import access, states
 from thebot.knowledge.models import GraphKind, GraphNode, KnowledgeGraph, Lesson, LessonProgress
-from thebot.outages import OUTAGES
+from thebot.knowledge.overview.rows import OverviewRows
 
 ORDER = [(KnowledgeGraph.id, "asc")]
 _GRAPH, _LESSON, _SCORE, _MAX_SCORE = (itemgetter(i) for i in (0, 1, 3, 4))  # a cell's fields
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CACHE_FORMAT = 1  # bump when the stored cells change shape: old entries are then ignored
-OUTAGE_COMPONENT = "knowledge overview cache"
 
 
 COLUMNS = (
@@ -127,12 +126,12 @@ def matrix(
     dbsession: Session,
     lessons: list[dict[str, Any]],
     graphs: Iterable[Any],
-    region: Any = None,
+    stored: OverviewRows | None = None,
 ) -> list[dict[str, Any]]:
     """One row per graph: ``states`` and ``scores`` under ``lessons`` (``null`` where the
     graph lacks the lesson) and the row's totals over those lessons; the cells from
-    ``region`` (a dogpile cache region) where it holds them at the graph's tag, else from
-    one Core query over the other graphs (then stored)."""
+    ``stored`` where it holds them at the graph's tag, else from one Core query over the
+    other graphs (then stored)."""
     order = [lesson["lesson_id"] for lesson in lessons]
     layout = hashlib.blake2b(repr((CACHE_FORMAT, order)).encode(), digest_size=12).hexdigest()
     rows: dict[int, dict[str, Any]] = {}
@@ -146,45 +145,16 @@ def matrix(
         tags[graph.id] = graph.progress_tag
     if not rows:
         return []
-    found = _cached_cells(region, tags, layout)
+    found = stored.found(tags, layout) if stored is not None else {}
     missing = [graph_id for graph_id in rows if graph_id not in found]
     if missing:
         computed = _computed_cells(dbsession, order, missing)
-        _store_cells(region, {gid: (tags[gid], layout, computed[gid]) for gid in missing})
+        if stored is not None:
+            stored.store({gid: (tags[gid], layout, computed[gid]) for gid in missing})
         found.update(computed)
     for graph_id, row in rows.items():
         row.update(found[graph_id])
     return list(rows.values())
-
-
-def _cache_key(graph_id: int) -> str:
-    return f"knowledge:overview:{graph_id}"
-
-
-def _cached_cells(region: Any, tags: dict[int, int], layout: str) -> dict[int, dict[str, Any]]:
-    """The stored cells of the graphs still at their tag, for this column order."""
-    if region is None:
-        return {}
-    try:
-        stored = region.get_multi([_cache_key(graph_id) for graph_id in tags])
-    except Exception as exc:  # logged once per outage (thebot.outages)
-        OUTAGES.failed(OUTAGE_COMPONENT, exc, "computing overview rows without it")
-        return {}
-    OUTAGES.recovered(OUTAGE_COMPONENT)
-    found = {}
-    for (graph_id, tag), entry in zip(tags.items(), stored, strict=True):
-        if entry is not NO_VALUE and entry[0] == tag and entry[1] == layout:
-            found[graph_id] = entry[2]
-    return found
-
-
-def _store_cells(region: Any, entries: dict[int, tuple[int, str, dict[str, Any]]]) -> None:
-    if region is None:
-        return
-    try:
-        region.set_multi({_cache_key(graph_id): entry for graph_id, entry in entries.items()})
-    except Exception as exc:
-        OUTAGES.failed(OUTAGE_COMPONENT, exc, "overview rows not stored")
 
 
 def _computed_cells(

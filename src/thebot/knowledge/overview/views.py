@@ -11,6 +11,7 @@ from pyramid.response import Response
 from thebot.accounts.models import User
 from thebot.api import ApiService, Request
 from thebot.knowledge.overview import service
+from thebot.knowledge.overview.rows import overview_rows
 from thebot.knowledge.overview.schemas import OverviewCsvRequest, OverviewPage, OverviewRequest
 from thebot.knowledge.resources import TemplateResource, viewer_of
 from thebot.pagination import paginate_request
@@ -31,11 +32,6 @@ overview_csv = ApiService(
     description="The overview as a CSV file (every row the caller may see)",
     factory=TemplateResource,
 )
-
-
-def rows_cache(request: Request) -> Any:
-    """Where the rows' cells are kept between reads (``service.matrix``)."""
-    return request.registry["cache_regions"]["default"]
 
 
 def caller(request: Request) -> User:
@@ -61,7 +57,9 @@ def get_overview(request: Request) -> dict[str, Any]:
     return {
         "template": service.template_json(template),
         "lessons": lessons,
-        "items": service.matrix(request.dbsession, lessons, graphs, rows_cache(request)),
+        "items": service.matrix(
+            request.dbsession, lessons, graphs, overview_rows(request.registry)
+        ),
         "next_cursor": next_cursor,
     }
 
@@ -85,7 +83,10 @@ def get_overview_csv(request: Request) -> Response:
     stmt, params = service.graphs_statement(caller(request), template, query)
     stmt = stmt.order_by(*[column for column, _ in service.ORDER])
     rows = service.matrix(
-        request.dbsession, lessons, request.dbsession.execute(stmt, params), rows_cache(request)
+        request.dbsession,
+        lessons,
+        request.dbsession.execute(stmt, params),
+        overview_rows(request.registry),
     )
     response = Response(
         body=service.to_csv(lessons, rows).encode("utf-8"),
