@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import loadgen
 from floor import floor_report, floor_rounds
@@ -95,12 +96,15 @@ def serve(args: argparse.Namespace) -> None:
         else:
             app = main({}, **app_settings(args.database_url, args.redis_url, media))
         if args.no_dashboard_cache and args.app == "thebot":
-            from dogpile.cache import make_region
-
-            app.registry["cache_regions"]["dashboard"] = make_region().configure(
-                "dogpile.cache.null"
-            )
+            without_dashboard_cache(app)
         waitress_serve(app, sockets=[sock], threads=args.threads, _quiet=True)
+
+
+def without_dashboard_cache(app: Any) -> None:
+    """Every dashboard request computes its dashboard (the ``dashboard`` region: a null one)."""
+    from dogpile.cache import make_region
+
+    app.registry["cache_regions"]["dashboard"] = make_region().configure("dogpile.cache.null")
 
 
 def start_server(

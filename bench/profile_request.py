@@ -156,6 +156,9 @@ def cli() -> None:
     parser.add_argument("--redis-url", help="rate limits (and caches) in Redis")
     parser.add_argument("--floor", action="store_true", help="time the floor apps too")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--no-dashboard-cache", action="store_true", help="dashboards computed every request"
+    )
     parser.add_argument("--pyinstrument", action="store_true")
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=60)
@@ -172,6 +175,10 @@ def cli() -> None:
         settings = load_settings(app_settings(url, None, tmp), environ={})
         tokens = prepare_database(settings, args.reset, seed=4, pool=64)["tokens"][args.role]
         app = build_app(url, tmp, args.rate_limits, args.redis_url)
+        if args.no_dashboard_cache:
+            from learning import without_dashboard_cache
+
+            without_dashboard_cache(app)
         for i in range(200):  # warm: statement caches, connections
             call(app, args.path, tokens[i % len(tokens)])
         print(f"app {args.path}: {timed(app, args.path, tokens, args.requests)}")
