@@ -130,22 +130,29 @@ def can_edit_content(viewer: User, row: Any) -> bool:
 # --- student graphs ---------------------------------------------------------------------
 
 
+def _teaches(student_id: Any, subject_id: Any, viewer_id: Any) -> Any:
+    return exists().where(
+        _active_enrollment(student_id, subject_id), Enrollment.teacher_id == viewer_id
+    )
+
+
+def _tutors(student_id: Any, viewer_id: Any) -> Any:
+    return exists().where(
+        StudentProfile.user_id == student_id, StudentProfile.tutor_id == viewer_id
+    )
+
+
+def _parent_of(student_id: Any, viewer_id: Any) -> Any:
+    return exists().where(ParentLink.parent_id == viewer_id, ParentLink.student_id == student_id)
+
+
 # The relation look-ups of one graph read, built once (bound parameters): every request
 # for a student graph runs them, and building them was most of their cost.
-_TEACHES = exists().where(
-    _active_enrollment(bindparam("student_id"), bindparam("subject_id")),
-    Enrollment.teacher_id == bindparam("viewer_id"),
-)
-_TUTORS = exists().where(
-    StudentProfile.user_id == bindparam("student_id"),
-    StudentProfile.tutor_id == bindparam("viewer_id"),
-)
-_PARENT = select(
-    exists().where(
-        ParentLink.parent_id == bindparam("viewer_id"),
-        ParentLink.student_id == bindparam("student_id"),
-    )
-)
+_VIEWER: Any = bindparam("viewer_id")
+_STUDENT_ID: Any = bindparam("student_id")
+_TEACHES = _teaches(_STUDENT_ID, bindparam("subject_id"), _VIEWER)
+_TUTORS = _tutors(_STUDENT_ID, _VIEWER)
+_PARENT = select(_parent_of(_STUDENT_ID, _VIEWER))
 _TEACHING = select(_TEACHES.label("teaches"), _TUTORS.label("tutors"))
 
 
@@ -164,13 +171,12 @@ def relations(dbsession: Session, viewer: User | None, graph: KnowledgeGraph) ->
     """``viewer``'s relations to a student graph (empty for templates and strangers)."""
     if viewer is None or graph.kind != GraphKind.STUDENT.value or graph.student_id is None:
         return frozenset()
-    found = set()
-    student_id = graph.student_id
-    params = {"viewer_id": viewer.id, "student_id": student_id, "subject_id": graph.subject_id}
-    if is_admin(viewer):
-        found.add(ADMIN)
-    if viewer.id == student_id:
-        found.add(STUDENT)
+    found = _own_relations(viewer, graph)
+    params = {
+        "viewer_id": viewer.id,
+        "student_id": graph.student_id,
+        "subject_id": graph.subject_id,
+    }
     if viewer.role == Role.PARENT.value and dbsession.scalar(_PARENT, params):
         found.add(PARENT)
     if viewer.role in TEACHING_ROLES:  # both look-ups in one statement
@@ -180,6 +186,53 @@ def relations(dbsession: Session, viewer: User | None, graph: KnowledgeGraph) ->
         if tutor:
             found.add(TUTOR)
     return frozenset(found)
+
+
+def graph_and_relations(
+    dbsession: Session, viewer: User, graph_id: int
+) -> tuple[KnowledgeGraph | None, frozenset[str]]:
+    """The graph ``graph_id`` and ``viewer``'s relations to it (``relations``), read in one
+    statement: the viewer's relation look-ups are columns of the graph's row."""
+    row = dbsession.execute(
+        _graph_lookup(_relation_kind(viewer)), {"graph_id": graph_id, "viewer_id": viewer.id}
+    ).one_or_none()
+    if row is None:
+        return None, frozenset()
+    graph = row[0]
+    if graph.kind != GraphKind.STUDENT.value or graph.student_id is None:
+        return graph, frozenset()
+    found = _own_relations(viewer, graph)
+    found.update(name for name in (PARENT, TEACHER, TUTOR) if row._mapping.get(name))
+    return graph, frozenset(found)
+
+
+def _own_relations(viewer: User, graph: KnowledgeGraph) -> set[str]:
+    """The relations that need no look-up: admin, the graph's own student."""
+    found = set()
+    if is_admin(viewer):
+        found.add(ADMIN)
+    if viewer.id == graph.student_id:
+        found.add(STUDENT)
+    return found
+
+
+def _relation_kind(viewer: User) -> str:
+    if viewer.role == Role.PARENT.value:
+        return PARENT
+    return TEACHER if viewer.role in TEACHING_ROLES else STUDENT
+
+
+@functools.cache
+def _graph_lookup(kind: str) -> Any:
+    """A graph by id with the relation look-ups of a ``_relation_kind`` as columns."""
+    graph = KnowledgeGraph
+    checks = []
+    if kind == PARENT:
+        checks.append(_parent_of(graph.student_id, _VIEWER).label(PARENT))
+    if kind == TEACHER:
+        checks.append(_teaches(graph.student_id, graph.subject_id, _VIEWER).label(TEACHER))
+        checks.append(_tutors(graph.student_id, _VIEWER).label(TUTOR))
+    return select(graph, *checks).where(graph.id == bindparam("graph_id"))
 
 
 def actions(found: frozenset[str]) -> frozenset[str]:

@@ -170,11 +170,10 @@ class GraphResource:
         viewer = self.viewer
         if viewer is None or not viewer.is_active:
             return
-        graph = request.dbsession.get(KnowledgeGraph, path_id(request))
-        if graph is None or graph.kind != GraphKind.STUDENT.value:
-            raise NotFound("No such graph.")
-        self.relations = access.relations(request.dbsession, viewer, graph)
-        if not self.relations:
+        graph, self.relations = access.graph_and_relations(
+            request.dbsession, viewer, path_id(request)
+        )
+        if graph is None or not self.relations:
             raise NotFound("No such graph.")
         self.graph = graph
         granted = tuple(GRAPH_GRANTS[a] for a in sorted(access.actions(self.relations)))
