@@ -50,6 +50,7 @@ from learning import (
     start_server,
     stop,
 )
+from learning_seed import settle
 from sqlalchemy import Table, func, insert, inspect, select, text
 
 from thebot.accounts import models as accounts
@@ -342,7 +343,7 @@ def insert_school(engine: Any, school: School) -> None:
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
-        conn.execute(text("ANALYZE"))
+    settle(engine)
 
 
 def prepare(settings: dict[str, Any], reset: bool, pool: int) -> dict[str, Any]:
