@@ -39,11 +39,13 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, object_session
+from sqlalchemy.sql.elements import BindParameter
 
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
 
 TeachingRelation = Callable[[], Select]
 RELATIONS_KEY = "thebot.teaching_relations"  # registry: name -> TeachingRelation
+STATEMENTS_KEY = "thebot.teaching_statements"  # registry: statements built over them
 
 # Relation names between a viewer and a target user (see ``relations``).
 SELF = "self"
@@ -65,17 +67,22 @@ def add_teaching_relation(config: Any, name: str, provider: TeachingRelation) ->
 
     def register() -> None:
         config.registry.setdefault(RELATIONS_KEY, {})[name] = provider
+        config.registry.pop(STATEMENTS_KEY, None)  # built over the relations known so far
 
     config.action(("thebot.teaching_relation", name), register)
 
 
 def teaching_relations(dbsession: Session) -> Mapping[str, TeachingRelation]:
     """The teaching relations configured on the application ``dbsession`` belongs to."""
+    return _registry_of(dbsession).get(RELATIONS_KEY, {})
+
+
+def _registry_of(dbsession: Session) -> Any:
     request = dbsession.info.get("request")
     registry = request.registry if request is not None else dbsession.info.get("registry")
     if registry is None:
         raise RuntimeError("teaching relations: the session knows no request nor registry")
-    return registry.get(RELATIONS_KEY, {})
+    return registry
 
 
 def session_of(viewer: User) -> Session:
@@ -107,7 +114,18 @@ def teaching_pairs(dbsession: Session) -> Select:
 
 def students_taught_by(dbsession: Session, teacher_id: Any) -> Select:
     """``SELECT student_id`` of the students ``teacher_id`` (an id or a bound parameter)
-    teaches."""
+    teaches. The bound-parameter form is built once per application (the relations are
+    fixed once it is configured; building the union is most of a small request's cost)."""
+    if isinstance(teacher_id, BindParameter):
+        built = _registry_of(dbsession).setdefault(STATEMENTS_KEY, {})
+        key = ("students_taught_by", teacher_id.key)
+        if key not in built:
+            built[key] = _students_taught_by(dbsession, teacher_id)
+        return built[key]
+    return _students_taught_by(dbsession, teacher_id)
+
+
+def _students_taught_by(dbsession: Session, teacher_id: Any) -> Select:
     pairs = teaching_pairs(dbsession).subquery()
     return select(pairs.c.student_id).where(pairs.c.teacher_id == teacher_id)
 
