@@ -1,7 +1,7 @@
 """Real-time delivery: N clients on the gateway, chat messages sent over REST, measured.
 
     python bench/realtime.py [--mode chat|events] [--clients 1000] [--rooms 100]
-        [--rate 200] [--seconds 30] [--gateways 1] [--web 2] [--web-threads 8]
+        [--rate 200] [--seconds 30] [--gateways 1] [--web 2] [--web-threads 1]
         [--database-url postgresql+psycopg://root@127.0.0.1:5432/h5test_bench]
         [--redis-url redis://127.0.0.1:6379/5] [--record]
 
@@ -15,6 +15,10 @@ Token`` on the handshake), a member of one room (``clients / rooms`` members per
 total: the whole path of a message (auth, access, insert, the ``chat.message.created``
 event through the outbox, the after-commit relay, Redis, the gateway). See
 ``realtime_chat.py``.
+
+One web process per core with one thread each (the default) absorbs the most: a POST is
+CPU work, and more threads in a process only contend for its interpreter lock (2 x 8
+threads: ~140 messages/s on 2 cores; 2 x 1: 200/s; ``bench/RESULTS.md``).
 
 ``--mode events``: two publisher processes commit a ``bench.event`` domain event for a
 room's members on a plain session: the publish path without HTTP and chat.
@@ -295,7 +299,13 @@ def main() -> int:
     p.add_argument("--gateways", type=int, default=1)
     p.add_argument("--mode", choices=("chat", "events"), default="chat")
     p.add_argument("--web", type=int, default=2, help="chat: pserve processes")
-    p.add_argument("--web-threads", type=int, default=8, help="chat: waitress threads each")
+    p.add_argument(
+        "--web-threads",
+        type=int,
+        default=1,
+        help="chat: waitress threads each (one per process, a process per core: the web "
+        "tier is CPU-bound; 8 threads absorbed 140 POST/s where 1 absorbed 200)",
+    )
     p.add_argument(
         "--database-url", default="postgresql+psycopg://root@127.0.0.1:5432/h5test_bench"
     )

@@ -41,8 +41,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def record_run(s: dict[str, Any]) -> None:
-    """Add the run to ``bench/RESULTS.md``: a chat run at the end (the chat table comes
-    last), an events run after the events table."""
+    """Add the run to ``bench/RESULTS.md``: a chat run after the last row of the table of
+    "Chat messages over REST", an events run after the events table."""
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{s['cpus']} CPU, load {s['load_before'][0]}→{s['load_after'][0]}"
     latency = f"{s['client_p50_ms']} / {s['client_p99_ms']} ms"
@@ -67,11 +67,27 @@ def record_run(s: dict[str, Any]) -> None:
     if header not in text:
         text = text.rstrip("\n") + "\n\n" + SECTION + TABLE_HEAD
     chat_at = text.find(CHAT_HEADER)
-    if s["mode"] == "chat" or chat_at < 0:
+    if chat_at < 0:
         text = text.rstrip("\n") + "\n" + row
+    elif s["mode"] == "chat":  # after the last row of the chat section's first table
+        end = _table_end(text, chat_at)
+        text = text[:end] + row + text[end:]
     else:
         text = text[:chat_at].rstrip("\n") + "\n" + row + "\n" + text[chat_at:]
     path.write_text(text)
+
+
+def _table_end(text: str, start: int) -> int:
+    """The offset just after the last row of the first table at or after ``start``."""
+    lines = text[start:].splitlines(keepends=True)
+    offset, in_table = start, False
+    for line in lines:
+        if line.startswith("|"):
+            in_table = True
+        elif in_table:
+            return offset
+        offset += len(line)
+    return offset
 
 
 SECTION = """## Real-time gateway
