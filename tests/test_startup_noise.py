@@ -90,6 +90,37 @@ def test_importing_alembic_after_logging_is_set_up_logs_no_plugin_lines(tmp_path
     assert "setup plugin" not in result.stderr
 
 
+@pytest.mark.slow
+def test_a_console_scripts_logging_set_up_logs_no_plugin_lines(tmp_path):
+    """A script imports thebot before it reads the ini's logging sections, and fileConfig
+    resets the levels of the loggers under the ones it configures."""
+    ini = tmp_path / "log.ini"
+    ini.write_text(
+        "[loggers]\nkeys = root, alembic\n[handlers]\nkeys = console\n[formatters]\n"
+        "keys = generic\n[logger_root]\nlevel = INFO\nhandlers = console\n"
+        "[logger_alembic]\nlevel = INFO\nhandlers =\nqualname = alembic\n"
+        "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nformatter = generic\n"
+        "[formatter_generic]\nformat = %(name)s %(message)s\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from thebot.scripts.common import setup_script_logging; "
+            "setup_script_logging(sys.argv[1]); "
+            "import logging; logging.getLogger('alembic').info('configured'); "
+            "import thebot.backups.engine.restore",
+            str(ini),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "alembic configured" in result.stderr  # the ini's logging is on
+    assert "setup plugin" not in result.stderr
+
+
 def test_production_pserve_lets_waitress_say_where_it_serves():
     ini = configparser.ConfigParser(interpolation=None)
     ini.read(REPO / "production.ini")

@@ -17,10 +17,19 @@ from typing import Any
 # on every start; nothing of ours uses it. Before their import: the console scripts import
 # this package first (pserve imports Pyramid itself: setup.py keeps setuptools below 80.9).
 warnings.filterwarnings("ignore", "pkg_resources is deprecated as an API", UserWarning)
-# Alembic logs one INFO line per built-in plugin when it is first imported, which under pserve
-# is after logging is set up: seven lines of noise on every start. (An ini that names this
-# logger still decides.)
-logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def quiet_noisy_loggers() -> None:
+    """Alembic logs one INFO line per built-in plugin when it is first imported, which under
+    pserve is after logging is set up: seven lines of noise on every start. Called at import
+    and again after a console script's ``fileConfig`` (which resets the levels of the
+    loggers under those it configures). An ini that names this logger still decides."""
+    plugins = logging.getLogger("alembic.runtime.plugins")
+    if plugins.level == logging.NOTSET:
+        plugins.setLevel(logging.WARNING)
+
+
+quiet_noisy_loggers()
 
 from pyramid.config import Configurator  # noqa: E402 - after the filter above
 from sqlalchemy import MetaData  # noqa: E402

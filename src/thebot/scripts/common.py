@@ -8,6 +8,7 @@ from typing import Any
 
 from pyramid.paster import get_appsettings, setup_logging
 
+from thebot import quiet_noisy_loggers
 from thebot.settings import ConfigurationError, load_settings
 
 
@@ -20,10 +21,16 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def setup_script_logging(config_uri: str) -> None:
+    """Logging from the ini's sections, without the third-party start-up noise."""
+    setup_logging(config_uri)
+    quiet_noisy_loggers()
+
+
 def read_settings(config_uri: str, logging: bool = True) -> dict[str, Any]:
     """The coerced settings of ``[app:main]`` (environment variables win)."""
     if logging:
-        setup_logging(config_uri)
+        setup_script_logging(config_uri)
     return load_settings(get_appsettings(config_uri, name="main"))
 
 
@@ -44,7 +51,7 @@ def bootstrap_app(config_uri: str) -> dict[str, Any]:
 
     try:
         check_ini(config_uri)
-        setup_logging(config_uri)
+        setup_script_logging(config_uri)
         return bootstrap(config_uri)
     except ScriptProblem as exc:
         print(f"error: {exc}", file=sys.stderr)

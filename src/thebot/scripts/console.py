@@ -259,11 +259,13 @@ def open_app(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     The ini is checked first; logging is set up from it; problems inside (while starting or
     while working) are reported by ``operator_errors``.
     """
-    from pyramid.paster import bootstrap, setup_logging
+    from pyramid.paster import bootstrap
+
+    from thebot.scripts.common import setup_script_logging
 
     with operator_errors(args):
         check_ini(args.config_uri)
-        setup_logging(args.config_uri)
+        setup_script_logging(args.config_uri)
         env = bootstrap(args.config_uri)
         try:
             yield env
