@@ -106,7 +106,7 @@ def test_a_console_scripts_logging_set_up_logs_no_plugin_lines(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys; from thebot.scripts.common import setup_script_logging; "
+            "import sys; from thebot.scripts.console import setup_script_logging; "
             "setup_script_logging(sys.argv[1]); "
             "import logging; logging.getLogger('alembic').info('configured'); "
             "import thebot.backups.engine.restore",

@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from pyramid.paster import get_appsettings, setup_logging
+from pyramid.paster import get_appsettings
 
-from thebot import quiet_noisy_loggers
+from thebot.scripts.console import setup_script_logging
 from thebot.settings import ConfigurationError, load_settings
 
 
@@ -19,12 +19,6 @@ def parser(description: str) -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="print the traceback of an error, not one line"
     )
     return p
-
-
-def setup_script_logging(config_uri: str) -> None:
-    """Logging from the ini's sections, without the third-party start-up noise."""
-    setup_logging(config_uri)
-    quiet_noisy_loggers()
 
 
 def read_settings(config_uri: str, logging: bool = True) -> dict[str, Any]:

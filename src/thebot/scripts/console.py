@@ -252,6 +252,16 @@ def operator_errors(args: argparse.Namespace | None = None) -> Iterator[None]:
         raise SystemExit(problem.code) from None
 
 
+def setup_script_logging(config_uri: str) -> None:
+    """Logging from the ini's sections, without the third-party start-up noise."""
+    from pyramid.paster import setup_logging
+
+    from thebot import quiet_noisy_loggers
+
+    setup_logging(config_uri)
+    quiet_noisy_loggers()
+
+
 @contextmanager
 def open_app(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     """``pyramid.paster.bootstrap(args.config_uri)`` for a script's work, then close it.
@@ -260,8 +270,6 @@ def open_app(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     while working) are reported by ``operator_errors``.
     """
     from pyramid.paster import bootstrap
-
-    from thebot.scripts.common import setup_script_logging
 
     with operator_errors(args):
         check_ini(args.config_uri)
