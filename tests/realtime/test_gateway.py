@@ -221,6 +221,11 @@ def test_client_frames_errors_echo_their_ref(gateway, new_user):
             assert frame["data"]["type"].endswith("/validation-error")
             await ws.send(json.dumps({"type": "resume", "data": {"last_id": "x"}, "ref": 2}))
             assert (await receive(ws))["data"]["ref"] == 2
+            # A frame shaped like the server's ({"id", "type", "data"}): its id is the ref.
+            await ws.send(json.dumps({"id": "c9", "type": "nope", "data": {}}))
+            assert (await receive(ws))["data"]["ref"] == "c9"
+            await ws.send(json.dumps({"id": "c9", "type": "nope", "ref": "r9"}))
+            assert (await receive(ws))["data"]["ref"] == "r9"  # "ref" wins
 
     run(scenario())
 

@@ -343,11 +343,11 @@ def parse_frame(message: Any) -> tuple[str, dict[str, Any], Any] | str:
         data = {}
     if not isinstance(data, dict):
         return '"data" must be an object.'
-    ref = frame.get("ref")
+    ref = frame.get("ref", frame.get("id"))  # a frame's own "id" serves when it has no "ref"
     if ref is not None and not (
         isinstance(ref, (str, int)) and not isinstance(ref, bool) and len(str(ref)) <= 64
     ):
-        return '"ref" must be a string or an integer (64 characters at most).'
+        return '"ref" (or "id") must be a string or an integer (64 characters at most).'
     return frame["type"], data, ref
 
 
