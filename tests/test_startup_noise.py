@@ -64,29 +64,34 @@ def test_setup_py_keeps_setuptools_below_the_warning():
     assert '"setuptools<80.9"' in (REPO / "setup.py").read_text()
 
 
-@pytest.mark.slow
-def test_importing_alembic_after_logging_is_set_up_logs_no_plugin_lines(tmp_path):
+LOG_INI = (
+    "[loggers]\nkeys = root, alembic\n[handlers]\nkeys = console\n[formatters]\n"
+    "keys = generic\n[logger_root]\nlevel = INFO\nhandlers = console\n"
+    "[logger_alembic]\nlevel = INFO\nhandlers =\nqualname = alembic\n"
+    "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nformatter = generic\n"
+    "[formatter_generic]\nformat = %(name)s %(message)s\n"
+)
+
+
+def run_with_logging_ini(tmp_path, code: str) -> subprocess.CompletedProcess:
+    """``code`` in a fresh interpreter, ``sys.argv[1]`` naming an ini whose logging sections
+    put alembic at INFO."""
     ini = tmp_path / "log.ini"
-    ini.write_text(
-        "[loggers]\nkeys = root, alembic\n[handlers]\nkeys = console\n[formatters]\n"
-        "keys = generic\n[logger_root]\nlevel = INFO\nhandlers = console\n"
-        "[logger_alembic]\nlevel = INFO\nhandlers =\nqualname = alembic\n"
-        "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nformatter = generic\n"
-        "[formatter_generic]\nformat = %(name)s %(message)s\n"
-    )
+    ini.write_text(LOG_INI)
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import logging.config, sys; logging.config.fileConfig(sys.argv[1]); "
-            "import thebot.backups.engine.restore",  # imports alembic before thebot.db.migrate
-            str(ini),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, "-c", code, str(ini)], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.mark.slow
+def test_importing_alembic_after_logging_is_set_up_logs_no_plugin_lines(tmp_path):
+    result = run_with_logging_ini(
+        tmp_path,
+        "import logging.config, sys; logging.config.fileConfig(sys.argv[1]); "
+        "import thebot.backups.engine.restore",  # imports alembic before thebot.db.migrate
+    )
     assert "setup plugin" not in result.stderr
 
 
@@ -94,29 +99,13 @@ def test_importing_alembic_after_logging_is_set_up_logs_no_plugin_lines(tmp_path
 def test_a_console_scripts_logging_set_up_logs_no_plugin_lines(tmp_path):
     """A script imports thebot before it reads the ini's logging sections, and fileConfig
     resets the levels of the loggers under the ones it configures."""
-    ini = tmp_path / "log.ini"
-    ini.write_text(
-        "[loggers]\nkeys = root, alembic\n[handlers]\nkeys = console\n[formatters]\n"
-        "keys = generic\n[logger_root]\nlevel = INFO\nhandlers = console\n"
-        "[logger_alembic]\nlevel = INFO\nhandlers =\nqualname = alembic\n"
-        "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nformatter = generic\n"
-        "[formatter_generic]\nformat = %(name)s %(message)s\n"
+    result = run_with_logging_ini(
+        tmp_path,
+        "import sys; from thebot.scripts.console import setup_script_logging; "
+        "setup_script_logging(sys.argv[1]); "
+        "import logging; logging.getLogger('alembic').info('configured'); "
+        "import thebot.backups.engine.restore",
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from thebot.scripts.console import setup_script_logging; "
-            "setup_script_logging(sys.argv[1]); "
-            "import logging; logging.getLogger('alembic').info('configured'); "
-            "import thebot.backups.engine.restore",
-            str(ini),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
     assert "alembic configured" in result.stderr  # the ini's logging is on
     assert "setup plugin" not in result.stderr
 

@@ -60,6 +60,19 @@ def _active_enrollment(student_id: Any, subject_id: Any) -> Any:
     )
 
 
+def viewer_kind(viewer: User) -> str:
+    """Which rule set of the clauses below applies to ``viewer`` (each is built once per
+    kind, the viewer's id bound): ``admin``, ``parent``, ``teacher`` (teachers and tutors)
+    or ``student``."""
+    if is_admin(viewer):
+        return ADMIN
+    if viewer.role == Role.PARENT.value:
+        return PARENT
+    if viewer.role in TEACHING_ROLES:
+        return TEACHER
+    return STUDENT
+
+
 # --- authored content -----------------------------------------------------------------
 
 
@@ -89,23 +102,16 @@ def can_author(dbsession: Session, viewer: User, subject_id: int) -> bool:
     )
 
 
-def content_kind(viewer: User) -> str:
-    """Which of ``readable_content_clause``'s rule sets applies to ``viewer``."""
-    if is_admin(viewer):
-        return ADMIN
-    return TEACHER if viewer.role in TEACHING_ROLES else STUDENT
-
-
 def readable_content_clause(viewer: User, model: Any) -> ColumnElement[bool]:
     """Rows of ``model`` (``Element``, ``Lesson`` or a template ``KnowledgeGraph``, all
     carrying ``author_id``, ``subject_id`` and, but for templates, ``shared``) that
     ``viewer`` may read."""
-    return _readable_content(model, content_kind(viewer), viewer.id)
+    return _readable_content(model, viewer_kind(viewer), viewer.id)
 
 
 @functools.cache
 def readable_content_template(model: Any, kind: str) -> ColumnElement[bool]:
-    """``readable_content_clause`` for a ``content_kind``, built once, with the viewer's id
+    """``readable_content_clause`` for a ``viewer_kind``, built once, with the viewer's id
     as the bound parameter ``viewer_id``."""
     return _readable_content(model, kind, bindparam("viewer_id"))
 
@@ -194,7 +200,7 @@ def graph_and_relations(
     """The graph ``graph_id`` and ``viewer``'s relations to it (``relations``), read in one
     statement: the viewer's relation look-ups are columns of the graph's row."""
     row = dbsession.execute(
-        _graph_lookup(_relation_kind(viewer)), {"graph_id": graph_id, "viewer_id": viewer.id}
+        _graph_lookup(viewer_kind(viewer)), {"graph_id": graph_id, "viewer_id": viewer.id}
     ).one_or_none()
     if row is None:
         return None, frozenset()
@@ -216,15 +222,9 @@ def _own_relations(viewer: User, graph: KnowledgeGraph) -> set[str]:
     return found
 
 
-def _relation_kind(viewer: User) -> str:
-    if viewer.role == Role.PARENT.value:
-        return PARENT
-    return TEACHER if viewer.role in TEACHING_ROLES else STUDENT
-
-
 @functools.cache
 def _graph_lookup(kind: str) -> Any:
-    """A graph by id with the relation look-ups of a ``_relation_kind`` as columns."""
+    """A graph by id with the relation look-ups of a ``viewer_kind`` as columns."""
     graph = KnowledgeGraph
     checks = []
     if kind == PARENT:
@@ -255,25 +255,14 @@ def can_build_graph(dbsession: Session, viewer: User, student_id: int, subject_i
     )
 
 
-def visibility_kind(viewer: User) -> str:
-    """Which of ``visible_graphs_clause``'s rule sets applies to ``viewer``."""
-    if is_admin(viewer):
-        return ADMIN
-    if viewer.role == Role.PARENT.value:
-        return PARENT
-    if viewer.role in TEACHING_ROLES:
-        return TEACHER
-    return STUDENT
-
-
 def visible_graphs_clause(viewer: User) -> ColumnElement[bool]:
     """Student graphs ``viewer`` may read (for lists; the same rules as ``relations``)."""
-    return _visible_graphs(visibility_kind(viewer), viewer.id)
+    return _visible_graphs(viewer_kind(viewer), viewer.id)
 
 
 @functools.cache
 def visible_graphs_template(kind: str) -> ColumnElement[bool]:
-    """``visible_graphs_clause`` for a ``visibility_kind``, built once, with the viewer's id
+    """``visible_graphs_clause`` for a ``viewer_kind``, built once, with the viewer's id
     as the bound parameter ``viewer_id`` (for statements built once per kind)."""
     return _visible_graphs(kind, bindparam("viewer_id"))
 

@@ -110,7 +110,7 @@ class ContentResource:
         if not (access.is_admin(viewer) or viewer.role in access.TEACHING_ROLES):
             return  # students and parents never read authored content: 403
         self.row = request.dbsession.scalars(
-            _content_lookup(cast(Any, type(self)), access.content_kind(viewer)),
+            _content_lookup(cast(Any, type(self)), access.viewer_kind(viewer)),
             {"row_id": path_id(request), "viewer_id": viewer.id},
         ).one_or_none()
         if self.row is None:
@@ -149,7 +149,7 @@ class TemplateResource(ContentResource):
 @functools.cache
 def _content_lookup(resource: Any, kind: str) -> Any:
     """The row a ``resource`` (a ``ContentResource`` class) stands for, if the viewer (a
-    ``content_kind``) may read it; built once (``row_id`` and ``viewer_id`` bound)."""
+    ``viewer_kind``) may read it; built once (``row_id`` and ``viewer_id`` bound)."""
     model = resource.model
     return select(model).where(
         model.id == bindparam("row_id"),

@@ -96,7 +96,7 @@ def graphs_statement(
     params = {"template_id": template.id, "viewer_id": viewer.id}
     if "student" in filters:
         params["student"] = filters["student"]
-    return _graphs(access.visibility_kind(viewer), "student" in filters), params
+    return _graphs(access.viewer_kind(viewer), "student" in filters), params
 
 
 @functools.cache
