@@ -132,6 +132,37 @@ def profile(app: Any, path: str, tokens: list[str], requests: int, args: Any) ->
     return out.getvalue() + "\n" + components(stats, requests)
 
 
+def statement_times(app: Any, path: str, tokens: list[str], requests: int) -> str:
+    """``--statements``: each SQL statement's wall time (cursor execute to its end, fetching
+    excluded) per request, grouped by the statement's first 70 characters."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    totals: dict[str, list[float]] = {}
+
+    def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        conn.info["bench.started"] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        spent = time.perf_counter() - conn.info.pop("bench.started")
+        totals.setdefault(" ".join(statement.split())[:70], []).append(spent * 1000)
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+    started = time.perf_counter()
+    try:
+        for i in range(requests):
+            call(app, path, tokens[i % len(tokens)])
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+        event.remove(Engine, "after_cursor_execute", after)
+    wall = (time.perf_counter() - started) * 1000 / requests
+    lines = [f"{'ms/request':>10} {'calls/request':>13}  statement (wall {wall:.2f} ms/request)"]
+    for text, spent in sorted(totals.items(), key=lambda kv: -sum(kv[1])):
+        lines.append(f"{sum(spent) / requests:>10.3f} {len(spent) / requests:>13.2f}  {text}")
+    return "\n".join(lines)
+
+
 def build_app(database_url: str, media: str, rate_limits: bool, redis_url: str | None) -> Any:
     from learning import app_settings
 
@@ -156,6 +187,9 @@ def cli() -> None:
     parser.add_argument("--redis-url", help="rate limits (and caches) in Redis")
     parser.add_argument("--floor", action="store_true", help="time the floor apps too")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--statements", action="store_true", help="each SQL statement's wall time per request"
+    )
     parser.add_argument(
         "--no-dashboard-cache", action="store_true", help="dashboards computed every request"
     )
@@ -187,6 +221,8 @@ def cli() -> None:
                 floor = floor_app(kind, url)
                 timed(floor, "/floor/", tokens, 200)
                 print(f"floor {kind}: {timed(floor, '/floor/', tokens, args.requests)}")
+        if args.statements:
+            print(statement_times(app, args.path, tokens, args.requests))
         if not args.no_profile:
             print(profile(app, args.path, tokens, args.requests, args))
 

@@ -13,7 +13,12 @@ from sqlalchemy import DateTime, ForeignKey, MetaData, TypeDecorator, engine_fro
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from transaction._transaction import Status
-from zope.sqlalchemy.datamanager import ZopeTransactionEvents, join_transaction, mark_changed
+from zope.sqlalchemy.datamanager import (
+    STATUS_CHANGED,
+    ZopeTransactionEvents,
+    join_transaction,
+    mark_changed,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -121,7 +126,11 @@ def get_engine(settings: dict[str, Any]) -> Engine:
         max_overflow=settings["db_max_overflow"],
         pool_recycle=settings["db_pool_recycle"],
         pool_timeout=settings["db_pool_timeout"],
-        connect_args={"connect_timeout": settings["db_connect_timeout"]},
+        connect_args={
+            "connect_timeout": settings["db_connect_timeout"],
+            # psycopg's own cache of prepared statements (None: never prepare)
+            "prepare_threshold": settings["db_prepare_threshold"] or None,
+        },
     )
     return engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", **options)
 
@@ -139,10 +148,17 @@ class RequestTransactionEvents(ZopeTransactionEvents):
     session (seven ``event.listen`` calls cost about 0.1 ms per request, as much as a
     query): each session names its transaction manager in ``info[TM_KEY]``. Sessions of the
     same factory without one (scripts, tasks, the audit of a refused request) are left alone:
-    they commit themselves."""
+    they commit themselves.
+
+    A request's session joins as *changed*, so pyramid_tm ends even a read-only request with
+    COMMIT, not with zope.sqlalchemy's close (a ROLLBACK): psycopg forgets its prepared
+    statements on every ROLLBACK (and deallocates them on the server), so with ROLLBACKs no
+    statement ever reached ``prepare_threshold`` executions and PostgreSQL planned every
+    statement of every request again. A COMMIT of a transaction that wrote nothing costs the
+    same round trip as the ROLLBACK; a failed request is still rolled back."""
 
     def __init__(self) -> None:
-        super().__init__(transaction_manager=None)
+        super().__init__(initial_state=STATUS_CHANGED, transaction_manager=None)
 
     def after_begin(self, session: Session, transaction: Any, connection: Any) -> None:
         if (tm := session.info.get(TM_KEY)) is not None:

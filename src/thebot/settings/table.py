@@ -9,6 +9,7 @@ from thebot.settings.coercion import (
     as_choice,
     as_int,
     as_list,
+    as_non_negative,
     as_optional_str,
 )
 
@@ -101,6 +102,14 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "Seconds before a pooled connection is replaced (Django's CONN_MAX_AGE).",
     ),
     S("db_pool_timeout", "DB_POOL_TIMEOUT", 30, as_int, "Seconds to wait for a free connection."),
+    S(
+        "db_prepare_threshold",
+        "DB_PREPARE_THRESHOLD",
+        5,
+        as_non_negative,
+        "PostgreSQL: a statement run this many times on a connection is prepared on the "
+        "server (planned once); 0 never prepares (a PgBouncer transaction pool before 1.21).",
+    ),
     S(
         "auto_migrate",
         "AUTO_MIGRATE",
