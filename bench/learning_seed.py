@@ -278,6 +278,7 @@ def settle(engine: Any) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
+            conn.execute(text("CHECKPOINT"))  # the seed's dirty pages written now, not later
     else:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))

@@ -57,7 +57,9 @@ def sections(testapp, w, user, role):
 
 
 def tutor_students(testapp, w, tutor):
-    return [card["student"]["id"] for card in sections(testapp, w, tutor, "tutor")["students"]]
+    return [
+        card["student"]["id"] for card in sections(testapp, w, tutor, "tutor")["students"]["items"]
+    ]
 
 
 def parent_children(testapp, w, parent=None):
@@ -160,7 +162,7 @@ def test_renaming_a_student_refreshes_every_dashboard_showing_them(
                 for s in sections(testapp, w, w.teacher, "teacher")["subjects"][0]["students"]
             ),
             "tutor": first_names(
-                c["student"] for c in sections(testapp, w, w.tutor, "tutor")["students"]
+                c["student"] for c in sections(testapp, w, w.tutor, "tutor")["students"]["items"]
             ),
             "parent": first_names(c["student"] for c in parent_children(testapp, w)),
             "reviewer": first_names(
@@ -189,7 +191,7 @@ def test_renaming_a_student_refreshes_every_dashboard_showing_them(
 def test_renaming_a_teacher_refreshes_their_students_and_the_families(testapp, w):
     def names_shown():
         card = parent_children(testapp, w)[0]
-        tutor_card = sections(testapp, w, w.tutor, "tutor")["students"][0]
+        tutor_card = sections(testapp, w, w.tutor, "tutor")["students"]["items"][0]
         return (
             first_names(
                 s["teacher"] for s in sections(testapp, w, w.student, "student")["subjects"]

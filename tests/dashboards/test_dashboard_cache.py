@@ -107,7 +107,10 @@ def test_enrolling_refreshes_the_student_parent_tutor_and_teacher_dashboards(tes
     assert subjects_of(testapp, w, w.parent, PARENT)["children"][0]["subjects"] == []
     assert subjects_of(testapp, w, w.teacher, TEACHER)["subjects"][0]["students"] == []
     assert (
-        subjects_of(testapp, w, w.tutor, "/api/dashboard/tutor/")["students"][0]["subjects"] == []
+        subjects_of(testapp, w, w.tutor, "/api/dashboard/tutor/")["students"]["items"][0][
+            "subjects"
+        ]
+        == []
     )
     testapp.post_json(
         "/api/materials/enrollments/",
@@ -119,7 +122,7 @@ def test_enrolling_refreshes_the_student_parent_tutor_and_teacher_dashboards(tes
     assert len(subjects_of(testapp, w, w.parent, PARENT)["children"][0]["subjects"]) == 1
     assert len(subjects_of(testapp, w, w.teacher, TEACHER)["subjects"][0]["students"]) == 1
     tutor = subjects_of(testapp, w, w.tutor, "/api/dashboard/tutor/")
-    assert len(tutor["students"][0]["subjects"]) == 1
+    assert len(tutor["students"]["items"][0]["subjects"]) == 1
 
 
 def test_ending_an_enrollment_refreshes_the_old_teachers_dashboard(testapp, dbsession, w):

@@ -261,7 +261,7 @@ def test_tutor_sees_own_students_with_subjects_and_progress(
     EnrollmentFactory(student_id=taught.id, subject_id=w.algebra.id, teacher_id=w.teacher.id)
     make_user("student", profile={"tutor_id": make_user("tutor").id})  # another tutor's
 
-    cards = get(testapp, "tutor", w.tutor, auth_headers).json["sections"]["students"]
+    cards = get(testapp, "tutor", w.tutor, auth_headers).json["sections"]["students"]["items"]
     by_id = {c["student"]["id"]: c for c in cards}
     assert set(by_id) == {w.student.id, taught.id}
     mine = by_id[w.student.id]
@@ -292,8 +292,26 @@ def test_tutor_dashboard_follows_teaching_relations_registered_after_import(
         )
 
     add_teaching_relation("test_only", relation)  # for this test only
-    cards = get(testapp, "tutor", w.tutor, auth_headers).json["sections"]["students"]
+    cards = get(testapp, "tutor", w.tutor, auth_headers).json["sections"]["students"]["items"]
     assert {c["student"]["id"] for c in cards} == {w.student.id, other.id}
+
+
+def test_tutor_dashboard_lists_the_first_students_by_name_and_counts_them_all(
+    testapp, w, make_user, auth_headers
+):
+    """A caseload has no upper bound: the section holds the first ``ITEMS_LIMIT`` cards by
+    name and the number of every active student (the rest are on the students list)."""
+    more = [
+        make_user("student", last_name=f"Zz{i:02}", profile={"tutor_id": w.tutor.id})
+        for i in range(dashboards.ITEMS_LIMIT + 2)
+    ]
+    make_user("student", last_name="Aa", is_active=False, profile={"tutor_id": w.tutor.id})
+    section = get(testapp, "tutor", w.tutor, auth_headers).json["sections"]["students"]
+    assert section["count"] == len(more) + 1  # and w.student; the inactive one is not counted
+    shown = [c["student"]["id"] for c in section["items"]]
+    assert len(shown) == dashboards.ITEMS_LIMIT
+    assert shown[0] == w.student.id  # "Last<n>" sorts before "Zz<i>"
+    assert shown[1:] == [u.id for u in more[: dashboards.ITEMS_LIMIT - 1]]
 
 
 def test_parent_sees_each_child_with_subjects_progress_and_teachers(

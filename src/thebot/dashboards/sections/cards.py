@@ -1,9 +1,15 @@
 """The tutor's ``students`` and the parent's ``children``: one card per student with
 profile stats, the subjects the user may see, progress totals (and, for parents, tutor and
-teachers), in three queries whatever the number of students."""
+teachers), in three queries whatever the number of students.
+
+A tutor's caseload has no upper bound, so their section is bounded like the other lists of
+the dashboards: ``{"count": <all their active students>, "items": <the first
+ITEMS_LIMIT cards by name>}`` (every student is on ``GET /api/accounts/students/``). A
+parent's children are few: every card, as a list."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
@@ -14,6 +20,7 @@ from thebot.accounts.models import Role, StudentProfile, User
 from thebot.accounts.users.profiles import STUDENT_STATS
 from thebot.accounts.users.service import BRIEF_FIELDS
 from thebot.dashboards.registry import (
+    ITEMS_LIMIT,
     STUDENT_IDS,
     VIEWER,
     DashboardContext,
@@ -100,16 +107,36 @@ def _cards_statement() -> Select:
 CARDS = _cards_statement()
 
 
+@functools.lru_cache(maxsize=16)  # per built ``student_ids`` statement (a few per app)
+def listed_students(student_ids: Select, limit: int | None) -> Select:
+    """The active students of ``student_ids`` in name order (the first ``limit``), each row
+    with the number of them all."""
+    return (
+        select(User.id, func.count().over().label("total"))
+        .where(
+            User.id.in_(student_ids),
+            User.role == Role.STUDENT.value,
+            User.is_active.is_(True),
+        )
+        .order_by(User.last_name, User.first_name, User.id)
+        .limit(limit)
+    )
+
+
 def student_cards(
-    ctx: DashboardContext, student_ids: Select, *, with_teachers: bool
-) -> list[dict[str, Any]]:
-    """Each (active) student of ``student_ids`` with profile stats, the active subjects the
-    user may see, and progress totals: three queries whatever the number of students."""
+    ctx: DashboardContext, student_ids: Select, *, with_teachers: bool, limit: int | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """The number of (active) students of ``student_ids``, and the cards of the first
+    ``limit`` by name (all without one) with profile stats, the active subjects the user
+    may see, and progress totals: three queries whatever the number of students."""
     if not ctx.user.is_active:
-        return []
+        return 0, []
     # The ids once: each query below then looks students up by index instead of
-    # evaluating the teaching-relation union again.
-    ids = {"student_ids": list(ctx.dbsession.scalars(student_ids, viewer_params(ctx)))}
+    # evaluating the teaching-relation union again, for the listed students only.
+    listed = ctx.dbsession.execute(listed_students(student_ids, limit), viewer_params(ctx)).all()
+    if not listed:
+        return 0, []
+    ids = {"student_ids": [row.id for row in listed]}
     rows = ctx.dbsession.execute(CARDS, ids)
     subjects: dict[int, list[dict[str, Any]]] = {}
     enrollments = enrollments_statement(ctx.user.role, True)
@@ -140,24 +167,29 @@ def student_cards(
             card["tutor"] = tutor_brief
             card["teachers"] = sorted(mine.values(), key=lambda t: t["id"])
         cards.append(card)
-    return cards
+    return listed[0].total, cards
 
 
 CHILDREN = people.children_of(VIEWER)
 
 
-def tutor_students(ctx: DashboardContext) -> list[dict[str, Any]]:
-    """The tutor's own students (as in ``GET /api/accounts/students/``). The statement is
-    built per call: the teaching relations are registered by features as they load, so one
-    built at import time could miss some."""
-    return student_cards(
-        ctx, people.students_taught_by(ctx.dbsession, VIEWER), with_teachers=False
+def tutor_students(ctx: DashboardContext) -> dict[str, Any]:
+    """How many students the tutor has (as in ``GET /api/accounts/students/``) and the cards
+    of the first ``ITEMS_LIMIT`` by name. The students statement comes from the registry:
+    the teaching relations are registered by features as they load, so one built at import
+    time could miss some."""
+    count, cards = student_cards(
+        ctx,
+        people.students_taught_by(ctx.dbsession, VIEWER),
+        with_teachers=False,
+        limit=ITEMS_LIMIT,
     )
+    return {"count": count, "items": cards}
 
 
 def parent_children(ctx: DashboardContext) -> list[dict[str, Any]]:
     """Each child with their subjects, progress, tutor and teachers."""
-    return student_cards(ctx, CHILDREN, with_teachers=True)
+    return student_cards(ctx, CHILDREN, with_teachers=True)[1]
 
 
 def includeme(config: Any) -> None:

@@ -86,10 +86,12 @@ WAITING = and_(
 ON_MATERIAL = Material.id == MaterialSubmission.material_id
 # The teacher's waiting submissions, materialised first (PostgreSQL hashes the teacher's
 # materials against the submitted ones, ~560 buffers), then counted (a window over all of
-# them, before the limit) and the first ones joined to their subject and student: one
-# statement where a count and a top-20 ran before, and the top-20 no longer walks the
-# ``submitted_at`` index through every other teacher's submissions (~2,450 buffers). Without
-# MATERIALIZED the planner folds the CTE back in and walks that index again.
+# them) and limited to the first ones *before* those are joined to their material, subject
+# and student: one statement where a count and a top-20 ran before, and the top-20 no
+# longer walks the ``submitted_at`` index through every other teacher's submissions (~2,450
+# buffers). Without MATERIALIZED the planner folds the CTE back in and walks that index
+# again; joining before the limit looked up every waiting row's material and hashed every
+# user.
 WAITING_ROWS = (
     select(
         MaterialSubmission.id,
@@ -102,19 +104,24 @@ WAITING_ROWS = (
     .cte("waiting")
     .prefix_with("MATERIALIZED")
 )
+FIRST_WAITING = (
+    select(WAITING_ROWS, func.count().over().label("pending_total"))
+    .order_by(WAITING_ROWS.c.submitted_at, WAITING_ROWS.c.id)
+    .limit(ITEMS_LIMIT)
+    .subquery("first_waiting")
+)
 PENDING_ITEMS = (
     select(
         *PENDING.columns,
-        WAITING_ROWS.c.id,
-        WAITING_ROWS.c.submitted_at,
-        func.count().over().label("pending_total"),
+        FIRST_WAITING.c.id,
+        FIRST_WAITING.c.submitted_at,
+        FIRST_WAITING.c.pending_total,
     )
-    .select_from(WAITING_ROWS)
-    .join(Material, Material.id == WAITING_ROWS.c.material_id)
+    .select_from(FIRST_WAITING)
+    .join(Material, Material.id == FIRST_WAITING.c.material_id)
     .join(Subject, Subject.id == Material.subject_id)
-    .join(Student, Student.id == WAITING_ROWS.c.student_id)
-    .order_by(WAITING_ROWS.c.submitted_at, WAITING_ROWS.c.id)
-    .limit(ITEMS_LIMIT)
+    .join(Student, Student.id == FIRST_WAITING.c.student_id)
+    .order_by(FIRST_WAITING.c.submitted_at, FIRST_WAITING.c.id)
 )
 
 
