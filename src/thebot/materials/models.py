@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -91,6 +92,18 @@ class Material(Base):
             "is_public",
             "author_id",
             "subject_id",
+        ),
+        # The live materials of an author / of subjects, as ids only (index-only scans): a
+        # teacher's submissions waiting for review are those on one of these.
+        *(
+            Index(
+                f"ix_material_live_{column}",
+                column,
+                "id",
+                postgresql_where=text("deleted_at IS NULL"),
+                sqlite_where=text("deleted_at IS NULL"),
+            )
+            for column in ("author_id", "subject_id")
         ),
     )
 

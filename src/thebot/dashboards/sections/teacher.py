@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select, union_all
 
 from thebot.accounts.models import Role
 from thebot.accounts.users.service import BRIEF_FIELDS
@@ -72,20 +72,21 @@ PENDING = Layout(
     subject=(Subject, SUBJECT_BRIEF_FIELDS),
     student=(Student, BRIEF_FIELDS),
 )
-# The taught subject ids are read first and bound as a list: ``author = me OR subject_id IN
-# (ids)`` lets both databases combine two index lookups, where the subquery form scanned
-# every material.
-WAITING = and_(
-    MaterialSubmission.status == SubmissionStatus.SUBMITTED.value,
-    Material.deleted_at.is_(None),
-    or_(
-        Material.author_id == VIEWER,
-        in_list(Material.subject_id, "subject_ids"),
+# The taught subject ids are read first and bound as a list. The teacher's live materials
+# (written by them, or of a subject they teach) are two index-only reads of material ids
+# (``ix_material_live_author_id`` / ``_subject_id``), not a visit of each material's row.
+TEACHERS_MATERIALS = union_all(
+    select(Material.id).where(Material.author_id == VIEWER, Material.deleted_at.is_(None)),
+    select(Material.id).where(
+        in_list(Material.subject_id, "subject_ids"), Material.deleted_at.is_(None)
     ),
 )
-ON_MATERIAL = Material.id == MaterialSubmission.material_id
+WAITING = and_(
+    MaterialSubmission.status == SubmissionStatus.SUBMITTED.value,
+    MaterialSubmission.material_id.in_(TEACHERS_MATERIALS),
+)
 # The teacher's waiting submissions, materialised first (PostgreSQL hashes the teacher's
-# materials against the submitted ones, ~560 buffers), then counted (a window over all of
+# material ids against the submitted submissions), then counted (a window over all of
 # them) and limited to the first ones *before* those are joined to their material, subject
 # and student: one statement where a count and a top-20 ran before, and the top-20 no
 # longer walks the ``submitted_at`` index through every other teacher's submissions (~2,450
@@ -99,7 +100,6 @@ WAITING_ROWS = (
         MaterialSubmission.student_id,
         MaterialSubmission.material_id,
     )
-    .join(Material, ON_MATERIAL)
     .where(WAITING)
     .cte("waiting")
     .prefix_with("MATERIALIZED")
