@@ -206,6 +206,25 @@ def test_student_sees_subjects_assigned_materials_with_progress_and_feedback(
     assert feedback["teacher"]["id"] == w.teacher.id
 
 
+def test_student_material_totals_count_beyond_the_listed_page(testapp, dbsession, w, auth_headers):
+    n = dashboards.ITEMS_LIMIT + 3
+    items = [material(dbsession, w.teacher, w.algebra, title=f"M{i}") for i in range(n)]
+    for minutes, item in enumerate(items):
+        assign(dbsession, item, w.student, minutes)
+    progress(dbsession, items[0], w.student, 100)  # the oldest: not on the page
+    progress(dbsession, items[1], w.student, 50)
+    materials = get(testapp, "student", w.student, auth_headers).json["sections"]["materials"]
+    assert materials["summary"] == {
+        "assigned": n,
+        "completed": 1,
+        "in_progress": 1,
+        "not_started": n - 2,
+        "average_percentage": round(150 / n),
+    }
+    assert len(materials["items"]) == dashboards.ITEMS_LIMIT
+    assert materials["items"][0]["title"] == f"M{n - 1}"
+
+
 def test_teacher_sees_students_per_subject_and_pending_submissions(
     testapp, dbsession, w, make_user, auth_headers
 ):

@@ -10,6 +10,7 @@ from lessons_support import LESSONS, at, lesson, make_world
 
 from factories import EnrollmentFactory, ParentLinkFactory, SubjectFactory
 from thebot.dashboards.cache import bump_generations
+from thebot.scheduling.lessons.dashboard import UPCOMING_LIMIT
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -215,6 +216,7 @@ def test_the_dashboard_section_runs_a_constant_number_of_queries(
     with count_queries() as many:
         big = testapp.get(url, headers=headers).json["sections"]["upcoming_lessons"]
     assert big["count"] > small["count"]
+    assert len(big["items"]) == UPCOMING_LIMIT < big["count"]  # counted beyond the page
     assert few.count == many.count
 
 

@@ -74,21 +74,21 @@ def assigned_to_viewer(stmt: Select, role: str) -> Select:
 
 
 @functools.cache
-def student_materials_statements(role: str) -> tuple[Select, Select]:
+def student_materials_statement(role: str) -> Select:
+    """The newest ``ITEMS_LIMIT`` materials assigned to the viewer, each row with the totals
+    over all of them (window aggregates, computed before the limit): one query."""
     completed = MaterialProgress.is_completed.is_(True)
     started = and_(MaterialProgress.id.is_not(None), MaterialProgress.is_completed.is_(False))
-    totals = select(
-        func.count(Material.id),
-        func.sum(case((completed, 1), else_=0)),
-        func.sum(case((started, 1), else_=0)),
-        func.avg(func.coalesce(MaterialProgress.percentage, 0)),
-    )
     items = select(
         *STUDENT_MATERIAL.columns,
         MaterialProgress.last_accessed_at,
         ASSIGNED.created_at.label("assigned_at"),
+        func.count().over().label("total"),
+        func.sum(case((completed, 1), else_=0)).over().label("done"),
+        func.sum(case((started, 1), else_=0)).over().label("in_progress"),
+        func.avg(func.coalesce(MaterialProgress.percentage, 0)).over().label("average"),
     )
-    return assigned_to_viewer(totals, role), (
+    return (
         assigned_to_viewer(items, role)
         .join(Subject, Subject.id == Material.subject_id)
         .order_by(ASSIGNED.created_at.desc(), Material.id.desc())
@@ -100,11 +100,12 @@ def student_materials(ctx: DashboardContext) -> dict[str, Any]:
     """Materials assigned to the student (the newest first) with their progress, and totals."""
     if not ctx.user.is_active:
         return {"summary": totals_summary(0, 0, 0, 0), "items": []}
-    totals, items = student_materials_statements(ctx.user.role)
-    params = viewer_params(ctx)
-    summary = totals_summary(*ctx.dbsession.execute(totals, params).one())
+    rows = ctx.dbsession.execute(
+        student_materials_statement(ctx.user.role), viewer_params(ctx)
+    ).all()
+    first = rows[0] if rows else None
     return {
-        "summary": summary,
+        "summary": totals_summary(*(first[-4:] if first else (0, 0, 0, 0))),
         "items": [
             {
                 **joined(STUDENT_MATERIAL, row, "material"),
@@ -112,7 +113,7 @@ def student_materials(ctx: DashboardContext) -> dict[str, Any]:
                 "assigned_at": iso(row.assigned_at),
                 "progress": progress_entry(STUDENT_MATERIAL.values(row, "progress"), row),
             }
-            for row in ctx.dbsession.execute(items, params)
+            for row in rows
         ],
     }
 

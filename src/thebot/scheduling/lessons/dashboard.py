@@ -2,8 +2,9 @@
 
 The lessons the user may see (``lesson_visibility``) that are pending or confirmed and have
 not ended yet (one in progress is still listed), soonest first: the next ``UPCOMING_LIMIT``
-with their people and subject, and how many there are in all. Two queries whatever the
-number of lessons. Lesson changes make the cached dashboards stale (``LessonChanged`` subscribers).
+with their people and subject, and how many there are in all (a window count over every
+match, before the limit). One query whatever the number of lessons. Lesson changes make
+the cached dashboards stale (``LessonChanged`` subscribers).
 """
 
 from __future__ import annotations
@@ -38,17 +39,12 @@ UPCOMING = Layout(
 )
 
 
-@functools.cache  # one pair per role
-def statements(role: str) -> tuple[Select, Select]:
-    """The count and the first lessons for a ``role``, with the viewer's id and the time as
-    parameters (``viewer_id``, ``now``): built and cached once, not at every request."""
-    where = (
-        visible_to_role(role, VIEWER),
-        Lesson.status.in_(ACTIVE_STATUSES),
-        Lesson.end_at > bindparam("now"),
-    )
-    count = select(func.count(Lesson.id)).where(*where)
-    rows = (
+@functools.cache  # one per role
+def statement(role: str) -> Select:
+    """The first lessons for a ``role``, each row with the number of them all, with the
+    viewer's id and the time as parameters (``viewer_id``, ``now``): built and cached once,
+    not at every request."""
+    return (
         select(
             *UPCOMING.columns,
             Lesson.id,
@@ -57,26 +53,28 @@ def statements(role: str) -> tuple[Select, Select]:
             Lesson.timezone,
             Lesson.status,
             Lesson.meeting_link,
+            func.count().over().label("total"),
         )
         .select_from(Lesson)
         .join(Subject, Subject.id == Lesson.subject_id)
         .join(Teacher, Teacher.id == Lesson.teacher_id)
         .join(Student, Student.id == Lesson.student_id)
-        .where(*where)
+        .where(
+            visible_to_role(role, VIEWER),
+            Lesson.status.in_(ACTIVE_STATUSES),
+            Lesson.end_at > bindparam("now"),
+        )
         .order_by(Lesson.start_at, Lesson.id)
         .limit(UPCOMING_LIMIT)
     )
-    return count, rows
 
 
 def upcoming_lessons(ctx: DashboardContext) -> dict[str, Any]:
     if not ctx.user.is_active:
         return {"count": 0, "items": []}
-    count, rows = statements(ctx.user.role)
-    params = viewer_params(ctx, now=ctx.now)
-    total = ctx.dbsession.scalar(count, params)
+    rows = ctx.dbsession.execute(statement(ctx.user.role), viewer_params(ctx, now=ctx.now)).all()
     return {
-        "count": total or 0,
+        "count": rows[0].total if rows else 0,
         "items": [
             {
                 "id": row.id,
@@ -89,7 +87,7 @@ def upcoming_lessons(ctx: DashboardContext) -> dict[str, Any]:
                 "student": UPCOMING.part(row, "student"),
                 "meeting_link": row.meeting_link,
             }
-            for row in ctx.dbsession.execute(rows, params)
+            for row in rows
         ],
     }
 
