@@ -43,3 +43,10 @@ class Layout:
         if values[0] is None:
             return None
         return dict(zip(fields, values, strict=True))
+
+    def joined(self, row: Sequence[Any], name: str) -> dict[str, Any]:
+        """``part`` of an inner join (or the select's own table): always there."""
+        part = self.part(row, name)
+        if part is None:
+            raise ValueError(f"no {name} in an inner join")
+        return part

@@ -19,12 +19,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts import visibility
 from thebot.accounts.events import RELATION_PROFILE_FIELDS, student_relations_changed
 from thebot.accounts.models import ParentLink, Role, StudentProfile, User
 from thebot.accounts.users.service import (
+    BRIEF_FIELDS,
     PROFILE_MODELS,
     ProtectedFieldsDenied,
     brief,
@@ -32,6 +33,7 @@ from thebot.accounts.users.service import (
     is_admin,
 )
 from thebot.db.lists import in_list
+from thebot.db.rows import Layout
 from thebot.errors import Invalid, field_error
 from thebot.events import registry_of
 
@@ -112,18 +114,28 @@ def tutor_id_of(dbsession: Session, user: User) -> int | None:
 
 
 # Built once: every ``GET /api/auth/me/`` of a student runs both (building them cost more
-# than running them); the ids are one parameter (``in_list``).
+# than running them); the ids are one parameter (``in_list``). Flat rows (``Layout``), not
+# entities: the profile JSON needs a few columns, not ORM objects.
+_TUTOR = aliased(User, name="tutor")
+_PARENT = aliased(User, name="parent")
+_STUDENT_PROFILE = Layout(
+    profile=(StudentProfile, ("user_id", "grade", "goal", *STUDENT_STATS)),
+    tutor=(_TUTOR, BRIEF_FIELDS),
+)
 _PROFILES_AND_TUTORS = (
-    select(StudentProfile, User)
-    .outerjoin(User, User.id == StudentProfile.tutor_id)
+    select(*_STUDENT_PROFILE.columns)
+    .select_from(StudentProfile)
+    .outerjoin(_TUTOR, _TUTOR.id == StudentProfile.tutor_id)
     .where(in_list(StudentProfile.user_id, "ids"))
 )
+_PARENTS_OF = Layout(parent=(_PARENT, BRIEF_FIELDS))
 _PARENTS = (
-    select(ParentLink.student_id, User)
-    .join(User, User.id == ParentLink.parent_id)
+    select(*_PARENTS_OF.columns, ParentLink.student_id)
+    .join(_PARENT, _PARENT.id == ParentLink.parent_id)
     .where(in_list(ParentLink.student_id, "ids"))
     .order_by(ParentLink.id)
 )
+_NO_PROFILE = {"grade": None, "goal": "", **dict.fromkeys(STUDENT_STATS, 0)}
 
 
 def student_profiles(
@@ -133,25 +145,29 @@ def student_profiles(
     ids = [s.id for s in students]
     if not ids:
         return {}
-    rows = dbsession.execute(_PROFILES_AND_TUTORS, {"ids": ids}).all()
-    profiles = {profile.user_id: (profile, tutor) for profile, tutor in rows}
+    profiles = {
+        row.profile_user_id: (
+            _STUDENT_PROFILE.joined(row, "profile"),
+            _STUDENT_PROFILE.part(row, "tutor"),
+        )
+        for row in dbsession.execute(_PROFILES_AND_TUTORS, {"ids": ids})
+    }
     parents: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     if private:
-        links = dbsession.execute(_PARENTS, {"ids": ids}).all()
-        for student_id, parent in links:
-            parents[student_id].append(brief(parent))
+        for row in dbsession.execute(_PARENTS, {"ids": ids}):
+            parents[row.student_id].append(_PARENTS_OF.joined(row, "parent"))
     result = {}
     for student in students:
-        profile, tutor = profiles.get(student.id, (None, None))
+        profile, tutor = profiles.get(student.id, (_NO_PROFILE, None))
         data: dict[str, Any] = {
             "user_id": student.id,
             "role": student.role,
-            "grade": profile.grade if profile else None,
-            "stats": {name: getattr(profile, name) if profile else 0 for name in STUDENT_STATS},
+            "grade": profile["grade"],
+            "stats": {name: profile[name] for name in STUDENT_STATS},
         }
         if private:
-            data["goal"] = profile.goal if profile else ""
-            data["tutor"] = brief(tutor) if tutor is not None else None
+            data["goal"] = profile["goal"]
+            data["tutor"] = tutor
             data["parents"] = parents[student.id]
         result[student.id] = data
     return result

@@ -31,6 +31,7 @@ from thebot.schemas import iso
 TAUGHT = Layout(subject=(Subject, SUBJECT_BRIEF_FIELDS))
 TEACHER_STUDENT = Layout(subject=(Subject, SUBJECT_BRIEF_FIELDS), student=(Student, BRIEF_FIELDS))
 TAUGHT_IDS = subjects_taught_ids(VIEWER)
+TAUGHT_KEY = "taught_subject_ids"  # DashboardContext.shared
 TAUGHT_SUBJECTS = select(*TAUGHT.columns).where(Subject.id.in_(TAUGHT_IDS))
 TEACHER_STUDENTS = (
     select(*TEACHER_STUDENT.columns, *ENROLLMENT_FIELDS)
@@ -53,6 +54,7 @@ def teacher_subjects(ctx: DashboardContext) -> list[dict[str, Any]]:
     for row in ctx.dbsession.execute(TAUGHT_SUBJECTS, params):
         subject = joined(TAUGHT, row, "subject")
         entries[subject["id"]] = entry(subject, True)
+    ctx.shared[TAUGHT_KEY] = list(entries)  # for pending_submissions: one query fewer
     for row in ctx.dbsession.execute(TEACHER_STUDENTS, params):
         subject = joined(TEACHER_STUDENT, row, "subject")
         entries.setdefault(subject["id"], entry(subject, False))["students"].append(
@@ -129,7 +131,10 @@ def pending_submissions(ctx: DashboardContext) -> dict[str, Any]:
     """Submissions waiting for review on materials the teacher wrote or whose subject they
     teach; the longest-waiting first."""
     params = viewer_params(ctx)
-    params["subject_ids"] = list(ctx.dbsession.scalars(TAUGHT_IDS, params))
+    taught = ctx.shared.get(TAUGHT_KEY)
+    if taught is None:  # the subjects section is not on this dashboard
+        taught = list(ctx.dbsession.scalars(TAUGHT_IDS, params))
+    params["subject_ids"] = taught
     rows = ctx.dbsession.execute(PENDING_ITEMS, params).all()
     return {
         "count": rows[0].pending_total if rows else 0,
