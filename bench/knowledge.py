@@ -45,8 +45,10 @@ from learning import (
     app_settings,
     cpu_reference,
     free_port,
+    machine_words,
     result_line,
     run_arguments,
+    setup_words,
     start_server,
     stop,
 )
@@ -576,13 +578,11 @@ def in_process_report(summary: dict) -> str:
 def report(summary: dict) -> str:
     rows = summary["rows"]
     lines = [
-        f"{summary['backend']}: {summary['clients']} clients, {summary['workers']} x "
-        f"{summary['threads']} waitress threads, {summary['requests']} requests per endpoint, "
-        f"{summary['cpus']} CPUs; churn {summary['churn']}; seeded in {summary['seed_seconds']} s "
+        f"{summary['backend']}: {setup_words(summary)}, {summary['cpus']} CPUs; churn "
+        f"{summary['churn']}; seeded in {summary['seed_seconds']} s "
         f"({rows['knowledge_graph']} graphs, {rows['knowledge_node']} nodes, "
         f"{rows['knowledge_dependency']} dependencies, {rows['knowledge_element']} elements); "
-        f"load average {summary['load_before'][0]} before, {summary['load_after'][0]} after; "
-        f"CPU reference {summary['cpu_reference_ms']} ms",
+        f"{machine_words(summary)}",
         f"{'endpoint':<44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}",
     ]
     for label, r in summary["results"].items():

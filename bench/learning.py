@@ -20,6 +20,13 @@ The header also gives a CPU reference: the best of five runs of a fixed pure-Pyt
 (``cpu_reference``), so results from machines of different speeds can be compared (the
 same commit's latencies scale with it).
 
+``--against OTHER/src --rounds N`` compares two versions of the code on one seeded database:
+in each of N rounds the uncached endpoints are measured under servers importing ``thebot``
+from ``OTHER/src`` (``PYTHONPATH``: e.g. ``git worktree add /tmp/before <commit>``; it must
+know the database's migrations) and then under this checkout's, and the p99s of both are
+printed side by side: on a shared machine whose speed drifts by tens of percent within
+minutes, only interleaved rounds tell a change from the drift.
+
 Dashboards are measured twice: with the ``dashboard`` cache off (every request computes it:
 the worst case, what a write's invalidation leads to) and on (the usual case). API rate
 limits are switched off for the run. Only loopback traffic; bounded request counts.
@@ -223,6 +230,38 @@ def run_phase(args: argparse.Namespace, tokens: dict, cache: bool, names: list[s
         stop(servers)
 
 
+def run_against(args: argparse.Namespace, tokens: dict, names: list[str]) -> list[dict]:
+    """``--against``: per round, the uncached endpoints under the other code, then this."""
+    rounds = []
+    for _ in range(args.rounds):
+        measured = {}
+        for label, src in (("before", args.against), ("after", "")):
+            os.environ["PYTHONPATH"] = src  # the servers' import path; "" is this checkout
+            try:
+                measured[label] = run_phase(args, tokens, False, names)
+            finally:
+                os.environ.pop("PYTHONPATH", None)
+        measured["load"] = round(os.getloadavg()[0], 2)
+        rounds.append(measured)
+    return rounds
+
+
+def against_report(summary: dict) -> str:
+    rounds = summary["rounds"]
+    lines = [
+        f"{summary['backend']}: {len(rounds)} rounds, before = {summary['against']}, after = "
+        f"this checkout; {setup_words(summary)}; {machine_words(summary)}",
+        f"{'p99 ms per round, no cache':<32} {'before':>24} {'after':>24}",
+    ]
+    for label in rounds[0]["after"]:
+        cells = [
+            " / ".join(str(r[side][label].get("p99_ms", "error")) for r in rounds)
+            for side in ("before", "after")
+        ]
+        lines.append(f"{label:<32} {cells[0]:>24} {cells[1]:>24}")
+    return "\n".join(lines)
+
+
 def run_floor(args: argparse.Namespace, tokens: list[str]) -> dict:
     """``--floor``: the floors of ``floor.py`` and the real endpoints, interleaved."""
 
@@ -245,16 +284,28 @@ def cpu_reference() -> float:
     return round(best * 1000, 1)
 
 
+def setup_words(summary: dict) -> str:
+    """``16 clients, 2 x 1 waitress threads, 800 requests per endpoint``."""
+    return (
+        f"{summary['clients']} clients, {summary['workers']} x {summary['threads']} waitress "
+        f"threads, {summary['requests']} requests per endpoint"
+    )
+
+
+def machine_words(summary: dict) -> str:
+    """The machine's state around a run: load average and CPU reference."""
+    return (
+        f"load average {summary['load_before'][0]} before, {summary['load_after'][0]} after; "
+        f"CPU reference {summary.get('cpu_reference_ms', '?')} ms"
+    )
+
+
 def report(summary: dict) -> str:
     rows = summary["rows"]
     lines = [
-        f"{summary['backend']}: {summary['clients']} clients, {summary['workers']} x "
-        f"{summary['threads']} waitress threads, {summary['requests']} requests per "
-        f"endpoint, {summary['cpus']} CPUs; seeded "
-        f"in {summary['seed_seconds']} s ({rows['user_account']} users, {rows['material']} "
-        f"materials, {rows['material_progress']} progress rows); load average "
-        f"{summary['load_before'][0]} before, {summary['load_after'][0]} after; "
-        f"CPU reference {summary.get('cpu_reference_ms', '?')} ms",
+        f"{summary['backend']}: {setup_words(summary)}, {summary['cpus']} CPUs; seeded in "
+        f"{summary['seed_seconds']} s ({rows['user_account']} users, {rows['material']} "
+        f"materials, {rows['material_progress']} progress rows); {machine_words(summary)}",
         f"{'endpoint':<44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}",
     ]
     for phase, results in summary["phases"].items():
@@ -297,6 +348,8 @@ def cli() -> None:
         "--floor", type=int, metavar="ROUNDS", help="compare with bench/floor.py, interleaved"
     )
     parser.add_argument("--single", type=int, default=300, help="1-client requests (--floor)")
+    parser.add_argument("--against", metavar="SRC", help="compare with the code in SRC")
+    parser.add_argument("--rounds", type=int, default=3, help="--against rounds")
     parser.add_argument("--server-log", help="file for the server's stderr (default: dropped)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -331,6 +384,9 @@ def cli() -> None:
         if args.floor:
             summary["single"] = args.single
             summary["floor"] = run_floor(args, prepared["tokens"]["student"])
+        elif args.against:
+            summary["against"] = args.against
+            summary["rounds"] = run_against(args, prepared["tokens"], every)
         else:
             summary["phases"] = {
                 "no cache": run_phase(args, prepared["tokens"], False, every),
@@ -341,12 +397,14 @@ def cli() -> None:
         summary["load_after"] = [round(x, 2) for x in os.getloadavg()]
     out = HERE / "results"
     out.mkdir(exist_ok=True)
+    kind = "floor" if args.floor else "against" if args.against else "learning"
     name = (
-        f"{'floor' if args.floor else 'learning'}-{summary['backend']}-{args.clients}clients-"
-        f"{args.workers}x{args.threads}threads.json"
+        f"{kind}-{summary['backend']}-{args.clients}clients-{args.workers}x{args.threads}"
+        "threads.json"
     )
     (out / name).write_text(json.dumps(summary, indent=2) + "\n")
-    print(floor_report(summary) if args.floor else report(summary))
+    reports = {"floor": floor_report, "against": against_report, "learning": report}
+    print(reports[kind](summary))
 
 
 if __name__ == "__main__":
