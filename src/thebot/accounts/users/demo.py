@@ -198,7 +198,11 @@ def create_first_accounts(registry: Any) -> bool:
     print(
         banner(
             "THE_BOT development first start: demo accounts (shown once, not stored)",
-            [*lines, "", "Log in with POST /api/auth/login/ using a username and password."],
+            [
+                *lines,
+                "",
+                'Log in: POST /api/auth/login/ {"login": <username>, "password": <password>}.',
+            ],
         ),
         file=sys.stderr,
         flush=True,
