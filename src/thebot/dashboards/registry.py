@@ -142,13 +142,8 @@ def enrollments_statement(role: str, listed: bool) -> Select:
     )
 
 
-def joined(layout: Layout, row: Any, name: str) -> dict[str, Any]:
-    """``layout.part`` of an inner join: always there."""
-    return layout.joined(row, name)
-
-
 def subject_entry(row: Any) -> dict[str, Any]:
-    subject = joined(ENROLLMENT, row, "subject")
+    subject = ENROLLMENT.joined(row, "subject")
     return {
         "enrollment_id": row.enrollment_id,
         "subject": subject,

@@ -26,7 +26,6 @@ from thebot.dashboards.registry import (
     DashboardContext,
     as_int,
     enrollments_statement,
-    joined,
     subject_entry,
     viewer_params,
 )
@@ -144,7 +143,7 @@ def student_cards(
         subjects.setdefault(row.student_id, []).append(subject_entry(row))
     cards = []
     for row in rows:
-        student = joined(CARD, row, "student")
+        student = CARD.joined(row, "student")
         stats = CARD.values(row, "stats")
         card: dict[str, Any] = {
             "student": student,

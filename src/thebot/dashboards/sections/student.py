@@ -23,7 +23,6 @@ from thebot.dashboards.registry import (
     Teacher,
     as_int,
     enrollments_statement,
-    joined,
     subject_entry,
     viewer_params,
 )
@@ -103,12 +102,16 @@ def student_materials(ctx: DashboardContext) -> dict[str, Any]:
     rows = ctx.dbsession.execute(
         student_materials_statement(ctx.user.role), viewer_params(ctx)
     ).all()
-    first = rows[0] if rows else None
+    summary = (
+        totals_summary(rows[0].total, rows[0].done, rows[0].in_progress, rows[0].average)
+        if rows
+        else totals_summary(0, 0, 0, 0)
+    )
     return {
-        "summary": totals_summary(*(first[-4:] if first else (0, 0, 0, 0))),
+        "summary": summary,
         "items": [
             {
-                **joined(STUDENT_MATERIAL, row, "material"),
+                **STUDENT_MATERIAL.joined(row, "material"),
                 "subject": STUDENT_MATERIAL.part(row, "subject"),
                 "assigned_at": iso(row.assigned_at),
                 "progress": progress_entry(STUDENT_MATERIAL.values(row, "progress"), row),

@@ -20,7 +20,6 @@ from thebot.dashboards.registry import (
     VIEWER,
     DashboardContext,
     Student,
-    joined,
     viewer_params,
 )
 from thebot.db.lists import in_list
@@ -52,11 +51,11 @@ def teacher_subjects(ctx: DashboardContext) -> list[dict[str, Any]]:
 
     entries = {}
     for row in ctx.dbsession.execute(TAUGHT_SUBJECTS, params):
-        subject = joined(TAUGHT, row, "subject")
+        subject = TAUGHT.joined(row, "subject")
         entries[subject["id"]] = entry(subject, True)
     ctx.shared[TAUGHT_KEY] = list(entries)  # for pending_submissions: one query fewer
     for row in ctx.dbsession.execute(TEACHER_STUDENTS, params):
-        subject = joined(TEACHER_STUDENT, row, "subject")
+        subject = TEACHER_STUDENT.joined(row, "subject")
         entries.setdefault(subject["id"], entry(subject, False))["students"].append(
             {
                 "enrollment_id": row.enrollment_id,
