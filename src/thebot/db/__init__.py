@@ -6,10 +6,18 @@ import datetime as dt
 import enum
 import json
 import threading
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import DateTime, ForeignKey, MetaData, TypeDecorator, engine_from_config, event
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    MetaData,
+    Table,
+    TypeDecorator,
+    engine_from_config,
+    event,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from transaction._transaction import Status
@@ -31,6 +39,12 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, for Core statements that skip the ORM's per-row work (bulk
+    inserts); ``__table__`` is typed as any ``FromClause``."""
+    return cast(Table, model.__table__)
 
 
 class UTCDateTime(TypeDecorator):

@@ -29,7 +29,7 @@ from sqlalchemy import CursorResult, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from thebot.db import utcnow
+from thebot.db import table_of, utcnow
 from thebot.errors import Invalid
 from thebot.events import record
 from thebot.notifications.events import (
@@ -264,9 +264,10 @@ def notify_many(
     preferences: dict[int, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """``notify`` for several users in a constant number of queries: their preferences in
-    one (or ``preferences``, from ``preferences_of``), the notifications in one multi-row
-    insert (per ``INSERT_BATCH`` users), one ``NotificationsCreated`` event (each user's
-    socket still gets its own ``notification.created`` frame). Returns the stored
+    one (or ``preferences``, from ``preferences_of``), the notifications in multi-row
+    inserts (one per 1,000 users; fewer on SQLite, per its parameter limit), one
+    ``NotificationsCreated`` event (each user's socket still gets its own
+    ``notification.created`` frame). Returns the stored
     notifications' objects (``notification_json``)."""
     category = category_of(request.registry, kind)
     data = dict(data or {})
@@ -294,25 +295,26 @@ def notify_many(
             ms = math.ceil(delay.total_seconds() * 1000) if delay is not None else None
             enqueue_delayed(request, EMAIL_TASK, ms, *args)
     created = []
-    for start in range(0, len(rows), INSERT_BATCH):
-        batch = rows[start : start + INSERT_BATCH]
-        # One statement with many VALUES; the ids come back matched by user (one row each).
-        stmt = insert(Notification).values([{**row, "created_at": now} for row in batch])
-        ids = dict(
-            (user_id, row_id)
-            for row_id, user_id in dbsession.execute(
-                stmt.returning(Notification.id, Notification.user_id)
-            )
-        )
-        for row in batch:
-            item = Notification(id=ids[row["user_id"]], created_at=now, read_at=None, **row)
-            created.append((row["user_id"], notification_json(item)))
+    if rows:
+        # One executemany: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues", a
+        # statement compiled once and cached) and hands back the ids in the rows' order.
+        # The ids come back matched by user (one row each; RETURNING's order is not
+        # guaranteed on SQLite without a sentinel column, and asking for it costs a
+        # statement per row there).
+        for row in rows:
+            row["created_at"] = now
+        ids = dict((user_id, row_id) for row_id, user_id in dbsession.execute(INSERTED, rows))
+        for row in rows:
+            item = _notification_json(ids[row["user_id"]], kind, title, body, data, now, None)
+            created.append((row["user_id"], item))
     if created:
         record(dbsession, NotificationsCreated(notifications=tuple(created)))
     return [item for _, item in created]
 
 
-INSERT_BATCH = 500  # rows per INSERT: 7 parameters each, within SQLite's 32,766
+# The table, not the entity: no unit of work, no ORM bulk pass over each row.
+_TABLE = table_of(Notification)
+INSERTED = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.user_id)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -375,14 +377,34 @@ def mark_all_read(dbsession: Session, user_id: int) -> int:
 
 
 def notification_json(notification: Notification) -> dict[str, Any]:
+    return _notification_json(
+        notification.id,
+        notification.kind,
+        notification.title,
+        notification.body,
+        notification.data,
+        notification.created_at,
+        notification.read_at,
+    )
+
+
+def _notification_json(
+    id_: int,
+    kind: str,
+    title: str,
+    body: str,
+    data: dict[str, Any] | None,
+    created_at: dt.datetime,
+    read_at: dt.datetime | None,
+) -> dict[str, Any]:
     return {
-        "id": notification.id,
-        "kind": notification.kind,
-        "category": notification.kind.split(".", 1)[0],
-        "title": notification.title,
-        "body": notification.body,
-        "data": notification.data or {},
-        "created_at": notification.created_at.isoformat(),
-        "read_at": notification.read_at.isoformat() if notification.read_at else None,
-        "is_read": notification.read_at is not None,
+        "id": id_,
+        "kind": kind,
+        "category": kind.split(".", 1)[0],
+        "title": title,
+        "body": body,
+        "data": data or {},
+        "created_at": created_at.isoformat(),
+        "read_at": read_at.isoformat() if read_at else None,
+        "is_read": read_at is not None,
     }

@@ -27,7 +27,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from thebot.db import utcnow
+from thebot.db import table_of, utcnow
 from thebot.events import Committing, DomainEvent, without_savepoint
 from thebot.outages import OUTAGES
 from thebot.realtime.acks import get_acks
@@ -80,7 +80,7 @@ def stage(committing: Committing, event: DomainEvent) -> None:
         pending.append(staged)
     if len(messages) == 1:
         outbox.write(committing.dbsession, messages[0])
-    elif messages:  # one INSERT for all (row by row through the unit of work on SQLite)
+    elif messages:  # one executemany of the table (no ORM pass over each row)
         now = utcnow()
         rows = [
             {
@@ -93,7 +93,7 @@ def stage(committing: Committing, event: DomainEvent) -> None:
             for m in messages
         ]
         with committing.dbsession.begin_nested():  # a failed INSERT leaves the rest
-            committing.dbsession.execute(insert(outbox.OutboxMessage), rows)
+            committing.dbsession.execute(insert(table_of(outbox.OutboxMessage)), rows)
 
 
 def _pending(registry: Any, committing: Committing) -> list[Staged]:

@@ -41,7 +41,7 @@ PREFIX = "realtime:"  # after REDIS_KEY_PREFIX: ``thebot:realtime:...``
 OUTAGE_COMPONENT = "realtime hub"
 
 PUBLISH = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) == false then return {} end
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) == false then return '' end
 local ids = {}
 local parts = {}
 for i = 2, #KEYS do
@@ -53,7 +53,7 @@ for i = 2, #KEYS do
 end
 redis.call('PUBLISH', ARGV[6], '{"ids":{' .. table.concat(parts, ',') .. '},"t":'
   .. cjson.encode(ARGV[3]) .. ',"ts":' .. ARGV[5] .. ',"d":' .. ARGV[4] .. '}')
-return ids
+return table.concat(ids, ' ')
 """
 
 
@@ -229,10 +229,12 @@ class RedisHub:
 
 
 def _ids(users: list[int], ids: Any) -> dict[int, str]:
-    """The script's answer: each user's stream id; none when the uid was published before."""
-    if not ids:
+    """The script's answer: each user's stream id, space-separated (one bulk string, not an
+    array of as many replies); none when the uid was published before."""
+    text = as_text(ids) if ids else ""
+    if not text:
         return {}
-    return {user: as_text(i) for user, i in zip(users, ids, strict=True)}
+    return dict(zip(users, text.split(" "), strict=True))
 
 
 def decode(raw: Any) -> Published:

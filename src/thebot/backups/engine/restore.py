@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table, func, insert, inspect, select, text
@@ -44,6 +44,7 @@ from thebot.backups.engine.format import BackupError, CorruptArchive, Incompatib
 from thebot.backups.engine.load import apply_archive, driver_of
 from thebot.backups.engine.media import restore_media, staging_dir, swap_in
 from thebot.backups.models import Backup
+from thebot.db import table_of
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -330,8 +331,7 @@ def restore_chain(
                 if keep_catalog:
                     rows = catalog_rows(saved) if catalog_rows else saved
                     if rows:
-                        # A mapped class's __table__ is a Table (typed as any FromClause).
-                        conn.execute(insert(cast(Table, Backup.__table__)), rows)
+                        conn.execute(insert(table_of(Backup)), rows)
                 capture.ensure_capture(conn)
             reset_sequences(conn)
     except BaseException:
