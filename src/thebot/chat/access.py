@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy import Select, String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import Role, User
@@ -107,13 +108,9 @@ def room_access(
     One query: the room and the viewer's membership row (outer join); ``lock`` locks the
     room row only; ``member_ids`` also reads the active members' ids (a subquery: what a new
     message is published to), sorted."""
-    stmt = select(ChatRoom, ChatMember)
-    if member_ids:
-        stmt = stmt.add_columns(_member_ids_column(dbsession))
-    stmt = stmt.outerjoin(
-        ChatMember, and_(ChatMember.room_id == ChatRoom.id, ChatMember.user_id == viewer.id)
-    ).where(ChatRoom.id == room_id)
-    row = dbsession.execute(stmt.with_for_update(of=ChatRoom) if lock else stmt).first()
+    dialect = dbsession.get_bind().dialect.name
+    stmt = _access_statement(dialect, lock, member_ids)
+    row = dbsession.execute(stmt, {"viewer_id": viewer.id, "room_id": room_id}).first()
     if row is None:
         raise NotFound("No such chat room.")
     access = RoomAccess(row[0], viewer, row[1])
@@ -125,27 +122,32 @@ def room_access(
     return access
 
 
-_MEMBER_IDS: dict[str, Any] = {}  # per dialect: built once (aliased() and select() cost)
+@functools.lru_cache(maxsize=8)  # per dialect, lock and member_ids: built once
+def _access_statement(dialect: str, lock: bool, member_ids: bool) -> Select:
+    stmt = select(ChatRoom, ChatMember)
+    if member_ids:
+        stmt = stmt.add_columns(_member_ids_column(dialect))
+    stmt = stmt.outerjoin(
+        ChatMember,
+        and_(ChatMember.room_id == ChatRoom.id, ChatMember.user_id == bindparam("viewer_id")),
+    ).where(ChatRoom.id == bindparam("room_id"))
+    return stmt.with_for_update(of=ChatRoom) if lock else stmt
 
 
-def _member_ids_column(dbsession: Session) -> Any:
+def _member_ids_column(dialect: str) -> Any:
     """The room's active member ids as one comma-separated string (an aggregate each
     database has: ``string_agg`` on PostgreSQL, ``group_concat`` on SQLite)."""
-    dialect = dbsession.get_bind().dialect.name
-    column = _MEMBER_IDS.get(dialect)
-    if column is None:
-        others = aliased(ChatMember)
-        user_id = cast(others.user_id, String)
-        if dialect == "postgresql":
-            joined = func.string_agg(user_id, ",")
-        else:
-            joined = func.group_concat(user_id, ",")
-        column = _MEMBER_IDS[dialect] = (
-            select(joined)
-            .where(others.room_id == ChatRoom.id, others.left_at.is_(None))
-            .scalar_subquery()
-        )
-    return column
+    others = aliased(ChatMember)
+    user_id = cast(others.user_id, String)
+    if dialect == "postgresql":
+        joined = func.string_agg(user_id, ",")
+    else:
+        joined = func.group_concat(user_id, ",")
+    return (
+        select(joined)
+        .where(others.room_id == ChatRoom.id, others.left_at.is_(None))
+        .scalar_subquery()
+    )
 
 
 def message_access(

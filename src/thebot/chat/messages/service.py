@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,7 +25,7 @@ from thebot.chat.objects import (
     unread_counts,
 )
 from thebot.chat.rooms.service import join, publish_room
-from thebot.db import utcnow
+from thebot.db import table_of, utcnow
 from thebot.errors import DomainError, Forbidden, Invalid, NotFound
 from thebot.events import record
 from thebot.media.models import MediaFile
@@ -97,6 +97,25 @@ def _move_read(member: ChatMember, message_id: int) -> bool:
     return True
 
 
+# Built once, on the tables: no statement construction per message and no ORM bulk-update
+# pass (the loaded objects are told the new values with ``set_committed_value``).
+_ROOMS, _MEMBERS = table_of(ChatRoom), table_of(ChatMember)
+BUMP_ROOM = (
+    update(_ROOMS).where(_ROOMS.c.id == bindparam("room_id")).values(activity_at=bindparam("at"))
+)
+MOVE_READ = (
+    update(_MEMBERS)
+    .where(
+        _MEMBERS.c.id == bindparam("member_id"),
+        or_(
+            _MEMBERS.c.last_read_message_id.is_(None),
+            _MEMBERS.c.last_read_message_id < bindparam("message_id"),
+        ),
+    )
+    .values(last_read_message_id=bindparam("message_id"))
+)
+
+
 def send_message(
     dbsession: Session,
     viewer: User,
@@ -135,27 +154,13 @@ def send_message(
     # state (never backwards, also against a concurrent mark-read): plain UPDATEs, the
     # loaded objects told the new values (no unit-of-work flush, no evaluation of the
     # criteria against the session).
-    dbsession.execute(
-        update(ChatRoom).where(ChatRoom.id == room.id).values(activity_at=message.created_at),
-        execution_options={"synchronize_session": False},
-    )
+    dbsession.execute(BUMP_ROOM, {"room_id": room.id, "at": message.created_at})
     set_committed_value(room, "activity_at", message.created_at)
     dbsession.expire(room, ["updated_at"])
     member = access.member
     assert member is not None
     if member.last_read_message_id is None or member.last_read_message_id < message.id:
-        dbsession.execute(
-            update(ChatMember)
-            .where(
-                ChatMember.id == member.id,
-                or_(
-                    ChatMember.last_read_message_id.is_(None),
-                    ChatMember.last_read_message_id < message.id,
-                ),
-            )
-            .values(last_read_message_id=message.id),
-            execution_options={"synchronize_session": False},
-        )
+        dbsession.execute(MOVE_READ, {"member_id": member.id, "message_id": message.id})
         set_committed_value(member, "last_read_message_id", message.id)
     members: tuple[int, ...] | None = access.member_ids
     if members is None:
