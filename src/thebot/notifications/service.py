@@ -23,6 +23,7 @@ import math
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, func, insert, select, update
@@ -297,15 +298,14 @@ def notify_many(
     created = []
     if rows:
         # One executemany: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues", a
-        # statement compiled once and cached) and hands back the ids in the rows' order.
-        # The ids come back matched by user (one row each; RETURNING's order is not
-        # guaranteed on SQLite without a sentinel column, and asking for it costs a
-        # statement per row there).
+        # statement compiled once and cached). The ids are matched by user (one row each):
+        # RETURNING's order is not guaranteed on SQLite without a sentinel column, and
+        # asking for it costs a statement per row there.
         for row in rows:
             row["created_at"] = now
         ids = dict((user_id, row_id) for row_id, user_id in dbsession.execute(INSERTED, rows))
         for row in rows:
-            item = _notification_json(ids[row["user_id"]], kind, title, body, data, now, None)
+            item = notification_json(SimpleNamespace(id=ids[row["user_id"]], read_at=None, **row))
             created.append((row["user_id"], item))
     if created:
         record(dbsession, NotificationsCreated(notifications=tuple(created)))
@@ -376,35 +376,17 @@ def mark_all_read(dbsession: Session, user_id: int) -> int:
     return updated
 
 
-def notification_json(notification: Notification) -> dict[str, Any]:
-    return _notification_json(
-        notification.id,
-        notification.kind,
-        notification.title,
-        notification.body,
-        notification.data,
-        notification.created_at,
-        notification.read_at,
-    )
-
-
-def _notification_json(
-    id_: int,
-    kind: str,
-    title: str,
-    body: str,
-    data: dict[str, Any] | None,
-    created_at: dt.datetime,
-    read_at: dt.datetime | None,
-) -> dict[str, Any]:
+def notification_json(notification: Notification | SimpleNamespace) -> dict[str, Any]:
+    """A notification as the API shows it (a stored one, or the values of one just
+    inserted)."""
     return {
-        "id": id_,
-        "kind": kind,
-        "category": kind.split(".", 1)[0],
-        "title": title,
-        "body": body,
-        "data": data or {},
-        "created_at": created_at.isoformat(),
-        "read_at": read_at.isoformat() if read_at else None,
-        "is_read": read_at is not None,
+        "id": notification.id,
+        "kind": notification.kind,
+        "category": notification.kind.split(".", 1)[0],
+        "title": notification.title,
+        "body": notification.body,
+        "data": notification.data or {},
+        "created_at": notification.created_at.isoformat(),
+        "read_at": notification.read_at.isoformat() if notification.read_at else None,
+        "is_read": notification.read_at is not None,
     }
