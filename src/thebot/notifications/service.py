@@ -268,8 +268,8 @@ def notify_many(
     one (or ``preferences``, from ``preferences_of``), the notifications in multi-row
     inserts (one per 1,000 users; fewer on SQLite, per its parameter limit), one
     ``NotificationsCreated`` event (each user's socket still gets its own
-    ``notification.created`` frame). Returns the stored
-    notifications' objects (``notification_json``)."""
+    ``notification.created`` frame). Returns the stored notifications' objects
+    (``notification_json``)."""
     category = category_of(request.registry, kind)
     data = dict(data or {})
     json.dumps(data)
