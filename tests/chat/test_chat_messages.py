@@ -98,6 +98,17 @@ def test_search_finds_words_in_the_room_only(chat, world, direct):
     assert chat.history(world.E, direct, q="nothing-like-it").json["items"] == []
 
 
+def test_a_message_moves_its_room_to_the_top_with_its_time(chat, world, direct, frozen):
+    other = chat.direct(world.S, world.T, status=201).json["id"]
+    frozen.shift(dt.timedelta(minutes=5))
+    chat.send(world.S, other, "newer room")
+    frozen.shift(dt.timedelta(minutes=5))
+    sent = chat.send(world.S, direct, "back to the first").json
+    rooms = chat.rooms(world.S)
+    assert [r["id"] for r in rooms][:2] == [direct, other]
+    assert chat.room(world.S, direct).json["activity_at"] == sent["created_at"]
+
+
 def test_unread_count_is_the_same_in_list_detail_and_read(chat, world, direct):
     ids = [chat.send(world.S, direct, f"m{i}").json["id"] for i in range(4)]
     chat.send(world.E, direct, "own messages never count")

@@ -11,10 +11,12 @@ import time_machine
 from pyramid.scripting import prepare
 from sqlalchemy import select
 
+from thebot.accounts.models import User
 from thebot.notifications.models import Notification, NotificationPreference
 from thebot.notifications.service import (
     EMAIL_FOOTER,
     notify,
+    notify_many,
     quiet_hours_delay,
     update_preferences,
 )
@@ -129,6 +131,34 @@ def test_long_titles_are_shortened_to_fit(request_, dbsession, make_user):
     with request_.tm:
         notification = notify(request_, user, "system.announcement", "x" * 500)
     assert len(notification.title) == 200 and notification.title.endswith("…")
+
+
+def test_notify_many_stores_one_each_in_a_few_batched_inserts(request_, dbsession, count_queries):
+    """1,205 users: a statement per 1,000 rows at most, not per row, and each user's
+    object carries the id of their own stored row."""
+    users = [
+        User(email=f"many{n}@example.com", username=f"many{n}", role="student")
+        for n in range(1205)
+    ]
+    dbsession.add_all(users)
+    dbsession.flush()
+    users = users[7:] + users[:7]  # notification ids then differ from user ids
+    with count_queries() as counted, request_.tm:
+        created = notify_many(
+            request_, users, "system.announcement", "Term starts", data={"n": 1}, preferences={}
+        )
+    inserts = [s for s in counted.statements if s.lstrip().startswith("INSERT INTO notification")]
+    assert 1 <= len(inserts) <= 3  # SQLAlchemy's batches (fewer parameters on SQLite)
+    rows = dbsession.execute(
+        select(Notification.id, Notification.user_id).where(
+            Notification.user_id.in_([u.id for u in users])
+        )
+    ).all()
+    assert len(rows) == len(created) == 1205
+    by_user = {user_id: row_id for row_id, user_id in rows}
+    assert [item["id"] for item in created] == [by_user[user.id] for user in users]
+    assert all(item["title"] == "Term starts" and item["is_read"] is False for item in created)
+    assert all(item["data"] == {"n": 1} for item in created)
 
 
 # --- quiet hours ------------------------------------------------------------------------------
