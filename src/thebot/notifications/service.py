@@ -288,7 +288,14 @@ def notify_many(
         channels = effective_channels(pref, {category.name: category})[category.name]
         if channels["in_app"]:
             rows.append(
-                {"user_id": user.id, "kind": kind, "title": title, "body": body, "data": data}
+                {
+                    "user_id": user.id,
+                    "kind": kind,
+                    "title": title,
+                    "body": body,
+                    "data": data,
+                    "created_at": now,
+                }
             )
         if email and channels["email"] and user.email:
             args = ([user.email], title, (body or title) + EMAIL_FOOTER)
@@ -301,8 +308,6 @@ def notify_many(
         # statement compiled once and cached). The ids are matched by user (one row each):
         # RETURNING's order is not guaranteed on SQLite without a sentinel column, and
         # asking for it costs a statement per row there.
-        for row in rows:
-            row["created_at"] = now
         ids = dict((user_id, row_id) for row_id, user_id in dbsession.execute(INSERTED, rows))
         for row in rows:
             item = notification_json(SimpleNamespace(id=ids[row["user_id"]], read_at=None, **row))
