@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy import BindParameter, Executable, Result, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from thebot.accounts.models import Role, User
@@ -48,6 +48,12 @@ class DashboardContext:
     user: User
     now: dt.datetime
     shared: dict[str, Any] = field(default_factory=dict)
+
+    def rows(self, statement: Executable, params: dict[str, Any]) -> Result[Any]:
+        """A section's read, as plain rows on the session's connection: the statements
+        select columns, not entities, so the ORM's loading layer (a fifth of a statement's
+        CPU) has nothing to do, and a dashboard is built with nothing pending to flush."""
+        return self.dbsession.connection().execute(statement, params)
 
 
 SectionBuilder = Callable[[DashboardContext], Any]

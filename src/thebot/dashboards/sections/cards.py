@@ -132,14 +132,14 @@ def student_cards(
         return 0, []
     # The ids once: each query below then looks students up by index instead of
     # evaluating the teaching-relation union again, for the listed students only.
-    listed = ctx.dbsession.execute(listed_students(student_ids, limit), viewer_params(ctx)).all()
+    listed = ctx.rows(listed_students(student_ids, limit), viewer_params(ctx)).all()
     if not listed:
         return 0, []
     ids = {"student_ids": [row.id for row in listed]}
-    rows = ctx.dbsession.execute(CARDS, ids)
+    rows = ctx.rows(CARDS, ids)
     subjects: dict[int, list[dict[str, Any]]] = {}
     enrollments = enrollments_statement(ctx.user.role, True)
-    for row in ctx.dbsession.execute(enrollments, viewer_params(ctx, **ids)):
+    for row in ctx.rows(enrollments, viewer_params(ctx, **ids)):
         subjects.setdefault(row.student_id, []).append(subject_entry(row))
     cards = []
     for row in rows:

@@ -42,7 +42,7 @@ def student_subjects(ctx: DashboardContext) -> list[dict[str, Any]]:
     """The student's active subjects and their teachers."""
     if not ctx.user.is_active:
         return []
-    rows = ctx.dbsession.execute(enrollments_statement(ctx.user.role, False), viewer_params(ctx))
+    rows = ctx.rows(enrollments_statement(ctx.user.role, False), viewer_params(ctx))
     return [subject_entry(row) for row in rows]
 
 
@@ -99,9 +99,7 @@ def student_materials(ctx: DashboardContext) -> dict[str, Any]:
     """Materials assigned to the student (the newest first) with their progress, and totals."""
     if not ctx.user.is_active:
         return {"summary": totals_summary(0, 0, 0, 0), "items": []}
-    rows = ctx.dbsession.execute(
-        student_materials_statement(ctx.user.role), viewer_params(ctx)
-    ).all()
+    rows = ctx.rows(student_materials_statement(ctx.user.role), viewer_params(ctx)).all()
     summary = (
         totals_summary(rows[0].total, rows[0].done, rows[0].in_progress, rows[0].average)
         if rows
@@ -174,7 +172,7 @@ def student_feedback(ctx: DashboardContext) -> list[dict[str, Any]]:
     """The latest feedback on the student's submissions (materials they may still see)."""
     if not ctx.user.is_active:
         return []
-    rows = ctx.dbsession.execute(feedback_statement(ctx.user.role), viewer_params(ctx))
+    rows = ctx.rows(feedback_statement(ctx.user.role), viewer_params(ctx))
     return [
         {
             "id": row.id,

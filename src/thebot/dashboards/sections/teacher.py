@@ -50,11 +50,11 @@ def teacher_subjects(ctx: DashboardContext) -> list[dict[str, Any]]:
         return {"subject": subject, "is_assigned": assigned, "students": []}
 
     entries = {}
-    for row in ctx.dbsession.execute(TAUGHT_SUBJECTS, params):
+    for row in ctx.rows(TAUGHT_SUBJECTS, params):
         subject = TAUGHT.joined(row, "subject")
         entries[subject["id"]] = entry(subject, True)
     ctx.shared[TAUGHT_KEY] = list(entries)  # for pending_submissions: one query fewer
-    for row in ctx.dbsession.execute(TEACHER_STUDENTS, params):
+    for row in ctx.rows(TEACHER_STUDENTS, params):
         subject = TEACHER_STUDENT.joined(row, "subject")
         entries.setdefault(subject["id"], entry(subject, False))["students"].append(
             {
@@ -132,9 +132,9 @@ def pending_submissions(ctx: DashboardContext) -> dict[str, Any]:
     params = viewer_params(ctx)
     taught = ctx.shared.get(TAUGHT_KEY)
     if taught is None:  # the subjects section is not on this dashboard
-        taught = list(ctx.dbsession.scalars(TAUGHT_IDS, params))
+        taught = list(ctx.rows(TAUGHT_IDS, params).scalars())
     params["subject_ids"] = taught
-    rows = ctx.dbsession.execute(PENDING_ITEMS, params).all()
+    rows = ctx.rows(PENDING_ITEMS, params).all()
     return {
         "count": rows[0].pending_total if rows else 0,
         "items": [

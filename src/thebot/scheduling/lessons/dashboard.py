@@ -72,7 +72,7 @@ def statement(role: str) -> Select:
 def upcoming_lessons(ctx: DashboardContext) -> dict[str, Any]:
     if not ctx.user.is_active:
         return {"count": 0, "items": []}
-    rows = ctx.dbsession.execute(statement(ctx.user.role), viewer_params(ctx, now=ctx.now)).all()
+    rows = ctx.rows(statement(ctx.user.role), viewer_params(ctx, now=ctx.now)).all()
     return {
         "count": rows[0].total if rows else 0,
         "items": [
