@@ -126,6 +126,8 @@ def profile(app: Any, path: str, tokens: list[str], requests: int, args: Any) ->
     for i in range(requests):
         call(app, path, tokens[i % len(tokens)])
     prof.disable()
+    if args.dump:
+        prof.dump_stats(args.dump)
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).sort_stats(args.sort)
     stats.print_stats(args.top)
@@ -195,6 +197,7 @@ def cli() -> None:
     )
     parser.add_argument("--pyinstrument", action="store_true")
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--dump", help="write the cProfile stats to this file (pstats)")
     parser.add_argument("--top", type=int, default=60)
     args = parser.parse_args()
     from floor import floor_app
